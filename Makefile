@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0
+# rsample — one Makefile for BPF objects, skeletons, the binary and the tests.
+# Outputs go to build/. V=1 shows commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ARCH		?= x86
+OUT		:= build
+CC		?= cc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PKG_CONFIG	?= pkg-config
+VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
+VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+PKGS		:= libbpf libelf libdw
+PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS		?= -O2 -g
+WARN		:= -Wall -Wextra -Werror -Wno-missing-field-initializers
+ALL_CFLAGS	:= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
+		   -DRS_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
+LIBS		:= $(PKG_LIBS) -liberty -lz -lpthread
+ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		   -Ivmlinux/$(ARCH) -Iinclude -I$(OUT)
+
+SAN		:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS	:= $(wildcard user/*.c)
+USER_OBJS	:= $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS	:= $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+SAN_OBJS	:= $(patsubst $(OUT)/user/%.o,$(OUT)/san/user/%.o,$(LIB_OBJS))
+GEN_HDRS	:= $(OUT)/syscalls_gen.h
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all
+all: $(OUT)/rsample
+
+$(OUT)/bpf $(OUT)/user $(OUT)/san/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c include/rsample.h $(VMLINUX) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Syscall names come from the build machine's own uapi header, never a copied table.
+$(OUT)/syscalls_gen.h: scripts/gen-syscalls.sh | $(OUT)/user
+	$(call msg,GEN,$@)
+	$(Q)sh scripts/gen-syscalls.sh > $@
+
+$(OUT)/user/%.o: user/%.c $(SKELS) $(GEN_HDRS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUT)/rsample: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# Unit tests: every user module rebuilt with ASan/UBSan, one binary per test file.
+$(OUT)/san/user/%.o: user/%.c $(SKELS) $(GEN_HDRS) | $(OUT)/san/user
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(OUT)/tests/%.o: tests/unit/%.c | $(OUT)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Werror=unused-function -DRS_FIXTURES='"$(CURDIR)/tests/fixtures"' \
+		-DRS_BUILD='"$(CURDIR)/$(OUT)"' -c $< -o $@
+
+# Each test names the modules it links in a comment: /* rs-test-objs: proc maps model */
+test_objs = $(patsubst %,$(OUT)/san/user/%.o,$(shell sed -n 's|.*rs-test-objs: *\([a-z0-9_ ]*\).*|\1|p' tests/unit/$(1).c))
+
+.SECONDEXPANSION:
+$(OUT)/tests/test_%: $(OUT)/tests/test_%.o $$(call test_objs,test_$$*)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(SAN) $^ $(LIBS) -lcmocka -o $@
+
+-include tests/victims/victims.mk
+-include tests/integration/integration.mk
+
+.PHONY: unit
+unit: $(UNIT_BINS) $(UNIT_DEPS)
+	$(Q)fail=0; for t in $(UNIT_BINS); do \
+		echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
+	done; exit $$fail
+
+.PHONY: test
+test: all unit integration
+
+.PHONY: deps
+deps:
+	$(Q)sh scripts/deps.sh
+
+.PHONY: vmlinux
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+.PHONY: lint
+lint:
+	$(Q)clang-format --dry-run --Werror bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c
+
+.PHONY: demo
+demo: all
+	$(Q)sh scripts/demo.sh
+
+.PHONY: clean
+clean:
+	rm -rf $(OUT)
+
+-include $(USER_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(wildcard $(OUT)/tests/*.d)

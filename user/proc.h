@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A target process as the unwinder and symbolizer see it: its mappings and a
+ * libdw Dwfl over them. ELF files are opened through PROC/PID/map_files/<range>
+ * (works across mount namespaces and for deleted files), then PROC/PID/root/<path>,
+ * and checked by build-id. Debug info: the file itself, then build-id and
+ * .gnu_debuglink files inside the target's root, then the host's, then
+ * debuginfod when DEBUGINFOD_URLS is set.
+ */
+#ifndef RS_PROC_H
+#define RS_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+
+#define RS_MAX_UFRAMES 256
+
+/* One line of /proc/PID/maps. */
+struct rs_map {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	char perms[5];	/* "r-xp" */
+	char *path;	/* NULL for anonymous; "[stack]" etc. kept as is; " (deleted)" stripped */
+	bool deleted;
+};
+
+struct rs_maps {
+	struct rs_map *v;
+	size_t n;
+};
+
+/* Parses maps text (the whole file contents). 0 or -errno; *out untouched on failure. */
+int rs_maps_parse(const char *text, struct rs_maps *out);
+/* Reads and parses a maps file. */
+int rs_maps_read(const char *path, struct rs_maps *out);
+void rs_maps_clear(struct rs_maps *m);
+/* The mapping holding addr, or NULL. */
+const struct rs_map *rs_maps_find(const struct rs_maps *m, uint64_t addr);
+
+/* Symbol results shared across processes, keyed by build-id and file offset. */
+struct rs_symcache;
+int rs_symcache_new(struct rs_symcache **out);
+void rs_symcache_free(struct rs_symcache *c);
+
+struct rs_proc;
+
+/*
+ * Opens a process for unwinding and symbolization. proc_root is "/proc"
+ * (tests may pass another). cache may be NULL. Returns 0 or -errno (-ESRCH when
+ * the process is gone); *out untouched on failure. Problems with single modules
+ * are not fatal: they are recorded and rs_proc_warnings() lists them.
+ */
+int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
+		 struct rs_proc **out);
+void rs_proc_free(struct rs_proc *p);
+const struct rs_maps *rs_proc_maps(const struct rs_proc *p);
+/* Newline-separated non-fatal problems (unreadable module, build-id mismatch…), or NULL. */
+const char *rs_proc_warnings(const struct rs_proc *p);
+
+struct rs_unwound {
+	uint64_t pc[RS_MAX_UFRAMES];
+	bool activation[RS_MAX_UFRAMES]; /* true: pc is exact (innermost or signal frame) */
+	size_t n;
+	struct rs_unwind_info info;
+};
+
+/*
+ * Unwinds a user stack from captured registers and a copy of the stack
+ * (stack_len bytes that were at regs->sp). DWARF CFI first, frame pointers as
+ * the fallback. Never reads the live target's memory except its ELF files.
+ */
+int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
+	      struct rs_unwound *out);
+
+/*
+ * Symbolizes one user PC and appends its frames (inline chain expanded,
+ * innermost first) to *frames / *n (realloc'd). Caller frames (activation ==
+ * false) are looked up at pc - 1. Returns 0 or -ENOMEM; an unknown PC still
+ * yields one frame with function NULL.
+ */
+int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		 size_t *n);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RS_SYSCALLS_H
+#define RS_SYSCALLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Name of syscall nr on this architecture, or NULL. */
+const char *rs_syscall_name(int nr);
+/*
+ * Writes "futex(0x7f12…, FUTEX_WAIT_PRIVATE, 2, NULL)" style text: the name and
+ * its arguments, decoded for the calls people block in (futex, read, write,
+ * epoll_wait/pwait, poll, ppoll, select, nanosleep, clock_nanosleep, wait4,
+ * accept, recvfrom, connect…), hex for the rest.
+ */
+void rs_syscall_describe(int nr, const uint64_t args[6], char *buf, size_t len);
+
+#endif
