@@ -4,6 +4,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 
 ARCH		?= x86
 OUT		:= build
