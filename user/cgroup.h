@@ -20,20 +20,43 @@ struct rs_cgroup {
 	uint32_t level;	/* depth below the root cgroup (root = 0) */
 };
 
-/* Finds the cgroup2 mount point in a mountinfo file. *out is malloc'd; untouched on failure. */
+/*
+ * Finds the cgroup2 mount point in a mountinfo file (octal escapes such as
+ * \040 decoded); a mount of the whole hierarchy (root field "/") is preferred
+ * over a bind mount of a subtree. Returns 0, -ENOENT when the file is missing
+ * or lists no cgroup2 mount, other -errno. *out is malloc'd; untouched on failure.
+ */
 int rs_cgroup2_mount(const char *mountinfo, char **out);
 
 /*
- * Resolves SPEC (cgroup path, pod UID, [namespace/]pod name, container id or
- * unique prefix) to one cgroup. Returns 0; -ENOENT when nothing matches;
- * -ENOTUNIQ when several do (candidates listed in err); other -errno.
- * err always holds a one-line message naming cause and fix on failure.
+ * Resolves SPEC to one cgroup. Forms, tried in this order; the first that
+ * finds anything decides, one that finds nothing passes SPEC on:
+ *  1. a path: "/…" is always a path, absolute on the filesystem when it lies
+ *     in the mount, else relative to the mount; "a/b" is a path when that
+ *     directory exists under the mount. Must be a directory inside the mount.
+ *  2. a pod UID (8-4-4-4-12 hex, '-' or '_'): "…pod<uid_>.slice" or "pod<uid>".
+ *  3. "[namespace/]name": kubelet's <pod_logs_dir>/<ns>_<name>_<uid>, then 2.
+ *  4. a container ID, or a prefix of at least 6 hex digits, optionally as
+ *     "containerd://…": "<runtime>-<id>.scope", "<runtime>-<id>", "<id>".
+ * Returns 0; -ENOENT when nothing matches; -ENOTUNIQ when several do
+ * (candidates listed in err); -EINVAL for an empty SPEC or a path outside the
+ * mount; -ENOTDIR; -EACCES when an unreadable directory may hide the match;
+ * other -errno. env may be NULL (all defaults). On success *out owns its
+ * strings (rs_cgroup_clear); on failure *out is untouched and err holds a
+ * one-line message naming cause and fix (err may be NULL; a message longer
+ * than errlen is cut short; 1024 bytes hold four Kubernetes container paths).
  */
 int rs_cgroup_resolve(const struct rs_cgroup_env *env, const char *spec, struct rs_cgroup *out,
 		      char *err, size_t errlen);
+/* Frees the strings of cg and zeroes it; cg may be NULL. */
 void rs_cgroup_clear(struct rs_cgroup *cg);
 
-/* Path (relative to the mount, "/..." ) of the cgroup v2 of a pid, from PROC/PID/cgroup. */
+/*
+ * Path (relative to the mount, "/..." ) of the cgroup v2 of a pid, from the
+ * "0::" line of PROC/PID/cgroup; proc_root NULL means "/proc". Returns 0,
+ * -ESRCH when the process is gone, -ENOENT when it has no cgroup v2 line,
+ * other -errno. *out is malloc'd; untouched on failure.
+ */
 int rs_cgroup_of_pid(const char *proc_root, uint32_t pid, char **out);
 
 #endif
