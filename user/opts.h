@@ -5,15 +5,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes; only main() maps errors to them (documented by --help). */
+#define RS_EXIT_OK	0  /* done */
+#define RS_EXIT_PARTIAL 1  /* done, but some threads or modules could not be read */
+#define RS_EXIT_FATAL	2  /* no permission, BPF load failed, target not found */
+#define RS_EXIT_USAGE	64 /* bad command line (EX_USAGE) */
+
+#define RS_THRESHOLD_DEFAULT_NS	       1000000000ull  /* --threshold */
+#define RS_FREQ_DEFAULT		       99	      /* profile -F */
+#define RS_FREQ_MAX		       100000	      /* profile -F upper bound */
+#define RS_PROFILE_DURATION_DEFAULT_NS 10000000000ull /* profile -d */
 
 enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE };
 enum rs_target_kind { RS_TARGET_NONE = 0, RS_TARGET_PID, RS_TARGET_TID, RS_TARGET_CGROUP };
 
 struct rs_target {
 	enum rs_target_kind kind;
-	uint32_t *pids;		/* RS_TARGET_PID: n_pids entries; RS_TARGET_TID: one entry */
+	uint32_t *pids; /* RS_TARGET_PID: n_pids entries; RS_TARGET_TID: one entry */
 	size_t n_pids;
-	char *cgroup_spec;	/* RS_TARGET_CGROUP */
+	char *cgroup_spec; /* RS_TARGET_CGROUP */
 };
 
 struct rs_opts {
@@ -23,27 +35,41 @@ struct rs_opts {
 	/* snapshot */
 	bool json;
 	bool no_kernel;
-	uint32_t stack_bytes;	/* user stack bytes copied per thread */
-	uint64_t threshold_ns;	/* report: threads blocked at least this long are flagged */
+	uint32_t stack_bytes;  /* user stack bytes copied per thread */
+	uint64_t threshold_ns; /* report: threads blocked at least this long are flagged */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;
+	/* duration 0: until interrupted (continuous mode without -d); max_block 0: no limit */
 	uint64_t duration_ns, min_block_ns, max_block_ns, interval_ns;
-	char *format, *output, *out_dir;
+	char *format;		/* "folded", "svg", "pprof" or "speedscope" (from --format or -o) */
+	char *output, *out_dir; /* NULL: stdout / no continuous mode */
 };
 
 /*
  * Parses argv into *o (zeroed first, defaults filled in). Returns 0, or
- * -EINVAL with a one-line reason in err. Strings in *o are owned by *o.
+ * -EINVAL with a one-line reason in err (no "rsample: " prefix, no newline),
+ * or -ENOMEM. Strings and arrays in *o are owned by *o (rs_opts_free());
+ * on failure *o owns nothing. Uses getopt_long (resets optind and opterr
+ * itself), so it may be called repeatedly, but not from two threads at once.
  */
 int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t errlen);
+/* Frees what *o owns and zeroes it. Accepts NULL. */
 void rs_opts_free(struct rs_opts *o);
-/* Prints --help to f. */
+/* Prints --help (synopsis, options, targets, durations, exit codes) to f. */
 void rs_opts_usage(FILE *f);
 
-/* "500ms", "10s", "2m", "1h", "250us", "100ns", plain "3" = seconds, "1.5s". 0 or -EINVAL. */
+/*
+ * "500ms", "10s", "2m", "1h", "1d", "250us", "100ns", plain "3" = seconds,
+ * "1.5s", and sums such as "1m30s" (what rs_format_duration() prints parses). Returns 0, or -EINVAL
+ * (empty, negative, junk, more than 64-bit nanoseconds); *ns is untouched on failure.
+ */
 int rs_parse_duration(const char *s, uint64_t *ns);
-/* Formats ns for humans: "431s", "2.0s", "15ms", "3m12s". */
+/*
+ * Formats ns for humans, truncating (never rounding up): "350ns", "2.5us",
+ * "250us", "1.5ms", "15ms", "2.0s", "59.9s", "3m12s", "2h05m", "3d04h".
+ * Always NUL-terminates when len > 0.
+ */
 void rs_format_duration(uint64_t ns, char *buf, size_t len);
 
 #endif

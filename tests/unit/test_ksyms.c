@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kallsyms loading and lookup on fixtures, a generated 200k-line file and the real one. */
+/* rs-test-objs: ksyms */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "ksyms.h"
+
+#define FIX RS_FIXTURES "/ksyms/"
+
+/* Looks addr up and checks name, offset and module (NULL name: no symbol). */
+static void expect_sym(const struct rs_ksyms *k, uint64_t addr, const char *name, uint64_t off,
+		       const char *module)
+{
+	const char *got, *mod = "untouched";
+	uint64_t o = 12345;
+
+	got = rs_ksyms_lookup(k, addr, &o, &mod);
+	if (!name) {
+		if (got)
+			fail_msg("%#llx: got %s, want nothing", (unsigned long long)addr, got);
+		return;
+	}
+	if (!got)
+		fail_msg("%#llx: got nothing, want %s", (unsigned long long)addr, name);
+	assert_string_equal(got, name);
+	assert_int_equal(o, off);
+	if (module)
+		assert_string_equal(mod, module);
+	else
+		assert_null(mod);
+}
+
+static void test_ksyms_lookup_kernel(void **state)
+{
+	struct rs_ksyms *k = NULL;
+
+	(void)state;
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms", &k), 0);
+	/* exact start, inside, between two symbols */
+	expect_sym(k, 0xffffffff81001000, "do_one_initcall", 0, NULL);
+	expect_sym(k, 0xffffffff81002010, "schedule", 0x10, NULL);
+	expect_sym(k, 0xffffffff81000050, "secondary_startup_64", 0x10, NULL);
+	/* aliases: the global one wins over the local one, ties keep file order */
+	expect_sym(k, 0xffffffff81002000, "schedule", 0, NULL);
+	expect_sym(k, 0xffffffff81000000, "_stext", 0, NULL);
+	/* data symbols are skipped: the text symbol before them extends over them */
+	expect_sym(k, 0xffffffff81002900, "arch_cpu_idle", 0x500, NULL);
+	/* __pfx_ padding symbols are skipped */
+	expect_sym(k, 0xffffffff81001ff8, "do_one_initcall", 0xff8, NULL);
+	/* weak symbols, local and global */
+	expect_sym(k, 0xffffffff81002404, "arch_cpu_idle", 4, NULL);
+	expect_sym(k, 0xffffffff81003108, "weak_local_helper", 8, NULL);
+	/* before the first symbol */
+	expect_sym(k, 0xffffffff80000000, NULL, 0, NULL);
+	expect_sym(k, 0xffffffff80ffffff, NULL, 0, NULL);
+	expect_sym(k, 0, NULL, 0, NULL);
+	rs_ksyms_free(k);
+}
+
+static void test_ksyms_lookup_modules(void **state)
+{
+	struct rs_ksyms *k = NULL;
+
+	(void)state;
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms", &k), 0);
+	expect_sym(k, 0xffffffffc0a00000, "ext4_file_read_iter", 0, "[ext4]");
+	expect_sym(k, 0xffffffffc0a00150, "ext4_readdir", 0x50, "[ext4]");
+	expect_sym(k, 0xffffffffc0b00090, "nft_do_chain", 0x10, "[nf_tables]");
+	/* past the last symbol of the kernel proper / of a module: near is kept, far is not */
+	expect_sym(k, 0xffffffff81003400, "_etext", 0x100, NULL);
+	expect_sym(k, 0xffffffff81200000, NULL, 0, NULL);
+	expect_sym(k, 0xffffffffc0a00200, "ext4_readdir", 0x100, "[ext4]");
+	expect_sym(k, 0xffffffffc0a80000, NULL, 0, NULL);
+	/* after every symbol */
+	expect_sym(k, 0xffffffffc0b00100, "nft_do_chain", 0x80, "[nf_tables]");
+	expect_sym(k, 0xffffffffc0c00000, NULL, 0, NULL);
+	expect_sym(k, UINT64_MAX, NULL, 0, NULL);
+	/* off and module are optional */
+	assert_string_equal(rs_ksyms_lookup(k, 0xffffffffc0a00150, NULL, NULL), "ext4_readdir");
+	rs_ksyms_free(k);
+}
+
+static void test_ksyms_load_errors(void **state)
+{
+	struct rs_ksyms *k = (struct rs_ksyms *)0x1;
+
+	(void)state;
+	/* kptr_restrict: every address reads 0 */
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms-restricted", &k), -EPERM);
+	assert_ptr_equal(k, (struct rs_ksyms *)0x1);
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms-empty", &k), -ENODATA);
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms-notext", &k), -EINVAL);
+	assert_int_equal(rs_ksyms_load(FIX "no-such-file", &k), -ENOENT);
+	assert_ptr_equal(k, (struct rs_ksyms *)0x1);
+	assert_null(rs_ksyms_lookup(NULL, 0xffffffff81000000, NULL, NULL));
+	rs_ksyms_free(NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A file the size of a real one, in shuffled order; every symbol found again. */
+static void test_ksyms_large_file(void **state)
+{
+	enum { N = 200000 };
+	const uint64_t base = 0xffffffff81000000ull;
+	char path[] = "/tmp/rsample-test-kallsyms-XXXXXX", name[32];
+	struct rs_ksyms *k = NULL;
+	uint64_t off;
+	double t0, dt;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	/* symbol i at base + 0x40 * i, written in a scrambled order (7919 is prime to N) */
+	for (uint64_t j = 0; j < N; j++) {
+		uint64_t i = j * 7919 % N;
+
+		if (i % 3 == 0)
+			fprintf(f, "%016llx d data_%llu\n",
+				(unsigned long long)(base + 0x40 * i + 8), (unsigned long long)i);
+		fprintf(f, "%016llx %c sym_%llu%s\n", (unsigned long long)(base + 0x40 * i),
+			i % 2 ? 't' : 'T', (unsigned long long)i, i >= N - 100 ? "\t[mod]" : "");
+	}
+	assert_int_equal(fclose(f), 0);
+
+	t0 = now_s();
+	assert_int_equal(rs_ksyms_load(path, &k), 0);
+	dt = now_s() - t0;
+	print_message("loaded %d symbols in %.3f s\n", N, dt);
+	unlink(path);
+	/* generous: sanitizers slow this down many times over */
+	assert_true(dt < 3.0);
+	for (uint64_t i = 0; i < N; i += 997) {
+		const char *mod = NULL;
+
+		snprintf(name, sizeof(name), "sym_%llu", (unsigned long long)i);
+		assert_string_equal(rs_ksyms_lookup(k, base + 0x40 * i + 0x3f, &off, &mod), name);
+		assert_int_equal(off, 0x3f);
+		if (i >= N - 100)
+			assert_string_equal(mod, "[mod]");
+		else
+			assert_null(mod);
+	}
+	rs_ksyms_free(k);
+}
+
+/* The machine's own kallsyms: readable as root, -EPERM otherwise; never anything else. */
+static void test_ksyms_proc_kallsyms(void **state)
+{
+	struct rs_ksyms *k = NULL;
+	char line[512], name[256], type;
+	unsigned long long addr;
+	const char *got;
+	uint64_t off = 1;
+	int err, checked = 0;
+	FILE *f;
+
+	(void)state;
+	err = rs_ksyms_load("/proc/kallsyms", &k);
+	if (err == -EPERM) {
+		assert_true(geteuid() != 0);
+		return;
+	}
+	assert_int_equal(err, 0);
+	/* a few global text symbols of the running kernel resolve to themselves */
+	f = fopen("/proc/kallsyms", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) && checked < 50) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || type != 'T' ||
+		    strchr(line, '[') || !strncmp(name, "__pfx_", 6) || !strncmp(name, "__cfi_", 6))
+			continue;
+		got = rs_ksyms_lookup(k, addr, &off, NULL);
+		assert_non_null(got);
+		assert_int_equal(off, 0);
+		/* aliases may name the address differently; the address must resolve exactly */
+		checked++;
+	}
+	fclose(f);
+	assert_true(checked > 0);
+	rs_ksyms_free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ksyms_lookup_kernel),
+		cmocka_unit_test(test_ksyms_lookup_modules),
+		cmocka_unit_test(test_ksyms_load_errors),
+		cmocka_unit_test(test_ksyms_large_file),
+		cmocka_unit_test(test_ksyms_proc_kallsyms),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
