@@ -191,6 +191,7 @@ static __always_inline void fill_task(struct rs_task_rec *rec, struct task_struc
 	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
 	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
 	rec->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
+	rec->capture_ktime_ns = bpf_ktime_get_ns();
 	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
 	if (flags & PF_KTHREAD)
 		rec->flags |= RS_TF_KTHREAD;

@@ -82,6 +82,7 @@ struct rs_task_rec {
 	__u64 nvcsw;
 	__u64 nivcsw;
 	__u64 start_boottime_ns;
+	__u64 capture_ktime_ns; /* CLOCK_MONOTONIC at capture: the snapshot's spread */
 	char comm[RS_COMM_LEN];
 	struct rs_regs regs;
 	__u64 kstack[RS_KSTACK_MAX];

@@ -22,7 +22,7 @@
 _Static_assert(sizeof(struct rs_regs) == 20 * 8, "rs_regs layout");
 _Static_assert(sizeof(struct rs_task_rec) % 8 == 0, "rs_task_rec must be 8-byte sized");
 _Static_assert(__builtin_offsetof(struct rs_task_rec, cgroup_id) == 56, "rs_task_rec layout");
-_Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 136, "rs_task_rec layout");
+_Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 144, "rs_task_rec layout");
 
 #define RS_PERF_PERIOD_NS 100000 /* 100 us of the thread's own CPU time */
 

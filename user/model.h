@@ -44,7 +44,7 @@ struct rs_thread {
 	int syscall_nr;
 	uint64_t syscall_args[6];
 	uint64_t nvcsw, nivcsw;
-	uint64_t capture_ns;	/* rq clock at capture, for the snapshot's spread */
+	uint64_t capture_ns;	/* CLOCK_MONOTONIC at capture, for the snapshot's spread */
 	struct rs_frame *kframes; /* innermost first */
 	size_t n_kframes;
 	struct rs_frame *uframes; /* innermost first, inline frames expanded */
