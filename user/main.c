@@ -17,11 +17,6 @@
 #include "report.h"
 #include "target.h"
 
-#define EXIT_OK 0
-#define EXIT_PARTIAL 1
-#define EXIT_FATAL 2
-#define EXIT_USAGE 64
-
 /* Modules write bare messages; some already carry the program name. */
 static void die_msg(const char *msg)
 {
@@ -80,7 +75,7 @@ static int run_snapshot(const struct rs_opts *o)
 	struct rs_symcache *cache = NULL;
 	struct timespec now;
 	char err[2048] = "";
-	int ret = EXIT_FATAL, e;
+	int ret = RS_EXIT_FATAL, e;
 
 	e = rs_target_resolve(&o->target, "/proc", NULL, &tgt, err, sizeof(err));
 	if (e) {
@@ -145,7 +140,7 @@ static int run_snapshot(const struct rs_opts *o)
 		fprintf(stderr, "rsample: cannot write the report to stdout: %s\n", strerror(-e));
 		goto cleanup;
 	}
-	ret = snap.partial ? EXIT_PARTIAL : EXIT_OK;
+	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 cleanup:
 	rs_snapshot_clear(&snap);
 	rs_capture_free(cap);
@@ -164,17 +159,17 @@ int main(int argc, char **argv)
 	if (rs_opts_parse(argc, argv, &o, err, sizeof(err))) {
 		die_msg(err);
 		fprintf(stderr, "Try 'rsample --help' for more information.\n");
-		return EXIT_USAGE;
+		return RS_EXIT_USAGE;
 	}
 	if (o.help) {
 		rs_opts_usage(stdout);
-		ret = EXIT_OK;
+		ret = RS_EXIT_OK;
 	} else if (o.version) {
 		printf("rsample %s\n", RS_VERSION);
-		ret = EXIT_OK;
+		ret = RS_EXIT_OK;
 	} else if (o.cmd == RS_CMD_PROFILE) {
 		fprintf(stderr, "rsample: the 'profile' subcommand is not in this release yet: use 'rsample snapshot'\n");
-		ret = EXIT_USAGE;
+		ret = RS_EXIT_USAGE;
 	} else {
 		ret = run_snapshot(&o);
 	}
