@@ -82,15 +82,6 @@ static int run_snapshot(const struct rs_opts *o)
 		die_msg(err);
 		goto cleanup;
 	}
-	if (!o->no_kernel) {
-		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
-		if (e)
-			fprintf(stderr,
-				"rsample: cannot read kernel symbols from '/proc/kallsyms': %s: kernel frames are shown as addresses (run as root)\n",
-				e == -EPERM ? "addresses are hidden" : strerror(-e));
-	}
-	if (rs_symcache_new(&cache))
-		cache = NULL;
 
 	cfg.tgids = tgt.tgids;
 	cfg.n_tgids = tgt.n_tgids;
@@ -111,11 +102,23 @@ static int run_snapshot(const struct rs_opts *o)
 		goto cleanup;
 	}
 	if (!cap->n && !cfg.cgroup) {
-		fprintf(stderr, "rsample: %s exited before it could be captured\n", tgt.desc);
+		fprintf(stderr,
+			"rsample: %s was not captured: it exited, or the kernel hides it from this PID namespace\n",
+			tgt.desc);
 		goto cleanup;
 	}
 	if (!cap->n)
 		fprintf(stderr, "rsample: %s has no processes right now\n", tgt.desc);
+
+	if (!o->no_kernel) {
+		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
+		if (e)
+			fprintf(stderr,
+				"rsample: cannot read kernel symbols from '/proc/kallsyms': %s: kernel frames are shown as addresses (run as root)\n",
+				e == -EPERM ? "addresses are hidden" : strerror(-e));
+	}
+	if (rs_symcache_new(&cache))
+		cache = NULL;
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;

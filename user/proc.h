@@ -40,9 +40,17 @@ void rs_maps_clear(struct rs_maps *m);
 /* The mapping holding addr, or NULL. */
 const struct rs_map *rs_maps_find(const struct rs_maps *m, uint64_t addr);
 
-/* Symbol results shared across processes, keyed by build-id and file offset. */
+/*
+ * Symbol results shared across processes, keyed by build-id and ELF address,
+ * so the processes of a pod that run the same binaries symbolize each PC once.
+ * Emptied when it would hold more than RS_SYMCACHE_MAX entries. Not
+ * thread-safe. It must outlive every rs_proc opened with it.
+ */
+#define RS_SYMCACHE_MAX 65536
 struct rs_symcache;
+/* Creates an empty cache. 0 or -ENOMEM; *out untouched on failure. */
 int rs_symcache_new(struct rs_symcache **out);
+/* Frees the cache and every entry. Accepts NULL. */
 void rs_symcache_free(struct rs_symcache *c);
 
 struct rs_proc;
@@ -55,10 +63,23 @@ struct rs_proc;
  */
 int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
 		 struct rs_proc **out);
+/* Frees the process, its Dwfl and everything libdw loaded for it. Accepts NULL. */
 void rs_proc_free(struct rs_proc *p);
+/* The target's mappings as read at rs_proc_open(); owned by p. */
 const struct rs_maps *rs_proc_maps(const struct rs_proc *p);
-/* Newline-separated non-fatal problems (unreadable module, build-id mismatch…), or NULL. */
+/*
+ * Newline-separated non-fatal problems found so far (unreadable module,
+ * file that is not the mapped one…), or NULL. Modules are opened lazily, so
+ * the list grows as rs_unwind() and rs_symbolize() touch them. Owned by p.
+ */
 const char *rs_proc_warnings(const struct rs_proc *p);
+
+/* Methods rs_unwind() may use, for rs_proc_set_unwind_methods(). */
+#define RS_UNWIND_DWARF (1u << 0) /* DWARF CFI (.eh_frame, .debug_frame) through libdw */
+#define RS_UNWIND_FP (1u << 1)	  /* the frame-pointer chain (rbp) */
+#define RS_UNWIND_ALL (RS_UNWIND_DWARF | RS_UNWIND_FP)
+/* Restricts the methods later rs_unwind() calls use (default RS_UNWIND_ALL). */
+void rs_proc_set_unwind_methods(struct rs_proc *p, unsigned int methods);
 
 struct rs_unwound {
 	uint64_t pc[RS_MAX_UFRAMES];

@@ -79,7 +79,12 @@ static int resolve_ids(const struct rs_target *t, const char *proc_root, struct 
 		uint32_t id = t->pids[i];
 
 		e = status_field(proc_root, id, "Tgid", &v);
-		if (e == -ENOENT || e == -ESRCH || (!e && !tid && (uint32_t)v != id)) {
+		if (!e && !tid && (uint32_t)v != id) {
+			snprintf(err, errlen, "%u is a thread of process %ld, not a process: use --tid %u or --pid %ld",
+				 id, v, id, v);
+			return -ESRCH;
+		}
+		if (e == -ENOENT || e == -ESRCH) {
 			snprintf(err, errlen,
 				 "no process with %s %u (it may have exited): check it with 'ps -eLf'",
 				 tid ? "TID" : "PID", id);
