@@ -96,6 +96,7 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $$(call test_objs,test_$$*)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(SAN) $^ $(LIBS) -lcmocka -o $@
 
 -include tests/victims/victims.mk
+-include tests/unit/fixtures.mk
 -include tests/integration/integration.mk
 
 .PHONY: unit

@@ -2,10 +2,14 @@
 /*
  * A target process as the unwinder and symbolizer see it: its mappings and a
  * libdw Dwfl over them. ELF files are opened through PROC/PID/map_files/<range>
- * (works across mount namespaces and for deleted files), then PROC/PID/root/<path>,
- * and checked by build-id. Debug info: the file itself, then build-id and
- * .gnu_debuglink files inside the target's root, then the host's, then
- * debuginfod when DEBUGINFOD_URLS is set.
+ * (works across mount namespaces and for deleted files), then
+ * PROC/PID/root/<path> when its inode is the mapped one, then the host's <path>
+ * only when device and inode are the mapped ones. Debug info: the file itself,
+ * then build-id and .gnu_debuglink files inside the target's root, then the
+ * host's, each checked against the module's build-id (or the debuglink CRC),
+ * then debuginfod when DEBUGINFOD_URLS is set. The target's memory is never
+ * read: the vdso image is this process's own (the kernel maps the same one
+ * into every process).
  */
 #ifndef RS_PROC_H
 #define RS_PROC_H
@@ -22,8 +26,8 @@ struct rs_map {
 	uint64_t start, end, offset;
 	uint64_t inode;
 	uint32_t dev_major, dev_minor;
-	char perms[5];	/* "r-xp" */
-	char *path;	/* NULL for anonymous; "[stack]" etc. kept as is; " (deleted)" stripped */
+	char perms[5]; /* "r-xp" */
+	char *path;    /* NULL for anonymous; "[stack]" etc. kept as is; " (deleted)" stripped */
 	bool deleted;
 };
 
@@ -32,12 +36,17 @@ struct rs_maps {
 	size_t n;
 };
 
-/* Parses maps text (the whole file contents). 0 or -errno; *out untouched on failure. */
+/*
+ * Parses maps text (the whole file contents) into *out, sorted by address;
+ * the caller owns the result (rs_maps_clear). 0, -EINVAL on a malformed line
+ * or -ENOMEM; *out untouched on failure.
+ */
 int rs_maps_parse(const char *text, struct rs_maps *out);
-/* Reads and parses a maps file. */
+/* Reads and parses a maps file: 0 or -errno of open/read, or as rs_maps_parse. */
 int rs_maps_read(const char *path, struct rs_maps *out);
+/* Frees what m holds and empties it. Accepts NULL. */
 void rs_maps_clear(struct rs_maps *m);
-/* The mapping holding addr, or NULL. */
+/* The mapping holding addr (binary search), or NULL. */
 const struct rs_map *rs_maps_find(const struct rs_maps *m, uint64_t addr);
 
 /*
@@ -57,8 +66,9 @@ struct rs_proc;
 
 /*
  * Opens a process for unwinding and symbolization. proc_root is "/proc"
- * (tests may pass another). cache may be NULL. Returns 0 or -errno (-ESRCH when
- * the process is gone); *out untouched on failure. Problems with single modules
+ * (tests may pass another). cache may be NULL (no caching); it is borrowed.
+ * Returns 0 or -errno (-ESRCH when the process is gone, -EACCES without the
+ * right to read its maps); *out untouched on failure. Problems with single modules
  * are not fatal: they are recorded and rs_proc_warnings() lists them.
  */
 int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
@@ -76,8 +86,8 @@ const char *rs_proc_warnings(const struct rs_proc *p);
 
 /* Methods rs_unwind() may use, for rs_proc_set_unwind_methods(). */
 #define RS_UNWIND_DWARF (1u << 0) /* DWARF CFI (.eh_frame, .debug_frame) through libdw */
-#define RS_UNWIND_FP (1u << 1)	  /* the frame-pointer chain (rbp) */
-#define RS_UNWIND_ALL (RS_UNWIND_DWARF | RS_UNWIND_FP)
+#define RS_UNWIND_FP	(1u << 1) /* the frame-pointer chain (rbp) */
+#define RS_UNWIND_ALL	(RS_UNWIND_DWARF | RS_UNWIND_FP)
 /* Restricts the methods later rs_unwind() calls use (default RS_UNWIND_ALL). */
 void rs_proc_set_unwind_methods(struct rs_proc *p, unsigned int methods);
 
@@ -91,7 +101,12 @@ struct rs_unwound {
 /*
  * Unwinds a user stack from captured registers and a copy of the stack
  * (stack_len bytes that were at regs->sp). DWARF CFI first, frame pointers as
- * the fallback. Never reads the live target's memory except its ELF files.
+ * the fallback (see rs_proc_set_unwind_methods). Never reads the live
+ * target's memory, only the copy and the target's ELF files. *out is filled
+ * (pc[0] = regs->ip, activation[0] = true); info.method is "dwarf", "fp",
+ * "dwarf+fp" (DWARF, with frame-pointer steps where CFI was missing) or
+ * "none", info.stop_reason says why it ended. Returns 0, or -EINVAL / -ENOMEM
+ * with *out unspecified. Not thread-safe: one thread per rs_proc.
  */
 int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
 	      struct rs_unwound *out);
@@ -99,8 +114,13 @@ int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, 
 /*
  * Symbolizes one user PC and appends its frames (inline chain expanded,
  * innermost first) to *frames / *n (realloc'd). Caller frames (activation ==
- * false) are looked up at pc - 1. Returns 0 or -ENOMEM; an unknown PC still
- * yields one frame with function NULL.
+ * false) are looked up at pc - 1. Returns 0 or -ENOMEM (-EINVAL for NULL
+ * arguments); on failure *frames / *n still hold what they held, and stay the
+ * caller's. Every frame has addr = pc and module = the file as the target sees
+ * it (NULL outside any mapping). function is NULL when unknown: then
+ * sym_offset holds the ELF address (pc minus the load bias), as addr2line -e
+ * MODULE wants it; when the name came from a symbol table, sym_offset is pc
+ * minus the symbol's start; it is 0 for DWARF names. Not thread-safe.
  */
 int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
 		 size_t *n);

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals shared by the files behind proc.h: proc.c (Dwfl construction),
+ * elfopen.c (finding ELF and debug files), symcache.c, unwind.c and
+ * symbolize.c. Not for other modules.
+ */
+#ifndef RS_PROC_PRIV_H
+#define RS_PROC_PRIV_H
+
+#include <sys/types.h>
+#include <elfutils/libdwfl.h>
+#include "proc.h"
+
+/* One reported module: the mappings of one file instance, or the vdso. */
+struct rs_mod {
+	struct rs_proc *proc;
+	const struct rs_map *map; /* lowest mapping of the file, opened via map_files */
+	const char *path;	  /* as the target sees it; borrowed from proc->maps */
+	uint64_t low, high;
+	bool vdso;
+	bool warned; /* a problem with this module was already recorded */
+};
+
+struct rs_sample;
+
+struct rs_proc {
+	char *proc_root;
+	uint32_t pid;
+	struct rs_symcache *cache; /* borrowed, may be NULL */
+	struct rs_maps maps;
+	Dwfl *dwfl;
+	struct rs_mod *mods;
+	size_t n_mods;
+	void *vdso_img; /* copy of this process's vdso image, or NULL */
+	size_t vdso_len;
+	bool same_root; /* PROC/PID/root is the host's "/": search it once */
+	char *warnings; /* newline-separated, or NULL */
+	size_t warnings_len;
+	unsigned int unwind_methods; /* RS_UNWIND_* */
+	int attached;		     /* dwfl_attach_state: 0 not tried, 1 done, -1 failed */
+	struct rs_sample *cur;	     /* the sample rs_unwind is working on */
+	pid_t next_tid;		     /* a fresh libdwfl thread id per unwind */
+};
+
+/* Appends one line to the warnings (dropped silently on allocation failure). */
+void rs_proc_warn(struct rs_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The rs_mod a libdwfl module was reported with, or NULL. */
+struct rs_mod *rs_mod_of(Dwfl_Module *mod);
+
+/* libdwfl callbacks (elfopen.c): open ELF files and their debug info for a target. */
+int rs_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		char **file_name, Elf **elfp);
+int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+		      char **debuginfo_file_name);
+
+/* Symbol cache (symcache.c). A key: the ELF's build-id, an ELF address and the activation flag. */
+struct rs_symkey {
+	const unsigned char *build_id;
+	size_t build_id_len;
+	uint64_t addr; /* pc - load bias: the same for every process mapping this file */
+	bool activation;
+};
+
+/*
+ * The cached frames for k (module and addr fields unset), or NULL. *n gets
+ * their count. The array stays valid until the next rs_symcache_put().
+ */
+const struct rs_frame *rs_symcache_get(struct rs_symcache *c, const struct rs_symkey *k, size_t *n);
+/* Stores a copy of frames under k (module and addr are not kept). 0 or -ENOMEM. */
+int rs_symcache_put(struct rs_symcache *c, const struct rs_symkey *k, const struct rs_frame *frames,
+		    size_t n);
+/* Entries held now. */
+size_t rs_symcache_count(const struct rs_symcache *c);
+/* Sets the entry count above which the cache is emptied (tests use small limits). */
+void rs_symcache_set_limit(struct rs_symcache *c, size_t max);
+
+#endif

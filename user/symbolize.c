@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User PC -> frames (proc.h). DWARF first: the DIEs whose ranges hold the
+ * address give the inline chain (innermost first) and the function around
+ * it; the line table gives the innermost file:line and each
+ * inlined_subroutine's call_file / call_line the location in the frame it was
+ * inlined into (as eu-addr2line -i and gdb do). Without DWARF: .symtab, then
+ * .dynsym (dwfl_module_addrinfo). Results are cached by build-id in the
+ * rs_symcache, so DWARF is read once per binary, not per process.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include "demangle.h"
+#include "proc_priv.h"
+
+#define SCOPE_DEPTH_MAX 16
+#define CHAIN_MAX	64
+
+struct fvec {
+	struct rs_frame *v;
+	size_t n, cap;
+};
+
+static void fvec_clear(struct fvec *fv)
+{
+	for (size_t i = 0; i < fv->n; i++)
+		rs_frame_clear(&fv->v[i]);
+	free(fv->v);
+	fv->v = NULL;
+	fv->n = fv->cap = 0;
+}
+
+/* Appends a zeroed frame; NULL on allocation failure. */
+static struct rs_frame *fvec_push(struct fvec *fv)
+{
+	if (fv->n == fv->cap) {
+		size_t cap = fv->cap ? fv->cap * 2 : 4;
+		struct rs_frame *v = realloc(fv->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		fv->v = v;
+		fv->cap = cap;
+	}
+	memset(&fv->v[fv->n], 0, sizeof(fv->v[0]));
+	return &fv->v[fv->n++];
+}
+
+static int set_str(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static const char *attr_string(Dwarf_Die *die, unsigned int name)
+{
+	Dwarf_Attribute attr;
+
+	return dwarf_attr_integrate(die, name, &attr) ? dwarf_formstring(&attr) : NULL;
+}
+
+static bool is_named_scope(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+	       tag == DW_TAG_enumeration_type;
+}
+
+/*
+ * name qualified by the namespaces and types enclosing the DIE that holds it
+ * ("ns::Type::name"), for C++ and Rust functions that have no linkage name.
+ */
+static char *qualify(Dwarf_Die *die, const char *name)
+{
+	Dwarf_Die origin = *die, *scopes = NULL;
+	size_t len = strlen(name) + 1;
+	char *out = NULL;
+	int n;
+
+	for (int i = 0; i < SCOPE_DEPTH_MAX && !dwarf_hasattr(&origin, DW_AT_name); i++) {
+		Dwarf_Attribute a;
+
+		if ((!dwarf_attr(&origin, DW_AT_abstract_origin, &a) &&
+		     !dwarf_attr(&origin, DW_AT_specification, &a)) ||
+		    !dwarf_formref_die(&a, &origin))
+			break;
+	}
+	n = dwarf_getscopes_die(&origin, &scopes);
+	for (int i = 1; i < n; i++) {
+		const char *s = dwarf_diename(&scopes[i]);
+
+		if (is_named_scope(dwarf_tag(&scopes[i])) && s)
+			len += strlen(s) + 2;
+	}
+	out = malloc(len);
+	if (out) {
+		out[0] = '\0';
+		for (int i = n - 1; i >= 1; i--) {
+			const char *s = dwarf_diename(&scopes[i]);
+
+			if (is_named_scope(dwarf_tag(&scopes[i])) && s) {
+				strcat(out, s);
+				strcat(out, "::");
+			}
+		}
+		strcat(out, name);
+	}
+	free(scopes);
+	return out;
+}
+
+static bool has_namespaces(int lang)
+{
+	return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
+	       lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14 ||
+	       lang == DW_LANG_Rust;
+}
+
+static const char *linkage_name(Dwarf_Die *die)
+{
+	const char *s = attr_string(die, DW_AT_linkage_name);
+
+	return s ? s : attr_string(die, DW_AT_MIPS_linkage_name);
+}
+
+/* The demangled function name of a subprogram or inlined_subroutine DIE, or NULL. */
+static char *die_function(Dwarf_Die *die, int lang)
+{
+	const char *s = linkage_name(die);
+
+	if (s)
+		return rs_demangle(s, false);
+	s = attr_string(die, DW_AT_name);
+	if (!s)
+		return NULL;
+	return has_namespaces(lang) ? qualify(die, s) : strdup(s);
+}
+
+/*
+ * The symbol table's name for a C++ or Rust function whose DWARF has a bare
+ * DW_AT_name only (rustc -C debuginfo=line-tables-only): the mangled symbol
+ * says "crate::module::function". Only a symbol that starts at the function's
+ * entry counts (not "f.cold" or a neighbour). NULL when there is none.
+ */
+static char *symtab_function(Dwfl_Module *mod, Dwarf_Die *die, Dwarf_Addr bias, uint64_t addr)
+{
+	Dwarf_Addr entry;
+	const char *name;
+	GElf_Off off;
+	GElf_Sym sym;
+
+	if (dwarf_entrypc(die, &entry))
+		return NULL;
+	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name || addr - off != entry + bias)
+		return NULL;
+	return rs_demangle(name, false);
+}
+
+/*
+ * Sets *dst to file, joined to comp_dir when relative. libdw already joined
+ * names of directory entry 0, which is comp_dir itself in DWARF 5: a relative
+ * comp_dir ("./nptl", as glibc's debug-prefix-map leaves it) is not added twice.
+ * 0 or -ENOMEM.
+ */
+static int set_path(char **dst, const char *comp_dir, const char *file)
+{
+	size_t dl, fl;
+
+	if (!file || file[0] == '/' || !comp_dir || !comp_dir[0])
+		return set_str(dst, file);
+	dl = strlen(comp_dir);
+	fl = strlen(file);
+	if (fl > dl && !strncmp(file, comp_dir, dl) && file[dl] == '/')
+		return set_str(dst, file);
+	*dst = malloc(dl + fl + 2);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, comp_dir, dl);
+	(*dst)[dl] = '/';
+	memcpy(*dst + dl + 1, file, fl + 1);
+	return 0;
+}
+
+/* Where a frame stands in the source. */
+struct srcpos {
+	const char *comp_dir;
+	const char *file;
+	int line, col;
+};
+
+/* Fills name, file, line and column of f; die may be NULL. 0 or -ENOMEM. */
+static int fill(struct rs_frame *f, Dwarf_Die *die, int lang, const struct srcpos *pos)
+{
+	if (die) {
+		f->function = die_function(die, lang);
+		if (!f->function && attr_string(die, DW_AT_name))
+			return -ENOMEM;
+	}
+	f->line = pos->line > 0 ? (uint32_t)pos->line : 0;
+	f->column = pos->col > 0 ? (uint32_t)pos->col : 0;
+	return set_path(&f->file, pos->comp_dir, pos->file);
+}
+
+/* The call site of an inlined_subroutine: where the frame it was inlined into stands. */
+static void call_site(Dwarf_Die *inl, Dwarf_Files *files, size_t nfiles, struct srcpos *pos)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+
+	pos->file = NULL;
+	pos->line = pos->col = 0;
+	if (files && dwarf_attr(inl, DW_AT_call_file, &a) && !dwarf_formudata(&a, &w) && w < nfiles)
+		pos->file = dwarf_filesrc(files, w, NULL, NULL);
+	if (dwarf_attr(inl, DW_AT_call_line, &a) && !dwarf_formudata(&a, &w))
+		pos->line = (int)w;
+	if (dwarf_attr(inl, DW_AT_call_column, &a) && !dwarf_formudata(&a, &w))
+		pos->col = (int)w;
+}
+
+static size_t underscores(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/*
+ * Among the function symbols at start, the one a person would call it: the
+ * fewest leading underscores ("clone3", not "__clone3" or "__GI___clone3"),
+ * as gdb shows it. Ties keep libdw's choice.
+ */
+static const char *public_alias(Dwfl_Module *mod, const char *name, GElf_Addr start)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n && underscores(name); i++) {
+		GElf_Addr addr;
+		GElf_Sym sym;
+		const char *s = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (s && addr == start && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+		    underscores(s) < underscores(name))
+			name = s;
+	}
+	return name;
+}
+
+/*
+ * gas names an assembly function's DWARF after one of its symbols
+ * ("__clone3"); the public alias ("clone3") is what gdb shows. NULL when
+ * there is no better name.
+ */
+static char *asm_alias(Dwfl_Module *mod, Dwarf_Die *die, Dwarf_Addr bias, const char *name)
+{
+	const char *alias;
+	Dwarf_Addr entry;
+
+	if (dwarf_entrypc(die, &entry))
+		return NULL;
+	alias = public_alias(mod, name, entry + bias);
+	return alias == name ? NULL : strdup(alias);
+}
+
+/* The DIEs containing an address, outermost first, as the DIE tree nests them. */
+struct chain {
+	Dwarf_Die die[CHAIN_MAX];
+	int n;
+};
+
+/*
+ * Appends to c the path from parent's children down to the innermost DIE
+ * whose ranges hold pc; true when one was found. Walks into namespaces and
+ * types (C++ and Rust nest function definitions there) and imported units
+ * without recording them. dwarf_getscopes() is not used: past an inlined
+ * instance it returns the scopes of the abstract definition, not the
+ * functions it was inlined into.
+ */
+static bool find_pc(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth)
+{
+	Dwarf_Die child, imported;
+	Dwarf_Attribute a;
+
+	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
+		return false;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_entry_point:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+		case DW_TAG_with_stmt:
+			if (dwarf_haspc(&child, pc) <= 0)
+				break;
+			if (c->n < CHAIN_MAX) {
+				c->die[c->n++] = child;
+				find_pc(&c->die[c->n - 1], pc, c, depth + 1);
+			}
+			return true;
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_interface_type:
+			if (find_pc(&child, pc, c, depth + 1))
+				return true;
+			break;
+		case DW_TAG_imported_unit:
+			if (dwarf_attr(&child, DW_AT_import, &a) &&
+			    dwarf_formref_die(&a, &imported) &&
+			    find_pc(&imported, pc, c, depth + 1))
+				return true;
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+/*
+ * Frames from DWARF for addr (innermost first). Leaves fv empty when the
+ * module has no DWARF for addr; the last frame's function is NULL when no
+ * subprogram covers addr (the caller then asks the symbol table).
+ */
+static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
+{
+	Dwarf_Files *files = NULL;
+	struct srcpos pos = { 0 };
+	struct chain *c = NULL;
+	Dwarf_Addr bias;
+	Dwarf_Die *cu;
+	Dwfl_Line *dl;
+	size_t nfiles = 0;
+	int lang, err = 0;
+	bool done = false;
+
+	cu = dwfl_module_addrdie(mod, addr, &bias);
+	if (!cu)
+		return 0;
+	lang = dwarf_srclang(cu);
+	pos.comp_dir = attr_string(cu, DW_AT_comp_dir);
+	dl = dwfl_module_getsrc(mod, addr);
+	if (dl)
+		pos.file = dwfl_lineinfo(dl, NULL, &pos.line, &pos.col, NULL, NULL);
+	if (dwarf_getsrcfiles(cu, &files, &nfiles))
+		files = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	find_pc(cu, addr - bias, c, 0);
+	for (int i = c->n - 1; i >= 0 && !done && !err; i--) {
+		int tag = dwarf_tag(&c->die[i]);
+		struct rs_frame *f;
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		f = fvec_push(fv);
+		if (!f) {
+			err = -ENOMEM;
+			break;
+		}
+		err = fill(f, &c->die[i], lang, &pos);
+		if (tag == DW_TAG_subprogram) {
+			char *sym = NULL;
+
+			if (!err && has_namespaces(lang) && !linkage_name(&c->die[i]))
+				sym = symtab_function(mod, &c->die[i], bias, addr);
+			else if (!err && lang == DW_LANG_Mips_Assembler && f->function)
+				sym = asm_alias(mod, &c->die[i], bias, f->function);
+			if (sym) {
+				free(f->function);
+				f->function = sym;
+			}
+			done = true;
+		} else {
+			f->inlined = true;
+			call_site(&c->die[i], files, nfiles, &pos);
+		}
+	}
+	free(c);
+	if (!err && !done && (pos.file || fv->n)) {
+		/* Line info but no enclosing function (assembly, or a function without DWARF). */
+		struct rs_frame *f = fvec_push(fv);
+
+		err = f ? fill(f, NULL, lang, &pos) : -ENOMEM;
+	}
+	return err;
+}
+
+/* Names the outermost frame from .symtab / .dynsym when DWARF did not. */
+static int symtab_name(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct rs_frame *f)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name;
+
+	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name)
+		return 0;
+	name = public_alias(mod, name, addr - off);
+	f->function = rs_demangle(name, false);
+	if (!f->function)
+		return -ENOMEM;
+	f->sym_offset = off + (pc - addr);
+	return 0;
+}
+
+static int lookup(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct fvec *fv)
+{
+	struct rs_mod *m = rs_mod_of(mod);
+	struct rs_frame *last;
+	int err = 0;
+
+	if (mod)
+		err = dwarf_frames(mod, addr, fv);
+	if (!err && !fv->n && !fvec_push(fv))
+		err = -ENOMEM;
+	if (err)
+		return err;
+	last = &fv->v[fv->n - 1];
+	if (mod && !last->function)
+		err = symtab_name(mod, addr, pc, last);
+	if (!err && !last->function && m) {
+		/* Unknown function: the ELF address, for module+0xoffset. */
+		GElf_Addr bias;
+
+		last->sym_offset = dwfl_module_getelf(mod, &bias) ? pc - bias : pc - m->low;
+	}
+	return err;
+}
+
+/* Appends copies of src to *frames / *n with addr and module set. */
+static int append(struct rs_frame **frames, size_t *n, const struct rs_frame *src, size_t count,
+		  uint64_t pc, const char *module)
+{
+	struct rs_frame *v = realloc(*frames, (*n + count) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	*frames = v;
+	for (size_t i = 0; i < count; i++) {
+		struct rs_frame *d = &v[*n];
+
+		*d = src[i];
+		d->function = d->file = d->module = NULL;
+		d->addr = pc;
+		d->kernel = false;
+		if (set_str(&d->function, src[i].function) || set_str(&d->file, src[i].file) ||
+		    set_str(&d->module, module)) {
+			rs_frame_clear(d);
+			return -ENOMEM;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		 size_t *n)
+{
+	uint64_t addr = activation || !pc ? pc : pc - 1;
+	const struct rs_frame *cached = NULL;
+	struct rs_symkey key = { .activation = activation };
+	const unsigned char *bits;
+	struct fvec fv = { 0 };
+	const struct rs_map *map;
+	const char *module;
+	Dwfl_Module *mod;
+	struct rs_mod *m;
+	GElf_Addr vaddr;
+	size_t count = 0;
+	int len, err;
+
+	if (!p || !frames || !n)
+		return -EINVAL;
+	mod = dwfl_addrmodule(p->dwfl, addr);
+	m = rs_mod_of(mod);
+	map = rs_maps_find(&p->maps, pc);
+	module = m ? m->path : map ? map->path : NULL;
+	if (m && p->cache && (len = dwfl_module_build_id(mod, &bits, &vaddr)) > 0) {
+		key.build_id = bits;
+		key.build_id_len = (size_t)len;
+		key.addr = pc - m->low;
+		cached = rs_symcache_get(p->cache, &key, &count);
+		if (cached)
+			return append(frames, n, cached, count, pc, module);
+	}
+	err = lookup(mod, addr, pc, &fv);
+	if (!err && key.build_id)
+		err = rs_symcache_put(p->cache, &key, fv.v, fv.n);
+	if (!err)
+		err = append(frames, n, fv.v, fv.n, pc, module);
+	fvec_clear(&fv);
+	return err;
+}
