@@ -16,14 +16,15 @@ VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 PKGS		:= libbpf libelf libdw
-PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Recursive (=) so a make that first ran 'deps' still finds the flags.
+PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-missing-field-initializers
-ALL_CFLAGS	:= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
 		   -DRS_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
-LIBS		:= $(PKG_LIBS) -liberty -lz -lpthread
+LIBS		= $(PKG_LIBS) -liberty -lz -lpthread
 ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
@@ -97,6 +98,7 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $$(call test_objs,test_$$*)
 
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
+-include user/proto.mk
 -include tests/integration/integration.mk
 
 .PHONY: unit
@@ -105,8 +107,11 @@ unit: $(UNIT_BINS) $(UNIT_DEPS)
 		echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
 	done; exit $$fail
 
+# The README's test command: installs what is missing, builds, runs every suite.
 .PHONY: test
-test: all unit integration
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit integration
 
 .PHONY: deps
 deps:
@@ -120,9 +125,11 @@ vmlinux:
 lint:
 	$(Q)clang-format --dry-run --Werror bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c
 
+# The README's first command: set up, build, and run rsample on a hung demo service.
 .PHONY: demo
-demo: all
-	$(Q)sh scripts/demo.sh
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all victims
+	$(Q)RS_BUILD=$(OUT) sh scripts/demo.sh
 
 .PHONY: clean
 clean:
