@@ -96,6 +96,10 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $$(call test_objs,test_$$*)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(SAN) $^ $(LIBS) -lcmocka -o $@
 
+# rustc from PATH, else rustup's default place (CI's PATH may lack ~/.cargo/bin).
+RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
+		   $(wildcard $(HOME)/.cargo/bin/rustc /root/.cargo/bin/rustc) rustc)
+
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
 -include user/proto.mk

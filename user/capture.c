@@ -305,6 +305,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	struct snapshot_bpf *skel = NULL;
 	struct bpf_link *iter_link = NULL;
 	struct rs_capture *cap = NULL;
+	struct timespec now;
 	pthread_t drain;
 	bool draining = false;
 	uint64_t t0;
@@ -334,6 +335,8 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		goto cleanup;
 	}
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	t0 = mono_ns();
 	e = -pthread_create(&drain, NULL, drain_thread, &c);
 	if (e) {

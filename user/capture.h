@@ -32,6 +32,7 @@ struct rs_capture {
 	size_t n;
 	uint64_t counters[RS_CNT_MAX];
 	uint64_t wall_ns;	/* iterator start to last record */
+	int64_t taken_at_unix_ns; /* CLOCK_REALTIME when the iterator started */
 	size_t oncpu_missed;	/* on-CPU threads with stale registers (no perf sample) */
 };
 

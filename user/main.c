@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "assemble.h"
 #include "capture.h"
 #include "ksyms.h"
@@ -73,7 +72,6 @@ static int run_snapshot(const struct rs_opts *o)
 	struct rs_capture *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
 	struct rs_symcache *cache = NULL;
-	struct timespec now;
 	char err[2048] = "";
 	int ret = RS_EXIT_FATAL, e;
 
@@ -95,7 +93,6 @@ static int run_snapshot(const struct rs_opts *o)
 	cfg.oncpu_wait_ms = 100;
 	cfg.expect_threads = tgt.expect_threads;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	e = rs_capture_run(&cfg, &cap, err, sizeof(err));
 	if (e) {
 		die_msg(err);
@@ -122,7 +119,7 @@ static int run_snapshot(const struct rs_opts *o)
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
-	snap.taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	snap.taken_at_unix_ns = cap->taken_at_unix_ns;
 	snap.duration_ns = cap->wall_ns;
 	memcpy(snap.counters, cap->counters, sizeof(snap.counters));
 	acfg.ksyms = ksyms;

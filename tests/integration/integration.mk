@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0
+# The integration suite: root, real BPF, real victims in a cgroup + PID/mount namespace.
+# Included by the top Makefile. `make integration ARGS='-k rust'` runs a subset.
+
+PYTHON		?= python3
+
+.PHONY: integration
+integration: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/run.py $(ARGS)

@@ -1,0 +1,442 @@
+# SPDX-License-Identifier: GPL-2.0
+"""rsample integration suite: real BPF, real victims in a cgroup + PID/mount namespace.
+
+Run as root by `make integration` (or: RSAMPLE=build/rsample RS_VICTIMS=build/victims
+python3 tests/integration/run.py [-k PATTERN]). Prints "N passed, M failed[, K skipped]"
+as its last line and exits non-zero when anything failed. Tests skip only when BPF
+cannot work here at all (not root, no /sys/kernel/btf/vmlinux), saying "SKIPPED: why".
+
+For each victim build (C without/with frame pointers, C stripped with a debuglink,
+Rust) one instance is started in a fresh cgroup, PID and mount namespace; the suite
+waits 2 s after it is ready, records what /proc says (thread ids, syscalls, kernel
+stacks - reading /proc never stops a task), runs rsample with --cgroup, --pid, --tid,
+the text report and --tid of the spinning thread pinned alone on a CPU, while a
+monitor samples /proc/PID/task/*/status every 2 ms, reads the victim's own counters
+(EINTR, heartbeat gaps) and kills it. The tests then assert on what was recorded
+(fixtures.py); the expected stacks and the allowed differences from gdb are in
+expect.py, the launcher in launch.py. The suite never ptraces a victim it checks; gdb runs only on
+separate instances, to compare stalls and to re-check the expected stacks.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import expect  # noqa: E402
+import launch  # noqa: E402
+from fixtures import fixture, peer  # noqa: E402
+from observe import (NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR, fmt_ms,  # noqa: E402
+                     note, run_rsample)
+
+
+def require_bpf(test):
+    if SKIP:
+        print("SKIPPED: %s" % SKIP, flush=True)
+        test.skipTest(SKIP)
+
+
+def fail_if(test, errs):
+    if errs:
+        test.fail("\n  " + "\n  ".join(errs))
+
+
+class VictimTests:
+    """The same checks for each victim build (mixed into one TestCase per build)."""
+
+    key = None
+
+    def setUp(self):
+        require_bpf(self)
+        self.fx = fixture(self.key)
+
+    def test_cgroup_json(self):
+        """--cgroup REL --json: every thread's name, ids, state, syscall, blocked-for, stack."""
+        fail_if(self, self.fx.check_snapshot(self.fx.runs["cgroup"]))
+
+    def test_pid_json(self):
+        """--pid HOSTPID --json: the same answers as --cgroup."""
+        fail_if(self, self.fx.check_snapshot(self.fx.runs["pid"]))
+
+    def test_tid_json(self):
+        """--tid HOSTTID --json: exactly that one thread."""
+        run = self.fx.runs["tid"]
+        errs, p = self.fx.check_process(run, expect_all=False)
+        if p is not None:
+            tids = [t.get("tid") for t in p.get("threads", [])]
+            if tids != [self.fx.tid_target]:
+                errs.append("threads %r, want only tid %d" % (tids, self.fx.tid_target))
+            for t in p.get("threads", []):
+                errs += self.fx.check_thread(t, run)
+        fail_if(self, errs)
+
+    def test_on_cpu_capture(self):
+        """The spinning thread, alone on a CPU: R, on_cpu, captured by perf, its recursion unwound."""
+        run = self.fx.runs.get("oncpu")
+        if run is None:
+            self.assertEqual(len(os.sched_getaffinity(0)), 1)
+            run = self.fx.runs["cgroup"]  # one CPU: rsample itself preempts the spinner
+        errs, p = self.fx.check_process(run, expect_all=False)
+        if p is not None:
+            ts = p.get("threads", [])
+            if [t.get("name") for t in ts] != ["spin"] and run is self.fx.runs.get("oncpu"):
+                errs.append("threads %r, want only spin" % [t.get("name") for t in ts])
+            for t in ts:
+                if t.get("name") != "spin":
+                    continue
+                if run is self.fx.runs.get("oncpu") and not (t.get("on_cpu") and t.get("from_perf")):
+                    errs.append("spin: on_cpu %r, from_perf %r, want both true"
+                                % (t.get("on_cpu"), t.get("from_perf")))
+                errs += self.fx.check_thread(t, run)
+        fail_if(self, errs)
+
+    def test_kernel_stacks(self):
+        """Kernel frames of every blocked thread equal /proc/PID/task/TID/stack."""
+        run = self.fx.runs["cgroup"]
+        errs, p = self.fx.check_process(run)
+        if p is None:
+            fail_if(self, errs)
+        checked = 0
+        for t in p.get("threads", []):
+            before, after = self.fx.proc_before.get(t.get("tid")), self.fx.proc_after.get(t.get("tid"))
+            if not before or not after or before["kstack"] != after["kstack"] or t.get("state") != "S":
+                continue  # /proc is an oracle only for a thread that did not move
+            if t.get("name") in ("heartbeat", "stats"):
+                continue
+            got = [re.sub(r"\+0x[0-9a-f]+(/0x[0-9a-f]+)?$", "", k.get("function") or "?")
+                   for k in t.get("kernel_stack") or []]
+            checked += 1
+            if got != before["kstack"]:
+                errs.append("%s: kernel stack %s, /proc says %s" % (t.get("name"), got, before["kstack"]))
+            for k in t.get("kernel_stack") or []:
+                if not re.match(r"^0xffff[0-9a-f]{12}$", str(k.get("addr"))):
+                    errs.append("%s: kernel frame address %r" % (t.get("name"), k.get("addr")))
+                    break
+        if checked < 7:
+            errs.append("only %d blocked threads had a stable /proc stack to compare" % checked)
+        fail_if(self, errs)
+
+    def test_not_stopped_nor_disturbed(self):
+        """No t/T state and TracerPid 0 throughout every run; no EINTR; heartbeat gaps recorded."""
+        if self.fx.taken_lag_ns:
+            note("%s: threads captured up to %s after the snapshot's taken_at_unix_ns"
+                 % (self.key, fmt_ms(self.fx.taken_lag_ns)))
+        errs = []
+        for name, r in self.fx.runs.items():
+            if r.violations:
+                errs.append("during %s: %s" % (name, "; ".join(sorted(set(r.violations))[:10])))
+            if r.monitor_samples < 3:
+                errs.append("during %s: the monitor took only %d samples" % (name, r.monitor_samples))
+            if r.hb_gap_ns is None:
+                errs.append("during %s: no heartbeat recorded" % name)
+        sa = self.fx.state_after
+        if sa["eintr_total"] != 0:
+            errs.append("EINTR/spurious wake-ups in the victim: %s" % {
+                n: (t["eintr"], t["spurious"]) for n, t in sa["threads_by_name"].items()
+                if t["eintr"] or t["spurious"]})
+        if sa["hb_count"] <= self.fx.state_before["hb_count"]:
+            errs.append("the victim's heartbeat did not advance during the runs")
+        note("%s: heartbeat since ready: max gap %s, %d wake-ups >1 ms late, %d >10 ms late"
+             % (self.key, fmt_ms(sa["hb_max_gap_ns"]), sa["hb_late_1ms"], sa["hb_late_10ms"]))
+        fail_if(self, errs)
+
+    def test_text_report(self):
+        """The text report names every thread and the victim's blocking functions."""
+        r = self.fx.runs["text"]
+        if r.rc != 0:
+            self.fail(r.describe())
+        errs = []
+        for s in self.fx.spec["threads"]:
+            if s["name"] not in r.stdout:
+                errs.append("thread %s missing" % s["name"])
+        for fn in ("lock_pair", "post_transfer"):
+            if fn not in r.stdout:
+                errs.append("function %s missing" % fn)
+        if "futex" not in r.stdout:
+            errs.append("syscall futex missing")
+        if errs:
+            errs.append("stdout:\n" + r.stdout[:4000])
+        fail_if(self, errs)
+
+
+class CNoFramePointers(VictimTests, unittest.TestCase):
+    key = "c_nofp"
+
+
+class CFramePointers(VictimTests, unittest.TestCase):
+    key = "c_fp"
+
+
+class CStrippedDebuglink(VictimTests, unittest.TestCase):
+    key = "c_debuglink"
+
+
+class RustRelease(VictimTests, unittest.TestCase):
+    key = "rust"
+
+
+class DeletedBinary(unittest.TestCase):
+    def setUp(self):
+        require_bpf(self)
+
+    def test_deleted_binary(self):
+        """The binary deleted inside the container: every stack still symbolized, file:line too."""
+        fx = fixture("c_nofp", deleted=True)
+        fail_if(self, fx.check_snapshot(fx.runs["pid"]))
+
+
+# ---- a pod: one cgroup with two container cgroups ---------------------------------
+
+class PodSubtree(unittest.TestCase):
+    def setUp(self):
+        require_bpf(self)
+
+    def test_cgroup_subtree(self):
+        """--cgroup of a parent cgroup reports the processes of all its child cgroups, however spelled."""
+        pod = launch.make_cgroup("rsample-test-pod-")
+        vs = []
+        try:
+            for key in ("c_nofp", "rust"):
+                spec = expect.VICTIMS[key]
+                v = launch.Victim(os.path.join(VICTIM_DIR, spec["binary"]), parent=pod,
+                                  prefix="rsample-test-ctr-")
+                vs.append(v)
+                v.start()
+            rel = os.path.relpath(pod, launch.cgroup2_mount())
+            want = sorted(v.host_pid for v in vs)
+            errs = []
+            for spelling in (rel, "/" + rel, pod):
+                r = run_rsample(["--cgroup", spelling, "--json"])
+                if r.rc != 0 or r.doc is None:
+                    errs.append(r.describe() + (" " + r.json_error if r.json_error else ""))
+                    continue
+                procs = r.doc.get("processes", [])
+                got = sorted(p.get("pid") for p in procs)
+                if got != want:
+                    errs.append("--cgroup %s: pids %s, want %s" % (spelling, got, want))
+                for p in procs:
+                    if len(p.get("threads", [])) != 10:
+                        errs.append("--cgroup %s: pid %s has %d threads, want 10"
+                                    % (spelling, p.get("pid"), len(p.get("threads", []))))
+            fail_if(self, errs)
+        finally:
+            for v in vs:
+                v.stop()
+            launch.remove_cgroup(pod)
+
+
+# ---- errors ------------------------------------------------------------------------
+
+def free_pid():
+    with open("/proc/sys/kernel/pid_max") as f:
+        pid = int(f.read()) - 1
+    while os.path.exists("/proc/%d" % pid):
+        pid -= 1
+    return pid
+
+
+class Errors(unittest.TestCase):
+    def setUp(self):
+        require_bpf(self)
+
+    def test_pid_not_found(self):
+        """--pid of a process that does not exist: exit 2, one line on stderr, nothing on stdout."""
+        pid = free_pid()
+        r = run_rsample(["--pid", str(pid), "--json"], want_json=False)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        errs = []
+        if r.rc != 2:
+            errs.append("exit %r, want 2" % r.rc)
+        if len(lines) != 1 or str(pid) not in lines[0] or not lines[0].startswith("rsample: "):
+            errs.append("stderr %r, want one 'rsample: ...' line naming %d" % (r.stderr, pid))
+        if r.stdout:
+            errs.append("stdout %r, want empty" % r.stdout[:200])
+        fail_if(self, errs)
+
+    def test_cgroup_not_found(self):
+        """--cgroup no-such-pod: exit 2 and a message naming the spec and the cause."""
+        r = run_rsample(["--cgroup", "no-such-pod"], want_json=False)
+        errs = []
+        if r.rc != 2:
+            errs.append("exit %r, want 2" % r.rc)
+        if "no-such-pod" not in r.stderr or not r.stderr.startswith("rsample: "):
+            errs.append("stderr %r, want an 'rsample: ...' message naming no-such-pod" % r.stderr)
+        if r.stdout:
+            errs.append("stdout %r, want empty" % r.stdout[:200])
+        fail_if(self, errs)
+
+    def test_usage_errors(self):
+        """Bad command lines exit 64 with a message on stderr and nothing on stdout."""
+        errs = []
+        for args in ([], ["--bogus"], ["--pid"], ["--pid", "abc"], ["--tid", "-3"], ["--cgroup"],
+                     ["--pid", "1", "--threshold", "5parsecs"], ["--pid", "1", "--stack-bytes", "lots"],
+                     ["--pid", "1", "extra-argument"]):
+            r = run_rsample(args, want_json=False)
+            if r.rc != 64 or not r.stderr.strip() or r.stdout:
+                errs.append("rsample %s: exit %r, stderr %r, stdout %r (want 64, a message, nothing)"
+                            % (" ".join(args), r.rc, r.stderr.strip()[:200], r.stdout[:100]))
+        fail_if(self, errs)
+
+    def test_help_and_version(self):
+        """--help documents the targets and exit codes on stdout; --version prints a version."""
+        r = run_rsample(["--help"], want_json=False)
+        errs = []
+        if r.rc != 0:
+            errs.append("--help: exit %r" % r.rc)
+        for word in ("--cgroup", "--pid", "--tid", "--json", "64"):
+            if word not in r.stdout:
+                errs.append("--help does not mention %s" % word)
+        v = run_rsample(["--version"], want_json=False)
+        if v.rc != 0 or not v.stdout.strip():
+            errs.append("--version: exit %r, stdout %r" % (v.rc, v.stdout))
+        fail_if(self, errs)
+
+    def test_target_exits_midrun(self):
+        """Snapshots of a process exiting under them: exit 0/1/2, never a crash or a hang, valid JSON."""
+        errs, outcomes = [], {}
+        binary = os.path.join(VICTIM_DIR, "ledger-nofp")
+        for delay_ms in (150, 250, 400, 600):
+            v = launch.Victim(binary, args=["--exit-after", str(delay_ms)], prefix="rsample-test-exit-")
+            try:
+                v.start(wait_ready=False, allow_exit=True)
+                started = time.monotonic()
+                procs = []
+                for i, off in enumerate((-0.12, -0.06, -0.03, 0.0, 0.02, 0.05, 0.1)):
+                    time.sleep(max(0.0, started + delay_ms / 1000 + off - time.monotonic()))
+                    args = (["--cgroup", v.cgroup_rel.lstrip("/"), "--json"] if i % 2 or not v.host_pid
+                            else ["--pid", str(v.host_pid), "--json"])
+                    procs.append((args, subprocess.Popen([RSAMPLE] + args, stdout=subprocess.PIPE,
+                                                         stderr=subprocess.PIPE, encoding="utf-8",
+                                                         errors="replace")))
+                for args, p in procs:
+                    try:
+                        out, err = p.communicate(timeout=RUN_TIMEOUT_S)
+                    except subprocess.TimeoutExpired:
+                        p.kill()  # our own rsample
+                        p.communicate()
+                        errs.append("rsample %s hung (> %d s)" % (" ".join(args), RUN_TIMEOUT_S))
+                        continue
+                    outcomes[p.returncode] = outcomes.get(p.returncode, 0) + 1
+                    what = "rsample %s (exit at %d ms)" % (" ".join(args), delay_ms)
+                    if p.returncode not in (0, 1, 2):
+                        errs.append("%s: exit %r, stderr %r" % (what, p.returncode, err[-500:]))
+                    elif p.returncode in (0, 1):
+                        try:
+                            doc = json.loads(out)
+                            if not isinstance(doc.get("processes"), list):
+                                errs.append("%s: no processes list" % what)
+                        except ValueError as e:
+                            errs.append("%s: exit %d with invalid JSON (%s): %r"
+                                        % (what, p.returncode, e, out[:200]))
+                    elif not err.strip():
+                        errs.append("%s: exit 2 without a message" % what)
+            finally:
+                v.stop()
+        note("target exiting mid-run: exit codes %s" % dict(sorted(outcomes.items())))
+        fail_if(self, errs)
+
+
+class GdbComparison(unittest.TestCase):
+    def setUp(self):
+        require_bpf(self)
+
+    def check_expectations(self, key):
+        """The expected stacks in expect.py are what gdb prints for a live victim."""
+        p = peer(key)
+        marks = expect.markers(os.path.join(REPO, p.spec["source"]))
+        gdb = expect.parse_gdb(p.gdb_out)
+        errs = []
+        for s in p.spec["threads"]:
+            frames = gdb.get(s["name"])
+            if frames is None:
+                errs.append("gdb shows no thread %s" % s["name"])
+                continue
+            want = s["frames"]
+            if want is None or (s["state"] is None and not p.names_match(want[0], frames[0][0])):
+                want = s["always"]
+                frames = frames[len(frames) - len(want):]
+            bad = len(frames) != len(want)
+            for exp, (fn, file, line, _) in zip(want, frames):
+                name, marker = expect.frame_name(exp), expect.frame_marker(exp)
+                if not p.names_match(name, fn):
+                    bad = True
+                elif marker and line not in expect.marker_lines(marks, marker):
+                    bad = True
+            if bad:
+                errs.append("%s: gdb shows\n      %s\n    expect.py has\n      %s" % (
+                    s["name"], "\n      ".join("%s at %s:%s" % f[:3] for f in frames),
+                    "\n      ".join(str(x) for x in want)))
+        fail_if(self, errs)
+
+    def test_expectations_match_gdb_c(self):
+        self.check_expectations("c_nofp")
+
+    def test_expectations_match_gdb_rust(self):
+        self.check_expectations("rust")
+
+    def test_stall_rsample_vs_gdb(self):
+        """Heartbeat gap under rsample vs under gdb (printed; only sanity-checked)."""
+        errs = []
+        for key in ("c_nofp", "rust"):
+            p = peer(key)
+            if p.rs.rc != 0:
+                errs.append(p.rs.describe())
+            for what, gap in (("rsample", p.rs.hb_gap_ns), ("gdb", p.gdb_gap_ns)):
+                if gap is None or not 500_000 <= gap < 60_000_000_000:
+                    errs.append("%s: heartbeat gap under %s is %r" % (key, what, gap))
+            if p.rs.violations:
+                errs.append("%s: rsample run saw %s" % (key, p.rs.violations[:5]))
+        fail_if(self, errs)
+
+
+# ---- runner ---------------------------------------------------------------------------
+
+class Result(unittest.TextTestResult):
+    pass
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", dest="patterns", action="append", default=[],
+                    help="run only tests whose name contains this")
+    a = ap.parse_args(argv)
+    print("rsample integration: RSAMPLE=%s victims=%s" % (RSAMPLE, VICTIM_DIR), flush=True)
+    if not SKIP:
+        for f in [RSAMPLE] + [os.path.join(VICTIM_DIR, v["binary"]) for v in expect.VICTIMS.values()]:
+            if not os.access(f, os.X_OK):
+                print("missing %s: build it first (make all victims)" % f, flush=True)
+        libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+        if os.path.exists(libc) and not expect.Symbols._debug_files(libc, "/"):
+            print("note: no separate debug info for %s (Debian: libc6-dbg); the expected stacks "
+                  "in expect.py include glibc's inline frames, which need it" % libc, flush=True)
+    loader = unittest.TestLoader()
+    if a.patterns:
+        loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
+    suite = unittest.TestSuite()
+    for cls in (CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease, DeletedBinary,
+                PodSubtree, Errors, GdbComparison):
+        suite.addTests(loader.loadTestsFromTestCase(cls))
+    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=Result).run(suite)
+    launch.cleanup_all()
+    if NOTES:
+        print("\nMeasurements:")
+        for n in NOTES:
+            print("  " + n)
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    skipped = len(res.skipped)
+    passed = res.testsRun - failed - skipped - len(res.expectedFailures)
+    line = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        line += ", %d skipped" % skipped
+    print(line, flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test victims for tests/integration and the demo, built into $(OUT)/victims/.
+# Included by the top Makefile.
+#
+#   ledger-nofp         C, -O2 -g, no frame pointers
+#   ledger-fp           C, -O2 -g, frame pointers
+#   ledger-dbg          ledger-nofp without debug info, with a .gnu_debuglink to
+#   ledger-dbg.debug    ... its debug info in a separate file
+#   orderd              Rust, std only, opt-level 3, full debug info, no frame pointers
+#
+# The victims always build with the system C compiler and rustc from PATH;
+# they never get the sanitizer or warning flags of the rsample build.
+
+VICTIM_DIR	:= $(OUT)/victims
+VICTIM_CC	?= $(CC)
+VICTIM_CFLAGS	:= -O2 -g -pthread -Wall -Wextra -Werror
+RUSTC		?= rustc
+OBJCOPY		?= objcopy
+VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-pointers=no \
+		   -C panic=unwind
+
+VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd)
+
+.PHONY: victims
+victims: $(VICTIMS)
+
+$(VICTIM_DIR):
+	$(Q)mkdir -p $@
+
+$(VICTIM_DIR)/ledger-nofp: tests/victims/ledger.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/ledger-fp: tests/victims/ledger.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fno-omit-frame-pointer $< -o $@
+
+# The debug info moves to ledger-dbg.debug; the stripped binary keeps its
+# .symtab and CFI (.eh_frame) and points at the debug file by name and CRC.
+$(VICTIM_DIR)/ledger-dbg.debug: $(VICTIM_DIR)/ledger-nofp
+	$(call msg,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) --only-keep-debug $< $@
+
+$(VICTIM_DIR)/ledger-dbg: $(VICTIM_DIR)/ledger-nofp $(VICTIM_DIR)/ledger-dbg.debug
+	$(call msg,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) --strip-debug --add-gnu-debuglink=$(VICTIM_DIR)/ledger-dbg.debug $< $@
+
+$(VICTIM_DIR)/orderd: tests/victims/orderd.rs | $(VICTIM_DIR)
+	$(call msg,RUSTC,$@)
+	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
+	$(Q)$(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name orderd $< -o $@
+
+# The demo runs a victim; it takes the build directory from RS_BUILD.
+demo: victims
+demo: export RS_BUILD := $(OUT)
