@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ksyms.h"
+#include "readfile.h"
 
 /*
  * kallsyms has no sizes: a symbol ends where the next one starts. The last
@@ -31,53 +32,6 @@ struct rs_ksyms {
 	struct ksym *syms;
 	size_t n;
 };
-
-static int read_all(const char *path, char **out, size_t *len)
-{
-	size_t cap = 1 << 20, n = 0;
-	char *buf = NULL, *tmp;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		if (cap - n < 2) {
-			tmp = realloc(buf, cap * 2);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			buf = tmp;
-			cap *= 2;
-		}
-		/* /proc/kallsyms reads in small pieces and has st_size 0: loop to EOF */
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-cleanup:
-	free(buf);
-	close(fd);
-	return err;
-}
 
 static int hexval(char c)
 {
@@ -176,7 +130,7 @@ int rs_ksyms_load(const char *path, struct rs_ksyms **out)
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	err = read_all(path, &k->text, &len);
+	err = rs_read_file(path, &k->text, &len);
 	if (err)
 		goto err_free;
 	for (line = k->text; line < k->text + len; line = next) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "proc.h"
+#include "readfile.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -169,42 +170,14 @@ cleanup:
 int rs_maps_read(const char *path, struct rs_maps *out)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, err = 0;
+	size_t len;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (cap - len < 4096) {
-			size_t ncap = cap ? cap * 2 : 16384;
-			char *nb = realloc(buf, ncap);
-
-			if (!nb) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
+	err = rs_read_file(path, &buf, &len);
+	if (err)
+		return err;
 	err = rs_maps_parse(buf, out);
-cleanup:
 	free(buf);
-	close(fd);
 	return err;
 }
 
