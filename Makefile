@@ -103,6 +103,7 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
 -include user/proto.mk
+-include tests/validate/validate.mk
 -include tests/integration/integration.mk
 
 .PHONY: unit
@@ -115,7 +116,7 @@ unit: $(UNIT_BINS) $(UNIT_DEPS)
 .PHONY: test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory unit validate-formats integration
 
 .PHONY: deps
 deps:

@@ -6,6 +6,7 @@ set -eu
 pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev elfutils
       libiberty-dev binutils zlib1g-dev libcmocka-dev util-linux procps gdb python3
       libc6-dbg protobuf-c-compiler libprotobuf-c-dev
+      golang-go libdevel-nytprof-perl chromium
       clang-format"
 
 missing=""
@@ -21,6 +22,14 @@ if [ -n "$missing" ]; then
 	$sudo_cmd apt-get update -qq
 	# shellcheck disable=SC2086
 	$sudo_cmd apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# The format validation (tests/validate) runs npm packages under Node.js; a machine
+# that already has node (e.g. from another source) keeps it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	echo "deps: installing nodejs and npm"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 
 # Rust victims need rustc (std only). Debian's rustc is used when no toolchain is on PATH.
