@@ -32,7 +32,7 @@ import expect  # noqa: E402
 import launch  # noqa: E402
 from fixtures import fixture, peer  # noqa: E402
 from observe import (NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR, fmt_ms,  # noqa: E402
-                     note, run_rsample)
+                     Run, note, run_rsample)
 
 
 def require_bpf(test):
@@ -338,6 +338,77 @@ class Errors(unittest.TestCase):
             finally:
                 v.stop()
         note("target exiting mid-run: exit codes %s" % dict(sorted(outcomes.items())))
+        fail_if(self, errs)
+
+    def _one_fatal_line(self, r, words):
+        """Exit 2, nothing on stdout, one 'rsample: ...' stderr line containing all WORDS."""
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        errs = []
+        if r.rc != 2:
+            errs.append("exit %r, want 2" % r.rc)
+        if len(lines) != 1 or not lines[0].startswith("rsample: ") or \
+                not all(w in lines[0] for w in words):
+            errs.append("stderr %r, want one 'rsample: ...' line with %r" % (r.stderr, words))
+        if r.stdout:
+            errs.append("stdout %r, want empty" % r.stdout[:200])
+        return errs
+
+    def test_no_permission(self):
+        """Without root or capabilities: exit 2, one line naming the cause and the fix."""
+        sleeper = subprocess.Popen(["sleep", "30"])
+        try:
+            r = run_rsample(["--pid", str(sleeper.pid)], want_json=False)
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                   "--inh-caps=-all", "--bounding-set=-all", RSAMPLE, "--pid", str(sleeper.pid)]
+            p = subprocess.run(cmd, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
+        finally:
+            sleeper.kill()  # our own child
+            sleeper.wait()
+        errs = [] if r.rc == 0 else ["as root: exit %r, stderr %r" % (r.rc, r.stderr)]
+        r.rc, r.stdout, r.stderr = p.returncode, p.stdout, p.stderr
+        fail_if(self, errs + self._one_fatal_line(r, ["Operation not permitted", "root"]))
+
+    def test_kernel_without_btf(self):
+        """A kernel without BTF (hidden here by a private tmpfs): exit 2, one line with the fix."""
+        sleeper = subprocess.Popen(["sleep", "30"])
+        try:
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   'mount -t tmpfs rsample-nobtf /sys/kernel/btf && exec "$0" --pid "$1"',
+                   RSAMPLE, str(sleeper.pid)]
+            p = subprocess.run(cmd, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
+        finally:
+            sleeper.kill()  # our own child
+            sleeper.wait()
+        r = Run(["--pid", str(sleeper.pid)])
+        r.rc, r.stdout, r.stderr = p.returncode, p.stdout, p.stderr
+        fail_if(self, self._one_fatal_line(r, ["BTF", "CONFIG_DEBUG_INFO_BTF"]))
+
+    def test_threads_exiting_midrun(self):
+        """Threads starting and exiting while snapshotted: exit 0 or 1, valid JSON, no crash."""
+        churn = ("import threading, time\n"
+                 "def worker():\n"
+                 "    while True:\n"
+                 "        t = threading.Thread(target=time.sleep, args=(0.002,)); t.start(); t.join()\n"
+                 "for _ in range(4): threading.Thread(target=worker, daemon=True).start()\n"
+                 "time.sleep(60)\n")
+        victim = subprocess.Popen([sys.executable, "-c", churn])
+        errs, seen = [], 0
+        try:
+            time.sleep(0.3)
+            for _ in range(10):
+                r = run_rsample(["--pid", str(victim.pid), "--json"], victim.pid)
+                if r.rc not in (0, 1) or r.doc is None:
+                    errs.append("exit %r, stderr %r, stdout %r" % (r.rc, r.stderr[-300:],
+                                                                    r.stdout[:200]))
+                    continue
+                if r.violations:
+                    errs.append("victim stopped or traced: %s" % r.violations[:3])
+                seen = max(seen, sum(len(p["threads"]) for p in r.doc["processes"]))
+        finally:
+            victim.kill()  # our own child
+            victim.wait()
+        if seen < 2:
+            errs.append("never saw the churning threads (max %d threads)" % seen)
         fail_if(self, errs)
 
 
