@@ -138,11 +138,7 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 	if ((r->flags & RS_TF_ON_CPU) && !(r->flags & RS_TF_FROM_PERF))
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
 			 "registers may be stale: thread kept running and no perf sample caught it");
-	for (size_t i = 0; i < u->n; i++) {
-		e = rs_symbolize(proc, u->pc[i], u->activation[i], &t->uframes, &t->n_uframes);
-		if (e)
-			break;
-	}
+	e = rs_symbolize_stack(proc, u, &t->uframes, &t->n_uframes);
 cleanup:
 	free(u);
 	return e;

@@ -22,6 +22,7 @@ struct rs_frame {
 	uint32_t column;     /* 0 when unknown */
 	uint64_t sym_offset; /* addr - symbol start when the name came from a symbol table */
 	bool inlined;	     /* this frame was inlined into the frame that follows it */
+	bool tailcall;	     /* left by a tail call (not on the stack); addr: its return PC */
 	bool kernel;
 };
 

@@ -125,4 +125,16 @@ int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, 
 int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
 		 size_t *n);
 
+/*
+ * Symbolizes an unwound stack: rs_symbolize() for each PC, and between a
+ * frame and its caller the frames of functions that left through a tail call
+ * (tailcall set, addr the return PC of the tail-call site, no inline frames),
+ * rebuilt from DWARF call sites as gdb does when the chain of tail calls is
+ * unambiguous. Appends to *frames / *n (realloc'd), innermost first. Returns
+ * 0 or -ENOMEM (-EINVAL for NULL arguments); on failure *frames / *n hold
+ * what was appended so far, still the caller's. Not thread-safe.
+ */
+int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
+		       size_t *n);
+
 #endif

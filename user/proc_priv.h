@@ -55,6 +55,13 @@ int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dw
 		      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
 		      char **debuginfo_file_name);
 
+/*
+ * The innermost DW_TAG_subprogram of cu whose ranges hold addr (an address of
+ * the module's ELF file), through namespaces, types and imported units
+ * (symbolize.c): 0, -ENOENT when none does, or -ENOMEM; *out set on success.
+ */
+int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out);
+
 /* Symbol cache (symcache.c). A key: the ELF's build-id, an ELF address and the activation flag. */
 struct rs_symkey {
 	const unsigned char *build_id;
@@ -71,8 +78,36 @@ const struct rs_frame *rs_symcache_get(struct rs_symcache *c, const struct rs_sy
 /* Stores a copy of frames under k (module and addr are not kept). 0 or -ENOMEM. */
 int rs_symcache_put(struct rs_symcache *c, const struct rs_symkey *k, const struct rs_frame *frames,
 		    size_t n);
-/* Entries held now. */
+/*
+ * A tail-call chain key (tailcall.c): the caller's return address and the
+ * callee's address-in-block (its PC, minus 1 for a caller frame), each as an
+ * offset from its module's lowest mapping, with the modules' build-ids.
+ */
+struct rs_chainkey {
+	const unsigned char *caller_id, *callee_id;
+	size_t caller_id_len, callee_id_len;
+	uint64_t caller_addr, callee_addr;
+};
+
+/* A site of a cached chain: an offset from the lowest mapping of the caller's or callee's. */
+struct rs_chainsite {
+	uint64_t off;
+	bool in_callee;
+};
+
+/*
+ * The cached tail-call sites for k (innermost first; possibly none), or NULL
+ * when k is not cached. *n gets their count. Valid until the next put.
+ */
+const struct rs_chainsite *rs_symcache_chain_get(struct rs_symcache *c, const struct rs_chainkey *k,
+						 size_t *n);
+/* Stores a copy of sites under k. 0 or -ENOMEM. */
+int rs_symcache_chain_put(struct rs_symcache *c, const struct rs_chainkey *k,
+			  const struct rs_chainsite *sites, size_t n);
+/* Symbol entries held now (tail-call chains not counted). */
 size_t rs_symcache_count(const struct rs_symcache *c);
+/* Tail-call chain entries held now. */
+size_t rs_symcache_chains(const struct rs_symcache *c);
 /* Sets the entry count above which the cache is emptied (tests use small limits). */
 void rs_symcache_set_limit(struct rs_symcache *c, size_t max);
 

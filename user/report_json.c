@@ -238,6 +238,7 @@ static void put_frame(struct jw *w, const struct rs_frame *fr)
 		jw_str(w, "file", fr->file);
 		jw_u64_or_null(w, "line", fr->line);
 		jw_bool(w, "inlined", fr->inlined);
+		jw_bool(w, "tailcall", fr->tailcall);
 		jw_u64_or_null(w, "column", fr->column);
 	}
 	jw_u64(w, "offset", fr->sym_offset);

@@ -294,13 +294,16 @@ static bool same_frame(const struct rs_frame *a, const struct rs_frame *b)
 {
 	if (!a->function || !b->function)
 		return !a->function && !b->function && a->addr == b->addr;
-	return a->line == b->line && a->inlined == b->inlined &&
+	return a->line == b->line && a->inlined == b->inlined && a->tailcall == b->tailcall &&
 	       !strcmp(a->function, b->function) &&
 	       !strcmp(a->module ? a->module : "", b->module ? b->module : "") &&
 	       !strcmp(a->file ? a->file : "", b->file ? b->file : "");
 }
 
-/* "#3  fib (inlined) at fib.c:10  [victim]"; a run of identical frames (recursion) is one line. */
+/*
+ * "#3  fib (inlined) at fib.c:10  [victim]", "(tail call)" for a frame rebuilt
+ * from a tail call; a run of identical frames (recursion) is one line.
+ */
 static void put_uframes(FILE *f, const struct rs_thread *t)
 {
 	size_t i, j;
@@ -332,6 +335,8 @@ static void put_uframes(FILE *f, const struct rs_thread *t)
 		}
 		if (fr->inlined)
 			fputs(" (inlined)", f);
+		if (fr->tailcall)
+			fputs(" (tail call)", f);
 		if (fr->file) {
 			fputs(" at ", f);
 			put_str(f, fr->file);

@@ -328,6 +328,24 @@ static bool find_pc(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth
 	return false;
 }
 
+int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
+{
+	struct chain *c = calloc(1, sizeof(*c));
+	int err = -ENOENT;
+
+	if (!c)
+		return -ENOMEM;
+	find_pc(cu, addr, c, 0);
+	for (int i = c->n - 1; i >= 0 && err; i--) {
+		if (dwarf_tag(&c->die[i]) == DW_TAG_subprogram) {
+			*out = c->die[i];
+			err = 0;
+		}
+	}
+	free(c);
+	return err;
+}
+
 /*
  * Frames from DWARF for addr (innermost first). Leaves fv empty when the
  * module has no DWARF for addr; the last frame's function is NULL when no

@@ -13,7 +13,8 @@ frames carry the "@L:<marker>" label of their source line and are not inline
 frames unless the third element says so; ("hash_leaf", "a..b") means a line
 between markers a and b (the busy loop). Tail(name) is a frame gdb synthesizes
 for a function that left through a tail call (a jmp, so it is not on the
-stack; gdb rebuilds it from DW_TAG_call_site / DW_AT_call_tail_call).
+stack; gdb rebuilds it from DW_TAG_call_site / DW_AT_call_tail_call): rsample
+must report it in gdb's place with "tailcall": true, and no other frame with it.
 
 Documented differences allowed between gdb's names and rsample's:
   C   - aliases: two names match when the module's symbol tables (the ELF and
@@ -29,11 +30,6 @@ Documented differences allowed between gdb's names and rsample's:
         block where a symbol names its type. A qualified "<T as Trait>::f"
         matches through T's module or Trait's module. (The "::h<hash>" suffix
         is ignored here, but run.py fails any frame that still carries one.)
-  Tail calls: a Tail(name) frame may be missing in rsample's stack (it
-        reports the frames physically on the stack, plus inline frames); if
-        present it must be in gdb's place. Glibc has such functions
-        (pthread_join, __futex_abstimed_wait_cancelable64); the victims' own
-        frames never tail-call, so they are all required.
   gdb stops at main unless "set backtrace past-main on"; with it, gdb and
   rsample both go down to _start.
 """
@@ -60,16 +56,19 @@ def frame_inlined(exp):
     return len(exp) > 2 and exp[2] if isinstance(exp, tuple) else False
 
 
+def frame_tailcall(exp):
+    """Whether the frame must be one rebuilt from a tail call."""
+    return isinstance(exp, Tail)
+
+
 def align(expected, got, match):
-    """Pairs expected entries with got frames in order; Tail entries may be absent.
+    """Pairs expected entries with got frames in order.
     Returns (pairs [(expected, got index)], errors)."""
     pairs, errs, j = [], [], 0
     for exp in expected:
         if j < len(got) and match(exp, got[j]):
             pairs.append((exp, j))
             j += 1
-        elif isinstance(exp, Tail):
-            continue
         else:
             errs.append("#%d: want %s" % (j, frame_name(exp)))
             return pairs, errs

@@ -251,6 +251,9 @@ class VictimRun:
         got = f.get("function")
         if not expect.names_match(want, got, f.get("module"), self.root, self.symbols):
             return ["#%d %s, want %s" % (idx, self.fmt_frame(f), want)]
+        if bool(f.get("tailcall")) != expect.frame_tailcall(exp):
+            errs.append("#%d %s: tailcall is %r, want %r" % (idx, got, f.get("tailcall"),
+                                                            expect.frame_tailcall(exp)))
         if marker and not marker.startswith("-"):
             lines = expect.marker_lines(self.marks, marker)
             src = os.path.basename(self.spec["source"])
@@ -267,8 +270,9 @@ class VictimRun:
 
     @staticmethod
     def fmt_frame(f):
-        return "%s%s (%s:%s)" % (f.get("function"), " [i]" if f.get("inlined") else "",
-                                 f.get("file"), f.get("line"))
+        return "%s%s%s (%s:%s)" % (f.get("function"), " [i]" if f.get("inlined") else "",
+                                   " [t]" if f.get("tailcall") else "", f.get("file"),
+                                   f.get("line"))
 
     def check_user_stack(self, t, spec, sc):
         name = t.get("name")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Fixture programs for test_unwind and test_symbolize (included by the Makefile).
+# Fixture programs for test_unwind, test_symbolize and test_tailcall (included by the Makefile).
 # Built without sanitizers: they are the targets being unwound, not test code.
 #
 #   victim_nofp    -O2 -fomit-frame-pointer -g     DWARF CFI only
@@ -34,7 +34,7 @@ endif
 UNIT_DEPS	+= $(FIX_BINS)
 
 # Order-only: the tests run the fixtures, they do not link them.
-$(OUT)/tests/test_unwind $(OUT)/tests/test_symbolize: | $(FIX_BINS)
+$(OUT)/tests/test_unwind $(OUT)/tests/test_symbolize $(OUT)/tests/test_tailcall: | $(FIX_BINS)
 
 $(FIX_DIR) $(FIX_DIR)/.debug:
 	$(Q)mkdir -p $@

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle model readfile */
+/* rs-test-objs: tailcall callsite */
 /*
  * Symbolizes PCs of live fixture victims (tests/fixtures/unwind) and of this
  * test process: inline chains, symbol-table fallbacks, debuglink lookups,

@@ -159,9 +159,7 @@ static inline void unwind_sample(struct rs_proc *p, const struct victim_sample *
 				 struct stack *st)
 {
 	assert_int_equal(rs_unwind(p, &s->hdr.regs, s->stack, window, &st->u), 0);
-	for (size_t i = 0; i < st->u.n; i++)
-		assert_int_equal(rs_symbolize(p, st->u.pc[i], st->u.activation[i], &st->f, &st->n),
-				 0);
+	assert_int_equal(rs_symbolize_stack(p, &st->u, &st->f, &st->n), 0);
 }
 
 static inline void stack_print(const struct stack *st)
@@ -169,10 +167,12 @@ static inline void stack_print(const struct stack *st)
 	fprintf(stderr, "  method %s complete %d stop '%s'\n", st->u.info.method,
 		st->u.info.complete, st->u.info.stop_reason);
 	for (size_t i = 0; i < st->n; i++)
-		fprintf(stderr, "  #%zu 0x%lx %s%s %s:%u (%s)\n", i, (unsigned long)st->f[i].addr,
+		fprintf(stderr, "  #%zu 0x%lx %s%s%s %s:%u (%s)\n", i, (unsigned long)st->f[i].addr,
 			st->f[i].function ? st->f[i].function : "??",
-			st->f[i].inlined ? " [inlined]" : "", st->f[i].file ? st->f[i].file : "?",
-			st->f[i].line, st->f[i].module ? st->f[i].module : "?");
+			st->f[i].inlined ? " [inlined]" : "",
+			st->f[i].tailcall ? " [tail call]" : "",
+			st->f[i].file ? st->f[i].file : "?", st->f[i].line,
+			st->f[i].module ? st->f[i].module : "?");
 }
 
 /* name matches pattern: alternatives separated by '|', each may end in '*' (prefix). */
