@@ -5,18 +5,25 @@
 #include <libiberty/demangle.h>
 #include "demangle.h"
 
-char *rs_demangle(const char *name, bool keep_hash)
+char *rs_demangle(const char *name, unsigned int flags)
 {
 	char *out = NULL;
-	int opts = DMGL_PARAMS | DMGL_ANSI;
+	int opts = DMGL_ANSI | (flags & RS_DEMANGLE_PARAMS ? DMGL_PARAMS : 0);
 
 	if (!name)
 		return NULL;
 	/* Rust first: v0 (_R…) and legacy (_ZN…17h<hash>E); libiberty rejects non-Rust names. */
 	if (!strncmp(name, "_R", 2) || !strncmp(name, "_ZN", 3))
-		out = rust_demangle(name, opts | (keep_hash ? DMGL_VERBOSE : 0));
-	if (!out && !strncmp(name, "_Z", 2))
-		out = cplus_demangle(name, opts | DMGL_GNU_V3);
+		out = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI |
+					   (flags & RS_DEMANGLE_KEEP_HASH ? DMGL_VERBOSE : 0));
+	if (!out && !strncmp(name, "_Z", 2)) {
+		/* Without DMGL_PARAMS libiberty stops early and accepts junk: validate in full first. */
+		out = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_GNU_V3);
+		if (out && !(opts & DMGL_PARAMS)) {
+			free(out);
+			out = cplus_demangle(name, opts | DMGL_GNU_V3);
+		}
+	}
 	if (out)
 		return out;
 	return strdup(name);

@@ -2,14 +2,16 @@
 #ifndef RS_DEMANGLE_H
 #define RS_DEMANGLE_H
 
-#include <stdbool.h>
+#define RS_DEMANGLE_KEEP_HASH 0x1 /* keep Rust legacy "::h<16 hex>" suffixes */
+#define RS_DEMANGLE_PARAMS 0x2	  /* C++: with return type and parameter list */
 
 /*
  * Demangles C++ (Itanium) and Rust (legacy and v0) names with libiberty.
- * Rust legacy "::h<16 hex>" suffixes are dropped unless keep_hash. Returns a
- * malloc'd string: the demangled name, or a copy of name when it is not
- * mangled. NULL only on allocation failure.
+ * gdb names a function with DWARF "ns::f<T>" and one known only from the
+ * symbol table "ns::f<T>(int)": callers pick with RS_DEMANGLE_PARAMS to print
+ * what gdb prints. Returns a malloc'd string: the demangled name, or a copy of
+ * name when it is not mangled. NULL only on allocation failure.
  */
-char *rs_demangle(const char *name, bool keep_hash);
+char *rs_demangle(const char *name, unsigned int flags);
 
 #endif

@@ -134,7 +134,7 @@ static char *die_function(Dwarf_Die *die, int lang)
 	const char *s = linkage_name(die);
 
 	if (s)
-		return rs_demangle(s, false);
+		return rs_demangle(s, 0);
 	s = attr_string(die, DW_AT_name);
 	if (!s)
 		return NULL;
@@ -159,7 +159,7 @@ static char *symtab_function(Dwfl_Module *mod, Dwarf_Die *die, Dwarf_Addr bias, 
 	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
 	if (!name || addr - off != entry + bias)
 		return NULL;
-	return rs_demangle(name, false);
+	return rs_demangle(name, 0);
 }
 
 /*
@@ -427,7 +427,7 @@ static int symtab_name(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct rs_f
 	if (!name)
 		return 0;
 	name = public_alias(mod, name, addr - off);
-	f->function = rs_demangle(name, false);
+	f->function = rs_demangle(name, RS_DEMANGLE_PARAMS);
 	if (!f->function)
 		return -ENOMEM;
 	f->sym_offset = off + (pc - addr);
