@@ -9,8 +9,9 @@
  *    DW_AT_call_origin, DW_AT_abstract_origin. A DWARF expression cannot be
  *    evaluated without the caller's registers, which a tail call did not keep:
  *    such a target is unresolvable. A reference to a declaration names an ELF
- *    symbol (linkage name, else name) of any module; to a definition with
- *    DW_AT_ranges, every range start; else its DW_AT_low_pc;
+ *    symbol (linkage name, else the name as gdb computes it: see decl_name())
+ *    of any module; to a definition with DW_AT_ranges, every range start;
+ *    else its DW_AT_low_pc;
  *  - a function's tail-call list holds the sites flagged DW_AT_call_tail_call
  *    (DW_AT_GNU_tail_call) in its body, inline bodies included, if the
  *    function says it lists all of them (DW_AT_call_all_calls,
@@ -171,16 +172,62 @@ static bool resolve(struct rs_csgraph *g, const char *name, uint64_t *addr)
 	return have_local;
 }
 
-/* The name of the symbol a declaration DIE stands for, or NULL. */
+/* True when a DIE of a language gdb qualifies names in sits in a named scope. */
+static bool in_named_scope(Dwarf_Die *d)
+{
+	Dwarf_Die *scopes = NULL;
+	bool named = false;
+	int n = dwarf_getscopes_die(d, &scopes);
+
+	for (int i = 1; i < n && !named; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		named = tag != DW_TAG_compile_unit && tag != DW_TAG_partial_unit &&
+			tag != DW_TAG_lexical_block;
+	}
+	free(scopes);
+	return named;
+}
+
+/*
+ * The name of the symbol a declaration DIE stands for, or NULL: its linkage
+ * name, else the name gdb computes (dwarf2_physname()). For C++ that is
+ * "name(parameter types)", which no symbol is called (an extern "C"
+ * function declared in C++ has no linkage name): gdb finds no target. For
+ * Rust, Fortran and D it is the name qualified by its scopes.
+ */
 static const char *decl_name(Dwarf_Die *d)
 {
 	Dwarf_Attribute a;
+	Dwarf_Die cu;
+	int lang;
 
 	if (dwarf_attr_integrate(d, DW_AT_linkage_name, &a) ||
-	    dwarf_attr_integrate(d, DW_AT_MIPS_linkage_name, &a) ||
-	    dwarf_attr_integrate(d, DW_AT_name, &a))
+	    dwarf_attr_integrate(d, DW_AT_MIPS_linkage_name, &a))
 		return dwarf_formstring(&a);
-	return NULL;
+	if (!dwarf_attr_integrate(d, DW_AT_name, &a))
+		return NULL;
+	lang = dwarf_diecu(d, &cu, NULL, NULL) ? dwarf_srclang(&cu) : -1;
+	switch (lang) {
+	case DW_LANG_C_plus_plus:
+	case DW_LANG_C_plus_plus_03:
+	case DW_LANG_C_plus_plus_11:
+	case DW_LANG_C_plus_plus_14:
+		return NULL;
+	case DW_LANG_Rust:
+	case DW_LANG_D:
+	case DW_LANG_Fortran77:
+	case DW_LANG_Fortran90:
+	case DW_LANG_Fortran95:
+	case DW_LANG_Fortran03:
+	case DW_LANG_Fortran08:
+		if (in_named_scope(d))
+			return NULL;
+		break;
+	default:
+		break;
+	}
+	return dwarf_formstring(&a);
 }
 
 /* Reads the targets of call site die (of a module with load bias bias) into g->targets and out. */
@@ -273,7 +320,7 @@ static bool find_site(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *out, int depth)
 static bool dwarf_function(struct rs_csgraph *g, Dwfl_Module *mod, uint64_t addr, Dwarf_Die *fn,
 			   Dwarf_Addr *bias)
 {
-	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, addr, bias) : NULL;
+	Dwarf_Die *cu = mod ? rs_addrdie(mod, addr, bias) : NULL;
 	int err;
 
 	if (!cu)

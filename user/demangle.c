@@ -8,7 +8,8 @@
 char *rs_demangle(const char *name, unsigned int flags)
 {
 	char *out = NULL;
-	int opts = DMGL_ANSI | (flags & RS_DEMANGLE_PARAMS ? DMGL_PARAMS : 0);
+	int opts = DMGL_ANSI | (flags & RS_DEMANGLE_PARAMS ? DMGL_PARAMS : 0) |
+		   (flags & RS_DEMANGLE_RET_DROP ? DMGL_RET_DROP : 0);
 
 	if (!name)
 		return NULL;
@@ -19,7 +20,7 @@ char *rs_demangle(const char *name, unsigned int flags)
 	if (!out && !strncmp(name, "_Z", 2)) {
 		/* Without DMGL_PARAMS libiberty stops early and accepts junk: validate in full first. */
 		out = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_GNU_V3);
-		if (out && !(opts & DMGL_PARAMS)) {
+		if (out && opts != (DMGL_PARAMS | DMGL_ANSI)) {
 			free(out);
 			out = cplus_demangle(name, opts | DMGL_GNU_V3);
 		}

@@ -3,7 +3,8 @@
 #define RS_DEMANGLE_H
 
 #define RS_DEMANGLE_KEEP_HASH 0x1 /* keep Rust legacy "::h<16 hex>" suffixes */
-#define RS_DEMANGLE_PARAMS 0x2	  /* C++: with return type and parameter list */
+#define RS_DEMANGLE_PARAMS    0x2 /* C++: with return type and parameter list */
+#define RS_DEMANGLE_RET_DROP  0x4 /* C++, with PARAMS: no return type (gdb's DWARF names) */
 
 /*
  * Demangles C++ (Itanium) and Rust (legacy and v0) names with libiberty.

@@ -15,6 +15,8 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include "proc_priv.h"
+#include "dwname.h"
+#include "srcline.h"
 
 static const Dwfl_Callbacks rs_dwfl_callbacks = {
 	.find_elf = rs_find_elf,
@@ -257,6 +259,11 @@ void rs_proc_free(struct rs_proc *p)
 		return;
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
+	for (size_t i = 0; p->mods && i < p->n_mods; i++) {
+		rs_lcache_free(p->mods[i].lines);
+		rs_cutab_free(p->mods[i].cus);
+		rs_dwcache_free(p->mods[i].names);
+	}
 	free(p->vdso_img);
 	free(p->mods);
 	rs_maps_clear(&p->maps);

@@ -18,7 +18,10 @@ struct rs_mod {
 	const char *path;	  /* as the target sees it; borrowed from proc->maps */
 	uint64_t low, high;
 	bool vdso;
-	bool warned; /* a problem with this module was already recorded */
+	bool warned;		  /* a problem with this module was already recorded */
+	struct rs_lcache *lines;  /* decoded line tables (srcline.h), or NULL */
+	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
+	struct rs_dwcache *names; /* DIE parents for function names (dwname.h), or NULL */
 };
 
 struct rs_sample;
@@ -54,6 +57,21 @@ int rs_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Ad
 int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
 		      char **debuginfo_file_name);
+
+/*
+ * True when the frame at pc (an activation: the exact PC) is in a signal
+ * trampoline (unwind.c): its CFI is marked as a signal frame, or it is
+ * glibc's __restore_rt. gdb shows such a frame as "<signal handler called>".
+ */
+bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc);
+
+/*
+ * The CU holding addr, as dwfl_module_addrdie(); when that finds none (no
+ * .debug_aranges, as Go and clang leave out, or a CU they miss), the CUs' own
+ * ranges (symbolize.c). NULL when no CU holds addr.
+ */
+Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias);
+void rs_cutab_free(struct rs_cutab *t);
 
 /*
  * The innermost DW_TAG_subprogram of cu whose ranges hold addr (an address of

@@ -14,7 +14,9 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include "demangle.h"
+#include "dwname.h"
 #include "proc_priv.h"
+#include "srcline.h"
 
 #define SCOPE_DEPTH_MAX 16
 #define CHAIN_MAX	64
@@ -64,102 +66,10 @@ static const char *attr_string(Dwarf_Die *die, unsigned int name)
 	return dwarf_attr_integrate(die, name, &attr) ? dwarf_formstring(&attr) : NULL;
 }
 
-static bool is_named_scope(int tag)
+/* The function name of a subprogram or inlined_subroutine DIE of m as gdb shows it (dwname.c). */
+static char *die_function(struct rs_mod *m, Dwarf_Die *die, int lang, bool *oom)
 {
-	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
-	       tag == DW_TAG_enumeration_type;
-}
-
-/*
- * name qualified by the namespaces and types enclosing the DIE that holds it
- * ("ns::Type::name"), for C++ and Rust functions that have no linkage name.
- */
-static char *qualify(Dwarf_Die *die, const char *name)
-{
-	Dwarf_Die origin = *die, *scopes = NULL;
-	size_t len = strlen(name) + 1;
-	char *out = NULL;
-	int n;
-
-	for (int i = 0; i < SCOPE_DEPTH_MAX && !dwarf_hasattr(&origin, DW_AT_name); i++) {
-		Dwarf_Attribute a;
-
-		if ((!dwarf_attr(&origin, DW_AT_abstract_origin, &a) &&
-		     !dwarf_attr(&origin, DW_AT_specification, &a)) ||
-		    !dwarf_formref_die(&a, &origin))
-			break;
-	}
-	n = dwarf_getscopes_die(&origin, &scopes);
-	for (int i = 1; i < n; i++) {
-		const char *s = dwarf_diename(&scopes[i]);
-
-		if (is_named_scope(dwarf_tag(&scopes[i])) && s)
-			len += strlen(s) + 2;
-	}
-	out = malloc(len);
-	if (out) {
-		out[0] = '\0';
-		for (int i = n - 1; i >= 1; i--) {
-			const char *s = dwarf_diename(&scopes[i]);
-
-			if (is_named_scope(dwarf_tag(&scopes[i])) && s) {
-				strcat(out, s);
-				strcat(out, "::");
-			}
-		}
-		strcat(out, name);
-	}
-	free(scopes);
-	return out;
-}
-
-static bool has_namespaces(int lang)
-{
-	return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
-	       lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14 ||
-	       lang == DW_LANG_Rust;
-}
-
-static const char *linkage_name(Dwarf_Die *die)
-{
-	const char *s = attr_string(die, DW_AT_linkage_name);
-
-	return s ? s : attr_string(die, DW_AT_MIPS_linkage_name);
-}
-
-/* The demangled function name of a subprogram or inlined_subroutine DIE, or NULL. */
-static char *die_function(Dwarf_Die *die, int lang)
-{
-	const char *s = linkage_name(die);
-
-	if (s)
-		return rs_demangle(s, 0);
-	s = attr_string(die, DW_AT_name);
-	if (!s)
-		return NULL;
-	return has_namespaces(lang) ? qualify(die, s) : strdup(s);
-}
-
-/*
- * The symbol table's name for a C++ or Rust function whose DWARF has a bare
- * DW_AT_name only (rustc -C debuginfo=line-tables-only): the mangled symbol
- * says "crate::module::function". Only a symbol that starts at the function's
- * entry counts (not "f.cold" or a neighbour). NULL when there is none.
- */
-static char *symtab_function(Dwfl_Module *mod, Dwarf_Die *die, Dwarf_Addr bias, uint64_t addr)
-{
-	Dwarf_Addr entry;
-	const char *name;
-	GElf_Off off;
-	GElf_Sym sym;
-
-	if (dwarf_entrypc(die, &entry))
-		return NULL;
-	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-	if (!name || addr - off != entry + bias)
-		return NULL;
-	return rs_demangle(name, 0);
+	return rs_dw_function_name(m ? &m->names : NULL, die, lang, oom);
 }
 
 /*
@@ -195,11 +105,14 @@ struct srcpos {
 };
 
 /* Fills name, file, line and column of f; die may be NULL. 0 or -ENOMEM. */
-static int fill(struct rs_frame *f, Dwarf_Die *die, int lang, const struct srcpos *pos)
+static int fill(struct rs_mod *m, struct rs_frame *f, Dwarf_Die *die, int lang,
+		const struct srcpos *pos)
 {
 	if (die) {
-		f->function = die_function(die, lang);
-		if (!f->function && attr_string(die, DW_AT_name))
+		bool oom;
+
+		f->function = die_function(m, die, lang, &oom);
+		if (oom)
 			return -ENOMEM;
 	}
 	f->line = pos->line > 0 ? (uint32_t)pos->line : 0;
@@ -328,6 +241,54 @@ static bool find_pc(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth
 	return false;
 }
 
+/*
+ * find_pc() for a function defined where find_pc() does not look: a member
+ * function of a class local to another function (a lambda's operator(),
+ * whose class gcc nests in the enclosing function's DIE), whose ranges the
+ * enclosing function's do not hold. Searches every DIE under parent.
+ */
+static bool find_pc_nested(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
+		return false;
+	do {
+		int tag = dwarf_tag(&child);
+
+		if (tag == DW_TAG_subprogram && dwarf_haspc(&child, pc) > 0) {
+			c->n = 0;
+			c->die[c->n++] = child;
+			find_pc(&c->die[0], pc, c, depth + 1);
+			return true;
+		}
+		if (dwarf_haschildren(&child) > 0 && find_pc_nested(&child, pc, c, depth + 1))
+			return true;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+static bool has_function(const struct chain *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (dwarf_tag((Dwarf_Die *)&c->die[i]) == DW_TAG_subprogram)
+			return true;
+	return false;
+}
+
+/* The chain of DIEs holding pc, outermost first (see find_pc()). */
+static void find_chain(Dwarf_Die *cu, Dwarf_Addr pc, struct chain *c)
+{
+	find_pc(cu, pc, c, 0);
+	if (!has_function(c)) {
+		struct chain *d = calloc(1, sizeof(*d));
+
+		if (d && find_pc_nested(cu, pc, d, 0))
+			*c = *d;
+		free(d);
+	}
+}
+
 int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
 {
 	struct chain *c = calloc(1, sizeof(*c));
@@ -335,7 +296,7 @@ int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
 
 	if (!c)
 		return -ENOMEM;
-	find_pc(cu, addr, c, 0);
+	find_chain(cu, addr, c);
 	for (int i = c->n - 1; i >= 0 && err; i--) {
 		if (dwarf_tag(&c->die[i]) == DW_TAG_subprogram) {
 			*out = c->die[i];
@@ -344,6 +305,123 @@ int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
 	}
 	free(c);
 	return err;
+}
+
+/* A module's CUs by address: what dwfl_module_addrdie() finds without aranges. */
+struct cu_range {
+	Dwarf_Addr lo, hi; /* ELF addresses of the module's DWARF */
+	Dwarf_Die *cu;	   /* libdwfl's, valid as long as the module */
+};
+
+struct rs_cutab {
+	struct cu_range *v;
+	size_t n;
+	Dwarf_Addr bias;
+};
+
+void rs_cutab_free(struct rs_cutab *t)
+{
+	if (t) {
+		free(t->v);
+		free(t);
+	}
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static struct rs_cutab *cutab_build(Dwfl_Module *mod)
+{
+	struct rs_cutab *t = calloc(1, sizeof(*t));
+	Dwarf_Die *cu = NULL;
+	size_t cap = 0;
+
+	if (!t)
+		return NULL;
+	while ((cu = dwfl_module_nextcu(mod, cu, &t->bias))) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+
+		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+			if (hi <= lo || !lo) /* empty, or a function the linker dropped */
+				continue;
+			if (t->n == cap) {
+				struct cu_range *v;
+
+				cap = cap ? cap * 2 : 64;
+				v = realloc(t->v, cap * sizeof(*v));
+				if (!v) {
+					rs_cutab_free(t);
+					return NULL;
+				}
+				t->v = v;
+			}
+			t->v[t->n++] = (struct cu_range){ .lo = lo, .hi = hi, .cu = cu };
+		}
+	}
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_range);
+	return t;
+}
+
+Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+	struct rs_mod *m;
+	size_t lo = 0, hi;
+
+	if (cu || !(m = rs_mod_of(mod)))
+		return cu;
+	if (!m->cus && !(m->cus = cutab_build(mod)))
+		return NULL;
+	addr -= m->cus->bias;
+	hi = m->cus->n;
+	while (lo < hi) { /* the first range starting above addr */
+		size_t mid = (lo + hi) / 2;
+
+		if (m->cus->v[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges of different CUs seldom overlap: look back a little */
+	for (size_t i = lo, k = 0; i-- > 0 && k < 64; k++) {
+		if (addr < m->cus->v[i].hi) {
+			*bias = m->cus->bias;
+			return m->cus->v[i].cu;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The file:line of addr as gdb shows it (srcline.c); libdw's row when the
+ * line program cannot be decoded here. 0 or -ENOMEM.
+ */
+static int line_of(Dwfl_Module *mod, Dwarf_Die *cu, uint64_t addr, Dwarf_Addr bias,
+		   struct srcpos *pos)
+{
+	struct rs_mod *m = rs_mod_of(mod);
+	struct rs_srcline sl;
+	Dwfl_Line *dl;
+	int r = m ? rs_srcline_find(&m->lines, cu, addr - bias, &sl) : -ENOENT;
+
+	if (r == -ENOMEM)
+		return r;
+	if (r >= 0) {
+		pos->file = sl.file;
+		pos->line = sl.line;
+		pos->col = sl.col;
+		return 0;
+	}
+	dl = dwfl_module_getsrc(mod, addr);
+	if (dl)
+		pos->file = dwfl_lineinfo(dl, NULL, &pos->line, &pos->col, NULL, NULL);
+	return 0;
 }
 
 /*
@@ -358,25 +436,24 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 	struct chain *c = NULL;
 	Dwarf_Addr bias;
 	Dwarf_Die *cu;
-	Dwfl_Line *dl;
 	size_t nfiles = 0;
 	int lang, err = 0;
 	bool done = false;
 
-	cu = dwfl_module_addrdie(mod, addr, &bias);
+	cu = rs_addrdie(mod, addr, &bias);
 	if (!cu)
 		return 0;
 	lang = dwarf_srclang(cu);
 	pos.comp_dir = attr_string(cu, DW_AT_comp_dir);
-	dl = dwfl_module_getsrc(mod, addr);
-	if (dl)
-		pos.file = dwfl_lineinfo(dl, NULL, &pos.line, &pos.col, NULL, NULL);
+	err = line_of(mod, cu, addr, bias, &pos);
+	if (err)
+		return err;
 	if (dwarf_getsrcfiles(cu, &files, &nfiles))
 		files = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	find_pc(cu, addr - bias, c, 0);
+	find_chain(cu, addr - bias, c);
 	for (int i = c->n - 1; i >= 0 && !done && !err; i--) {
 		int tag = dwarf_tag(&c->die[i]);
 		struct rs_frame *f;
@@ -388,13 +465,11 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 			err = -ENOMEM;
 			break;
 		}
-		err = fill(f, &c->die[i], lang, &pos);
+		err = fill(rs_mod_of(mod), f, &c->die[i], lang, &pos);
 		if (tag == DW_TAG_subprogram) {
 			char *sym = NULL;
 
-			if (!err && has_namespaces(lang) && !linkage_name(&c->die[i]))
-				sym = symtab_function(mod, &c->die[i], bias, addr);
-			else if (!err && lang == DW_LANG_Mips_Assembler && f->function)
+			if (!err && lang == DW_LANG_Mips_Assembler && f->function)
 				sym = asm_alias(mod, &c->die[i], bias, f->function);
 			if (sym) {
 				free(f->function);
@@ -411,7 +486,7 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 		/* Line info but no enclosing function (assembly, or a function without DWARF). */
 		struct rs_frame *f = fvec_push(fv);
 
-		err = f ? fill(f, NULL, lang, &pos) : -ENOMEM;
+		err = f ? fill(NULL, f, NULL, lang, &pos) : -ENOMEM;
 	}
 	return err;
 }

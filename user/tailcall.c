@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "callsite.h"
 
 #define DEPTH_MAX  32	/* tail calls in a row */
@@ -222,6 +223,29 @@ static int tail_frames(struct rs_proc *p, uint64_t inblock, uint64_t ret, struct
 	return err;
 }
 
+/* The frame of a signal trampoline, named as gdb names it. 0 or -ENOMEM. */
+static int sigtramp_frame(struct rs_proc *p, uint64_t pc, struct rs_frame **frames, size_t *n)
+{
+	const struct rs_map *map = rs_maps_find(&p->maps, pc);
+	struct rs_frame *v = realloc(*frames, (*n + 1) * sizeof(*v));
+	struct rs_frame *f;
+
+	if (!v)
+		return -ENOMEM;
+	*frames = v;
+	f = &v[*n];
+	memset(f, 0, sizeof(*f));
+	f->addr = pc;
+	f->function = strdup("<signal handler called>");
+	f->module = map && map->path ? strdup(map->path) : NULL;
+	if (!f->function || (map && map->path && !f->module)) {
+		rs_frame_clear(f);
+		return -ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
 int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
 		       size_t *n)
 {
@@ -232,6 +256,11 @@ int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_
 	for (size_t i = 0; i < u->n && !err; i++) {
 		uint64_t pc = u->pc[i], inblock = u->activation[i] ? pc : pc - 1;
 
+		/* libdw marks a signal trampoline and the frame it interrupted as activations */
+		if (pc && u->activation[i] && rs_is_sigtramp(p, pc)) {
+			err = sigtramp_frame(p, pc, frames, n);
+			continue;
+		}
 		err = rs_symbolize(p, pc, u->activation[i], frames, n);
 		/* a frame a signal interrupted (exact PC) was not calling: no call site */
 		if (!err && pc && i + 1 < u->n && u->pc[i + 1] && !u->activation[i + 1])

@@ -225,6 +225,34 @@ static bool has_cfi(Dwfl *dwfl, uint64_t pc, bool activation)
 	return false;
 }
 
+bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc)
+{
+	Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, pc) : NULL;
+	const char *name;
+
+	if (!mod)
+		return false;
+	/* the CIE of a signal trampoline's FDE says so ("S" augmentation) */
+	for (int i = 0; i < 2; i++) {
+		Dwarf_Addr bias;
+		Dwarf_CFI *cfi =
+		    i ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
+		Dwarf_Frame *frame;
+		bool sig = false;
+
+		if (cfi && !dwarf_cfi_addrframe(cfi, pc - bias, &frame)) {
+			dwarf_frame_info(frame, NULL, NULL, &sig);
+			free(frame);
+			if (sig)
+				return true;
+			break;
+		}
+	}
+	/* gdb's amd64 Linux check: glibc's trampoline by name */
+	name = dwfl_module_addrname(mod, pc);
+	return name && !strcmp(name, "__restore_rt");
+}
+
 static const char *module_name(const struct rs_proc *p, uint64_t pc)
 {
 	const struct rs_map *m = rs_maps_find(&p->maps, pc);

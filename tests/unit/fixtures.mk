@@ -15,6 +15,10 @@
 #   victim_cxx     victim.c built as C++ (g++): namespaces, an inlined extern "C" function
 #   rsvictim       Rust, -C opt-level=2 -C debuginfo=2 (only when rustc is found)
 #   rsvictim_lt    the same with -C debuginfo=line-tables-only: bare DWARF names
+#   lines          lines.s: a hand-made line table (rows sharing an address, as
+#                  code inlined from a header leaves them), no .debug_aranges
+#   lines5         the same with a DWARF 5 line table
+#   names_cxx      names.cc, g++ -O0 -g: C++ functions gdb names in special ways
 
 FIX_DIR		:= $(OUT)/fixtures
 FIX_SRC		:= tests/fixtures/unwind
@@ -26,7 +30,8 @@ RUSTC		:= $(shell command -v rustc 2>/dev/null)
 endif
 
 FIX_BINS	:= $(addprefix $(FIX_DIR)/,victim_nofp victim_fp victim_nopie victim_nocfi victim_dbg \
-		   victim_symtab victim_dynsym victim_noid victim_badlink victim_badcrc victim_cxx)
+		   victim_symtab victim_dynsym victim_noid victim_badlink victim_badcrc victim_cxx \
+		   lines lines5 names_cxx)
 ifneq ($(RUSTC),)
 FIX_BINS	+= $(FIX_DIR)/rsvictim $(FIX_DIR)/rsvictim_lt
 endif
@@ -97,6 +102,18 @@ $(FIX_DIR)/victim_badcrc: $(FIX_DIR)/victim_noid
 	$(Q)$(OBJCOPY) --remove-section=.gnu_debuglink \
 		--add-gnu-debuglink=$(FIX_DIR)/.debug/victim_badcrc.debug $< $@
 	$(Q)printf 'x' >> $(FIX_DIR)/.debug/victim_badcrc.debug
+
+$(FIX_DIR)/lines: $(FIX_SRC)/lines.s | $(FIX_DIR)
+	$(call msg,AS-FIX,$@)
+	$(Q)$(CC) -no-pie $< -o $@
+
+$(FIX_DIR)/lines5: $(FIX_SRC)/lines.s | $(FIX_DIR)
+	$(call msg,AS-FIX,$@)
+	$(Q)$(CC) -no-pie -Wa,--gdwarf-5 $< -o $@
+
+$(FIX_DIR)/names_cxx: $(FIX_SRC)/names.cc | $(FIX_DIR)
+	$(call msg,CXX-FIX,$@)
+	$(Q)$(CXX) -O0 -g $< -o $@
 
 $(FIX_DIR)/rsvictim: $(FIX_SRC)/rsvictim.rs | $(FIX_DIR)
 	$(call msg,RUSTC,$@)

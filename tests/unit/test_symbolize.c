@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle model readfile */
-/* rs-test-objs: tailcall callsite */
+/* rs-test-objs: tailcall callsite srcline dwname */
 /*
  * Symbolizes PCs of live fixture victims (tests/fixtures/unwind) and of this
  * test process: inline chains, symbol-table fallbacks, debuglink lookups,
- * Rust names, the vdso, unknown PCs and the shared cache.
+ * Rust names, the vdso, unknown PCs and the shared cache; the line-table row
+ * and the C++ names gdb shows.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,9 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 #include <sys/auxv.h>
+#include <sys/wait.h>
 #include <gelf.h>
 #include <cmocka.h>
+#include "dwname.h"
 #include "proc.h"
 #include "proc_priv.h"
 #include "victim.h"
@@ -247,7 +253,10 @@ static void test_symbolize_rust_name_demangled(void **state)
 	frames_clear(f, n);
 	live_stop(&l);
 
-	/* line-tables-only DWARF names functions "level_c": the symbol table qualifies them */
+	/*
+	 * line-tables-only DWARF names functions "level_c", in no namespace: gdb
+	 * shows that bare name (it never takes a Rust name from the symbol table)
+	 */
 	f = NULL;
 	n = 0;
 	live_start(&l, "rsvictim_lt", "main", NULL);
@@ -255,7 +264,7 @@ static void test_symbolize_rust_name_demangled(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(f[0].function, "capture"); /* inlined: no symbol of its own */
 	assert_true(f[0].inlined);
-	assert_string_equal(f[1].function, "rsvictim::level_c");
+	assert_string_equal(f[1].function, "level_c");
 	assert_at(&f[1], "tests/fixtures/unwind/rsvictim.rs", "rs-capture");
 	frames_clear(f, n);
 	live_stop(&l);
@@ -452,6 +461,239 @@ static void test_symbolize_cache_is_bounded(void **state)
 	rs_symcache_free(cache);
 }
 
+/* The address of symbol name in the ELF file at path (its .symtab), or 0. */
+static uint64_t elf_symbol(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	Elf_Scn *scn = NULL;
+	uint64_t addr = 0;
+
+	while (elf && !addr && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && !addr; i++) {
+			GElf_Sym sym;
+			const char *s;
+
+			if (gelf_getsym(d, (int)i, &sym) &&
+			    (s = elf_strptr(elf, sh.sh_link, sym.st_name)) && !strcmp(s, name))
+				addr = sym.st_value;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return addr;
+}
+
+/* Starts VICTIM_DIR/bin, which blocks in pause(); its pid once it sleeps. */
+static pid_t start_pausing(const char *bin)
+{
+	char path[512], stat[64], buf[512];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", VICTIM_DIR, bin);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(stat, sizeof(stat), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(stat, "r");
+		char *rp;
+
+		if (f && fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) && rp[2] == 'S') {
+			fclose(f);
+			return pid;
+		}
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	fail_msg("%s did not start", bin);
+	return -1;
+}
+
+static void stop_pausing(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(tail);
+
+	return s && a >= b && !strcmp(s + a - b, tail);
+}
+
+/*
+ * Several line-table rows at one address (lines.s): the row gdb shows, not
+ * libdw's last one. The CU has no .debug_aranges: found by its own ranges.
+ */
+static void test_symbolize_line_choice_as_gdb(void **state)
+{
+	static const struct {
+		unsigned int off;
+		bool activation;
+		const char *file;
+		int line;
+	} want[] = {
+		{ 0, true, "/src/a.c", 10 },
+		/* a.c:11 is dropped as b.h:20 starts at its address; b.h:21 and a.c:12
+		 * there are no is_stmt rows: gdb takes b.h:20 (libdw: a.c:12) */
+		{ 1, true, "/src/b.h", 20 },
+		{ 2, true, "/src/b.h", 20 },
+		{ 2, false, "/src/b.h", 20 }, /* a return address: looked up at f+1 */
+		{ 3, true, "/src/a.c", 13 },
+		{ 4, true, "/src/a.c", 13 },
+		{ 5, true, "/src/b.h", 30 }, /* not is_stmt, but alone at its address */
+		{ 6, true, "/src/a.c", 14 },
+	};
+	static const char *const bins[] = { "lines", "lines5" };
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(bins) / sizeof(bins[0]); b++) {
+		char path[512];
+		struct rs_proc *p = NULL;
+		uint64_t f;
+		pid_t pid;
+
+		snprintf(path, sizeof(path), "%s/%s", VICTIM_DIR, bins[b]);
+		f = elf_symbol(path, "f"); /* linked -no-pie: its address in the process too */
+		assert_true(f != 0);
+		pid = start_pausing(bins[b]);
+		assert_int_equal(rs_proc_open("/proc", (uint32_t)pid, NULL, &p), 0);
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			struct rs_frame *fr = NULL;
+			size_t n = 0;
+
+			assert_int_equal(
+			    rs_symbolize(p, f + want[i].off, want[i].activation, &fr, &n), 0);
+			assert_int_equal(n, 1);
+			if (!ends_with(fr[0].file, want[i].file) ||
+			    fr[0].line != (uint32_t)want[i].line)
+				fail_msg("%s f+%u: %s:%u, want %s:%d", bins[b], want[i].off,
+					 fr[0].file, fr[0].line, want[i].file, want[i].line);
+			assert_string_equal(fr[0].function, "f");
+			frames_clear(fr, n);
+		}
+		rs_proc_free(p);
+		stop_pausing(pid);
+	}
+}
+
+/* C++ names as gdb 13 prints them in a backtrace (names.cc, checked against gdb). */
+static void test_symbolize_cxx_names_as_gdb(void **state)
+{
+	static const char *const want[][2] = {
+		/* gdb's C++ name parser reads these: shown without parameters */
+		{ "_ZNK2ns1S2cmEi", "ns::S::cm" },
+		{ "_ZN2ns1SlsEi", "ns::S::operator<<" },
+		{ "_ZN2ns1SltERKS0_", "ns::S::operator<" },
+		{ "_ZN2ns3ArrILi3EE1aERA3_i", "ns::Arr<3>::a" },
+		{ "_Z3tplIM1KKFiiEEvT_", "tpl<int (K::*)(int) const>" },
+		{ "_Z4tplcILc65EEvv", "tplc<(char)65>" },
+		{ "_ZN12_GLOBAL__N_14anonEi", "(anonymous namespace)::anon" },
+		{ "cfunc", "cfunc" },
+		/* it cannot read ABI tags and function types in template arguments */
+		{ "_Z2mkB5cxx11i", "mk[abi:cxx11](int)" },
+		{ "_ZN2ns5fnargESt8functionIFilEE", "ns::fnarg(std::function<int (long)>)" },
+		{ "_Z2vfSt8functionIFvvEE", "vf(std::function<void ()>)" },
+		/* no linkage name: the lambda's class is unnamed, in main's DIE */
+		{ "_ZZ4mainENKUlvE_clEv", "operator()" },
+		/* no linkage name, "<lambda()>": parameters from the DWARF types */
+		{ "_ZN2ns1S2tfIZ4mainEUlvE_EEvT_", "ns::S::tf<main()::<lambda()> >(struct {...})" },
+	};
+	static char *debuginfo_path;
+	static const Dwfl_Callbacks cb = {
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.debuginfo_path = &debuginfo_path,
+	};
+	struct rs_dwcache *cache = NULL;
+	char path[512];
+	Dwfl_Module *mod;
+	GElf_Addr mbias;
+	Dwfl *dwfl;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/names_cxx", VICTIM_DIR);
+	dwfl = dwfl_begin(&cb);
+	assert_non_null(dwfl);
+	mod = dwfl_report_offline(dwfl, "names_cxx", path, -1);
+	assert_non_null(mod);
+	assert_int_equal(dwfl_report_end(dwfl, NULL, NULL), 0);
+	assert_non_null(dwfl_module_getelf(mod, &mbias));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint64_t addr = elf_symbol(path, want[i][0]);
+		Dwarf_Addr bias;
+		Dwarf_Die *cu, fn;
+
+		if (!addr)
+			fail_msg("no symbol %s", want[i][0]);
+		addr += mbias;
+		cu = dwfl_module_addrdie(mod, addr, &bias);
+		assert_non_null(cu);
+		assert_int_equal(rs_dwarf_function(cu, addr - bias, &fn), 0);
+		/* with and without the parents cache */
+		for (int c = 0; c < 2; c++) {
+			bool oom = true;
+			char *name =
+			    rs_dw_function_name(c ? &cache : NULL, &fn, dwarf_srclang(cu), &oom);
+
+			assert_false(oom);
+			if (!name || strcmp(name, want[i][1]))
+				fail_msg("%s: \"%s\", want \"%s\"", want[i][0], name, want[i][1]);
+			free(name);
+		}
+	}
+	rs_dwcache_free(cache);
+	dwfl_end(dwfl);
+}
+
+/* What gdb's C++ name parser reads (then a backtrace leaves the parameters out). */
+static void test_symbolize_gdb_cxx_parser(void **state)
+{
+	static const char *const reads[] = {
+		"ns::S::cm(int) const",
+		"ns::S::operator<<(int)",
+		"ns::S::operator<(ns::S const&)",
+		"(anonymous namespace)::anon(int)",
+		"std::vector<int, std::allocator<int> >::push_back(int const&)",
+		"tpl<void (*)(int)>(void (*)(int))",
+		"tpl<int (K::*)(int) const>(int (K::*)(int) const)",
+		"tpla<int (*) [2]>(int (*) [2])",
+		"arr(char (*) [4])",
+		"tplc<(char)65>()",
+	};
+	static const char *const fails[] = {
+		"main::{lambda()#1}::operator()() const",
+		"mk[abi:cxx11](int)",
+		"vf(std::function<void ()>)",
+		"ns::fnarg(std::function<int (long)>)",
+		"std::thread::_State_impl<std::thread::_Invoker<std::tuple<main()::<lambda()> > > >"
+		"::_M_run(void)",
+		"foo(int) [clone .isra.0]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		if (!rs_gdb_cp_parses(reads[i]))
+			fail_msg("gdb reads \"%s\"", reads[i]);
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
+		if (rs_gdb_cp_parses(fails[i]))
+			fail_msg("gdb cannot read \"%s\"", fails[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +713,9 @@ int main(void)
 		cmocka_unit_test(test_symbolize_vdso),
 		cmocka_unit_test(test_symbolize_cache_shared_across_processes),
 		cmocka_unit_test(test_symbolize_cache_is_bounded),
+		cmocka_unit_test(test_symbolize_line_choice_as_gdb),
+		cmocka_unit_test(test_symbolize_cxx_names_as_gdb),
+		cmocka_unit_test(test_symbolize_gdb_cxx_parser),
 	};
 
 	unsetenv("DEBUGINFOD_URLS"); /* no network in unit tests */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle model readfile */
-/* rs-test-objs: tailcall callsite */
+/* rs-test-objs: tailcall callsite srcline dwname */
 /*
  * Tail-call frames (rs_symbolize_stack) on live fixture victims
  * (tests/fixtures/unwind/victim.c, modes tailcall*): the frames gdb's

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Start real programs on loopback, let them idle, and compare rsample with gdb (compare.py).
+
+    run_all.py [--rsample PATH] [--save DIR] [-v] [PROGRAM...]
+
+Run as root. PROGRAMs (default: all that are installed or buildable):
+nginx, redis, memcached, postgres, sshd, rsyslogd, cron, python3, perl, node,
+go (progs/gohttp.go), rust (progs/rsservice.rs), cxx (progs/cxxservice.cc), c
+and clang (a getchar() reader built by gcc, and by clang, which leaves out
+.debug_aranges). Daemons come from Debian's packages
+(apt-get install nginx-light redis-server memcached postgresql openssh-server
+rsyslog cron); each listens on 127.0.0.1 only and gets no traffic. Every
+process of a program is compared (nginx's master and workers, postgres's
+server processes). Work files go to /tmp/rsample-gdbcompare. Prints
+compare.py's listing, then one summary line per program and the total.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import compare  # noqa: E402
+
+WORK = "/tmp/rsample-gdbcompare"
+PROGS = os.path.join(HERE, "progs")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def children(pid):
+    out = []
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def tree(pid):
+    out = [pid]
+    for c in children(pid):
+        out += tree(c)
+    return out
+
+
+def comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+class Prog:
+    """One program: start() returns the Popen; pids() the processes to compare."""
+
+    def __init__(self, name, argv, need=None, build=None, user=None, setup=None, wait=1.5,
+                 env=None):
+        self.name, self.argv, self.need, self.build = name, argv, need, build
+        self.user, self.setup, self.wait, self.env = user, setup, wait, env
+        self.proc = None
+
+    def available(self):
+        return not self.need or shutil.which(self.need) or os.path.exists(self.need)
+
+    def start(self):
+        if self.build:
+            self.build()
+        if self.setup:
+            self.setup()
+        argv = self.argv
+        if self.user:
+            argv = ["runuser", "-u", self.user, "--"] + argv
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(WORK, self.name + ".out"), "w"),
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     cwd=WORK, env=self.env)
+        time.sleep(self.wait)
+        if self.proc.poll() is not None:
+            raise RuntimeError("%s exited (%d); see %s.out" % (self.name, self.proc.returncode,
+                                                               os.path.join(WORK, self.name)))
+
+    def pids(self):
+        out = [p for p in tree(self.proc.pid) if comm(p) not in ("runuser", "sh")]
+        return out
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def w(*p):
+    return os.path.join(WORK, *p)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def nginx_setup():
+    os.makedirs(w("nginx", "logs"), exist_ok=True)
+    write(w("nginx", "nginx.conf"), """
+daemon off; master_process on; worker_processes 2;
+pid %s; error_log %s;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path %s;
+  server { listen 127.0.0.1:18080; location / { return 200 "hi"; } } }
+""" % (w("nginx", "nginx.pid"), w("nginx", "logs", "error.log"), w("nginx", "body")))
+
+
+def pg_setup():
+    data = w("pgdata")
+    if not os.path.exists(os.path.join(data, "PG_VERSION")):
+        os.makedirs(data, exist_ok=True)
+        shutil.chown(data, "postgres", "postgres")
+        sh(["runuser", "-u", "postgres", "--", pg_bin("initdb"), "-D", data, "-A", "trust"],
+           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.makedirs(w("pgsock"), exist_ok=True)
+    shutil.chown(w("pgsock"), "postgres", "postgres")
+    os.chmod(WORK, 0o755)
+
+
+def pg_bin(name):
+    root = "/usr/lib/postgresql"
+    vers = sorted(os.listdir(root)) if os.path.isdir(root) else []
+    return os.path.join(root, vers[-1], "bin", name) if vers else "/nonexistent/" + name
+
+
+def sshd_setup():
+    os.makedirs("/run/sshd", exist_ok=True)
+    if not os.path.exists(w("ssh_host_ed25519_key")):
+        sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", w("ssh_host_ed25519_key")])
+
+
+def rsyslog_setup():
+    write(w("rsyslog.conf"), """
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="15514")
+*.* %s
+""" % w("rsyslog.log"))
+
+
+def build_go():
+    if not os.path.exists(w("gohttp")):
+        os.makedirs(w("gobuild"), exist_ok=True)
+        shutil.copy(os.path.join(PROGS, "gohttp.go"), w("gobuild", "main.go"))
+        write(w("gobuild", "go.mod"), "module gohttp\ngo 1.19\n")
+        sh(["go", "build", "-o", w("gohttp"), "."], cwd=w("gobuild"),
+           env=dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=w("gocache"), GOPATH=w("gopath")))
+
+
+def rustc():
+    return shutil.which("rustc") or "/root/.cargo/bin/rustc"
+
+
+def build_rust():
+    sh([rustc(), "-C", "opt-level=2", "-g", "-o", w("rsservice"),
+        os.path.join(PROGS, "rsservice.rs")])
+
+
+def build_cxx():
+    sh(["g++", "-O2", "-g", "-pthread", "-o", w("cxxservice"),
+        os.path.join(PROGS, "cxxservice.cc")])
+
+
+def build_clang():
+    build_c()
+    # clang emits no .debug_aranges: the CU is found by its own ranges
+    sh(["clang", "-O2", "-g", "-pthread", "-o", w("creader-clang"), w("creader.c")])
+
+
+def build_c():
+    src = w("creader.c")
+    write(src, """#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+static void *th(void *a) { (void)a; for (;;) pause(); return 0; }
+int main(void) { pthread_t t; pthread_create(&t, 0, th, 0); int c = getchar();
+  printf("%d\\n", c); return 0; }
+""")
+    sh(["gcc", "-O2", "-g", "-pthread", "-o", w("creader"), src])
+
+
+PROGRAMS = [
+    Prog("c", ["sh", "-c", "sleep 100000 | %s" % w("creader")], need="gcc", build=build_c),
+    Prog("clang", ["sh", "-c", "sleep 100000 | %s" % w("creader-clang")], need="clang",
+         build=build_clang),
+    Prog("nginx", ["nginx", "-p", w("nginx"), "-c", w("nginx", "nginx.conf")],
+         need="nginx", setup=nginx_setup),
+    Prog("redis", ["redis-server", "--port", "16379", "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", WORK], need="redis-server"),
+    Prog("memcached", ["memcached", "-u", "nobody", "-l", "127.0.0.1", "-p", "11311", "-U", "0",
+                       "-t", "4"], need="memcached"),
+    Prog("postgres", [pg_bin("postgres"), "-D", w("pgdata"), "-k", w("pgsock"),
+                      "-c", "listen_addresses=127.0.0.1", "-p", "15432"],
+         need=pg_bin("postgres"), user="postgres", setup=pg_setup, wait=3),
+    Prog("sshd", ["/usr/sbin/sshd", "-D", "-f", "/dev/null", "-p", "2222",
+                  "-o", "ListenAddress=127.0.0.1", "-h", w("ssh_host_ed25519_key"),
+                  "-o", "PidFile=" + w("sshd.pid")], need="/usr/sbin/sshd", setup=sshd_setup),
+    Prog("rsyslogd", ["rsyslogd", "-n", "-f", w("rsyslog.conf"), "-i", w("rsyslogd.pid")],
+         need="rsyslogd", setup=rsyslog_setup),
+    Prog("cron", ["cron", "-f"], need="cron"),
+    Prog("python3", ["/usr/bin/python3", os.path.join(PROGS, "pyservice.py"), "18084"],
+         need="/usr/bin/python3"),
+    Prog("perl", ["perl", "-MIO::Socket::INET", "-e",
+                  '$s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1:18086",Listen=>1,'
+                  'ReuseAddr=>1) or die; $s->accept'], need="perl"),
+    Prog("node", ["node", os.path.join(PROGS, "nodeservice.js"), "18085"], need="node", wait=2),
+    Prog("go", [w("gohttp")], need="go", build=build_go),
+    Prog("rust", [w("rsservice"), "18083"], need=rustc(), build=build_rust),
+    Prog("cxx", [w("cxxservice")], need="g++", build=build_cxx),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("programs", nargs="*")
+    ap.add_argument("--rsample", default=os.path.join(REPO, "build", "rsample"))
+    ap.add_argument("--save", help="keep the raw outputs in this directory")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+    os.chmod(WORK, 0o755)
+    results, errors = [], []
+    for p in PROGRAMS:
+        if a.programs and p.name not in a.programs:
+            continue
+        if not p.available():
+            errors.append("%s: not installed, skipped" % p.name)
+            continue
+        try:
+            p.start()
+            pids = p.pids()
+            for pid in pids:
+                label = "%s/%s[%d]" % (p.name, comm(pid), pid) if len(pids) > 1 else p.name
+                try:
+                    doc, text = compare.run_pid(pid, a.rsample, a.save,
+                                                label.replace("/", "_"))
+                except RuntimeError as e:
+                    errors.append("%s: %s" % (label, e))
+                    continue
+                results.append(compare.compare(label, doc, text, a.verbose))
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            errors.append("%s: %s" % (p.name, e))
+        finally:
+            p.stop()
+    for res in results:
+        print("== %s" % res.label)
+        for line in res.lines:
+            print(line)
+    print()
+    for e in errors:
+        print("note: " + e)
+    t = compare.Result("TOTAL")
+    for res in results:
+        print(compare.summary(res))
+        for k in ("threads", "equal", "different", "only_gdb", "only_rs"):
+            setattr(t, k, getattr(t, k) + getattr(res, k))
+    print(compare.summary(t))
+    return 1 if (t.different or t.only_gdb or t.only_rs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
