@@ -57,7 +57,7 @@ all: $(OUT)/rsample
 $(OUT)/bpf $(OUT)/user $(OUT)/san/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c include/rsample.h $(VMLINUX) | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/rsample.h $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -105,6 +105,7 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 -include user/proto.mk
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
+-include tests/integration/profile/profile.mk
 
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_DEPS)
@@ -116,7 +117,7 @@ unit: $(UNIT_BINS) $(UNIT_DEPS)
 .PHONY: test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit validate-formats integration
+	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-profile
 
 .PHONY: deps
 deps:

@@ -88,4 +88,85 @@ struct rs_task_rec {
 	__u64 kstack[RS_KSTACK_MAX];
 };
 
+/*
+ * ---- rsample profile (bpf/profile.bpf.c) ----
+ *
+ * On-CPU samples are streamed one by one (the user stack must be unwound in
+ * user space). Off-CPU time is summed in the kernel per rs_off_key; the user
+ * stack of each distinct fingerprint is captured once, lazily, in the
+ * thread's own context when it next returns to user space, and streamed as
+ * an RS_PREC_USTACK record. Kernel stacks are stored once each in a hash map
+ * keyed by a hash of their addresses (rs_kstack), and referred to by that key.
+ */
+
+/* rs_prof_rec.type */
+#define RS_PREC_SAMPLE 1 /* on-CPU sample */
+#define RS_PREC_USTACK 2 /* user stack of an off-CPU fingerprint (rs_prof_rec.ufp) */
+#define RS_PREC_BLOCK  3 /* off-CPU time of a thread still blocked at a window end */
+
+/* Profile-only rs_prof_rec.flags (the RS_TF_* bits above keep their meaning). */
+#define RS_TF_UFP_ONLY (1u << 8) /* no stack bytes: the fingerprint's stack was sent before */
+
+/* Counters of the profile object; indexes below RS_CNT_MAX mean what they mean above. */
+enum rs_prof_counter {
+	RS_PCNT_SAMPLES = RS_CNT_MAX, /* on-CPU samples of the target */
+	RS_PCNT_SAMPLE_LOST,	      /* on-CPU samples lost: ring buffer full */
+	RS_PCNT_BLOCKS,		      /* off-CPU blocks summed in the kernel */
+	RS_PCNT_STORAGE_FAIL,	      /* no per-thread state: a block was not seen */
+	RS_PCNT_AGG_FULL,	      /* aggregation map full: a block was lost... */
+	RS_PCNT_AGG_FULL_NS,	      /* ...and this much blocked time with it */
+	RS_PCNT_CAPTURES,	      /* user stacks captured lazily */
+	RS_PCNT_CAPTURE_FAIL,	      /* a lazy capture could not be scheduled */
+	RS_PCNT_CAPTURE_MOVED,	      /* user registers changed before the capture ran */
+	RS_PCNT_SWITCHIN_UNSEEN,      /* a wake-up without a sched_switch event, repaired */
+	RS_PCNT_KSTACK_FULL,	      /* kernel stack map full: stack not kept */
+	/* RS_CNT_RINGBUF_FULL counts the other records lost: blocks and captures */
+	RS_PCNT_MAX,
+};
+
+/* A kernel stack, innermost first, zero-padded: the kstacks map's value. */
+struct rs_kstack {
+	__u64 ip[RS_KSTACK_MAX];
+};
+
+/*
+ * One ring buffer record of the profile object, followed by ustack_len
+ * bytes of user stack copied from regs.sp upward.
+ */
+struct rs_prof_rec {
+	__u32 type;  /* RS_PREC_SAMPLE, _USTACK or _BLOCK */
+	__u32 flags; /* RS_TF_* */
+	__u32 tgid;  /* host ids */
+	__u32 tid;
+	__u32 state;	  /* blocks: 'S' or 'D'; samples: 0 */
+	__u32 ustack_len; /* bytes following this struct */
+	__s32 ustack_err; /* 0 or the -errno of the user stack copy */
+	__u32 pad;
+	__u64 kstack;		 /* key in the kstacks map; 0: no kernel stack */
+	__u64 ufp;		 /* USTACK, BLOCK: user stack fingerprint */
+	__u64 ns;		 /* BLOCK: blocked time charged to the window */
+	__u64 blocked_ns;	 /* BLOCK: length of the block so far */
+	__u64 time_ns;		 /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the event */
+	char comm[RS_COMM_LEN];	 /* thread name */
+	char pcomm[RS_COMM_LEN]; /* process name (thread group leader) */
+	struct rs_regs regs;
+};
+
+/* Off-CPU time summed in the kernel (the aggregation maps' key and value). */
+struct rs_off_key {
+	__u32 tgid;
+	__u32 tid;
+	__u32 state; /* 'S' or 'D' */
+	__u32 pad;
+	__u64 kstack; /* key in the kstacks map; 0: none */
+	__u64 ufp;    /* user stack fingerprint; 0 for kernel threads */
+};
+
+struct rs_off_val {
+	__u64 ns;    /* blocked time */
+	__u64 count; /* blocks */
+	char comm[RS_COMM_LEN];
+	char pcomm[RS_COMM_LEN];
+};
+
 #endif /* RSAMPLE_H */

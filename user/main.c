@@ -13,6 +13,7 @@
 #include "ksyms.h"
 #include "opts.h"
 #include "proc.h"
+#include "profile_run.h"
 #include "report.h"
 #include "target.h"
 
@@ -168,8 +169,7 @@ int main(int argc, char **argv)
 		printf("rsample %s\n", RS_VERSION);
 		ret = RS_EXIT_OK;
 	} else if (o.cmd == RS_CMD_PROFILE) {
-		fprintf(stderr, "rsample: the 'profile' subcommand is not in this release yet: use 'rsample snapshot'\n");
-		ret = RS_EXIT_USAGE;
+		ret = rs_profile_main(&o);
 	} else {
 		ret = run_snapshot(&o);
 	}

@@ -25,6 +25,7 @@ enum {
 	OPT_FORMAT,
 	OPT_INTERVAL,
 	OPT_OUT_DIR,
+	OPT_GROUP_BY,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "out-dir", required_argument, NULL, OPT_OUT_DIR },
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -54,6 +56,7 @@ static const struct option long_opts[] = {
 static const char short_opts[] = "+:p:t:c:F:d:o:hV";
 
 static const char *const formats[] = { "folded", "svg", "pprof", "speedscope" };
+static const char *const groupings[] = { "none", "process", "thread" };
 
 /* Output file suffix -> format; longest suffixes first. */
 static const struct {
@@ -254,6 +257,7 @@ static bool is_profile_only(int c)
 	case 'o':
 	case OPT_INTERVAL:
 	case OPT_OUT_DIR:
+	case OPT_GROUP_BY:
 		return true;
 	}
 	return false;
@@ -355,6 +359,12 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		if (!*arg)
 			return fail(err, errlen, "empty --out-dir: expected a directory");
 		return set_string(&o->out_dir, arg);
+	case OPT_GROUP_BY:
+		for (size_t i = 0; i < sizeof(groupings) / sizeof(groupings[0]); i++)
+			if (!strcmp(arg, groupings[i]))
+				return set_string(&o->group_by, arg);
+		return fail(err, errlen,
+			    "invalid --group-by '%s': expected thread, process or none", arg);
 	case 'h':
 		o->help = true;
 		return 0;
@@ -410,6 +420,9 @@ static int check_profile(struct rs_opts *o, bool duration_set, char *err, size_t
 		if (set_string(&o->format, fmt))
 			return -ENOMEM;
 	}
+	if (!o->group_by &&
+	    set_string(&o->group_by, !strcmp(o->format, "speedscope") ? "thread" : "none"))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -513,5 +526,6 @@ void rs_opts_free(struct rs_opts *o)
 	free(o->format);
 	free(o->output);
 	free(o->out_dir);
+	free(o->group_by);
 	memset(o, 0, sizeof(*o));
 }

@@ -44,6 +44,9 @@ struct rs_opts {
 	uint64_t duration_ns, min_block_ns, max_block_ns, interval_ns;
 	char *format;		/* "folded", "svg", "pprof" or "speedscope" (from --format or -o) */
 	char *output, *out_dir; /* NULL: stdout / no continuous mode */
+	/* root frames per "process", per "thread", or "none"; default thread for speedscope, else
+	 * none */
+	char *group_by;
 };
 
 /*

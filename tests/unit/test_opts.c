@@ -305,6 +305,52 @@ static void test_opts_help_and_version(void **state)
 	EXPECT_FAIL(ARGS("--help", "--bogus"), WORDS("'--bogus'"));
 }
 
+static void test_opts_group_by(void **state)
+{
+	static const struct {
+		const char *format, *want;
+	} defaults[] = {
+		{ "folded", "none" },
+		{ "svg", "none" },
+		{ "pprof", "none" },
+		{ "speedscope", "thread" },
+	};
+	struct rs_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		assert_int_equal(PARSE(&o, "profile", "-p", "1", "--format", defaults[i].format),
+				 0);
+		assert_string_equal(o.group_by, defaults[i].want);
+		rs_opts_free(&o);
+	}
+	/* the default follows the format the -o suffix implies */
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "-o", "x.speedscope.json"), 0);
+	assert_string_equal(o.group_by, "thread");
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "--group-by", "process", "-o", "x.json"),
+			 0);
+	assert_string_equal(o.group_by, "process");
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "--group-by=thread"), 0);
+	assert_string_equal(o.group_by, "thread");
+	assert_string_equal(o.format, "folded");
+	rs_opts_free(&o);
+	assert_int_equal(
+	    PARSE(&o, "profile", "-p", "1", "--group-by", "none", "--format", "speedscope"), 0);
+	assert_string_equal(o.group_by, "none");
+	rs_opts_free(&o);
+	/* snapshots never group this way */
+	assert_int_equal(PARSE(&o, "--pid", "1"), 0);
+	assert_null(o.group_by);
+	rs_opts_free(&o);
+	EXPECT_FAIL(ARGS("profile", "-p", "1", "--group-by", "pod"),
+		    WORDS("--group-by", "'pod'", "thread, process or none"));
+	EXPECT_FAIL(ARGS("profile", "-p", "1", "--group-by", ""), WORDS("--group-by", "''"));
+	EXPECT_FAIL(ARGS("--pid", "1", "--group-by", "thread"),
+		    WORDS("'--group-by'", "rsample profile"));
+}
+
 static void test_opts_usage_documents_everything(void **state)
 {
 	static const char *const words[] = {
@@ -325,6 +371,7 @@ static void test_opts_usage_documents_everything(void **state)
 		"-o, --output FILE",
 		"--interval DUR",
 		"--out-dir DIR",
+		"--group-by G",
 		"--help",
 		"--version",
 		"rsample [snapshot] TARGET",
@@ -601,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_opts_profile_all_options),
 		cmocka_unit_test(test_opts_format_from_suffix),
 		cmocka_unit_test(test_opts_continuous_mode),
+		cmocka_unit_test(test_opts_group_by),
 		cmocka_unit_test(test_opts_help_and_version),
 		cmocka_unit_test(test_opts_usage_documents_everything),
 		cmocka_unit_test(test_opts_target_errors),

@@ -1,0 +1,540 @@
+# SPDX-License-Identifier: GPL-2.0
+"""'rsample profile' integration suite: real BPF, real victims in fresh cgroups.
+
+Run as root by `make integration-profile` (or: RSAMPLE=build/rsample
+RS_PROFILE_VICTIMS=build/profile-victims python3 tests/integration/profile/run.py [-k PATTERN]).
+Prints "N passed, M failed" as its last line and exits non-zero when anything
+failed. Without root or kernel BTF every test is reported as skipped, with why.
+
+Victims (tests/integration/profile/victims/, no frame pointers, C and Rust):
+  cpusplit   burns CPU in burn_three() and burn_one() at 3:1 through one leaf
+  offsplit   3 workers blocked 200 ms in block_x() and 100 ms in block_y() per
+             cycle; "stuck" blocked in wait_forever() from the start; "late"
+             sleeping LATE_S s, then blocked in wait_late(); main in join
+  busy       an outsider that spins and naps: must never appear
+Every cgroup made here is named rsample-prof-*, every process started here is
+killed by PID, and both are cleaned up in finally blocks and at exit.
+"""
+
+import atexit
+import gzip
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import xml.dom.minidom
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+RSAMPLE = os.path.abspath(os.environ.get("RSAMPLE", os.path.join(REPO, "build", "rsample")))
+VICTIMS = os.path.abspath(os.environ.get(
+    "RS_PROFILE_VICTIMS", os.path.join(os.path.dirname(RSAMPLE), "profile-victims")))
+
+OFF_S = 9.0          # off-CPU runs: 30 whole 300 ms cycles, whatever the phase
+LATE_S = 2           # offsplit's "late" thread sleeps this long before wait_late()
+OFF_THREADS = 6      # offsplit: main, 3 workers, stuck, late
+TIMEOUT_S = 60
+
+_procs = []    # Popen objects started here, killed at the end
+_cgroups = []  # cgroup directories made here, removed at the end
+_mounts = []   # mount points made here, unmounted at the end
+
+
+def cgroup2_mount():
+    """The cgroup v2 mount point, from /proc/self/mountinfo."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, sep, post = line.partition(" - ")
+            if sep and post.split()[0] == "cgroup2":
+                return pre.split()[4].replace("\\040", " ")
+    raise RuntimeError("no cgroup2 mount in /proc/self/mountinfo")
+
+
+def make_cgroup(parent=None):
+    """A fresh cgroup rsample-prof-<random> under parent (default: the mount)."""
+    path = os.path.join(parent or cgroup2_mount(), "rsample-prof-" + secrets.token_hex(4))
+    os.mkdir(path)
+    _cgroups.append(path)
+    return path
+
+
+def cgroup_rel(path):
+    return "/" + os.path.relpath(path, cgroup2_mount())
+
+
+def start(binary, args=(), cgroup=None):
+    """Starts a victim (in cgroup) and waits for its "ready" line."""
+    def enter():
+        if cgroup:
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+    p = subprocess.Popen([binary] + list(args), stdout=subprocess.PIPE, preexec_fn=enter)
+    _procs.append(p)
+    line = p.stdout.readline()
+    if line.strip() != b"ready":
+        raise AssertionError("%s did not get ready: %r" % (binary, line))
+    return p
+
+
+def stop(p):
+    """Kills a process started here (by PID) and reaps it."""
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+    if p.stdout:
+        p.stdout.close()
+
+
+def remove_cgroup(path):
+    for _ in range(100):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)  # its last process is still being reaped
+    print("  warning: cannot remove cgroup %s" % path, flush=True)
+
+
+def cleanup():
+    while _procs:
+        stop(_procs.pop())
+    while _mounts:
+        subprocess.run(["umount", "-l", _mounts.pop()], check=False)
+    while _cgroups:
+        remove_cgroup(_cgroups.pop())  # children were made after parents: removed first
+
+
+def on_signal(sig, frame):
+    cleanup()
+    sys.exit(128 + sig)
+
+
+class Result:
+    def __init__(self, args, proc, wall):
+        self.args, self.rc, self.stdout, self.stderr, self.wall = args, proc.returncode, \
+            proc.stdout, proc.stderr, wall
+
+    def __str__(self):
+        return "rsample %s -> exit %s\nstderr: %s" % (
+            " ".join(self.args), self.rc, self.stderr.decode(errors="replace")[-1500:])
+
+
+def rsample(args, timeout=TIMEOUT_S):
+    t0 = time.monotonic()
+    p = subprocess.run([RSAMPLE] + args, capture_output=True, timeout=timeout)
+    return Result(args, p, time.monotonic() - t0)
+
+
+def check(cond, msg, res=None):
+    if not cond:
+        raise AssertionError(msg + ("\n" + str(res) if res else ""))
+
+
+def folded(text):
+    """Folded lines -> list of (frames, weight)."""
+    out = []
+    for line in text.decode().splitlines():
+        stack, _, w = line.rpartition(" ")
+        out.append((stack.split(";"), int(w)))
+    return out
+
+
+def weight(lines, pred):
+    return sum(w for frames, w in lines if pred(frames))
+
+
+def victim(name):
+    path = os.path.join(VICTIMS, name)
+    check(os.access(path, os.X_OK), "victim %s not built (make profile-victims)" % path)
+    return path
+
+
+# ---- on-CPU ----------------------------------------------------------------
+
+def cpu_split(name):
+    cg = make_cgroup()
+    p = start(victim(name), cgroup=cg)
+    try:
+        res = rsample(["profile", "--cgroup", cgroup_rel(cg), "-d", "6s", "-F", "499"])
+    finally:
+        stop(p)
+    check(res.rc == 0, "profile failed", res)
+    lines = folded(res.stdout)
+    total = weight(lines, lambda f: True)
+    three = weight(lines, lambda f: any(x.endswith("burn_three") for x in f))
+    one = weight(lines, lambda f: any(x.endswith("burn_one") for x in f))
+    check(total >= 300, "only %d samples" % total, res)
+    check(three + one >= 0.9 * total, "burn_three/burn_one in only %d of %d samples: unwinding "
+          "past spin() failed" % (three + one, total), res)
+    frac = three / (three + one)
+    print("  measured: %s burn_three %.1f%% burn_one %.1f%% of %d samples (want 75/25 +-5)" % (
+        name, 100 * frac, 100 - 100 * frac, total), flush=True)
+    check(abs(frac - 0.75) <= 0.05, "burn_three has %.1f%%, want 75%% +- 5%%" % (100 * frac), res)
+
+
+def test_cpu_split_c():
+    cpu_split("cpusplit")
+
+
+def test_cpu_split_rust():
+    cpu_split("cpusplit-rs")
+
+
+# ---- off-CPU ---------------------------------------------------------------
+
+_off_runs = {}
+
+
+def off_run(name):
+    """One off-CPU profile of offsplit (C or Rust), shared by the tests that read it."""
+    if name not in _off_runs:
+        cg = make_cgroup()
+        p = start(victim(name), [str(LATE_S)], cgroup=cg)
+        try:
+            time.sleep(0.3)
+            res = rsample(["profile", "--cgroup", cgroup_rel(cg), "--off-cpu", "-d",
+                           "%gs" % OFF_S, "--group-by", "thread"])
+        finally:
+            stop(p)
+        check(res.rc == 0, "profile failed", res)
+        _off_runs[name] = (res, folded(res.stdout))
+    return _off_runs[name]
+
+
+def thread_totals(lines):
+    """{"name (tid)": microseconds} from folded lines grouped by thread."""
+    per = {}
+    for frames, w in lines:
+        per[frames[1]] = per.get(frames[1], 0) + w
+    return per
+
+
+def profiled_s(res):
+    """The profiled wall time rsample reports on stderr ("N intervals, S s")."""
+    m = re.search(r"intervals?, ([0-9.]+) s", res.stderr.decode())
+    check(m, "no profiled time on stderr", res)
+    return float(m.group(1))
+
+
+def off_split(name):
+    res, lines = off_run(name)
+    x = weight(lines, lambda f: any(s.endswith("block_x") for s in f))
+    y = weight(lines, lambda f: any(s.endswith("block_y") for s in f))
+    total = weight(lines, lambda f: True)
+    wall = profiled_s(res)
+    want = OFF_THREADS * wall * 1e6
+    check(abs(wall - OFF_S) < 0.5, "profiled %.3f s, asked for %g s" % (wall, OFF_S), res)
+    print("  measured: %s block_x/block_y = %.3f (want 2 +-5%%), total blocked %.3f s for "
+          "%d threads x %.3f s wall (%.2f%%)" % (name, x / max(y, 1), total / 1e6, OFF_THREADS,
+                                               wall, 100 * total / want), flush=True)
+    check(y > 0 and abs(x / y - 2) <= 0.1, "block_x/block_y = %.3f, want 2 +- 5%%" % (
+        x / max(y, 1)), res)
+    check(abs(total - want) <= 0.05 * want, "total blocked %.3f s, want %.3f s +- 5%%" % (
+        total / 1e6, want / 1e6), res)
+    per = thread_totals(lines)
+    check(len(per) == OFF_THREADS, "threads in the profile: %s" % sorted(per), res)
+    for t, us in per.items():
+        check(abs(us - wall * 1e6) <= 0.05 * wall * 1e6,
+              "thread %s blocked %.3f s of %.3f s" % (t, us / 1e6, wall), res)
+
+
+def test_off_split_c():
+    off_split("offsplit")
+
+
+def test_off_split_rust():
+    off_split("offsplit-rs")
+
+
+def still_blocked(name):
+    res, lines = off_run(name)
+    wall = profiled_s(res)
+    stuck = weight(lines, lambda f: f[1].startswith("stuck (") and
+                   any(s.endswith("wait_forever") for s in f))
+    late = weight(lines, lambda f: f[1].startswith("late (") and
+                  any(s.endswith("wait_late") for s in f))
+    print("  measured: %s stuck in wait_forever %.3f s, late in wait_late %.3f s of %.3f s" % (
+        name, stuck / 1e6, late / 1e6, wall), flush=True)
+    # blocked before rsample started and still blocked at the end: the whole window
+    check(abs(stuck - wall * 1e6) <= 0.05 * wall * 1e6,
+          "stuck thread: %.3f s in wait_forever, want %.3f s" % (stuck / 1e6, wall), res)
+    # blocked during the window and still blocked at its end: from then on
+    check((wall - LATE_S - 0.2) * 1e6 <= late <= (wall - 0.2) * 1e6,
+          "late thread: %.3f s in wait_late" % (late / 1e6), res)
+    kernel = [f for f, w in lines if f[1].startswith("stuck (")]
+    check(any(s.endswith("_[k]") for f in kernel for s in f),
+          "no kernel frames for the stuck thread", res)
+
+
+def test_still_blocked_c():
+    still_blocked("offsplit")
+
+
+def test_still_blocked_rust():
+    still_blocked("offsplit-rs")
+
+
+# ---- filtering ---------------------------------------------------------------
+
+def test_min_max_block():
+    p = start(victim("offsplit"), [str(LATE_S)], cgroup=make_cgroup())
+    try:
+        time.sleep(0.3)
+        lo = rsample(["profile", "--pid", str(p.pid), "--off-cpu", "-d", "3s", "--min-block",
+                      "150ms"])
+        hi = rsample(["profile", "--pid", str(p.pid), "--off-cpu", "-d", "3s", "--max-block",
+                      "150ms"])
+    finally:
+        stop(p)
+    check(lo.rc == 0 and hi.rc == 0, "profile failed", lo if lo.rc else hi)
+    lo_lines, hi_lines = folded(lo.stdout), folded(hi.stdout)
+
+    def w(lines, fn):
+        return weight(lines, lambda f: any(s.endswith(fn) for s in f))
+    # 200 ms blocks pass --min-block 150ms, 100 ms ones do not; --max-block the reverse,
+    # except blocks still running at the end, not longer than 150 ms so far (3 workers)
+    check(w(lo_lines, "block_x") > 0 and w(lo_lines, "block_y") == 0,
+          "--min-block 150ms: block_x %d us, block_y %d us" % (w(lo_lines, "block_x"),
+                                                               w(lo_lines, "block_y")), lo)
+    check(w(hi_lines, "block_y") > 2.5e6 and w(hi_lines, "block_x") <= 3 * 150000,
+          "--max-block 150ms: block_x %d us, block_y %d us" % (w(hi_lines, "block_x"),
+                                                               w(hi_lines, "block_y")), hi)
+    # blocked for ever: longer than --max-block
+    check(w(hi_lines, "wait_forever") == 0 and w(lo_lines, "wait_forever") > 0,
+          "wait_forever and --max-block", hi)
+
+
+def test_outside_cgroup_never_appears():
+    pod = make_cgroup()
+    container = make_cgroup(pod)  # the target is the pod: its subtree counts
+    other = make_cgroup()
+    outsider = start(victim("busy"), cgroup=other)
+    inside = start(victim("offsplit"), [str(LATE_S)], cgroup=container)
+    try:
+        res = rsample(["profile", "--cgroup", cgroup_rel(pod), "--on-cpu", "--off-cpu", "-d",
+                       "3s", "-F", "999", "--group-by", "process"])
+    finally:
+        stop(inside)
+        stop(outsider)
+    check(res.rc == 0, "profile failed", res)
+    text = res.stdout.decode()
+    check("offsplit (%d)" % inside.pid in text, "the target is missing", res)
+    for bad in ("busy (", "outsider_spin", "outsider_nap", "(%d)" % outsider.pid):
+        check(bad not in text, "'%s' from outside the target cgroup appears" % bad, res)
+    pids = set(re.findall(r"^\[o[nf]+-cpu\];[^;]* \((\d+)\);", text, re.M))
+    check(pids == {str(inside.pid)}, "processes in the profile: %s" % pids, res)
+
+
+def test_no_kernel():
+    p = start(victim("offsplit"), [str(LATE_S)], cgroup=make_cgroup())
+    try:
+        res = rsample(["profile", "--pid", str(p.pid), "--off-cpu", "--on-cpu", "-d", "2s",
+                       "--no-kernel"])
+        with_k = rsample(["profile", "--pid", str(p.pid), "--off-cpu", "-d", "1s"])
+    finally:
+        stop(p)
+    check(res.rc == 0 and with_k.rc == 0, "profile failed", res)
+    check(b"_[k]" not in res.stdout and b"wait_forever" in res.stdout,
+          "--no-kernel output has kernel frames or lacks user ones", res)
+    check(b"_[k]" in with_k.stdout, "no kernel frames without --no-kernel", with_k)
+
+
+# ---- output ------------------------------------------------------------------
+
+def test_formats():
+    p = start(victim("cpusplit"), cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-out-")
+    try:
+        for name in ("p.svg", "p.pb.gz", "p.speedscope.json", "p.folded"):
+            out = os.path.join(d, name)
+            res = rsample(["profile", "--pid", str(p.pid), "--on-cpu", "--off-cpu", "-d",
+                           "1s", "-o", out])
+            check(res.rc == 0 and res.stdout == b"", "profile -o %s failed" % name, res)
+            with open(out, "rb") as f:
+                data = f.read()
+            if name.endswith(".svg"):
+                doc = xml.dom.minidom.parseString(data)
+                check(doc.documentElement.tagName == "svg", "not an SVG")
+                check(b"burn_three" in data, "SVG lacks burn_three")
+            elif name.endswith(".gz"):
+                check(len(gzip.decompress(data)) > 100, "empty pprof")
+            elif name.endswith(".json"):
+                doc = json.loads(data)
+                check("speedscope" in doc.get("$schema", ""), "no speedscope $schema")
+                check(len(doc["profiles"]) >= 1, "no speedscope profiles")
+            else:
+                check(b"burn_three" in data, "folded lacks burn_three")
+        check(sorted(os.listdir(d)) == sorted(["p.svg", "p.pb.gz", "p.speedscope.json",
+                                                "p.folded"]),
+              "files left behind: %s" % os.listdir(d))
+    finally:
+        stop(p)
+        shutil.rmtree(d)
+
+
+def window_files(d):
+    return sorted(n for n in os.listdir(d) if not n.startswith("."))
+
+
+def test_continuous_sigterm():
+    cg = make_cgroup()
+    p = start(victim("offsplit"), [str(LATE_S)], cgroup=cg)
+    d = tempfile.mkdtemp(prefix="rsample-prof-cont-")
+    try:
+        time.sleep(0.3)
+        r = subprocess.Popen([RSAMPLE, "profile", "--cgroup", cgroup_rel(cg), "--off-cpu",
+                              "--on-cpu", "--interval", "1s", "--out-dir", d, "--format",
+                              "folded"], stderr=subprocess.PIPE)
+        _procs.append(r)
+        started = r.stderr.readline().decode()  # "rsample: profiling ... every 1.0s; ..."
+        check("profiling" in started, "no start line: %r" % started)
+        time.sleep(3.5)
+        r.send_signal(signal.SIGTERM)
+        _, err = r.communicate(timeout=30)
+        err = started.encode() + err
+        files = window_files(d)
+        stray = [n for n in os.listdir(d) if n.startswith(".")]
+        check(r.returncode == 0, "exit %s after SIGTERM: %s" % (r.returncode, err.decode()))
+        check(not stray, "temporary files left: %s" % stray)
+        check(len(files) == 4, "want 3 whole intervals and the partial one, got %s" % files)
+        for n in files:
+            check(re.fullmatch(r"\d{8}T\d{6}\.\d{3}Z\.folded", n), "file name %s" % n)
+        totals = []
+        for n in files:
+            with open(os.path.join(d, n), "rb") as f:
+                lines = folded(f.read())
+            totals.append(weight(lines, lambda fr: fr[0] == "[off-cpu]") / 1e6)
+        print("  measured: off-CPU seconds per interval file %s (want %d per whole interval)" % (
+            ["%.3f" % t for t in totals], OFF_THREADS), flush=True)
+        for t in totals[:3]:
+            check(abs(t - OFF_THREADS) <= 0.07 * OFF_THREADS,
+                  "a 1 s interval holds %.3f s off-CPU for %d threads" % (t, OFF_THREADS))
+        check(0 < totals[3] < OFF_THREADS * 0.9, "partial interval holds %.3f s" % totals[3])
+    finally:
+        stop(p)
+        shutil.rmtree(d)
+
+
+def test_unwritable_out_dir():
+    p = start(victim("offsplit"), [str(LATE_S)], cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-ro-")
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "rsample-prof-ro", d],
+                       check=True)
+        _mounts.append(d)
+        cases = [["--interval", "1s", "--out-dir", d],
+                 ["--interval", "1s", "--out-dir", os.path.join(d, "missing")],
+                 ["-d", "1s", "-o", os.path.join(d, "x.svg")]]
+        for extra in cases:
+            res = rsample(["profile", "--pid", str(p.pid)] + extra)
+            lines = res.stderr.decode().splitlines()
+            check(res.rc == 2, "want exit 2", res)
+            check(len(lines) == 1 and lines[0].startswith("rsample: cannot write") and d in
+                  lines[0], "want one line naming the directory", res)
+    finally:
+        stop(p)
+        if _mounts and _mounts[-1] == d:
+            subprocess.run(["umount", _mounts.pop()], check=False)
+        os.rmdir(d)
+
+
+def test_full_disk():
+    p = start(victim("offsplit"), [str(LATE_S)], cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-full-")
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "rsample-prof-full", d],
+                       check=True)
+        _mounts.append(d)
+        with open(os.path.join(d, "filler"), "wb") as f:
+            try:
+                f.write(b"x" * 60 * 1024)
+            except OSError:
+                pass
+        r = subprocess.Popen([RSAMPLE, "profile", "--pid", str(p.pid), "--off-cpu",
+                              "--interval", "1s", "--out-dir", d, "--format", "svg"],
+                             stderr=subprocess.PIPE)
+        _procs.append(r)
+        time.sleep(2.5)
+        r.send_signal(signal.SIGINT)
+        _, err = r.communicate(timeout=30)
+        text = err.decode()
+        check(r.returncode == 1, "want exit 1 (intervals lost) after SIGINT, got %s: %s" % (
+            r.returncode, text))
+        check("No space left on device" in text and "interval skipped" in text,
+              "no clear disk-full message: %s" % text)
+        check([n for n in os.listdir(d)] == ["filler"], "debris left: %s" % os.listdir(d))
+    finally:
+        stop(p)
+        if _mounts and _mounts[-1] == d:
+            subprocess.run(["umount", _mounts.pop()], check=False)
+        os.rmdir(d)
+
+
+TESTS = [
+    test_cpu_split_c,
+    test_cpu_split_rust,
+    test_off_split_c,
+    test_off_split_rust,
+    test_still_blocked_c,
+    test_still_blocked_rust,
+    test_outside_cgroup_never_appears,
+    test_min_max_block,
+    test_no_kernel,
+    test_formats,
+    test_continuous_sigterm,
+    test_unwritable_out_dir,
+    test_full_disk,
+]
+
+
+def skip_reason():
+    if os.geteuid() != 0:
+        return "not root: rsample needs CAP_BPF/CAP_PERFMON and these tests create cgroups"
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return "no /sys/kernel/btf/vmlinux: the kernel has no BTF, CO-RE BPF cannot load"
+    if not os.access(RSAMPLE, os.X_OK):
+        return "no rsample binary at %s" % RSAMPLE
+    return None
+
+
+def main(argv):
+    pattern = argv[argv.index("-k") + 1] if "-k" in argv else None
+    tests = [t for t in TESTS if not pattern or pattern in t.__name__]
+    atexit.register(cleanup)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    reason = skip_reason()
+    passed = failed = skipped = 0
+    for t in tests:
+        if reason:
+            print("SKIPPED %s: %s" % (t.__name__, reason), flush=True)
+            skipped += 1
+            continue
+        print("== %s" % t.__name__, flush=True)
+        t0 = time.monotonic()
+        try:
+            t()
+            passed += 1
+            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0), flush=True)
+        except Exception:
+            failed += 1
+            traceback.print_exc()
+            print("FAIL %s" % t.__name__, flush=True)
+        finally:
+            cleanup()
+    print("%d passed, %d failed%s" % (passed, failed,
+                                       ", %d skipped" % skipped if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
