@@ -110,6 +110,11 @@ int dump_task(struct bpf_iter__task *ctx)
 		rec->flags |= RS_TF_REGS;
 		rec->ustack_len =
 		    copy_ustack(rec + 1, rec->regs.sp, task, true, &rec->flags, &rec->ustack_err);
+		/* Who holds the lock a thread waits for is in the lock itself. */
+		if (rec->regs.orig_ax == RS_NR_FUTEX &&
+		    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),
+					     (void *)rec->regs.di, task, 0))
+			rec->flags |= RS_TF_FUTEX_PEEK;
 	}
 	emit(rec);
 	return 0;

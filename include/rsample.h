@@ -8,6 +8,7 @@
 #define RSAMPLE_H
 
 #define RS_COMM_LEN 16
+#define RS_NR_FUTEX 202 /* x86_64 */
 #define RS_KSTACK_MAX 64	/* kernel frames kept per thread */
 #define RS_USTACK_MAX (256 * 1024) /* hard cap on --stack-bytes */
 #define RS_USTACK_DEFAULT (64 * 1024)
@@ -20,6 +21,7 @@
 #define RS_TF_USTACK_TRUNC (1u << 4) /* the copy stopped at --stack-bytes, not at the stack's end */
 #define RS_TF_USER_MODE (1u << 5) /* perf sample hit while the task ran user code */
 #define RS_TF_EXITING (1u << 6)	 /* task was exiting (PF_EXITING) */
+#define RS_TF_FUTEX_PEEK (1u << 7) /* futex_peek[] holds the words at the futex address */
 
 /* rs_counters indexes: every loss is counted, never silent */
 enum rs_counter {
@@ -86,6 +88,12 @@ struct rs_task_rec {
 	char comm[RS_COMM_LEN];
 	struct rs_regs regs;
 	__u64 kstack[RS_KSTACK_MAX];
+	/*
+	 * A thread in futex(2): the 24 bytes at its futex address, read in the
+	 * same instant. For a glibc mutex: lock word, count, owner tid, users,
+	 * kind, spins.
+	 */
+	__u32 futex_peek[6];
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "assemble.h"
 #include "cgroup.h"
 #include "ksyms.h"
+#include "locks.h"
 #include "proc.h"
 
 static int cmp_rec(const void *a, const void *b)
@@ -162,6 +163,10 @@ static int add_thread(struct rs_process *p, const struct rs_task_rec *r,
 	t->capture_ns = r->capture_ktime_ns;
 	set_blocked(t, r);
 	set_syscall(t, r);
+	if (r->flags & RS_TF_FUTEX_PEEK) {
+		t->futex_peek_valid = true;
+		memcpy(t->futex_peek, r->futex_peek, sizeof(t->futex_peek));
+	}
 	if (cfg->kernel) {
 		e = kernel_frames(t, r, cfg->ksyms);
 		if (e)
@@ -239,6 +244,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		if (e)
 			break;
 	}
+	rs_locks_analyze(p);
 	if (proc && (warn = rs_proc_warnings(proc)) && !p->error)
 		p->error = strdup(warn);
 	rs_proc_free(proc);

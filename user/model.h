@@ -51,6 +51,14 @@ struct rs_thread {
 	struct rs_frame *uframes; /* innermost first, inline frames expanded */
 	size_t n_uframes;
 	struct rs_unwind_info unwind;
+	bool futex_peek_valid;	/* futex_peek holds the words at syscall_args[0] */
+	uint32_t futex_peek[6];
+	/* Lock analysis (locks.c): the mutex this thread waits for, and who holds it. */
+	bool waits_mutex;
+	uint64_t mutex_addr;
+	uint32_t mutex_owner_ns_tid; /* the owner as the target sees it (gettid in its namespace) */
+	uint32_t mutex_owner_tid;    /* the owner's host tid (always a captured thread) */
+	uint32_t deadlock;	     /* > 0: member of that process's deadlock cycle number */
 	struct rs_task_rec *rec; /* raw record followed by rec->ustack_len stack bytes; owned */
 };
 
@@ -64,6 +72,7 @@ struct rs_process {
 	struct rs_thread *threads;
 	size_t n_threads;
 	char *error;		/* non-fatal problem reading this process, or NULL */
+	uint32_t n_deadlocks;	/* mutex wait-for cycles found among its threads */
 };
 
 struct rs_snapshot {

@@ -56,6 +56,8 @@ static int cmp_key(const struct rs_thread *a, const struct rs_thread *b, bool wi
 		c = (a->in_syscall > b->in_syscall) - (a->in_syscall < b->in_syscall);
 	if (!c && a->in_syscall)
 		c = (a->syscall_nr > b->syscall_nr) - (a->syscall_nr < b->syscall_nr);
+	if (!c)
+		c = (a->deadlock != 0) - (b->deadlock != 0);
 	if (!c && with_kernel)
 		c = cmp_frames(a->kframes, a->n_kframes, b->kframes, b->n_kframes, false);
 	if (!c)
@@ -76,11 +78,14 @@ static int cmp_group(const void *pa, const void *pb)
 {
 	const struct rs_group *a = pa, *b = pb;
 	bool da = a->threads[0]->state == 'D', db = b->threads[0]->state == 'D';
+	bool la = a->threads[0]->deadlock, lb = b->threads[0]->deadlock;
 	int c;
 
 	c = cmp_u64(a->proc->pid, b->proc->pid);
 	if (!c)
 		c = (a->proc > b->proc) - (a->proc < b->proc); /* same pid twice: model order */
+	if (!c)
+		c = (lb > la) - (lb < la); /* a deadlock is certain; D is only likely trouble */
 	if (!c)
 		c = (db > da) - (db < da);
 	if (!c)

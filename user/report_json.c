@@ -228,6 +228,22 @@ static void put_syscall(struct jw *w, const struct rs_thread *t)
 	jw_close(w, '}');
 }
 
+/* The mutex a thread waits for and its owner, as read from the mutex at capture time. */
+static void put_lock(struct jw *w, const struct rs_thread *t)
+{
+	if (!t->waits_mutex) {
+		jw_null(w, "lock");
+		return;
+	}
+	jw_open(w, "lock", '{', true);
+	jw_str(w, "type", "mutex");
+	jw_hex(w, "addr", t->mutex_addr);
+	jw_u64(w, "owner_ns_tid", t->mutex_owner_ns_tid);
+	jw_u64(w, "owner_tid", t->mutex_owner_tid);
+	jw_u64_or_null(w, "deadlock", t->deadlock);
+	jw_close(w, '}');
+}
+
 static void put_frame(struct jw *w, const struct rs_frame *fr)
 {
 	jw_open(w, NULL, '{', true);
@@ -268,6 +284,7 @@ static void put_thread(struct jw *w, const struct rs_thread *t, size_t group,
 	jw_u64(w, "nivcsw", t->nivcsw);
 	jw_u64(w, "group", group);
 	put_syscall(w, t);
+	put_lock(w, t);
 	jw_open(w, "kernel_stack", '[', false);
 	for (size_t i = 0; !o->no_kernel && i < t->n_kframes; i++)
 		put_frame(w, &t->kframes[i]);
@@ -315,6 +332,7 @@ static int put_process(struct jw *w, const struct rs_process *p, const size_t *g
 	jw_str(w, "cgroup", p->cgroup);
 	jw_u64(w, "cgroup_id", p->cgroup_id);
 	jw_str(w, "error", p->error);
+	jw_u64(w, "deadlocks", p->n_deadlocks);
 	jw_open(w, "threads", '[', false);
 	for (size_t i = 0; i < p->n_threads; i++)
 		put_thread(w, v[i], group_of[v[i] - p->threads], o);

@@ -5,6 +5,7 @@
  * first. Deterministic for the same snapshot.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -143,6 +144,54 @@ static int cmp_state_count(const void *pa, const void *pb)
 
 /* "4242 (ns 6) "backend" /app/backend: 5 threads (3 S, 1 D, 1 R), longest block 7m11s (tid 4251)"
  */
+static const struct rs_thread *thread_by_tid(const struct rs_process *p, uint32_t tid)
+{
+	for (size_t i = 0; i < p->n_threads; i++)
+		if (p->threads[i].tid == tid)
+			return &p->threads[i];
+	return NULL;
+}
+
+/* "DEADLOCK: tid 12 "a" waits for tid 13 "b", which waits for tid 12" */
+static void put_deadlocks(FILE *f, const struct rs_process *p)
+{
+	for (uint32_t d = 1; d <= p->n_deadlocks; d++) {
+		const struct rs_thread *start = NULL, *t;
+
+		for (size_t i = 0; i < p->n_threads && !start; i++)
+			if (p->threads[i].deadlock == d)
+				start = &p->threads[i];
+		if (!start)
+			continue;
+		fputs("  DEADLOCK: ", f);
+		t = start;
+		do {
+			fprintf(f, "tid %u ", t->tid);
+			put_quoted(f, t->name, sizeof(t->name));
+			fprintf(f, "%s waits for mutex 0x%" PRIx64 " held by ", t == start ? "" : ", which",
+				t->mutex_addr);
+			t = thread_by_tid(p, t->mutex_owner_tid);
+		} while (t && t != start);
+		fprintf(f, "tid %u\n", start->tid);
+	}
+}
+
+/* One line per thread of the group that waits for a mutex held by another captured thread. */
+static void put_locks(FILE *f, const struct rs_group *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const struct rs_thread *t = g->threads[i], *o;
+
+		o = t->waits_mutex ? thread_by_tid(g->proc, t->mutex_owner_tid) : NULL;
+		if (!o)
+			continue;
+		fprintf(f, "  lock: tid %u waits for mutex 0x%" PRIx64 " held by tid %u ", t->tid,
+			t->mutex_addr, o->tid);
+		put_quoted(f, o->name, sizeof(o->name));
+		fputs(t->deadlock ? "  [deadlock]\n" : "\n", f);
+	}
+}
+
 static void put_process_summary(FILE *f, const struct rs_process *p)
 {
 	size_t per_state[256] = { 0 }, counts[256][2], n_states = 0;
@@ -193,6 +242,7 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 		put_str(f, p->error);
 		fputc('\n', f);
 	}
+	put_deadlocks(f, p);
 }
 
 /* "on CPU (captured by perf sample)", "blocked for 7m11s", "blocked for 3.1s to 12.0s"… */
@@ -386,6 +436,7 @@ static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct 
 	if (err)
 		return err;
 	put_syscall(f, g);
+	put_locks(f, g);
 	if (!o->no_kernel)
 		put_kframes(f, t);
 	put_uframes(f, t);

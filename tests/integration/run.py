@@ -75,6 +75,41 @@ class VictimTests:
                 errs += self.fx.check_thread(t, run)
         fail_if(self, errs)
 
+    def test_deadlock_found(self):
+        """The two tellers' mutexes: each one's owner is the other, and the cycle is a deadlock.
+
+        glibc mutexes record their owner; Rust's std Mutex does not, so there the
+        threads must carry no lock claim at all rather than a guessed one."""
+        run = self.fx.runs["cgroup"]
+        threads = {t.get("name"): t for p in (run.doc or {}).get("processes") or []
+                   for t in p.get("threads") or []}
+        a, b = threads.get("dl-a"), threads.get("dl-b")
+        if a is None or b is None:
+            self.fail("no dl-a/dl-b threads in %r" % sorted(threads))
+        if self.key == "rust":
+            fail_if(self, ["%s: lock %r, want null (std Mutex keeps no owner)" % (t["name"], t["lock"])
+                           for t in (a, b) if t.get("lock") is not None])
+            return
+        errs = []
+        for t, other in ((a, b), (b, a)):
+            lock = t.get("lock") or {}
+            if lock.get("owner_tid") != other["tid"] or lock.get("owner_ns_tid") != other["ns_tid"]:
+                errs.append("%s: lock %r, want owner tid %d (ns %d)"
+                            % (t["name"], lock, other["tid"], other["ns_tid"]))
+            if not lock.get("deadlock"):
+                errs.append("%s: not marked as in a deadlock: %r" % (t["name"], lock))
+            if lock.get("addr") != (t.get("syscall") or {}).get("args", [None])[0]:
+                errs.append("%s: lock addr %r is not the futex address" % (t["name"], lock.get("addr")))
+        procs = (run.doc or {}).get("processes") or [{}]
+        if procs[0].get("deadlocks") != 1:
+            errs.append("process deadlocks %r, want 1" % procs[0].get("deadlocks"))
+        others = [t["name"] for t in threads.values() if t.get("lock") and t not in (a, b)]
+        if others:
+            errs.append("lock claimed for threads not waiting on a mutex: %r" % others)
+        if "DEADLOCK: tid %d" % min(a["tid"], b["tid"]) not in (self.fx.runs["text"].stdout or ""):
+            errs.append("the text report has no DEADLOCK line")
+        fail_if(self, errs)
+
     def test_on_cpu_capture(self):
         """The spinning thread, alone on a CPU: R, on_cpu, captured by perf, its recursion unwound."""
         run = self.fx.runs.get("oncpu")

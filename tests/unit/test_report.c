@@ -240,6 +240,22 @@ static void build_sidecar(struct rs_snapshot *s)
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
 			 "no CFI for /usr/bin/sidecar; frame pointer chain ended");
 	}
+	/* two threads in a lock-order deadlock, as locks.c marks them */
+	for (uint32_t i = 0; i < 2; i++) {
+		t = add_thread(p, 5030 + i, 40 + i, i ? "teller-b" : "teller-a", 'S');
+		set_blocked(t, S(1.5)); /* shorter than the workers': the deadlock still leads */
+		set_syscall(t, SYS_futex, 0x5600000100 + i * 0x40, 0x80, 2, 0, 0, 0);
+		kf(t, 0xffffffff8116f09c, "futex_wait_queue", 0x5c, NULL);
+		uf(t, 0x403000, "lock_pair", "/usr/bin/sidecar", "src/ledger.c", 196, false);
+		t->unwind.method = "dwarf";
+		t->unwind.complete = true;
+		t->waits_mutex = true;
+		t->mutex_addr = 0x5600000100 + i * 0x40;
+		t->mutex_owner_ns_tid = 41 - i;
+		t->mutex_owner_tid = 5031 - i;
+		t->deadlock = 1;
+	}
+	p->n_deadlocks = 1;
 	/* host ids only: not every thread of a process need show "(ns …)" */
 	t = add_thread(p, 5020, 5020, "flusher", 'R');
 	set_blocked(t, 15000000);
@@ -426,7 +442,9 @@ static void test_report_group_order(void **state)
 		{ 4242, 'D', 1, 4252 }, /* D first, though blocked less than the epoll thread */
 		{ 4242, 'S', 1, 4242 }, /* then longest blocked */
 		{ 4242, 'S', 2, 4250 }, { 4242, 'R', 1, 4253 }, /* ties: lowest tid */
-		{ 4242, 'S', 1, 4254 }, { 5000, 'S', 6, 5000 }, { 5000, 'R', 1, 5020 },
+		{ 4242, 'S', 1, 4254 },
+		{ 5000, 'S', 2, 5030 }, /* a deadlock first, though blocked less than the workers */
+		{ 5000, 'S', 6, 5000 }, { 5000, 'R', 1, 5020 },
 	};
 
 	assert_int_equal(rs_report_group(s, &g, &n), 0);
@@ -440,7 +458,7 @@ static void test_report_group_order(void **state)
 			assert_true(g[i].threads[j - 1]->tid < g[i].threads[j]->tid);
 	}
 	assert_int_equal(g[3].max_blocked_ns, S(12));
-	assert_int_equal(g[6].max_blocked_ns, S(2.0) + 5 * 50000000);
+	assert_int_equal(g[7].max_blocked_ns, S(2.0) + 5 * 50000000);
 	assert_int_equal(g[5].max_blocked_ns, 0); /* blocked time unknown */
 	rs_report_groups_free(g, n);
 }
