@@ -48,7 +48,7 @@ $(VICTIM_DIR)/ledger-dbg: $(VICTIM_DIR)/ledger-nofp $(VICTIM_DIR)/ledger-dbg.deb
 $(VICTIM_DIR)/orderd: tests/victims/orderd.rs | $(VICTIM_DIR)
 	$(call msg,RUSTC,$@)
 	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
-	$(Q)$(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name orderd $< -o $@
+	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name orderd $< -o $@
 
 # The demo runs a victim; it takes the build directory from RS_BUILD.
 demo: victims

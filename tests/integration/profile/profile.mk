@@ -24,7 +24,7 @@ $(PROF_VICTIM_DIR)/%: tests/integration/profile/victims/%.c | $(PROF_VICTIM_DIR)
 $(PROF_VICTIM_DIR)/%-rs: tests/integration/profile/victims/%.rs | $(PROF_VICTIM_DIR)
 	$(call msg,RUSTC,$@)
 	$(Q)command -v $(PROF_RUSTC) >/dev/null || { echo "profile-victims: '$(PROF_RUSTC)' not found: put rustc in PATH or set PROF_RUSTC=" >&2; exit 1; }
-	$(Q)$(PROF_RUSTC) $(PROF_RUSTFLAGS) --crate-name $*_rs $< -o $@
+	$(Q)MAKEFLAGS= MFLAGS= $(PROF_RUSTC) $(PROF_RUSTFLAGS) --crate-name $*_rs $< -o $@
 
 .PHONY: integration-profile
 integration-profile: all profile-victims

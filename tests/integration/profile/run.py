@@ -367,6 +367,14 @@ def test_formats():
                 check(b"burn_three" in data, "SVG lacks burn_three")
             elif name.endswith(".gz"):
                 check(len(gzip.decompress(data)) > 100, "empty pprof")
+                # An independent reader of a real profile: Go's own pprof.
+                go = shutil.which("go") or "/usr/lib/go/bin/go"
+                check(os.path.exists(go), "go is not installed: run 'make deps'")
+                top = subprocess.run([go, "tool", "pprof", "-top", "-sample_index=samples", out],
+                                     capture_output=True, timeout=120,
+                                     env=dict(os.environ, HOME=tempfile.gettempdir()))
+                check(top.returncode == 0 and b"burn_three" in top.stdout,
+                      "go tool pprof -top cannot read it or lacks burn_three", top)
             elif name.endswith(".json"):
                 doc = json.loads(data)
                 check("speedscope" in doc.get("$schema", ""), "no speedscope $schema")
