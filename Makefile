@@ -106,6 +106,11 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
 -include tests/integration/profile/profile.mk
+-include tests/bench/bench.mk
+-include tests/bench/profile.mk
+
+# make bench: the snapshot benchmarks (bench.mk) and the profiler overhead (profile.mk).
+bench: bench-profile
 
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_DEPS)

@@ -6,7 +6,7 @@ set -eu
 pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev elfutils
       libiberty-dev binutils zlib1g-dev libcmocka-dev util-linux procps gdb python3
       libc6-dbg protobuf-c-compiler libprotobuf-c-dev
-      golang-go libdevel-nytprof-perl chromium
+      golang-go libdevel-nytprof-perl chromium libbpf-tools
       clang-format"
 
 missing=""

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0
+# Profile overhead benchmarks: `make bench-profile` builds rsample and
+# $(OUT)/bench-profile/cpuwork (tests/bench/cpuwork.c: fixed CPU work without
+# frame pointers), then runs tests/bench/profile_bench.py (root, real BPF,
+# perf and libbpf-tools' offcputime as peers; ~5 minutes). It prints every
+# command and writes tests/bench/profile-results.md.
+#
+#   make bench-profile PROFILE_BENCH_ARGS='--only on-cpu --runs 3'
+
+PROFILE_BENCH_DIR	:= $(OUT)/bench-profile
+PYTHON			?= python3
+
+.PHONY: bench-profile
+bench-profile: all $(PROFILE_BENCH_DIR)/cpuwork
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_CPUWORK=$(CURDIR)/$(PROFILE_BENCH_DIR)/cpuwork \
+		$(PYTHON) tests/bench/profile_bench.py $(PROFILE_BENCH_ARGS)
+
+$(PROFILE_BENCH_DIR):
+	$(Q)mkdir -p $@
+
+# -O2 -fomit-frame-pointer on purpose, and not $(CFLAGS): the work must be the same
+# whatever rsample is built with.
+$(PROFILE_BENCH_DIR)/cpuwork: tests/bench/cpuwork.c | $(PROFILE_BENCH_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -fomit-frame-pointer -g $< -o $@
