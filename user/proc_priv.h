@@ -72,6 +72,7 @@ bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc);
  */
 Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias);
 void rs_cutab_free(struct rs_cutab *t);
+void rs_fidx_reset(void);
 
 /*
  * The innermost DW_TAG_subprogram of cu whose ranges hold addr (an address of

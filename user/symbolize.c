@@ -276,10 +276,178 @@ static bool has_function(const struct chain *c)
 	return false;
 }
 
+/*
+ * A CU's index of the DIEs find_pc() looks for at its top (functions and the
+ * like, through namespaces, types and imported units), by address range: built
+ * in one walk of the CU, then each lookup is a binary search instead of a walk.
+ */
+struct fent {
+	Dwarf_Addr lo, hi;
+	size_t order; /* tree order: find_pc() takes the first match */
+	Dwarf_Die die;
+};
+
+struct fidx {
+	const void *cu; /* the Dwarf_CU: the key */
+	struct fent *v;
+	Dwarf_Addr *maxhi; /* maxhi[i]: the largest hi of v[0..i] */
+	size_t n, cap;
+	bool bad;
+};
+
+static struct fidx *fidx_v;
+static size_t fidx_n, fidx_cap;
+
+static void fidx_push(struct fidx *x, Dwarf_Die *d)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+
+	while (!x->bad && (off = dwarf_ranges(d, off, &base, &lo, &hi)) > 0) {
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 256;
+			struct fent *v = realloc(x->v, cap * sizeof(*v));
+
+			if (!v) {
+				x->bad = true;
+				return;
+			}
+			x->v = v;
+			x->cap = cap;
+		}
+		x->v[x->n] = (struct fent){ .lo = lo, .hi = hi, .order = x->n, .die = *d };
+		x->n++;
+	}
+}
+
+static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
+{
+	Dwarf_Die child, imported;
+	Dwarf_Attribute a;
+
+	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
+		return;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_entry_point:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+		case DW_TAG_with_stmt:
+			fidx_push(x, &child);
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_interface_type:
+			fidx_walk(x, &child, depth + 1);
+			break;
+		case DW_TAG_imported_unit:
+			if (dwarf_attr(&child, DW_AT_import, &a) && dwarf_formref_die(&a, &imported))
+				fidx_walk(x, &imported, depth + 1);
+			break;
+		default:
+			break;
+		}
+	} while (!x->bad && dwarf_siblingof(&child, &child) == 0);
+}
+
+static int fent_cmp(const void *a, const void *b)
+{
+	const struct fent *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The index of cu, built on first use; NULL when it cannot be built. */
+static struct fidx *fidx_of(Dwarf_Die *cu)
+{
+	struct fidx *x;
+
+	for (size_t i = 0; i < fidx_n; i++)
+		if (fidx_v[i].cu == cu->cu)
+			return fidx_v[i].bad ? NULL : &fidx_v[i];
+	if (fidx_n == fidx_cap) {
+		size_t cap = fidx_cap ? fidx_cap * 2 : 16;
+		struct fidx *v = realloc(fidx_v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		fidx_v = v;
+		fidx_cap = cap;
+	}
+	x = &fidx_v[fidx_n++];
+	*x = (struct fidx){ .cu = cu->cu };
+	fidx_walk(x, cu, 0);
+	if (!x->bad && x->n) {
+		qsort(x->v, x->n, sizeof(*x->v), fent_cmp);
+		x->maxhi = malloc(x->n * sizeof(*x->maxhi));
+		if (!x->maxhi)
+			x->bad = true;
+		for (size_t i = 0; !x->bad && i < x->n; i++)
+			x->maxhi[i] = i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
+	}
+	return x->bad ? NULL : x;
+}
+
+/* Prototype only: forgets every index (their DIEs die with the Dwfl). */
+void rs_fidx_reset(void)
+{
+	for (size_t i = 0; i < fidx_n; i++) {
+		free(fidx_v[i].v);
+		free(fidx_v[i].maxhi);
+	}
+	free(fidx_v);
+	fidx_v = NULL;
+	fidx_n = fidx_cap = 0;
+}
+
+/* 1 and *out: the top DIE find_pc() would take for pc; 0: none; -1: no index. */
+static int fidx_find(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out)
+{
+	struct fidx *x = fidx_of(cu);
+	const struct fent *best = NULL;
+	size_t lo = 0, hi;
+
+	if (!x)
+		return -1;
+	hi = x->n;
+	while (lo < hi) { /* the first entry with v.lo > pc */
+		size_t mid = (lo + hi) / 2;
+
+		if (x->v[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i-- > 0 && x->maxhi[i] > pc;)
+		if (pc < x->v[i].hi && (!best || x->v[i].order < best->order))
+			best = &x->v[i];
+	if (!best)
+		return 0;
+	*out = best->die;
+	return 1;
+}
+
 /* The chain of DIEs holding pc, outermost first (see find_pc()). */
 static void find_chain(Dwarf_Die *cu, Dwarf_Addr pc, struct chain *c)
 {
-	find_pc(cu, pc, c, 0);
+	Dwarf_Die top;
+	int r = fidx_find(cu, pc, &top);
+
+	if (r > 0) {
+		c->n = 0;
+		c->die[c->n++] = top;
+		find_pc(&c->die[0], pc, c, 1);
+	} else if (r < 0) {
+		find_pc(cu, pc, c, 0);
+	}
 	if (!has_function(c)) {
 		struct chain *d = calloc(1, sizeof(*d));
 
