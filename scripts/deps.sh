@@ -7,6 +7,7 @@ pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev elf
       libiberty-dev binutils zlib1g-dev libcmocka-dev util-linux procps gdb python3
       libc6-dbg protobuf-c-compiler libprotobuf-c-dev
       golang-go libdevel-nytprof-perl chromium libbpf-tools
+      lldb linux-perf libllvm15
       clang-format"
 
 missing=""
