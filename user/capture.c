@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "libbpf_log.h"
 #include "capture.h"
 #include "sys.h"
 #include "snapshot.skel.h"
@@ -40,22 +41,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG || !getenv("RSAMPLE_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 /* Ring buffer callback: keep a private copy of each record. */
@@ -145,14 +130,14 @@ static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, cha
 	int ncpu, e;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fmt_err(err, errlen,
+		snprintf(err, errlen,
 			"kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
 		return -EOPNOTSUPP;
 	}
 	skel = snapshot_bpf__open();
 	if (!skel) {
 		e = -errno;
-		fmt_err(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 		return e;
 	}
 	ncpu = libbpf_num_possible_cpus();
@@ -172,11 +157,11 @@ static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, cha
 	e = snapshot_bpf__load(skel);
 	if (e) {
 		if (e == -EPERM || e == -EACCES)
-			fmt_err(err, errlen,
+			snprintf(err, errlen,
 				"cannot load BPF programs: %s: run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)",
 				strerror(-e));
 		else
-			fmt_err(err, errlen,
+			snprintf(err, errlen,
 				"cannot load BPF programs: %s: the kernel lacks a feature rsample needs (Linux >= 6.1 with sleepable task iterators and bpf_copy_from_user_task); RSAMPLE_DEBUG=1 shows the verifier log",
 				strerror(-e));
 		snapshot_bpf__destroy(skel);
@@ -186,7 +171,7 @@ static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, cha
 	if (!e)
 		e = fill_set(bpf_map__fd(skel->maps.targ_tids), cfg->tids, cfg->n_tids);
 	if (e) {
-		fmt_err(err, errlen, "cannot fill the target map: %s (too many targets?)",
+		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
 			strerror(-e));
 		snapshot_bpf__destroy(skel);
 		return e;
@@ -311,10 +296,10 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	uint64_t t0;
 	int e;
 
-	libbpf_set_print(libbpf_print);
+	rs_libbpf_log_setup();
 	cap = calloc(1, sizeof(*cap));
 	if (!cap) {
-		fmt_err(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	c.cap = cap;
@@ -324,13 +309,13 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.records), on_record, &c, NULL);
 	if (!c.rb) {
 		e = -errno;
-		fmt_err(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
 		goto cleanup;
 	}
 	iter_link = bpf_program__attach_iter(skel->progs.dump_task, NULL);
 	if (!iter_link) {
 		e = -errno;
-		fmt_err(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
+		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
 			strerror(-e));
 		goto cleanup;
 	}
@@ -340,7 +325,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	t0 = mono_ns();
 	e = -pthread_create(&drain, NULL, drain_thread, &c);
 	if (e) {
-		fmt_err(err, errlen, "cannot start the ring buffer reader: %s", strerror(-e));
+		snprintf(err, errlen, "cannot start the ring buffer reader: %s", strerror(-e));
 		goto cleanup;
 	}
 	draining = true;
@@ -349,18 +334,18 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	pthread_join(drain, NULL);
 	draining = false;
 	if (e) {
-		fmt_err(err, errlen, "cannot read the task iterator: %s", strerror(-e));
+		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 		goto cleanup;
 	}
 	e = recapture_oncpu(skel, &c, cfg, iter_link);
 	if (e) {
-		fmt_err(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
+		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
 		goto cleanup;
 	}
 	cap->wall_ns = mono_ns() - t0;
 	if (c.err) {
 		e = c.err;
-		fmt_err(err, errlen, "cannot keep the captured records: %s", strerror(-e));
+		snprintf(err, errlen, "cannot keep the captured records: %s", strerror(-e));
 		goto cleanup;
 	}
 	dedup(cap);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "libbpf_log.h"
 #include "sampler_priv.h"
 #include "sys.h"
 
@@ -29,25 +30,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG || !getenv("RSAMPLE_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -119,12 +101,12 @@ static void configure(struct profile_bpf *skel, const struct rs_sampler_cfg *cfg
 static void load_error(int e, char *err, size_t errlen)
 {
 	if (e == -EPERM || e == -EACCES)
-		fmt_err(
+		snprintf(
 		    err, errlen,
 		    "cannot load BPF programs: %s: run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)",
 		    strerror(-e));
 	else
-		fmt_err(
+		snprintf(
 		    err, errlen,
 		    "cannot load BPF programs: %s: the kernel lacks a feature rsample profile needs (Linux >= 6.1 with BTF, tp_btf, task storage and sleepable task iterators); RSAMPLE_DEBUG=1 shows the verifier log",
 		    strerror(-e));
@@ -143,7 +125,7 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 	if (fd >= 0)
 		close(fd);
 	if (e)
-		fmt_err(err, errlen, "cannot open the cgroup '%s': %s",
+		snprintf(err, errlen, "cannot open the cgroup '%s': %s",
 			s->cfg.cgroup_path ? s->cfg.cgroup_path : "?", strerror(-e));
 	return e;
 }
@@ -161,7 +143,7 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 		s->skel = profile_bpf__open();
 		if (!s->skel) {
 			e = -errno;
-			fmt_err(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 			return e;
 		}
 		configure(s->skel, &s->cfg, s->ncpu, tw);
@@ -181,7 +163,7 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 	if (!e)
 		e = fill_set(bpf_map__fd(s->skel->maps.targ_tids), s->cfg.tids, s->cfg.n_tids);
 	if (e) {
-		fmt_err(err, errlen, "cannot fill the target map: %s (too many targets?)",
+		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
 			strerror(-e));
 		return e;
 	}
@@ -243,7 +225,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 		return -ENOMEM;
 	f = fopen(path, "re");
 	if (!f || !fgets(text, sizeof(text), f) || parse_cpu_list(text, online, s->ncpu)) {
-		fmt_err(err, errlen, "cannot read the online CPUs from '%s'", path);
+		snprintf(err, errlen, "cannot read the online CPUs from '%s'", path);
 		if (f)
 			fclose(f);
 		free(online);
@@ -265,7 +247,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 		pfd = rs_sys_perf_event_open(&attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (pfd < 0) {
 			e = pfd;
-			fmt_err(
+			snprintf(
 			    err, errlen,
 			    "cannot open a cpu-clock perf event on CPU %d: %s (perf_event_paranoid, or no CAP_PERFMON)",
 			    cpu, strerror(-e));
@@ -275,7 +257,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 		if (!l) {
 			e = -errno;
 			close(pfd);
-			fmt_err(err, errlen, "cannot attach to the perf event of CPU %d: %s", cpu,
+			snprintf(err, errlen, "cannot attach to the perf event of CPU %d: %s", cpu,
 				strerror(-e));
 			break;
 		}
@@ -286,7 +268,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 	}
 	free(online);
 	if (!e && !attached) {
-		fmt_err(err, errlen, "no online CPU to sample");
+		snprintf(err, errlen, "no online CPU to sample");
 		e = -ENODEV;
 	}
 	return e;
@@ -299,7 +281,7 @@ static int attach_prog(struct rs_sampler *s, struct bpf_program *p, char *err, s
 
 	if (!l) {
 		e = -errno;
-		fmt_err(err, errlen, "cannot attach '%s': %s (needs Linux >= 6.1 with BTF)",
+		snprintf(err, errlen, "cannot attach '%s': %s (needs Linux >= 6.1 with BTF)",
 			bpf_program__name(p), strerror(-e));
 		return e;
 	}
@@ -320,14 +302,14 @@ static int attach_offcpu(struct rs_sampler *s, char *err, size_t errlen)
 	s->iter = bpf_program__attach_iter(s->skel->progs.sweep, NULL);
 	if (!s->iter) {
 		e = -errno;
-		fmt_err(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
+		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
 			strerror(-e));
 		return e;
 	}
 	/* Threads that were blocked before we attached. */
 	e = rs_sampler_sweep(s, true);
 	if (e)
-		fmt_err(err, errlen, "cannot read the task iterator: %s", strerror(-e));
+		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 	return e;
 }
 
@@ -337,20 +319,20 @@ int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_o
 	struct rs_sampler *s;
 	int e;
 
-	libbpf_set_print(libbpf_print);
+	rs_libbpf_log_setup();
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fmt_err(
+		snprintf(
 		    err, errlen,
 		    "kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
 		return -EOPNOTSUPP;
 	}
 	if (!cfg->freq_hz && cfg->on_cpu) {
-		fmt_err(err, errlen, "the sampling frequency must not be 0");
+		snprintf(err, errlen, "the sampling frequency must not be 0");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		fmt_err(err, errlen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	s->cfg = *cfg;
@@ -364,7 +346,7 @@ int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_o
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.records), on_record, s, NULL);
 	if (!s->rb) {
 		e = -errno;
-		fmt_err(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
 		goto fail;
 	}
 	s->start_ns = mono_ns();
