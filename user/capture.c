@@ -113,16 +113,6 @@ static size_t ring_size(const struct rs_capture_cfg *cfg)
 	return sz;
 }
 
-static int fill_set(int map_fd, const uint32_t *ids, size_t n)
-{
-	__u8 one = 1;
-
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(map_fd, &ids[i], &one, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, char *err,
 		size_t errlen)
 {
@@ -143,11 +133,11 @@ static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, cha
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu < 1)
 		ncpu = 1;
-	skel->rodata->filter_tgid = cfg->n_tgids > 0;
-	skel->rodata->filter_tid = cfg->n_tids > 0;
-	skel->rodata->filter_cgroup = cfg->cgroup;
-	skel->rodata->targ_cgid = cfg->cgroup_id;
-	skel->rodata->targ_cglevel = cfg->cgroup_level;
+	skel->rodata->filter_tgid = cfg->target->n_tgids > 0;
+	skel->rodata->filter_tid = cfg->target->n_tids > 0;
+	skel->rodata->filter_cgroup = cfg->target->cgroup.id != 0;
+	skel->rodata->targ_cgid = cfg->target->cgroup.id;
+	skel->rodata->targ_cglevel = cfg->target->cgroup.level;
 	skel->rodata->stack_bytes = cfg->stack_bytes;
 	skel->rodata->want_kstack = cfg->kernel_stacks;
 	bpf_map__set_max_entries(skel->maps.iter_scratch, ncpu);
@@ -167,9 +157,8 @@ static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, cha
 		snapshot_bpf__destroy(skel);
 		return e;
 	}
-	e = fill_set(bpf_map__fd(skel->maps.targ_tgids), cfg->tgids, cfg->n_tgids);
-	if (!e)
-		e = fill_set(bpf_map__fd(skel->maps.targ_tids), cfg->tids, cfg->n_tids);
+	e = rs_resolved_fill_maps(cfg->target, bpf_map__fd(skel->maps.targ_tgids),
+				  bpf_map__fd(skel->maps.targ_tids));
 	if (e) {
 		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
 			strerror(-e));

@@ -12,15 +12,10 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "rsample.h"
+#include "target.h"
 
 struct rs_capture_cfg {
-	const uint32_t *tgids;	/* filter by process, or NULL */
-	size_t n_tgids;
-	const uint32_t *tids;	/* filter by thread, or NULL */
-	size_t n_tids;
-	bool cgroup;		/* filter by cgroup v2 subtree */
-	uint64_t cgroup_id;
-	uint32_t cgroup_level;
+	const struct rs_resolved *target; /* tgids, tids or cgroup subtree; not owned */
 	uint32_t stack_bytes;	/* user stack bytes copied per thread */
 	bool kernel_stacks;
 	uint32_t oncpu_wait_ms;	/* how long to wait for on-CPU threads' perf samples */

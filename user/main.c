@@ -82,13 +82,7 @@ static int run_snapshot(const struct rs_opts *o)
 		goto cleanup;
 	}
 
-	cfg.tgids = tgt.tgids;
-	cfg.n_tgids = tgt.n_tgids;
-	cfg.tids = tgt.tids;
-	cfg.n_tids = tgt.n_tids;
-	cfg.cgroup = tgt.cgroup.id != 0;
-	cfg.cgroup_id = tgt.cgroup.id;
-	cfg.cgroup_level = tgt.cgroup.level;
+	cfg.target = &tgt;
 	cfg.stack_bytes = o->stack_bytes;
 	cfg.kernel_stacks = !o->no_kernel;
 	cfg.oncpu_wait_ms = 100;
@@ -99,7 +93,7 @@ static int run_snapshot(const struct rs_opts *o)
 		die_msg(err);
 		goto cleanup;
 	}
-	if (!cap->n && !cfg.cgroup) {
+	if (!cap->n && !tgt.cgroup.id) {
 		fprintf(stderr,
 			"rsample: %s was not captured: it exited, or the kernel hides it from this PID namespace\n",
 			tgt.desc);

@@ -368,14 +368,7 @@ static int start(struct run *r)
 				       .freq_hz = o->freq_hz,
 				       .proc_root = "/proc" };
 	struct rs_sampler_cfg scfg = {
-		.tgids = r->tgt.tgids,
-		.n_tgids = r->tgt.n_tgids,
-		.tids = r->tgt.tids,
-		.n_tids = r->tgt.n_tids,
-		.cgroup = r->tgt.cgroup.id != 0,
-		.cgroup_id = r->tgt.cgroup.id,
-		.cgroup_level = r->tgt.cgroup.level,
-		.cgroup_path = r->tgt.cgroup.path,
+		.target = &r->tgt,
 		.on_cpu = o->on_cpu,
 		.off_cpu = o->off_cpu,
 		.freq_hz = o->freq_hz,

@@ -44,16 +44,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int fill_set(int map_fd, const uint32_t *ids, size_t n)
-{
-	__u8 one = 1;
-
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(map_fd, &ids[i], &one, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 /*
  * Ring buffer bytes: half a second of samples on every CPU (the reader
  * drains it every 100 ms), a sample holding the used part of a stack (16 KiB
@@ -77,11 +67,11 @@ static void configure(struct profile_bpf *skel, const struct rs_sampler_cfg *cfg
 {
 	struct profile_bpf__rodata *ro = skel->rodata;
 
-	ro->filter_tgid = cfg->n_tgids > 0;
-	ro->filter_tid = cfg->n_tids > 0;
-	ro->filter_cgroup = cfg->cgroup;
-	ro->targ_cgid = cfg->cgroup_id;
-	ro->targ_cglevel = cfg->cgroup_level;
+	ro->filter_tgid = cfg->target->n_tgids > 0;
+	ro->filter_tid = cfg->target->n_tids > 0;
+	ro->filter_cgroup = cfg->target->cgroup.id != 0;
+	ro->targ_cgid = cfg->target->cgroup.id;
+	ro->targ_cglevel = cfg->target->cgroup.level;
 	ro->stack_bytes = cfg->stack_bytes;
 	ro->want_kstack = cfg->kernel_stacks;
 	ro->want_offcpu = cfg->off_cpu;
@@ -118,7 +108,7 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 	__u32 zero = 0;
 	int fd, e = 0;
 
-	fd = s->cfg.cgroup_path ? open(s->cfg.cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	fd = s->cfg.target->cgroup.path ? open(s->cfg.target->cgroup.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd < 0 ||
 	    bpf_map_update_elem(bpf_map__fd(s->skel->maps.targ_cgrp), &zero, &fd, BPF_ANY))
 		e = -errno;
@@ -126,7 +116,7 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 		close(fd);
 	if (e)
 		snprintf(err, errlen, "cannot open the cgroup '%s': %s",
-			s->cfg.cgroup_path ? s->cfg.cgroup_path : "?", strerror(-e));
+			s->cfg.target->cgroup.path ? s->cfg.target->cgroup.path : "?", strerror(-e));
 	return e;
 }
 
@@ -159,15 +149,14 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 		tw = false;
 	}
 	s->task_work = tw;
-	e = fill_set(bpf_map__fd(s->skel->maps.targ_tgids), s->cfg.tgids, s->cfg.n_tgids);
-	if (!e)
-		e = fill_set(bpf_map__fd(s->skel->maps.targ_tids), s->cfg.tids, s->cfg.n_tids);
+	e = rs_resolved_fill_maps(s->cfg.target, bpf_map__fd(s->skel->maps.targ_tgids),
+				  bpf_map__fd(s->skel->maps.targ_tids));
 	if (e) {
 		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
 			strerror(-e));
 		return e;
 	}
-	if (s->cfg.cgroup)
+	if (s->cfg.target->cgroup.id)
 		e = set_cgroup(s, err, errlen);
 	return e;
 }

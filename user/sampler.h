@@ -21,16 +21,10 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "rsample.h"
+#include "target.h"
 
 struct rs_sampler_cfg {
-	const uint32_t *tgids; /* filter by process, or NULL */
-	size_t n_tgids;
-	const uint32_t *tids; /* filter by thread, or NULL */
-	size_t n_tids;
-	bool cgroup; /* filter by cgroup v2 subtree */
-	uint64_t cgroup_id;
-	uint32_t cgroup_level;
-	const char *cgroup_path; /* its directory (for bpf_current_task_under_cgroup) */
+	const struct rs_resolved *target; /* tgids, tids or cgroup subtree; not owned */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;		     /* on-CPU samples per second per CPU */
 	uint64_t min_block_ns, max_block_ns; /* max 0: no limit */

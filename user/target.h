@@ -29,4 +29,10 @@ int rs_target_resolve(const struct rs_target *t, const char *proc_root,
 		      size_t errlen);
 void rs_resolved_clear(struct rs_resolved *r);
 
+/*
+ * Fills the BPF programs' target sets (hash maps keyed by a __u32 id) with
+ * r's tgids and tids. Returns 0 or -errno.
+ */
+int rs_resolved_fill_maps(const struct rs_resolved *r, int tgid_map_fd, int tid_map_fd);
+
 #endif

@@ -4,7 +4,7 @@
  * the unwound-stack cache, window schedule and routing, the window engine
  * fed with hand-made records, and profile files (names, atomic writes).
  */
-/* rs-test-objs: profagg profile_file profwin profbuild pidcache sampler sampler_window sys libbpf_log */
+/* rs-test-objs: profagg profile_file profwin profbuild pidcache sampler sampler_window sys libbpf_log target cgroup cgroup_find cgroup_procfs */
 /* rs-test-objs: profile utf8 ksyms maps proc elfopen symcache unwind symbolize demangle */
 /* rs-test-objs: model readfile tailcall callsite srcline dwname */
 #include <errno.h>
