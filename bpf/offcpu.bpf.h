@@ -241,9 +241,12 @@ static __always_inline __u64 switch_time(__u64 *now)
 /* next is coming back: its block [off_ts, now) is charged from the cursor on. */
 static __always_inline void switch_in(struct task_struct *next, __u64 *nowp)
 {
-	struct rs_tstate *st = bpf_task_storage_get(&tstate, next, 0, 0);
+	struct rs_tstate *st;
 	__u64 off, from, now;
 
+	if (!switch_is_target(next))
+		return;
+	st = bpf_task_storage_get(&tstate, next, 0, 0);
 	if (!st || !st->off_ts)
 		return;
 	now = switch_time(nowp);
@@ -299,12 +302,14 @@ static __always_inline void switch_out(struct task_struct *prev, __u32 state, __
 
 	if (!is_blocked_state(state)) {
 		/* Preempted or yielding: runnable, not blocked. */
+		if (!switch_is_target(prev))
+			return;
 		st = bpf_task_storage_get(&tstate, prev, 0, 0);
 		if (st && st->off_ts)
 			close_unseen(prev, st, switch_time(nowp));
 		return;
 	}
-	if (!current_is_target())
+	if (!switch_is_target(prev))
 		return;
 	st = bpf_task_storage_get(&tstate, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st) {

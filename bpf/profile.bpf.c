@@ -40,6 +40,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EBUSY		     16
 #define RS_FP_WORDS	     32 /* user stack words hashed into a fingerprint */
 #define RS_KSTACK_REUSE	     32 /* blocks that may reuse a kernel stack before it is taken again */
+#define RS_CG_WALK	     8	/* cgroup levels switch_is_target walks up by loads */
 
 /* Per-CPU scratch slots: contexts that may interrupt one another use their own. */
 enum { SLOT_SWITCH = 0, SLOT_SAMPLE, SLOT_SLEEPABLE, SLOT_MAX };
@@ -125,6 +126,55 @@ static __always_inline bool current_is_target(void)
 		return false;
 	if (filter_cgroup && bpf_current_task_under_cgroup(&targ_cgrp, 0) != 1)
 		return false;
+	return true;
+}
+
+/* Set by the loader when the target is exactly one process / thread. */
+const volatile __u32 targ_tgid1 = 0;
+const volatile __u32 targ_tid1 = 0;
+
+/*
+ * The target filter of sched_switch's prev and next. It runs twice on every
+ * switch on the machine, so the common answer, "no", comes from direct loads
+ * the JIT inlines: no helper call (on this class of machine, with retpolines
+ * and safe-RET, a helper call costs as much as the rest of the program). A
+ * hash lookup only when the target is several pids or tids.
+ */
+static __always_inline bool switch_is_target(struct task_struct *t)
+{
+	__u32 tid = t->pid, tgid = t->tgid;
+
+	if (filter_tid &&
+	    (targ_tid1 ? tid != targ_tid1 : !bpf_map_lookup_elem(&targ_tids, &tid)))
+		return false;
+	if (filter_tgid &&
+	    (targ_tgid1 ? tgid != targ_tgid1 : !bpf_map_lookup_elem(&targ_tgids, &tgid)))
+		return false;
+	if (filter_cgroup) {
+		struct cgroup *cg = t->cgroups->dfl_cgrp;
+		int i, up;
+
+		if (!cg)
+			return false;
+		/* Up to the target's level by parent links: cgroup->ancestors[] takes a
+		 * constant index only; a subtree deeper than RS_CG_WALK below the target
+		 * takes the helper path. */
+		up = cg->level - (int)targ_cglevel;
+		if (up < 0)
+			return false;
+		if (up > RS_CG_WALK)
+			return in_target_cgroup(t);
+		for (i = 0; i < RS_CG_WALK && i < up; i++) {
+			struct cgroup_subsys_state *p = cg->self.parent;
+
+			if (!p)
+				return false;
+			cg = p->cgroup;
+			if (!cg)
+				return false;
+		}
+		return cg->kn->id == targ_cgid;
+	}
 	return true;
 }
 
@@ -365,7 +415,7 @@ int sweep(struct bpf_iter__task *ctx)
 		return 0;
 	}
 	st = bpf_task_storage_get(&tstate, task, 0, 0);
-	if (st)
+	if (st && is_target(task))
 		charge_still_blocked(task, st);
 	return 0;
 }

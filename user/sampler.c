@@ -72,6 +72,10 @@ static void configure(struct profile_bpf *skel, const struct rs_sampler_cfg *cfg
 	ro->filter_cgroup = cfg->target->cgroup.id != 0;
 	ro->targ_cgid = cfg->target->cgroup.id;
 	ro->targ_cglevel = cfg->target->cgroup.level;
+	if (cfg->target->n_tgids == 1)
+		ro->targ_tgid1 = cfg->target->tgids[0];
+	if (cfg->target->n_tids == 1)
+		ro->targ_tid1 = cfg->target->tids[0];
 	ro->stack_bytes = cfg->stack_bytes;
 	ro->want_kstack = cfg->kernel_stacks;
 	ro->want_offcpu = cfg->off_cpu;

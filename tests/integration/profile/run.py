@@ -334,6 +334,29 @@ def test_outside_cgroup_never_appears():
     check(pids == {str(inside.pid)}, "processes in the profile: %s" % pids, res)
 
 
+def test_deep_subtree():
+    """Threads far below the target cgroup (past the levels the switch filter walks by
+    loads, where it falls back to the ancestor table) are the target's."""
+    pod = make_cgroup()
+    cg = pod
+    for _ in range(11):
+        cg = make_cgroup(cg)
+    p = start(victim("offsplit"), [str(LATE_S)], cgroup=cg)
+    try:
+        time.sleep(0.3)
+        res = rsample(["profile", "--cgroup", cgroup_rel(pod), "--off-cpu", "-d", "2s"])
+    finally:
+        stop(p)
+    check(res.rc == 0, "profile failed", res)
+    lines = folded(res.stdout)
+    x = weight(lines, lambda f: any(s.endswith("block_x") for s in f))
+    y = weight(lines, lambda f: any(s.endswith("block_y") for s in f))
+    print("  measured: 12 levels down, block_x %.3f s, block_y %.3f s" % (x / 1e6, y / 1e6),
+          flush=True)
+    check(y > 0 and abs(x / y - 2) <= 0.25, "block_x/block_y = %.3f 12 levels down" % (
+        x / max(y, 1)), res)
+
+
 def test_no_kernel():
     p = start(victim("offsplit"), [str(LATE_S)], cgroup=make_cgroup())
     try:
@@ -495,6 +518,7 @@ TESTS = [
     test_still_blocked_c,
     test_still_blocked_rust,
     test_outside_cgroup_never_appears,
+    test_deep_subtree,
     test_min_max_block,
     test_no_kernel,
     test_formats,
