@@ -17,6 +17,8 @@ off-CPU  `perf bench sched pipe -T -l N` (pinned to one CPU) (a) inside the
          process, so it sees the same threads rsample sees through the cgroup);
          in (b) rsample targets an idle cgroup holding one `sleep` and
          offcputime gets -p of that sleep. Figures are usec/op.
+         (b) also runs under swfloor, an empty tp_btf/sched_switch program:
+         the floor every sched_switch tracer pays before its first instruction.
          Goal: (b) rsample <= 1.03x; (a) rsample's ratio below offcputime's.
 
 Every target process is created first and waits (cpuwork reads a byte from
@@ -49,6 +51,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 RSAMPLE = os.path.abspath(os.environ.get("RSAMPLE", os.path.join(REPO, "build", "rsample")))
 CPUWORK = os.path.abspath(os.environ.get("RS_CPUWORK", os.path.join(
     os.path.dirname(RSAMPLE), "bench-profile", "cpuwork")))
+SWFLOOR = os.path.abspath(os.environ.get("RS_SWFLOOR", os.path.join(
+    os.path.dirname(RSAMPLE), "bench-profile", "swfloor")))
+FLOOR = "empty sched_switch"    # the floor configuration of (b)
 WORK_CPU = "1"           # the CPU the measured work is pinned to
 TARGET_S = 2.5           # aimed length of one measured run
 TICK = os.sysconf("SC_CLK_TCK")
@@ -381,10 +386,13 @@ def off_cpu(runs, offcputime):
         def oc(pid_fn):
             return lambda pid, base: [offcputime, "-p", str(pid_fn(pid))]
 
+        def floor(pid, base):
+            return [SWFLOOR, SWFLOOR + ".bpf.o"]
+
         scen = {
             "a": [("alone", None), ("rsample", rs(rel_t)), ("offcputime", oc(lambda p: p))],
             "b": [("alone", None), ("rsample", rs(rel_i)),
-                  ("offcputime", oc(lambda p: sleeper.pid))],
+                  ("offcputime", oc(lambda p: sleeper.pid)), (FLOOR, floor)],
         }
         bench_cg = {"a": cg_t, "b": None}
         log("  bench (a): $ echo " + rel_t + "'s cgroup.procs <- pid; " +
@@ -394,6 +402,8 @@ def off_cpu(runs, offcputime):
         log("  rsample (b): $ " + cmdline(rs(rel_i)(0, "OUT")))
         log(f"  offcputime (a): $ {offcputime} -p BENCHPID    (b): $ {offcputime} -p "
             f"{sleeper.pid}  (the idle cgroup's sleep)")
+        log("  floor (b): $ " + cmdline(floor(0, "")) + "   (an empty tp_btf/sched_switch "
+            "program)")
         res = {s: {n: [] for n, _ in scen[s]} for s in scen}
         for r in range(runs):
             for s in ("a", "b"):
@@ -410,7 +420,8 @@ def off_cpu(runs, offcputime):
                     res[s][name].append(x)
         return {"loops": loops, "res": res, "cmds": {
             "bench": pipe_cmd(loops), "rs_a": rs(rel_t)(0, "OUT"), "rs_b": rs(rel_i)(0, "OUT"),
-            "oc_a": [offcputime, "-p", "BENCHPID"], "oc_b": [offcputime, "-p", "SLEEPPID"]},
+            "oc_a": [offcputime, "-p", "BENCHPID"], "oc_b": [offcputime, "-p", "SLEEPPID"],
+            "floor": floor(0, "")},
             "cg_t": rel_t, "cg_i": rel_i}
     finally:
         if sleeper:
@@ -478,7 +489,11 @@ def report(m, on, off, runs, offcputime, goals):
                  f"`{cmdline(off['cmds']['rs_b'])}`; SIGINT when the bench ends")
         L.append(f"- offcputime (libbpf-tools has no cgroup filter; -p/-t only): (a) "
                  f"`{offcputime} -p BENCHPID`; (b) `{offcputime} -p SLEEPPID` (the idle "
-                 "cgroup's sleep); SIGINT when the bench ends\n")
+                 "cgroup's sleep); SIGINT when the bench ends")
+        L.append(f"- {FLOOR} (b): `{cmdline(off['cmds']['floor'])}` "
+                 "(tests/bench/swfloor.bpf.c: a tp_btf/sched_switch program that returns at "
+                 "once; what the bench loses under it is the kernel's tracepoint-to-BPF "
+                 "dispatch, which every sched_switch tracer pays on every switch)\n")
         L.append("| scenario | config | usec/op (min / med / max) | ratio | tracer CPU s during"
                  " run | tracer VmHWM MiB | tracer CPU s incl. output (med) |")
         L.append("|---|---|---|---|---|---|---|")
@@ -528,6 +543,12 @@ def evaluate(on, off, rates):
                      f"goal ≤ 1.03×: **{'met' if rb <= 1.03 else 'MISSED'}** "
                      f"({'margin' if rb <= 1.03 else 'over by'} {abs(rb - 1.03) * 100:.2f} "
                      "points)")
+        if FLOOR in off["res"]["b"]:
+            fb = ratio(off["res"]["b"][FLOOR], off["res"]["b"]["alone"], "usec_op")
+            goals.append(f"off-CPU (b) floor: an {FLOOR} program alone costs {fb:.4f}× "
+                         f"({'above' if fb > 1.03 else 'within'} the 1.03× goal); rsample is "
+                         f"{(rb - fb) * 100:+.2f} points from it, offcputime "
+                         f"{(ob - fb) * 100:+.2f}")
         goals.append(f"off-CPU (a) inside target: rsample {ra:.4f}× vs offcputime {oa:.4f}×,"
                      f" goal rsample lower: **{'met' if ra < oa else 'MISSED'}** "
                      f"(difference {(oa - ra) * 100:+.2f} points)")
@@ -582,6 +603,12 @@ def notes(on, off, rates):
             out.append(f"off-CPU ({s}): rsample adds {d:.3f} µs/op = ~{per_switch:.0f} ns per "
                        f"context switch (2 per op; the sched_switch program runs on every "
                        f"switch on the machine, target or not){extra}")
+            if FLOOR in res:
+                df = statistics.median(x["usec_op"] for x in res[FLOOR]) - \
+                    statistics.median(al)
+                out.append(f"off-CPU ({s}): the {FLOOR} program adds {df:.3f} µs/op = "
+                           f"~{df / 2 * 1000:.0f} ns per switch: rsample's own instructions "
+                           f"are the other ~{(d - df) / 2 * 1000:.0f} ns")
     return out
 
 
@@ -603,7 +630,8 @@ def main():
     offcputime = shutil.which("offcputime") or shutil.which("offcputime", path="/usr/sbin")
     if a.only != "on-cpu" and not offcputime:
         sys.exit("profile_bench: offcputime not found: apt-get install libbpf-tools")
-    for p in (RSAMPLE,) + ((CPUWORK,) if a.only != "off-cpu" else ()):
+    for p in (RSAMPLE,) + ((CPUWORK,) if a.only != "off-cpu" else ()) + \
+            ((SWFLOOR,) if a.only != "on-cpu" else ()):
         if not os.access(p, os.X_OK):
             sys.exit(f"profile_bench: {p} missing (make bench-profile builds it)")
     TMP = tempfile.mkdtemp(prefix="rsample-bench-profile-")
