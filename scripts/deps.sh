@@ -3,7 +3,7 @@
 # Safe to run repeatedly; does nothing that is not an apt install.
 set -eu
 
-pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev elfutils
+pkgs="make gcc g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev elfutils
       libiberty-dev binutils zlib1g-dev libcmocka-dev util-linux procps gdb python3
       libc6-dbg protobuf-c-compiler libprotobuf-c-dev
       golang-go libdevel-nytprof-perl chromium libbpf-tools

@@ -320,12 +320,12 @@ static bool find_site(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *out, int depth)
 static bool dwarf_function(struct rs_csgraph *g, Dwfl_Module *mod, uint64_t addr, Dwarf_Die *fn,
 			   Dwarf_Addr *bias)
 {
-	Dwarf_Die *cu = mod ? rs_addrdie(mod, addr, bias) : NULL;
+	Dwarf_Die *cu = mod ? rs_addrdie(mod, addr, bias) : NULL, split;
 	int err;
 
 	if (!cu)
 		return false;
-	err = rs_dwarf_function(cu, addr - *bias, fn);
+	err = rs_dwarf_function(rs_unit_die(cu, &split), addr - *bias, fn);
 	if (err == -ENOMEM) {
 		g->err = err;
 		g->full = true;

@@ -71,6 +71,12 @@ bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc);
  * ranges (symbolize.c). NULL when no CU holds addr.
  */
 Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias);
+/*
+ * The unit whose DIEs describe cu's code: for a split-DWARF skeleton, its
+ * split unit from the .dwo (libdw finds it beside the binary or under
+ * DW_AT_comp_dir) in *buf; otherwise cu itself.
+ */
+Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf);
 void rs_cutab_free(struct rs_cutab *t);
 void rs_fidx_reset(void);
 

@@ -566,6 +566,16 @@ Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
 	return NULL;
 }
 
+Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf)
+{
+	uint8_t type;
+
+	if (dwarf_cu_info(cu->cu, NULL, &type, NULL, buf, NULL, NULL, NULL) == 0 &&
+	    type == DW_UT_skeleton && buf->addr)
+		return buf;
+	return cu;
+}
+
 /*
  * The file:line of addr as gdb shows it (srcline.c); libdw's row when the
  * line program cannot be decoded here. 0 or -ENOMEM.
@@ -603,7 +613,7 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 	struct srcpos pos = { 0 };
 	struct chain *c = NULL;
 	Dwarf_Addr bias;
-	Dwarf_Die *cu;
+	Dwarf_Die *cu, *unit, split;
 	size_t nfiles = 0;
 	int lang, err = 0;
 	bool done = false;
@@ -611,17 +621,19 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 	cu = rs_addrdie(mod, addr, &bias);
 	if (!cu)
 		return 0;
-	lang = dwarf_srclang(cu);
+	/* Line table and comp_dir from the skeleton; DIEs from the split unit. */
+	unit = rs_unit_die(cu, &split);
+	lang = dwarf_srclang(unit);
 	pos.comp_dir = attr_string(cu, DW_AT_comp_dir);
 	err = line_of(mod, cu, addr, bias, &pos);
 	if (err)
 		return err;
-	if (dwarf_getsrcfiles(cu, &files, &nfiles))
+	if (dwarf_getsrcfiles(unit, &files, &nfiles))
 		files = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	find_chain(cu, addr - bias, c);
+	find_chain(unit, addr - bias, c);
 	for (int i = c->n - 1; i >= 0 && !done && !err; i--) {
 		int tag = dwarf_tag(&c->die[i]);
 		struct rs_frame *f;
@@ -670,7 +682,8 @@ static int symtab_name(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct rs_f
 	if (!name)
 		return 0;
 	name = public_alias(mod, name, addr - off);
-	f->function = rs_demangle(name, RS_DEMANGLE_PARAMS);
+	/* gdb keeps a Rust symbol's hash (legacy) and crate disambiguators (v0) here. */
+	f->function = rs_demangle(name, RS_DEMANGLE_PARAMS | RS_DEMANGLE_KEEP_HASH);
 	if (!f->function)
 		return -ENOMEM;
 	f->sym_offset = off + (pc - addr);

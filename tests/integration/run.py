@@ -485,6 +485,36 @@ class GdbComparison(unittest.TestCase):
     def test_expectations_match_gdb_rust(self):
         self.check_expectations("rust")
 
+    def compare_with_gdb(self, argv):
+        """tests/gdbcompare/compare.py on a fresh instance: every frame equal to gdb's."""
+        victim = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)  # its threads reach their waits
+            self.assertIsNone(victim.poll(), "%s exited early" % argv[0])
+            cmp = subprocess.run([sys.executable, os.path.join(REPO, "tests", "gdbcompare",
+                                                               "compare.py"),
+                                  "--rsample", RSAMPLE, str(victim.pid)],
+                                 capture_output=True, text=True, timeout=120)
+        finally:
+            victim.kill()  # our own child
+            victim.wait()
+        summary = [ln for ln in cmp.stdout.splitlines() if "frames" in ln and "equal" in ln]
+        print("  measured: %s" % (summary[-1] if summary else "no summary"), flush=True)
+        if cmp.returncode != 0:
+            self.fail("rsample and gdb differ on %s:\n%s%s" % (
+                os.path.basename(argv[0]), cmp.stdout[-4000:], cmp.stderr[-1000:]))
+
+    def test_rust_without_debuginfo_matches_gdb(self):
+        """Rust release build without DWARF: symbol-table names as gdb prints them (legacy
+        hashes, v0 crate disambiguators), frames unwound from .eh_frame."""
+        port = 20000 + os.getpid() % 20000
+        self.compare_with_gdb([os.path.join(VICTIM_DIR, "rsservice-nodebug"), str(port)])
+
+    def test_split_dwarf_matches_gdb(self):
+        """C++ built with -gsplit-dwarf: functions, inline frames and lines from the .dwo."""
+        self.compare_with_gdb([os.path.join(VICTIM_DIR, "cxxservice-split")])
+
     def test_stall_rsample_vs_gdb(self):
         """Heartbeat gap under rsample vs under gdb (printed; only sanity-checked)."""
         errs = []

@@ -7,6 +7,10 @@
 #   ledger-dbg          ledger-nofp without debug info, with a .gnu_debuglink to
 #   ledger-dbg.debug    ... its debug info in a separate file
 #   orderd              Rust, std only, opt-level 3, full debug info, no frame pointers
+#   rsservice-nodebug   tests/gdbcompare/progs/rsservice.rs as cargo's release profile
+#                       builds it: no debug info, names from the symbol table only
+#   cxxservice-split    tests/gdbcompare/progs/cxxservice.cc, -O2 -g -gsplit-dwarf:
+#                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #
 # The victims always build with the system C compiler and rustc from PATH;
 # they never get the sanitizer or warning flags of the rsample build.
@@ -19,7 +23,9 @@ OBJCOPY		?= objcopy
 VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-pointers=no \
 		   -C panic=unwind
 
-VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd)
+VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
+		     rsservice-nodebug cxxservice-split)
+VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
 victims: $(VICTIMS)
@@ -49,6 +55,18 @@ $(VICTIM_DIR)/orderd: tests/victims/orderd.rs | $(VICTIM_DIR)
 	$(call msg,RUSTC,$@)
 	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
 	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name orderd $< -o $@
+
+$(VICTIM_DIR)/rsservice-nodebug: tests/gdbcompare/progs/rsservice.rs | $(VICTIM_DIR)
+	$(call msg,RUSTC,$@)
+	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
+	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) --edition 2021 -C opt-level=3 -C debuginfo=0 \
+		--crate-name rsservice $< -o $@
+
+# Run from the victim directory so the .dwo lands beside the binary.
+$(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_DIR)
+	$(call msg,CXX-VIC,$@)
+	$(Q)cd $(VICTIM_DIR) && $(VICTIM_CXX) -O2 -g -gsplit-dwarf -pthread $(CURDIR)/$< \
+		-o cxxservice-split
 
 # The demo runs a victim; it takes the build directory from RS_BUILD.
 demo: victims
