@@ -755,6 +755,37 @@ char *rs_dw_function_name(struct rs_dwcache **cache, Dwarf_Die *die, int lang, b
 	return out;
 }
 
+static bool ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* See dwname.h. Only literals count: a digit run not inside an identifier. */
+void rs_cxx_canon_literals(char *s)
+{
+	for (char *p = s; *p; p++) {
+		char *q = p, *suf;
+
+		if (!isdigit((unsigned char)*p) || (p > s && ident_char(p[-1])))
+			continue;
+		if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) {
+			q += 2;
+			while (isxdigit((unsigned char)*q))
+				q++;
+		} else {
+			while (isdigit((unsigned char)*q))
+				q++;
+		}
+		suf = q;
+		while (*q && strchr("uUlL", *q))
+			q++;
+		if (q > suf && !ident_char(*q))
+			for (char *c = suf; c < q; c++)
+				*c = (char)tolower((unsigned char)*c);
+		p = q - 1;
+	}
+}
+
 static char *function_name(Dwarf_Die *die, int lang, bool *oom)
 {
 	const char *name = str_attr(die, DW_AT_name);
@@ -795,6 +826,8 @@ static char *function_name(Dwarf_Die *die, int lang, bool *oom)
 		if (!b.oom && rs_gdb_cp_parses(b.s))
 			b.s[bare] = '\0';
 	}
+	if (is_cxx(lang) && !b.oom && b.s)
+		rs_cxx_canon_literals(b.s);
 	*oom = b.oom;
 	if (b.oom) {
 		free(b.s);

@@ -35,4 +35,11 @@ void rs_dwcache_free(struct rs_dwcache *c);
 /* True when gdb's C++ name parser (cp-name-parser.y) reads name (exposed for tests). */
 bool rs_gdb_cp_parses(const char *name);
 
+/*
+ * In place, as gdb's C++ name canonicalizer prints them: integer literal
+ * suffixes in lower case ("std::ratio<3600L, 1L>" -> "std::ratio<3600l, 1l>",
+ * as clang writes DW_AT_name and gdb shows it); identifiers are left alone.
+ */
+void rs_cxx_canon_literals(char *s);
+
 #endif

@@ -46,7 +46,7 @@ GDB_CMDS = [
 
 _THREAD = re.compile(r"^Thread \d+ \((?:Thread 0x[0-9a-f]+ \()?(?:LWP|process) (\d+)\)?")
 _FRAME = re.compile(r"^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(.*)$")
-_AT = re.compile(r" at (.+):(\d+)$")
+_AT = re.compile(r" at (\S+):(\d+)$")  # the last " at ": names may hold one ("(lambda at f.cc:3:5)")
 _FROM = re.compile(r" from (\S+)$")
 
 

@@ -694,6 +694,30 @@ static void test_symbolize_gdb_cxx_parser(void **state)
 			fail_msg("gdb cannot read \"%s\"", fails[i]);
 }
 
+/* gdb prints integer literal suffixes in lower case; clang's DW_AT_name has them upper. */
+static void test_symbolize_cxx_literal_suffixes(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "_M_invoke<0UL>", "_M_invoke<0ul>" },
+		{ "sleep_for<long, std::ratio<3600L, 1L> >", "sleep_for<long, std::ratio<3600l, 1l> >" },
+		{ "f<0x10ULL, 7u>", "f<0x10ull, 7u>" },
+		{ "A1L::B2UL<x3L>", "A1L::B2UL<x3L>" }, /* identifiers, not literals */
+		{ "g<12LU>(int)", "g<12lu>(int)" },
+		{ "h<5Lx>", "h<5Lx>" }, /* not a suffix */
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[128];
+
+		snprintf(buf, sizeof(buf), "%s", cases[i][0]);
+		rs_cxx_canon_literals(buf);
+		if (strcmp(buf, cases[i][1]))
+			fail_msg("\"%s\" -> \"%s\", want \"%s\"", cases[i][0], buf, cases[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_symbolize_line_choice_as_gdb),
 		cmocka_unit_test(test_symbolize_cxx_names_as_gdb),
 		cmocka_unit_test(test_symbolize_gdb_cxx_parser),
+		cmocka_unit_test(test_symbolize_cxx_literal_suffixes),
 	};
 
 	unsetenv("DEBUGINFOD_URLS"); /* no network in unit tests */
