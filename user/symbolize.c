@@ -602,6 +602,12 @@ static int line_of(Dwfl_Module *mod, Dwarf_Die *cu, uint64_t addr, Dwarf_Addr bi
 	return 0;
 }
 
+static bool cu_has_ranges(Dwarf_Die *cu)
+{
+	return dwarf_hasattr(cu, DW_AT_ranges) ||
+	       (dwarf_hasattr(cu, DW_AT_low_pc) && dwarf_hasattr(cu, DW_AT_high_pc));
+}
+
 /*
  * Frames from DWARF for addr (innermost first). Leaves fv empty when the
  * module has no DWARF for addr; the last frame's function is NULL when no
@@ -662,6 +668,13 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 		}
 	}
 	free(c);
+	/*
+	 * A line but no function: .debug_aranges may give a CU an address its own
+	 * ranges leave out (rustc's main shim), whose nearest row is some other
+	 * code's. gdb takes a CU only by its ranges and shows no line then.
+	 */
+	if (!done && !fv->n && pos.file && cu_has_ranges(cu) && dwarf_haspc(cu, addr - bias) != 1)
+		pos.file = NULL;
 	if (!err && !done && (pos.file || fv->n)) {
 		/* Line info but no enclosing function (assembly, or a function without DWARF). */
 		struct rs_frame *f = fvec_push(fv);

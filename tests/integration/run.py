@@ -511,6 +511,12 @@ class GdbComparison(unittest.TestCase):
         port = 20000 + os.getpid() % 20000
         self.compare_with_gdb([os.path.join(VICTIM_DIR, "rsservice-nodebug"), str(port)])
 
+    def test_rust_panic_abort_matches_gdb(self):
+        """Rust, panic=abort, frame pointers: no line for the main shim that .debug_aranges
+        hands to a CU whose own ranges leave it out (gdb shows none either)."""
+        port = 20000 + (os.getpid() + 1) % 20000
+        self.compare_with_gdb([os.path.join(VICTIM_DIR, "rsservice-abort"), str(port)])
+
     def test_split_dwarf_matches_gdb(self):
         """C++ built with -gsplit-dwarf: functions, inline frames and lines from the .dwo."""
         self.compare_with_gdb([os.path.join(VICTIM_DIR, "cxxservice-split")])

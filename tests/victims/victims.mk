@@ -9,6 +9,8 @@
 #   orderd              Rust, std only, opt-level 3, full debug info, no frame pointers
 #   rsservice-nodebug   tests/gdbcompare/progs/rsservice.rs as cargo's release profile
 #                       builds it: no debug info, names from the symbol table only
+#   rsservice-abort     the same, opt-level 3, -g, panic=abort, frame pointers: its
+#                       .debug_aranges give the main shim to a CU whose ranges omit it
 #   cxxservice-split    tests/gdbcompare/progs/cxxservice.cc, -O2 -g -gsplit-dwarf:
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #
@@ -24,7 +26,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 		   -C panic=unwind
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
-		     rsservice-nodebug cxxservice-split)
+		     rsservice-nodebug rsservice-abort cxxservice-split)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -61,6 +63,12 @@ $(VICTIM_DIR)/rsservice-nodebug: tests/gdbcompare/progs/rsservice.rs | $(VICTIM_
 	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
 	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) --edition 2021 -C opt-level=3 -C debuginfo=0 \
 		--crate-name rsservice $< -o $@
+
+$(VICTIM_DIR)/rsservice-abort: tests/gdbcompare/progs/rsservice.rs | $(VICTIM_DIR)
+	$(call msg,RUSTC,$@)
+	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
+	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) --edition 2021 -C opt-level=3 -g -C panic=abort \
+		-C force-frame-pointers=yes --crate-name rsservice $< -o $@
 
 # Run from the victim directory so the .dwo lands beside the binary.
 $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_DIR)
