@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "hex.h"
 #include "ksyms.h"
 #include "readfile.h"
 
@@ -32,17 +33,6 @@ struct rs_ksyms {
 	struct ksym *syms;
 	size_t n;
 };
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int type_rank(char t)
 {
@@ -82,7 +72,7 @@ static int parse_line(char *line, struct ksym *s, bool *zero)
 	int rank, h, digits = 0;
 
 	*zero = false;
-	for (; (h = hexval(*p)) >= 0; p++, digits++)
+	for (; (h = rs_hexval(*p)) >= 0; p++, digits++)
 		addr = addr << 4 | (uint64_t)h;
 	if (!digits || digits > 16 || *p != ' ')
 		return 0;

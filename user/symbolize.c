@@ -13,6 +13,7 @@
 #include <string.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include "adaname.h"
 #include "demangle.h"
 #include "dwname.h"
 #include "proc_priv.h"
@@ -699,6 +700,15 @@ static int symtab_name(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct rs_f
 	f->function = rs_demangle(name, RS_DEMANGLE_PARAMS | RS_DEMANGLE_KEEP_HASH);
 	if (!f->function)
 		return -ENOMEM;
+	if (!strcmp(f->function, name)) {
+		/* Not C++ or Rust: gdb then tries it as a GNAT-encoded Ada name. */
+		char *ada = rs_ada_decode(name);
+
+		if (ada) {
+			free(f->function);
+			f->function = ada;
+		}
+	}
 	f->sym_offset = off + (pc - addr);
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -19,5 +20,10 @@ size_t rs_utf8_seq_len(const char *s, size_t n);
  * terminal.
  */
 void rs_fput_safe(FILE *f, const char *s, size_t len, bool quoted);
+/*
+ * Writes code point cp as UTF-8 to out (room for 4 bytes) and returns its
+ * length, or 0 for a surrogate or a value above U+10FFFF.
+ */
+size_t rs_utf8_encode(uint32_t cp, char *out);
 
 #endif

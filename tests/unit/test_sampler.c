@@ -5,7 +5,7 @@
  * fed with hand-made records, and profile files (names, atomic writes).
  */
 /* rs-test-objs: profagg profile_file profwin profbuild pidcache sampler sampler_window sys libbpf_log target cgroup cgroup_find cgroup_procfs */
-/* rs-test-objs: profile utf8 ksyms maps proc elfopen symcache unwind symbolize demangle */
+/* rs-test-objs: profile utf8 ksyms maps proc elfopen symcache unwind symbolize demangle adaname */
 /* rs-test-objs: model readfile tailcall callsite srcline dwname */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle model readfile */
+/* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle adaname utf8 model readfile */
 /* rs-test-objs: tailcall callsite srcline dwname */
 /*
  * Tail-call frames (rs_symbolize_stack) on live fixture victims
