@@ -5,15 +5,22 @@
     run_all.py [--rsample PATH] [--save DIR] [-v] [PROGRAM...]
 
 Run as root. PROGRAMs (default: all that are installed or buildable):
-nginx, redis, memcached, postgres, sshd, rsyslogd, cron, python3, perl, node,
-go (progs/gohttp.go), rust (progs/rsservice.rs), cxx (progs/cxxservice.cc), c
-and clang (a getchar() reader built by gcc, and by clang, which leaves out
-.debug_aranges). Daemons come from Debian's packages
+nginx, redis, memcached, postgres, sshd, rsyslogd, cron, apache2 (mpm_event),
+mariadb, haproxy, unbound, lighttpd, dnsmasq, varnish, named, python3, perl,
+node, go (progs/gohttp.go), rust (progs/rsservice.rs), cxx
+(progs/cxxservice.cc), c and clang (a getchar() reader built by gcc, and by
+clang, which leaves out .debug_aranges). Daemons come from Debian's packages
 (apt-get install nginx-light redis-server memcached postgresql openssh-server
-rsyslog cron); each listens on 127.0.0.1 only and gets no traffic. Every
-process of a program is compared (nginx's master and workers, postgres's
-server processes). Work files go to /tmp/rsample-gdbcompare. Prints
-compare.py's listing, then one summary line per program and the total.
+rsyslog cron apache2 mariadb-server haproxy unbound lighttpd dnsmasq varnish
+bind9); each listens on 127.0.0.1 only and gets no traffic. apache2 to named
+run in the foreground with config, data, pid and socket files under
+/tmp/rsample-gdbcompare (config files passed by path; /etc is left alone), on
+ports 18100-18199 (mariadb: unix socket only); the DNS servers answer from
+local zones only, with no forwarders and no recursion. Every process of a
+program is compared (nginx's master and workers, postgres's server processes,
+apache2's workers, varnish's manager and child). Work files go to
+/tmp/rsample-gdbcompare. Prints compare.py's listing, then one summary line
+per program and the total.
 """
 
 import argparse
@@ -159,6 +166,150 @@ input(type="imudp" address="127.0.0.1" port="15514")
 """ % w("rsyslog.log"))
 
 
+def apache2_setup():
+    d = w("apache2")
+    os.makedirs(os.path.join(d, "htdocs"), exist_ok=True)
+    os.makedirs(os.path.join(d, "run"), exist_ok=True)
+    write(os.path.join(d, "htdocs", "index.html"), "hi\n")
+    mods = "/usr/lib/apache2/modules"
+    write(os.path.join(d, "apache2.conf"), """
+ServerRoot "%(d)s"
+DefaultRuntimeDir "%(d)s/run"
+PidFile "%(d)s/apache2.pid"
+Mutex file:%(d)s/run default
+LoadModule mpm_event_module %(m)s/mod_mpm_event.so
+LoadModule authz_core_module %(m)s/mod_authz_core.so
+User www-data
+Group www-data
+ServerName 127.0.0.1
+Listen 127.0.0.1:18100
+ErrorLog "%(d)s/error.log"
+LogLevel warn
+DocumentRoot "%(d)s/htdocs"
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 4
+ThreadLimit 4
+MaxRequestWorkers 8
+MinSpareThreads 1
+MaxSpareThreads 8
+""" % {"d": d, "m": mods})
+
+
+def mariadb_setup():
+    d = w("mariadb")
+    data = os.path.join(d, "data")
+    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+    if not os.path.isdir(os.path.join(data, "mysql")):
+        os.makedirs(data, exist_ok=True)
+        sh(["mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=" + data,
+            "--auth-root-authentication-method=socket", "--skip-test-db",
+            "--skip-name-resolve"],
+           stdout=open(w("mariadb-install-db.out"), "w"), stderr=subprocess.STDOUT)
+    for p in (d, data, os.path.join(d, "tmp")):
+        shutil.chown(p, "mysql", "mysql")
+
+
+def haproxy_setup():
+    write(w("haproxy.cfg"), """
+global
+    nbthread 2
+    pidfile %s
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:18101
+    http-request return status 200 content-type text/plain string hi
+""" % w("haproxy.pid"))
+
+
+def unbound_setup():
+    d = w("unbound")
+    os.makedirs(d, exist_ok=True)
+    # "." static: every query is answered from local data, nothing is asked upstream
+    write(os.path.join(d, "unbound.conf"), """
+server:
+    num-threads: 2
+    interface: 127.0.0.1
+    port: 18102
+    outgoing-interface: 127.0.0.1
+    do-ip6: no
+    interface-automatic: no
+    do-daemonize: no
+    use-syslog: no
+    logfile: ""
+    chroot: ""
+    username: ""
+    directory: "%(d)s"
+    pidfile: "%(d)s/unbound.pid"
+    access-control: 127.0.0.0/8 allow
+    module-config: "iterator"
+    local-zone: "." static
+    local-data: "www.example.test. IN A 127.0.0.1"
+remote-control:
+    control-enable: no
+""" % {"d": d})
+
+
+def lighttpd_setup():
+    d = w("lighttpd")
+    os.makedirs(os.path.join(d, "htdocs"), exist_ok=True)
+    write(os.path.join(d, "htdocs", "index.html"), "hi\n")
+    write(os.path.join(d, "lighttpd.conf"), """
+server.document-root = "%(d)s/htdocs"
+server.bind = "127.0.0.1"
+server.port = 18103
+server.pid-file = "%(d)s/lighttpd.pid"
+server.errorlog = "%(d)s/error.log"
+server.username = "www-data"
+server.groupname = "www-data"
+server.modules = ()
+""" % {"d": d})
+    shutil.chown(d, "www-data", "www-data")  # the error log is opened as www-data
+
+
+def varnish_setup():
+    d = w("varnish")
+    os.makedirs(d, exist_ok=True)
+    write(w("varnish.vcl"), """vcl 4.1;
+backend default none;
+sub vcl_recv { return (synth(200, "hi")); }
+""")
+
+
+def named_setup():
+    d = w("named")
+    os.makedirs(d, exist_ok=True)
+    write(os.path.join(d, "example.test.zone"), """$TTL 3600
+@   IN SOA  ns.example.test. root.example.test. 1 3600 600 86400 3600
+    IN NS   ns.example.test.
+ns  IN A    127.0.0.1
+www IN A    127.0.0.1
+""")
+    # controls {}: no rndc channel; recursion no: only the local zone is served
+    write(os.path.join(d, "named.conf"), """
+options {
+    directory "%(d)s";
+    pid-file "%(d)s/named.pid";
+    session-keyfile "%(d)s/session.key";
+    managed-keys-directory "%(d)s";
+    listen-on port 18106 { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    dnssec-validation no;
+    notify no;
+    allow-query { 127.0.0.1; };
+    allow-transfer { none; };
+};
+controls { };
+zone "example.test" { type primary; file "%(d)s/example.test.zone"; };
+""" % {"d": d})
+    shutil.chown(d, "bind", "bind")
+
+
 def build_go():
     if not os.path.exists(w("gohttp")):
         os.makedirs(w("gobuild"), exist_ok=True)
@@ -219,6 +370,33 @@ PROGRAMS = [
     Prog("rsyslogd", ["rsyslogd", "-n", "-f", w("rsyslog.conf"), "-i", w("rsyslogd.pid")],
          need="rsyslogd", setup=rsyslog_setup),
     Prog("cron", ["cron", "-f"], need="cron"),
+    Prog("apache2", ["apache2", "-DFOREGROUND", "-d", w("apache2"),
+                     "-f", w("apache2", "apache2.conf")],
+         need="apache2", setup=apache2_setup, wait=3),
+    Prog("mariadb", ["mariadbd", "--no-defaults", "--user=mysql",
+                     "--datadir=" + w("mariadb", "data"), "--skip-networking",
+                     "--socket=" + w("mariadb", "mariadb.sock"),
+                     "--pid-file=" + w("mariadb", "mariadb.pid"),
+                     "--tmpdir=" + w("mariadb", "tmp"), "--skip-name-resolve",
+                     "--innodb-buffer-pool-size=32M"],
+         need="mariadbd", setup=mariadb_setup, wait=8),
+    Prog("haproxy", ["haproxy", "-db", "-f", w("haproxy.cfg")], need="haproxy",
+         setup=haproxy_setup, wait=2),
+    Prog("unbound", ["unbound", "-d", "-c", w("unbound", "unbound.conf")], need="unbound",
+         setup=unbound_setup, wait=3),
+    Prog("lighttpd", ["lighttpd", "-D", "-f", w("lighttpd", "lighttpd.conf")], need="lighttpd",
+         setup=lighttpd_setup, wait=2),
+    Prog("dnsmasq", ["dnsmasq", "-k", "-C", "/dev/null", "--no-resolv", "--no-hosts", "--no-poll",
+                     "--listen-address=127.0.0.1", "--bind-interfaces", "--port=18104",
+                     "--pid-file=" + w("dnsmasq.pid"), "--log-facility=-",
+                     "--address=/example.test/127.0.0.1"], need="dnsmasq", wait=2),
+    Prog("varnish", ["varnishd", "-F", "-n", w("varnish"), "-a", "127.0.0.1:18105", "-T", "none",
+                     "-f", w("varnish.vcl"), "-s", "malloc,16m", "-P", w("varnish.pid"),
+                     "-p", "thread_pools=1", "-p", "thread_pool_min=5",
+                     "-p", "thread_pool_max=10"],
+         need="varnishd", setup=varnish_setup, wait=6),
+    Prog("named", ["named", "-g", "-4", "-n", "2", "-u", "bind", "-c", w("named", "named.conf")],
+         need="named", setup=named_setup, wait=4),
     Prog("python3", ["/usr/bin/python3", os.path.join(PROGS, "pyservice.py"), "18084"],
          need="/usr/bin/python3"),
     Prog("perl", ["perl", "-MIO::Socket::INET", "-e",
