@@ -517,6 +517,11 @@ class GdbComparison(unittest.TestCase):
         port = 20000 + (os.getpid() + 1) % 20000
         self.compare_with_gdb([os.path.join(VICTIM_DIR, "rsservice-abort"), str(port)])
 
+    def test_symtab_names_match_gdb(self):
+        """C without debug info: clone suffixes and "__" names as gdb prints them (it reads
+        them as GNAT-encoded Ada: "worker.part", "flush[cold]", "isc.trampoline_run")."""
+        self.compare_with_gdb([os.path.join(VICTIM_DIR, "symnames")])
+
     def test_split_dwarf_matches_gdb(self):
         """C++ built with -gsplit-dwarf: functions, inline frames and lines from the .dwo."""
         self.compare_with_gdb([os.path.join(VICTIM_DIR, "cxxservice-split")])

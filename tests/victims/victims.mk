@@ -11,6 +11,8 @@
 #                       builds it: no debug info, names from the symbol table only
 #   rsservice-abort     the same, opt-level 3, -g, panic=abort, frame pointers: its
 #                       .debug_aranges give the main shim to a CU whose ranges omit it
+#   symnames            C, -O1, no debug info: functions whose ELF names gdb rewrites
+#                       (clone suffixes, "__" read as Ada)
 #   cxxservice-split    tests/gdbcompare/progs/cxxservice.cc, -O2 -g -gsplit-dwarf:
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #
@@ -26,7 +28,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 		   -C panic=unwind
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
-		     rsservice-nodebug rsservice-abort cxxservice-split)
+		     rsservice-nodebug rsservice-abort cxxservice-split symnames)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -69,6 +71,10 @@ $(VICTIM_DIR)/rsservice-abort: tests/gdbcompare/progs/rsservice.rs | $(VICTIM_DI
 	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
 	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) --edition 2021 -C opt-level=3 -g -C panic=abort \
 		-C force-frame-pointers=yes --crate-name rsservice $< -o $@
+
+$(VICTIM_DIR)/symnames: tests/victims/symnames.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) -O1 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
 
 # Run from the victim directory so the .dwo lands beside the binary.
 $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_DIR)
