@@ -6,21 +6,27 @@
 
 Run as root. PROGRAMs (default: all that are installed or buildable):
 nginx, redis, memcached, postgres, sshd, rsyslogd, cron, apache2 (mpm_event),
-mariadb, haproxy, unbound, lighttpd, dnsmasq, varnish, named, python3, perl,
-node, go (progs/gohttp.go), rust (progs/rsservice.rs), cxx
-(progs/cxxservice.cc), c and clang (a getchar() reader built by gcc, and by
-clang, which leaves out .debug_aranges). Daemons come from Debian's packages
+mariadb, haproxy, unbound, lighttpd, dnsmasq, varnish, named, postfix (master,
+qmgr, pickup, postlogd), exim4, dbus (a session-style dbus-daemon), squid,
+chrony, smbd, python3, perl, node, java (progs/JavaService.java, run from
+source), erlang (beam.smp), go (progs/gohttp.go), rust (progs/rsservice.rs),
+cxx (progs/cxxservice.cc), c and clang (a getchar() reader built by gcc, and
+by clang, which leaves out .debug_aranges). Daemons come from Debian's packages
 (apt-get install nginx-light redis-server memcached postgresql openssh-server
 rsyslog cron apache2 mariadb-server haproxy unbound lighttpd dnsmasq varnish
-bind9); each listens on 127.0.0.1 only and gets no traffic. apache2 to named
-run in the foreground with config, data, pid and socket files under
-/tmp/rsample-gdbcompare (config files passed by path; /etc is left alone), on
-ports 18100-18199 (mariadb: unix socket only); the DNS servers answer from
-local zones only, with no forwarders and no recursion. Every process of a
-program is compared (nginx's master and workers, postgres's server processes,
-apache2's workers, varnish's manager and child). Work files go to
-/tmp/rsample-gdbcompare. Prints compare.py's listing, then one summary line
-per program and the total.
+bind9 postfix dbus-daemon squid chrony samba openjdk-17-jre-headless
+erlang-base; exim4-daemon-light conflicts with postfix: install one at a time);
+each listens on 127.0.0.1 only and gets no traffic. apache2 to smbd run in the
+foreground with config, data, pid and socket files under /tmp/rsample-gdbcompare
+(config files passed by path; /etc is left alone), on ports 18100-18199 and
+18200-18299 (mariadb: unix socket only; dbus and chrony: a unix socket only);
+the DNS servers answer from local zones only, with no forwarders and no
+recursion; postfix and exim4 deliver and relay nothing; chrony has no sources
+and never touches the clock (-x). Every process of a program is compared
+(nginx's master and workers, postgres's server processes, apache2's workers,
+varnish's manager and child, postfix's master and children, smbd's helpers).
+Work files go to /tmp/rsample-gdbcompare. Prints compare.py's listing, then
+one summary line per program and the total.
 """
 
 import argparse
@@ -310,6 +316,207 @@ zone "example.test" { type primary; file "%(d)s/example.test.zone"; };
     shutil.chown(d, "bind", "bind")
 
 
+def postfix_setup():
+    d = w("postfix")
+    for sub in ("spool", "data"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    # default_transport and relay_transport "error": mail for anywhere bounces, nothing
+    # leaves the machine; inet_interfaces and the smtpd line keep it on 127.0.0.1
+    write(os.path.join(d, "main.cf"), """
+compatibility_level = 3.6
+queue_directory = %(d)s/spool
+data_directory = %(d)s/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = localhost.localdomain
+mydomain = localdomain
+myorigin = localhost.localdomain
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost =
+default_transport = error
+relay_transport = error
+smtpd_relay_restrictions = reject
+smtp_dns_support_level = disabled
+maillog_file_prefixes = %(d)s
+maillog_file = %(d)s/maillog
+""" % {"d": d})
+    # chroot "n" everywhere: a chroot in the queue directory would need copies of /etc files
+    write(os.path.join(d, "master.cf"), """
+127.0.0.1:18210 inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+""")
+    shutil.chown(os.path.join(d, "data"), "postfix", "postfix")  # master.lock
+    # creates the queue directories (post-install create-missing) under spool/
+    sh(["postfix", "-c", d, "check"], stdout=open(w("postfix-check.out"), "w"),
+       stderr=subprocess.STDOUT)
+
+
+def exim4_setup():
+    d = w("exim4")
+    for sub in ("spool", "log"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+        shutil.chown(os.path.join(d, sub), "Debian-exim", "Debian-exim")
+    # every address fails in routing: nothing is delivered or relayed; no ident or reverse
+    # DNS lookups of clients; the daemon listens on 127.0.0.1 only (-bdf, no queue runner)
+    write(os.path.join(d, "exim4.conf"), """
+primary_hostname = localhost.localdomain
+qualify_domain = localdomain
+local_interfaces = 127.0.0.1
+daemon_smtp_ports = 18212
+disable_ipv6 = true
+spool_directory = %(d)s/spool
+log_file_path = %(d)s/log/%%slog
+pid_file_path = %(d)s/exim4.pid
+exim_user = Debian-exim
+exim_group = Debian-exim
+host_lookup =
+rfc1413_hosts =
+keep_environment =
+tls_advertise_hosts =
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+acl_check_rcpt:
+  deny message = no relay, no delivery
+
+begin routers
+fail_all:
+  driver = redirect
+  data = :fail: no delivery
+  allow_fail
+
+begin transports
+
+begin retry
+* * F,1h,1h
+""" % {"d": d})
+
+
+def dbus_setup():
+    d = w("dbus")
+    os.makedirs(d, exist_ok=True)
+    # a session bus with no service directories: nothing is activated
+    write(os.path.join(d, "session.conf"), """<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=%s/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""" % d)
+
+
+def squid_setup():
+    d = w("squid")
+    os.makedirs(d, exist_ok=True)
+    # no cache_dir: memory only; no pinger, ICP, HTCP or SNMP; the DNS client socket on
+    # 127.0.0.1 (no IPv6 one), asking 127.0.0.1 only; no shared collapsed-forwarding
+    # table (it would be a segment in /dev/shm)
+    write(os.path.join(d, "squid.conf"), """
+http_port 127.0.0.1:18211
+visible_hostname localhost
+cache_effective_user proxy
+pid_filename %(d)s/squid.pid
+cache_log %(d)s/cache.log
+access_log none
+cache_store_log none
+coredump_dir %(d)s
+cache deny all
+cache_mem 8 MB
+pinger_enable off
+icp_port 0
+htcp_port 0
+dns_nameservers 127.0.0.1
+udp_incoming_address 127.0.0.1
+udp_outgoing_address 127.0.0.1
+netdb_filename none
+shutdown_lifetime 1 seconds
+collapsed_forwarding_shared_entries_limit 0
+http_access allow localhost
+http_access deny all
+""" % {"d": d})
+    shutil.chown(d, "proxy", "proxy")
+
+
+def chrony_setup():
+    d = w("chrony")
+    os.makedirs(d, exist_ok=True)
+    # no sources, no NTP port (port 0), no UDP command port (cmdport 0): only the command
+    # socket in WORK, else chronyd has nothing to do and exits; -x: the clock is never touched
+    write(os.path.join(d, "chrony.conf"), """
+port 0
+cmdport 0
+bindcmdaddress %(d)s/chronyd.sock
+pidfile %(d)s/chronyd.pid
+""" % {"d": d})
+    shutil.chown(d, "_chrony", "_chrony")
+    os.chmod(d, 0o750)
+
+
+def samba_setup():
+    d = w("samba")
+    for sub in ("run", "lock", "state", "cache", "private", "ncalrpc", "share"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    # lo's IPv4 address only ("interfaces = lo" would bind ::1 too); no NetBIOS, no printers
+    write(os.path.join(d, "smb.conf"), """
+[global]
+    server role = standalone server
+    workgroup = WORKGROUP
+    netbios name = RSAMPLETEST
+    interfaces = 127.0.0.1/8
+    bind interfaces only = yes
+    smb ports = 18214
+    disable netbios = yes
+    pid directory = %(d)s/run
+    lock directory = %(d)s/lock
+    state directory = %(d)s/state
+    cache directory = %(d)s/cache
+    private dir = %(d)s/private
+    ncalrpc dir = %(d)s/ncalrpc
+    passdb backend = tdbsam:%(d)s/private/passdb.tdb
+    log file = %(d)s/log.%%m
+    logging = file
+    load printers = no
+    printing = bsd
+    printcap name = /dev/null
+    disable spoolss = yes
+    usershare path =
+[share]
+    path = %(d)s/share
+    read only = yes
+""" % {"d": d})
+
+
 def build_go():
     if not os.path.exists(w("gohttp")):
         os.makedirs(w("gobuild"), exist_ok=True)
@@ -397,12 +604,31 @@ PROGRAMS = [
          need="varnishd", setup=varnish_setup, wait=6),
     Prog("named", ["named", "-g", "-4", "-n", "2", "-u", "bind", "-c", w("named", "named.conf")],
          need="named", setup=named_setup, wait=4),
+    # master itself (it stays in the foreground): "postfix start-fg" would add postfix-script
+    Prog("postfix", ["/usr/lib/postfix/sbin/master", "-c", w("postfix"), "-s"],
+         need="/usr/lib/postfix/sbin/master", setup=postfix_setup, wait=4),
+    Prog("exim4", ["exim4", "-bdf", "-C", w("exim4", "exim4.conf")], need="exim4",
+         setup=exim4_setup, wait=3),
+    Prog("dbus", ["dbus-daemon", "--nofork", "--nopidfile", "--nosyslog",
+                  "--config-file=" + w("dbus", "session.conf")],
+         need="dbus-daemon", setup=dbus_setup, wait=2),
+    Prog("squid", ["squid", "-N", "-f", w("squid", "squid.conf")], need="squid",
+         setup=squid_setup, wait=4),
+    Prog("chrony", ["chronyd", "-d", "-x", "-f", w("chrony", "chrony.conf")], need="chronyd",
+         setup=chrony_setup, wait=2),
+    Prog("smbd", ["smbd", "--foreground", "--no-process-group", "--debug-stdout",
+                  "-s", w("samba", "smb.conf")],
+         need="smbd", setup=samba_setup, wait=5),
     Prog("python3", ["/usr/bin/python3", os.path.join(PROGS, "pyservice.py"), "18084"],
          need="/usr/bin/python3"),
     Prog("perl", ["perl", "-MIO::Socket::INET", "-e",
                   '$s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1:18086",Listen=>1,'
                   'ReuseAddr=>1) or die; $s->accept'], need="perl"),
     Prog("node", ["node", os.path.join(PROGS, "nodeservice.js"), "18085"], need="node", wait=2),
+    # -XX:-UsePerfData: no /tmp/hsperfdata_root/PID file
+    Prog("java", ["java", "-XX:-UsePerfData", "-Djava.net.preferIPv4Stack=true",
+                  os.path.join(PROGS, "JavaService.java"), "18213"], need="java", wait=8),
+    Prog("erlang", ["erl", "-noshell", "-eval", "timer:sleep(infinity)"], need="erl", wait=4),
     Prog("go", [w("gohttp")], need="go", build=build_go),
     Prog("rust", [w("rsservice"), "18083"], need=rustc(), build=build_rust),
     Prog("cxx", [w("cxxservice")], need="g++", build=build_cxx),
