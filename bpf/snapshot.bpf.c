@@ -36,7 +36,7 @@ struct {
 
 struct rs_scratch {
 	struct rs_task_rec rec;
-	__u8 stack[RS_USTACK_MAX];
+	__u8 stack[RS_USTACK_MAX + RS_USTACK_TOP];
 };
 
 /* One scratch record per CPU (max_entries set to the CPU count by the loader). */
@@ -60,12 +60,34 @@ static __always_inline struct rs_task_rec *scratch_rec(void *map)
 
 static __always_inline void emit(struct rs_task_rec *rec)
 {
-	__u64 len = sizeof(*rec) + rec->ustack_len;
+	__u64 len = sizeof(*rec) + rec->ustack_len + rec->utop_len;
 
-	if (len > sizeof(*rec) + RS_USTACK_MAX)
-		len = sizeof(*rec) + RS_USTACK_MAX;
+	if (len > sizeof(struct rs_scratch))
+		len = sizeof(struct rs_scratch);
 	if (bpf_ringbuf_output(&records, rec, len, 0))
 		count(RS_CNT_RINGBUF_FULL);
+}
+
+/*
+ * A stack deeper than the window: its top RS_USTACK_TOP bytes too, after the
+ * window, so the outermost frames still unwind when one huge frame (a big
+ * local buffer in main) spans the gap. Sleepable context only.
+ */
+static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task_struct *task)
+{
+	struct vma_end_ctx c = {};
+	__u32 len = rec->ustack_len;
+	__u64 top;
+
+	if (len > RS_USTACK_MAX || bpf_find_vma(task, rec->regs.sp, vma_end_cb, &c, 0))
+		return;
+	top = c.end - RS_USTACK_TOP;
+	if (c.end < RS_USTACK_TOP || top < rec->regs.sp + len)
+		return;
+	if (bpf_copy_from_user_task((__u8 *)(rec + 1) + len, RS_USTACK_TOP, (void *)top, task, 0))
+		return;
+	rec->utop_addr = top;
+	rec->utop_len = RS_USTACK_TOP;
 }
 
 SEC("iter.s/task")
@@ -110,6 +132,8 @@ int dump_task(struct bpf_iter__task *ctx)
 		rec->flags |= RS_TF_REGS;
 		rec->ustack_len =
 		    copy_ustack(rec + 1, rec->regs.sp, task, true, &rec->flags, &rec->ustack_err);
+		if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
+			copy_ustack_top(rec, task);
 		/* Who holds the lock a thread waits for is in the lock itself. */
 		if (rec->regs.orig_ax == RS_NR_FUTEX &&
 		    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),

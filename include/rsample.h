@@ -11,6 +11,7 @@
 #define RS_NR_FUTEX 202 /* x86_64 */
 #define RS_KSTACK_MAX 64	/* kernel frames kept per thread */
 #define RS_USTACK_MAX (256 * 1024) /* hard cap on --stack-bytes */
+#define RS_USTACK_TOP (16 * 1024)  /* the top of a stack deeper than the window, copied too */
 #define RS_USTACK_DEFAULT (64 * 1024)
 
 /* rs_task_rec.flags */
@@ -59,7 +60,10 @@ struct rs_regs {
 
 /*
  * One thread, as streamed through the ring buffer. Followed directly by
- * ustack_len bytes of user stack copied from address regs.sp upward.
+ * ustack_len bytes of user stack copied from address regs.sp upward, then
+ * utop_len bytes copied from utop_addr: when the stack was deeper than the
+ * window, its top RS_USTACK_TOP bytes, where the outermost frames (main,
+ * __libc_start_main, a thread's start) live above a huge frame.
  */
 struct rs_task_rec {
 	__u32 tgid;	   /* host ids */
@@ -94,6 +98,9 @@ struct rs_task_rec {
 	 * kind, spins.
 	 */
 	__u32 futex_peek[6];
+	__u64 utop_addr;
+	__u32 utop_len;
+	__u32 utop_pad;
 };
 
 /*

@@ -125,7 +125,9 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	e = rs_unwind(proc, &r->regs, r + 1, r->ustack_len, u);
+	e = rs_unwind_top(proc, &r->regs, r + 1, r->ustack_len,
+			  r->utop_len ? (const char *)(r + 1) + r->ustack_len : NULL, r->utop_addr,
+			  r->utop_len, u);
 	if (e) {
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "unwind failed: %s",
 			 strerror(-e));

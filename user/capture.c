@@ -52,9 +52,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct rs_task_rec *copy, **v;
 	size_t len;
 
-	if (size < sizeof(*rec) || sizeof(*rec) + rec->ustack_len > size)
+	if (size < sizeof(*rec) || rec->utop_len > RS_USTACK_TOP ||
+	    sizeof(*rec) + rec->ustack_len + rec->utop_len > size)
 		return 0; /* malformed: cannot happen with a matching BPF object */
-	len = sizeof(*rec) + rec->ustack_len;
+	len = sizeof(*rec) + rec->ustack_len + rec->utop_len;
 	copy = malloc(len);
 	if (!copy) {
 		c->err = -ENOMEM;

@@ -23,7 +23,7 @@ struct rs_capture_cfg {
 };
 
 struct rs_capture {
-	struct rs_task_rec **recs; /* each malloc'd: header + ustack_len bytes */
+	struct rs_task_rec **recs; /* each malloc'd: header + ustack_len + utop_len bytes */
 	size_t n;
 	uint64_t counters[RS_CNT_MAX];
 	uint64_t wall_ns;	/* iterator start to last record */

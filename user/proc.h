@@ -112,6 +112,15 @@ int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, 
 	      struct rs_unwound *out);
 
 /*
+ * rs_unwind() with a second copied window: top_len bytes that were at
+ * top_addr (the top of a stack deeper than the first window), read where the
+ * first window does not reach. top may be NULL (top_len 0).
+ */
+int rs_unwind_top(struct rs_proc *p, const struct rs_regs *regs, const void *stack,
+		  size_t stack_len, const void *top, uint64_t top_addr, size_t top_len,
+		  struct rs_unwound *out);
+
+/*
  * Symbolizes one user PC and appends its frames (inline chain expanded,
  * innermost first) to *frames / *n (realloc'd). Caller frames (activation ==
  * false) are looked up at pc - 1. Returns 0 or -ENOMEM (-EINVAL for NULL

@@ -37,6 +37,9 @@ struct rs_sample {
 	const unsigned char *stack;
 	uint64_t sp;
 	size_t len;
+	const unsigned char *top; /* a second window: the stack's top, when it was deeper */
+	uint64_t top_addr;
+	size_t top_len;
 	uint64_t stack_end; /* end of the mapping holding sp, 0 when unknown */
 	size_t cur_idx;	    /* the frame libdw is stepping from */
 	bool read_failed;   /* a memory read failed while stepping from frame fail_idx */
@@ -54,17 +57,27 @@ struct rs_sample {
 	bool bp_ok[RS_MAX_UFRAMES];
 };
 
-static bool stack_word(const struct rs_sample *s, uint64_t addr, uint64_t *v)
+/* The word at addr from a window of len bytes copied from base. */
+static bool window_word(const unsigned char *w, uint64_t base, size_t len, uint64_t addr,
+			uint64_t *v)
 {
-	if (addr < s->sp || addr - s->sp > s->len || s->len - (addr - s->sp) < sizeof(*v))
+	if (!w || addr < base || addr - base > len || len - (addr - base) < sizeof(*v))
 		return false;
-	memcpy(v, s->stack + (addr - s->sp), sizeof(*v));
+	memcpy(v, w + (addr - base), sizeof(*v));
 	return true;
 }
 
+static bool stack_word(const struct rs_sample *s, uint64_t addr, uint64_t *v)
+{
+	return window_word(s->stack, s->sp, s->len, addr, v) ||
+	       window_word(s->top, s->top_addr, s->top_len, addr, v);
+}
+
+/* In the stack mapping, but in neither copied window. */
 static bool beyond_window(const struct rs_sample *s, uint64_t addr)
 {
-	return addr >= s->sp + s->len && addr < s->stack_end;
+	return addr >= s->sp + s->len && addr < s->stack_end &&
+	       !(s->top && addr >= s->top_addr && addr - s->top_addr < s->top_len);
 }
 
 /* Reads a word of a read-only, file-backed segment of a mapped ELF file. */
@@ -444,12 +457,19 @@ static void fp_continue(struct rs_sample *s, size_t n_dwarf)
 int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
 	      struct rs_unwound *out)
 {
+	return rs_unwind_top(p, regs, stack, stack_len, NULL, 0, 0, out);
+}
+
+int rs_unwind_top(struct rs_proc *p, const struct rs_regs *regs, const void *stack,
+		  size_t stack_len, const void *top, uint64_t top_addr, size_t top_len,
+		  struct rs_unwound *out)
+{
 	struct rs_sample *s;
 	const struct rs_map *sm;
 	bool clean = false;
 	size_t n_dwarf = 0;
 
-	if (!p || !regs || !out || (!stack && stack_len))
+	if (!p || !regs || !out || (!stack && stack_len) || (!top && top_len))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->info.method = "none";
@@ -465,6 +485,11 @@ int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, 
 	s->stack = stack;
 	s->sp = regs->sp;
 	s->len = stack_len;
+	if (top && top_len) {
+		s->top = top;
+		s->top_addr = top_addr;
+		s->top_len = top_len;
+	}
 	s->out = out;
 	sm = rs_maps_find(&p->maps, regs->sp);
 	s->stack_end = sm ? sm->end : 0;

@@ -522,6 +522,11 @@ class GdbComparison(unittest.TestCase):
         them as GNAT-encoded Ada: "worker.part", "flush[cold]", "isc.trampoline_run")."""
         self.compare_with_gdb([os.path.join(VICTIM_DIR, "symnames")])
 
+    def test_frame_beyond_window_matches_gdb(self):
+        """A 300 KiB frame (beyond the default 64 KiB copy) between a wait and main / a
+        thread's start: the outer frames unwind from the copied top of the stack."""
+        self.compare_with_gdb([os.path.join(VICTIM_DIR, "bigframe")])
+
     def test_split_dwarf_matches_gdb(self):
         """C++ built with -gsplit-dwarf: functions, inline frames and lines from the .dwo."""
         self.compare_with_gdb([os.path.join(VICTIM_DIR, "cxxservice-split")])

@@ -13,6 +13,7 @@
 #                       .debug_aranges give the main shim to a CU whose ranges omit it
 #   symnames            C, -O1, no debug info: functions whose ELF names gdb rewrites
 #                       (clone suffixes, "__" read as Ada)
+#   bigframe            C, -O2 -g: threads waiting below a 300 KiB stack frame
 #   cxxservice-split    tests/gdbcompare/progs/cxxservice.cc, -O2 -g -gsplit-dwarf:
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #
@@ -28,7 +29,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 		   -C panic=unwind
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
-		     rsservice-nodebug rsservice-abort cxxservice-split symnames)
+		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -75,6 +76,10 @@ $(VICTIM_DIR)/rsservice-abort: tests/gdbcompare/progs/rsservice.rs | $(VICTIM_DI
 $(VICTIM_DIR)/symnames: tests/victims/symnames.c | $(VICTIM_DIR)
 	$(call msg,CC-VIC,$@)
 	$(Q)$(VICTIM_CC) -O1 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
+
+$(VICTIM_DIR)/bigframe: tests/victims/bigframe.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
 
 # Run from the victim directory so the .dwo lands beside the binary.
 $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_DIR)
