@@ -122,7 +122,7 @@ unit: $(UNIT_BINS) $(UNIT_DEPS)
 .PHONY: test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-profile
+	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-profile valgrind
 
 .PHONY: deps
 deps:

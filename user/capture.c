@@ -345,6 +345,8 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		__u64 vals[ncpu > 0 ? ncpu : 1];
 		__u32 key = i;
 
+		/* Zeroed first: valgrind marks only one CPU's slot as written by bpf(2). */
+		memset(vals, 0, sizeof(vals));
 		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals))
 			continue;
 		for (int cpu = 0; cpu < ncpu; cpu++)

@@ -8,3 +8,8 @@ PYTHON		?= python3
 integration: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/run.py $(ARGS)
+
+# rsample under valgrind's memcheck (tests/valgrind.sh).
+.PHONY: valgrind
+valgrind: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) sh tests/valgrind.sh
