@@ -97,12 +97,12 @@ static bool put_hex_char(struct out *o, const char *s, int n)
 }
 
 static const char *const ada_ops[][2] = {
-	{ "Oadd", "\"+\"" },   { "Osubtract", "\"-\"" }, { "Omultiply", "\"*\"" },
-	{ "Odivide", "\"/\"" }, { "Omod", "\"mod\"" },   { "Orem", "\"rem\"" },
-	{ "Oexpon", "\"**\"" }, { "Olt", "\"<\"" },	 { "Ole", "\"<=\"" },
-	{ "Ogt", "\">\"" },	{ "Oge", "\">=\"" },	 { "Oeq", "\"=\"" },
-	{ "One", "\"/=\"" },	{ "Oand", "\"and\"" },	 { "Oor", "\"or\"" },
-	{ "Oxor", "\"xor\"" },	{ "Oconcat", "\"&\"" },	 { "Oabs", "\"abs\"" },
+	{ "Oadd", "\"+\"" },	{ "Osubtract", "\"-\"" }, { "Omultiply", "\"*\"" },
+	{ "Odivide", "\"/\"" }, { "Omod", "\"mod\"" },	  { "Orem", "\"rem\"" },
+	{ "Oexpon", "\"**\"" }, { "Olt", "\"<\"" },	  { "Ole", "\"<=\"" },
+	{ "Ogt", "\">\"" },	{ "Oge", "\">=\"" },	  { "Oeq", "\"=\"" },
+	{ "One", "\"/=\"" },	{ "Oand", "\"and\"" },	  { "Oor", "\"or\"" },
+	{ "Oxor", "\"xor\"" },	{ "Oconcat", "\"&\"" },	  { "Oabs", "\"abs\"" },
 	{ "Onot", "\"not\"" },
 };
 
@@ -146,9 +146,8 @@ static int trim(const char *e, int len, int *suffix)
 	if (len > 1 && e[len - 1] == 'B')
 		len--;
 	if (len > 1 && a_digit(e[len - 1])) {
-		for (i = len - 2; (i >= 0 && a_digit(e[i])) ||
-				  (i >= 1 && e[i] == '_' && a_digit(e[i - 1]));
-		     i--)
+		for (i = len - 2;
+		     (i >= 0 && a_digit(e[i])) || (i >= 1 && e[i] == '_' && a_digit(e[i - 1])); i--)
 			;
 		if (i > 1 && e[i] == '_' && e[i - 1] == '_')
 			len = i - 1;
