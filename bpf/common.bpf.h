@@ -193,14 +193,20 @@ static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, voi
  * sp (only the used part of the stack), at most stack_bytes.
  * RS_TF_USTACK_TRUNC in *flags when the window is cut short.
  */
-static __always_inline __u64 ustack_window(struct task_struct *task, __u64 sp, __u32 *flags)
+static __always_inline __u64 ustack_window_max(struct task_struct *task, __u64 sp, __u64 max,
+						__u32 *flags)
 {
 	struct vma_end_ctx c = {};
 
-	if (!bpf_find_vma(task, sp, vma_end_cb, &c, 0) && c.end > sp && c.end - sp <= stack_bytes)
+	if (!bpf_find_vma(task, sp, vma_end_cb, &c, 0) && c.end > sp && c.end - sp <= max)
 		return c.end - sp;
 	*flags |= RS_TF_USTACK_TRUNC;
-	return stack_bytes;
+	return max;
+}
+
+static __always_inline __u64 ustack_window(struct task_struct *task, __u64 sp, __u32 *flags)
+{
+	return ustack_window_max(task, sp, stack_bytes, flags);
 }
 
 /*
@@ -211,14 +217,15 @@ static __always_inline __u64 ustack_window(struct task_struct *task, __u64 sp, _
  * current task's memory and cannot fault pages in. Returns the bytes copied;
  * sets RS_TF_USTACK_TRUNC in *flags and the -errno of the last attempt in *err.
  */
-static __always_inline __u32 copy_ustack_n(void *dst, __u64 sp, __u64 n, struct task_struct *task,
-					   bool sleepable, __u32 *flags, __s32 *err)
+static __always_inline __u32 copy_ustack_nmax(void *dst, __u64 sp, __u64 n, __u64 max,
+					      struct task_struct *task, bool sleepable,
+					      __u32 *flags, __s32 *err)
 {
 	long e = 0;
 
 	for (int i = 0; i < 6 && n >= 256; i++) {
-		if (n > stack_bytes)
-			n = stack_bytes;
+		if (n > max)
+			n = max;
 		if (n > RS_USTACK_MAX)
 			n = RS_USTACK_MAX;
 		if (sleepable)
@@ -233,6 +240,12 @@ static __always_inline __u32 copy_ustack_n(void *dst, __u64 sp, __u64 n, struct 
 	*err = e;
 	count(RS_CNT_USTACK_FAIL);
 	return 0;
+}
+
+static __always_inline __u32 copy_ustack_n(void *dst, __u64 sp, __u64 n, struct task_struct *task,
+					   bool sleepable, __u32 *flags, __s32 *err)
+{
+	return copy_ustack_nmax(dst, sp, n, stack_bytes, task, sleepable, flags, err);
 }
 
 /* The used part of the user stack, from sp to the end of its mapping (see above). */

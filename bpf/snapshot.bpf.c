@@ -49,6 +49,11 @@ struct {
 
 /* Set by the loader between passes, so it lives in .bss, not .rodata. */
 bool retry_mode = false;
+/*
+ * The deep pass: threads whose stack went past --stack-bytes are copied again
+ * (retry_mode, the same tid set) with this window, up to RS_USTACK_MAX.
+ */
+__u32 deep_bytes = 0;
 
 /* A per-CPU scratch record: programs run with migration disabled. */
 static __always_inline struct rs_task_rec *scratch_rec(void *map)
@@ -130,8 +135,17 @@ int dump_task(struct bpf_iter__task *ctx)
 	if (!(rec->flags & (RS_TF_KTHREAD | RS_TF_EXITING))) {
 		copy_saved_regs(&rec->regs, task);
 		rec->flags |= RS_TF_REGS;
-		rec->ustack_len =
-		    copy_ustack(rec + 1, rec->regs.sp, task, true, &rec->flags, &rec->ustack_err);
+		if (deep_bytes) {
+			__u64 max = deep_bytes < RS_USTACK_MAX ? deep_bytes : RS_USTACK_MAX;
+
+			rec->ustack_len = copy_ustack_nmax(
+			    rec + 1, rec->regs.sp,
+			    ustack_window_max(task, rec->regs.sp, max, &rec->flags), max, task,
+			    true, &rec->flags, &rec->ustack_err);
+		} else {
+			rec->ustack_len = copy_ustack(rec + 1, rec->regs.sp, task, true, &rec->flags,
+						      &rec->ustack_err);
+		}
 		if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
 			copy_ustack_top(rec, task);
 		/* Who holds the lock a thread waits for is in the lock itself. */

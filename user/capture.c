@@ -273,6 +273,49 @@ cleanup:
 	return e;
 }
 
+/*
+ * Threads whose used stack went past --stack-bytes: copied again, in one more
+ * iterator pass over only them, with the largest window (RS_USTACK_MAX), so a
+ * deep stack unwinds as far as gdb's. Blocked threads' stacks hold still;
+ * their new record replaces the first (dedup()). The reader runs meanwhile.
+ */
+static int recapture_deep(struct snapshot_bpf *skel, struct collector *c,
+			  const struct rs_capture_cfg *cfg, struct bpf_link *iter_link)
+{
+	struct rs_capture *cap = c->cap;
+	int want_fd = bpf_map__fd(skel->maps.want_oncpu);
+	size_t nwant = 0;
+	pthread_t drain;
+	__u8 one = 1;
+	int e;
+
+	if (cfg->stack_bytes >= RS_USTACK_MAX)
+		return 0;
+	for (size_t i = 0; i < cap->n; i++) {
+		const struct rs_task_rec *r = cap->recs[i];
+
+		if (!(r->flags & RS_TF_USTACK_TRUNC) || !r->ustack_len ||
+		    (r->flags & (RS_TF_FROM_PERF | RS_TF_ON_CPU | RS_TF_KTHREAD | RS_TF_EXITING)))
+			continue;
+		if (!bpf_map_update_elem(want_fd, &r->tid, &one, BPF_ANY))
+			nwant++;
+	}
+	if (!nwant)
+		return 0;
+	skel->bss->retry_mode = true;
+	skel->bss->deep_bytes = RS_USTACK_MAX;
+	atomic_store(&c->stop, false);
+	e = -pthread_create(&drain, NULL, drain_thread, c);
+	if (!e) {
+		e = run_iterator(iter_link);
+		atomic_store(&c->stop, true);
+		pthread_join(drain, NULL);
+	}
+	skel->bss->retry_mode = false;
+	skel->bss->deep_bytes = 0;
+	return e;
+}
+
 int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
 		   size_t errlen)
 {
@@ -330,6 +373,11 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	e = recapture_oncpu(skel, &c, cfg, iter_link);
 	if (e) {
 		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
+		goto cleanup;
+	}
+	e = recapture_deep(skel, &c, cfg, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
 		goto cleanup;
 	}
 	cap->wall_ns = mono_ns() - t0;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include "model.h"
 
-#define RS_MAX_UFRAMES 256
+#define RS_MAX_UFRAMES 1024
 
 /* One line of /proc/PID/maps. */
 struct rs_map {

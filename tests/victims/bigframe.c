@@ -2,9 +2,11 @@
 /*
  * bigframe: main and a thread each wait in pause() below a function whose
  * frame (a 300 KiB buffer) is larger than rsample's default 64 KiB stack
- * copy, as exim's main is. The outermost frames (main's caller, the thread's
- * start) are reachable only through the copy of the stack's top. Compared
- * with gdb by tests/integration/run.py (GdbComparison).
+ * copy, as exim's main is: the outermost frames (main's caller, the thread's
+ * start) are reachable only through the copy of the stack's top. A third
+ * thread waits 600 calls deep (~80 KiB of small frames): it unwinds only
+ * through the second, deeper copy. Compared with gdb by
+ * tests/integration/run.py (GdbComparison).
  */
 #include <pthread.h>
 #include <string.h>
@@ -29,6 +31,17 @@ __attribute__((noinline)) static void big_frame(void)
 	wait_here(buf);
 }
 
+__attribute__((noinline)) static int recurse(int depth)
+{
+	volatile char pad[96];
+
+	pad[0] = (char)depth;
+	if (depth > 0)
+		return recurse(depth - 1) + pad[0];
+	wait_here(pad);
+	return pad[0];
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -36,11 +49,18 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void *deep(void *arg)
+{
+	(void)arg;
+	recurse(600);
+	return NULL;
+}
+
 int main(void)
 {
-	pthread_t t;
+	pthread_t t, d;
 
-	if (pthread_create(&t, NULL, worker, NULL))
+	if (pthread_create(&t, NULL, worker, NULL) || pthread_create(&d, NULL, deep, NULL))
 		return 1;
 	big_frame();
 	return 0;
