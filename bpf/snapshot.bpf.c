@@ -74,25 +74,32 @@ static __always_inline void emit(struct rs_task_rec *rec)
 }
 
 /*
- * A stack deeper than the window: its top RS_USTACK_TOP bytes too, after the
- * window, so the outermost frames still unwind when one huge frame (a big
- * local buffer in main) spans the gap. Sleepable context only.
+ * A stack deeper than the window: its top RS_USTACK_TOP bytes too (those the
+ * window left out), after the window, so the outermost frames still unwind
+ * when one huge frame (a big local buffer in main) spans the gap. Sleepable
+ * context only.
  */
 static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task_struct *task)
 {
 	struct vma_end_ctx c = {};
 	__u32 len = rec->ustack_len;
-	__u64 top;
+	__u64 top, n;
 
 	if (len > RS_USTACK_MAX || bpf_find_vma(task, rec->regs.sp, vma_end_cb, &c, 0))
 		return;
-	top = c.end - RS_USTACK_TOP;
-	if (c.end < RS_USTACK_TOP || top < rec->regs.sp + len)
+	/* The last RS_USTACK_TOP bytes, or what of them the window left out. */
+	top = c.end > RS_USTACK_TOP ? c.end - RS_USTACK_TOP : 0;
+	if (top < rec->regs.sp + len)
+		top = rec->regs.sp + len;
+	if (top >= c.end)
 		return;
-	if (bpf_copy_from_user_task((__u8 *)(rec + 1) + len, RS_USTACK_TOP, (void *)top, task, 0))
+	n = c.end - top;
+	if (n > RS_USTACK_TOP)
+		return;
+	if (bpf_copy_from_user_task((__u8 *)(rec + 1) + len, n, (void *)top, task, 0))
 		return;
 	rec->utop_addr = top;
-	rec->utop_len = RS_USTACK_TOP;
+	rec->utop_len = n;
 }
 
 SEC("iter.s/task")

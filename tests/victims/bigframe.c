@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bigframe: main and a thread each wait in pause() below a function whose
- * frame (a 300 KiB buffer) is larger than rsample's default 64 KiB stack
- * copy, as exim's main is: the outermost frames (main's caller, the thread's
- * start) are reachable only through the copy of the stack's top. A third
+ * frame (a 300 KiB buffer; 258 KiB in the thread) is larger than rsample's
+ * default 64 KiB stack copy, and than the 256 KiB second copy, as exim's
+ * main is: the outermost frames (main's caller, the thread's start) are
+ * reachable only through the copy of the stack's top (in the thread, the
+ * part of it the 256 KiB copy does not already hold). A third
  * thread waits 600 calls deep (~80 KiB of small frames): it unwinds only
  * through the second, deeper copy. Compared with gdb by
  * tests/integration/run.py (GdbComparison).
@@ -12,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BIG (300 * 1024)
+#define BIG  (300 * 1024)
+#define EDGE (258 * 1024)
 
 static volatile int stop;
 
@@ -42,10 +45,18 @@ __attribute__((noinline)) static int recurse(int depth)
 	return pad[0];
 }
 
+__attribute__((noinline)) static void edge_frame(void)
+{
+	volatile char buf[EDGE];
+
+	memset((char *)buf, 1, sizeof(buf));
+	wait_here(buf);
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
-	big_frame();
+	edge_frame();
 	return NULL;
 }
 
