@@ -190,23 +190,29 @@ static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 
 /*
  * Bytes of user stack to copy from sp: up to the end of the mapping holding
- * sp (only the used part of the stack), at most stack_bytes.
- * RS_TF_USTACK_TRUNC in *flags when the window is cut short.
+ * sp (only the used part of the stack), at most max. RS_TF_USTACK_TRUNC in
+ * *flags when the window is cut short; *end: the mapping's end, 0 if unknown.
  */
 static __always_inline __u64 ustack_window_max(struct task_struct *task, __u64 sp, __u64 max,
-						__u32 *flags)
+						__u32 *flags, __u64 *end)
 {
 	struct vma_end_ctx c = {};
 
-	if (!bpf_find_vma(task, sp, vma_end_cb, &c, 0) && c.end > sp && c.end - sp <= max)
+	if (bpf_find_vma(task, sp, vma_end_cb, &c, 0))
+		c.end = 0;
+	*end = c.end;
+	if (c.end > sp && c.end - sp <= max)
 		return c.end - sp;
 	*flags |= RS_TF_USTACK_TRUNC;
 	return max;
 }
 
+/* The same, at most stack_bytes. */
 static __always_inline __u64 ustack_window(struct task_struct *task, __u64 sp, __u32 *flags)
 {
-	return ustack_window_max(task, sp, stack_bytes, flags);
+	__u64 end;
+
+	return ustack_window_max(task, sp, stack_bytes, flags, &end);
 }
 
 /*

@@ -79,21 +79,21 @@ static __always_inline void emit(struct rs_task_rec *rec)
  * when one huge frame (a big local buffer in main) spans the gap. Sleepable
  * context only.
  */
-static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task_struct *task)
+static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task_struct *task,
+					    __u64 end)
 {
-	struct vma_end_ctx c = {};
 	__u32 len = rec->ustack_len;
 	__u64 top, n;
 
-	if (len > RS_USTACK_MAX || bpf_find_vma(task, rec->regs.sp, vma_end_cb, &c, 0))
+	if (len > RS_USTACK_MAX)
 		return;
-	/* The last RS_USTACK_TOP bytes, or what of them the window left out. */
-	top = c.end > RS_USTACK_TOP ? c.end - RS_USTACK_TOP : 0;
+	/* The last RS_USTACK_TOP bytes of the mapping, or what of them the window left out. */
+	top = end > RS_USTACK_TOP ? end - RS_USTACK_TOP : 0;
 	if (top < rec->regs.sp + len)
 		top = rec->regs.sp + len;
-	if (top >= c.end)
+	if (top >= end)
 		return;
-	n = c.end - top;
+	n = end - top;
 	if (n > RS_USTACK_TOP)
 		return;
 	if (bpf_copy_from_user_task((__u8 *)(rec + 1) + len, n, (void *)top, task, 0))
@@ -142,19 +142,14 @@ int dump_task(struct bpf_iter__task *ctx)
 	if (!(rec->flags & (RS_TF_KTHREAD | RS_TF_EXITING))) {
 		copy_saved_regs(&rec->regs, task);
 		rec->flags |= RS_TF_REGS;
-		if (deep_bytes) {
-			__u64 max = deep_bytes < RS_USTACK_MAX ? deep_bytes : RS_USTACK_MAX;
+		__u64 max = deep_bytes ? (deep_bytes < RS_USTACK_MAX ? deep_bytes : RS_USTACK_MAX)
+				       : stack_bytes;
+		__u64 end, n = ustack_window_max(task, rec->regs.sp, max, &rec->flags, &end);
 
-			rec->ustack_len = copy_ustack_nmax(
-			    rec + 1, rec->regs.sp,
-			    ustack_window_max(task, rec->regs.sp, max, &rec->flags), max, task,
-			    true, &rec->flags, &rec->ustack_err);
-		} else {
-			rec->ustack_len = copy_ustack(rec + 1, rec->regs.sp, task, true, &rec->flags,
-						      &rec->ustack_err);
-		}
+		rec->ustack_len = copy_ustack_nmax(rec + 1, rec->regs.sp, n, max, task, true,
+						   &rec->flags, &rec->ustack_err);
 		if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
-			copy_ustack_top(rec, task);
+			copy_ustack_top(rec, task, end);
 		/* Who holds the lock a thread waits for is in the lock itself. */
 		if (rec->regs.orig_ax == RS_NR_FUTEX &&
 		    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),

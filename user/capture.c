@@ -103,6 +103,22 @@ static int run_iterator(struct bpf_link *link)
 	return (int)r;
 }
 
+/* One iterator pass with the reader draining the ring meanwhile; 0 or -errno. */
+static int run_drained(struct collector *c, struct bpf_link *link)
+{
+	pthread_t drain;
+	int e;
+
+	atomic_store(&c->stop, false);
+	e = -pthread_create(&drain, NULL, drain_thread, c);
+	if (e)
+		return e;
+	e = run_iterator(link);
+	atomic_store(&c->stop, true);
+	pthread_join(drain, NULL);
+	return e;
+}
+
 static size_t ring_size(const struct rs_capture_cfg *cfg)
 {
 	size_t per = sizeof(struct rs_task_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
@@ -285,7 +301,6 @@ static int recapture_deep(struct snapshot_bpf *skel, struct collector *c,
 	struct rs_capture *cap = c->cap;
 	int want_fd = bpf_map__fd(skel->maps.want_oncpu);
 	size_t nwant = 0;
-	pthread_t drain;
 	__u8 one = 1;
 	int e;
 
@@ -304,13 +319,7 @@ static int recapture_deep(struct snapshot_bpf *skel, struct collector *c,
 		return 0;
 	skel->bss->retry_mode = true;
 	skel->bss->deep_bytes = RS_USTACK_MAX;
-	atomic_store(&c->stop, false);
-	e = -pthread_create(&drain, NULL, drain_thread, c);
-	if (!e) {
-		e = run_iterator(iter_link);
-		atomic_store(&c->stop, true);
-		pthread_join(drain, NULL);
-	}
+	e = run_drained(c, iter_link);
 	skel->bss->retry_mode = false;
 	skel->bss->deep_bytes = 0;
 	return e;
@@ -324,8 +333,6 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	struct bpf_link *iter_link = NULL;
 	struct rs_capture *cap = NULL;
 	struct timespec now;
-	pthread_t drain;
-	bool draining = false;
 	uint64_t t0;
 	int e;
 
@@ -356,16 +363,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	clock_gettime(CLOCK_REALTIME, &now);
 	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	t0 = mono_ns();
-	e = -pthread_create(&drain, NULL, drain_thread, &c);
-	if (e) {
-		snprintf(err, errlen, "cannot start the ring buffer reader: %s", strerror(-e));
-		goto cleanup;
-	}
-	draining = true;
-	e = run_iterator(iter_link);
-	atomic_store(&c.stop, true);
-	pthread_join(drain, NULL);
-	draining = false;
+	e = run_drained(&c, iter_link);
 	if (e) {
 		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 		goto cleanup;
@@ -403,10 +401,6 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	*out = cap;
 	cap = NULL;
 cleanup:
-	if (draining) {
-		atomic_store(&c.stop, true);
-		pthread_join(drain, NULL);
-	}
 	bpf_link__destroy(iter_link);
 	ring_buffer__free(c.rb);
 	snapshot_bpf__destroy(skel);
