@@ -43,18 +43,21 @@ endif
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS	:= $(wildcard user/*.c)
+# user/ holds one folder per pipeline stage (README "Code map"); stack/gdb/ is one level deeper.
+USER_SRCS	:= $(wildcard user/*.c user/*/*.c user/*/*/*.c)
 USER_OBJS	:= $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS	:= $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 SAN_OBJS	:= $(patsubst $(OUT)/user/%.o,$(OUT)/san/user/%.o,$(LIB_OBJS))
+# Every module but main() with ASan/UBSan, for the unit tests: each test links what it uses.
+SAN_LIB		:= $(OUT)/san/librsample.a
 GEN_HDRS	:= $(OUT)/syscalls_gen.h
-UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all
 all: $(OUT)/rsample
 
-$(OUT)/bpf $(OUT)/user $(OUT)/san/user $(OUT)/tests:
+$(OUT)/bpf:
 	$(Q)mkdir -p $@
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/rsample.h $(VMLINUX) | $(OUT)/bpf
@@ -66,12 +69,13 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # Syscall names come from the build machine's own uapi header, never a copied table.
-$(OUT)/syscalls_gen.h: scripts/gen-syscalls.sh | $(OUT)/user
+$(OUT)/syscalls_gen.h: scripts/gen-syscalls.sh | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)sh scripts/gen-syscalls.sh > $@
 
-$(OUT)/user/%.o: user/%.c $(SKELS) $(GEN_HDRS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c $(SKELS) $(GEN_HDRS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(OUT)/rsample: $(USER_OBJS)
@@ -79,22 +83,25 @@ $(OUT)/rsample: $(USER_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests: every user module rebuilt with ASan/UBSan, one binary per test file.
-$(OUT)/san/user/%.o: user/%.c $(SKELS) $(GEN_HDRS) | $(OUT)/san/user
+$(OUT)/san/user/%.o: user/%.c $(SKELS) $(GEN_HDRS)
 	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
-$(OUT)/tests/%.o: tests/unit/%.c | $(OUT)/tests
+$(SAN_LIB): $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/tests/%.o: tests/unit/%.c
 	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Werror=unused-function -DRS_FIXTURES='"$(CURDIR)/tests/fixtures"' \
 		-DRS_BUILD='"$(CURDIR)/$(OUT)"' -c $< -o $@
 
-# Each test names the modules it links in a comment: /* rs-test-objs: proc maps model */
-test_objs = $(patsubst %,$(OUT)/san/user/%.o,$(shell sed -n 's|.*rs-test-objs: *\([a-z0-9_ ]*\).*|\1|p' tests/unit/$(1).c))
-
-.SECONDEXPANSION:
-$(OUT)/tests/test_%: $(OUT)/tests/test_%.o $$(call test_objs,test_$$*)
+# A test links the sanitized archive: the linker takes the modules it uses.
+$(OUT)/tests/%: $(OUT)/tests/%.o $(SAN_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(SAN) $^ $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(SAN) $< $(SAN_LIB) $(LIBS) -lcmocka -o $@
 
 # rustc from PATH, else rustup's default place (CI's PATH may lack ~/.cargo/bin).
 RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
@@ -102,7 +109,7 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
--include user/proto.mk
+-include user/out/proto.mk
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
 -include tests/integration/profile/profile.mk
@@ -134,7 +141,8 @@ vmlinux:
 
 .PHONY: lint
 lint:
-	$(Q)clang-format --dry-run --Werror bpf/*.c user/*.c user/*.h include/*.h tests/unit/*.c
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h $(USER_SRCS) $(wildcard user/*/*.h user/*/*/*.h) include/*.h \
+		$(UNIT_SRCS)
 
 # The README's first command: set up, build, and run rsample on a hung demo service.
 .PHONY: demo
@@ -146,4 +154,4 @@ demo: deps
 clean:
 	rm -rf $(OUT)
 
--include $(USER_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(wildcard $(OUT)/tests/*.d)
+-include $(USER_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(wildcard $(OUT)/tests/*.d $(OUT)/tests/*/*.d)

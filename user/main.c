@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "assemble.h"
-#include "capture.h"
-#include "ksyms.h"
-#include "opts.h"
-#include "proc.h"
-#include "profile_run.h"
-#include "report.h"
-#include "target.h"
+#include "snapshot/assemble.h"
+#include "capture/capture.h"
+#include "stack/ksyms.h"
+#include "cli/opts.h"
+#include "stack/proc.h"
+#include "cmd/profile_run.h"
+#include "report/report.h"
+#include "target/target.h"
 
 /* Modules write bare messages; some already carry the program name. */
 static void die_msg(const char *msg)

@@ -37,8 +37,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-#include "proc.h"
-#include "proc_priv.h"
+#include "stack/proc.h"
+#include "stack/proc_priv.h"
 
 struct pass {
 	const char *name;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "profile.h"
+#include "profile/profile.h"
 
 #define PD_BACKEND "/app/backend"
 #define PD_ENVOY   "/usr/local/bin/envoy"

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "cgroup.h"
+#include "target/cgroup.h"
 
 #define FIX RS_FIXTURES "/cgroup"
 #define SD FIX "/systemd"

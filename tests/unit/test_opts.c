@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "opts.h"
+#include "cli/opts.h"
 
 #define S(x)  ((uint64_t)(x)*1000000000ull)
 #define MS(x) ((uint64_t)(x)*1000000ull)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "out_priv.h"
+#include "out/out_priv.h"
 #include "out_test.h"
 
 static void test_out_folded_oncpu_by_thread(void **state)

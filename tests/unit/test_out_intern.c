@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "out_priv.h"
+#include "out/out_priv.h"
 
 static void test_out_intern_order_and_growth(void **state)
 {

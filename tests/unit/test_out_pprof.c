@@ -19,7 +19,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 #include "gen/pprof.pb-c.h"
-#include "out_priv.h"
+#include "out/out_priv.h"
 #include "out_test.h"
 
 typedef Perftools__Profiles__Profile pb_profile;

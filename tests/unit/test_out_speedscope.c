@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "out_priv.h"
+#include "out/out_priv.h"
 #include "out_test.h"
 
 /* Prints "profiles N frames M" and each profile's name, unit and sum on its own line. */

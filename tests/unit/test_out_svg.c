@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "out_priv.h"
+#include "out/out_priv.h"
 #include "out_test.h"
 
 /*

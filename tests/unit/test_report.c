@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <cmocka.h>
-#include "report.h"
+#include "report/report.h"
 
 #define FIX  RS_FIXTURES "/report/"
 #define S(x) ((uint64_t)((x)*1e9 + 0.5))

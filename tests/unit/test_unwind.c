@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "proc.h"
+#include "stack/proc.h"
 #include "victim.h"
 
 static void assert_victim_lines(const struct stack *st)

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot capture: load the BPF object, run the task iterator while a second
+ * thread drains the ring buffer, then re-capture the threads that were on a
+ * CPU in their own context with a short per-thread cpu-clock perf event.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "capture/libbpf_log.h"
+#include "capture/capture.h"
+#include "capture/sys.h"
+#include "snapshot.skel.h"
+
+_Static_assert(sizeof(struct rs_regs) == 20 * 8, "rs_regs layout");
+_Static_assert(sizeof(struct rs_task_rec) % 8 == 0, "rs_task_rec must be 8-byte sized");
+_Static_assert(__builtin_offsetof(struct rs_task_rec, cgroup_id) == 56, "rs_task_rec layout");
+_Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 144, "rs_task_rec layout");
+
+#define RS_PERF_PERIOD_NS 100000 /* 100 us of the thread's own CPU time */
+
+struct collector {
+	struct rs_capture *cap;
+	struct ring_buffer *rb;
+	atomic_bool stop;
+	int err;
+	size_t perf_recs;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Ring buffer callback: keep a private copy of each record. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	const struct rs_task_rec *rec = data;
+	struct rs_capture *cap = c->cap;
+	struct rs_task_rec *copy, **v;
+	size_t len;
+
+	if (size < sizeof(*rec) || rec->utop_len > RS_USTACK_TOP ||
+	    sizeof(*rec) + rec->ustack_len + rec->utop_len > size)
+		return 0; /* malformed: cannot happen with a matching BPF object */
+	len = sizeof(*rec) + rec->ustack_len + rec->utop_len;
+	copy = malloc(len);
+	if (!copy) {
+		c->err = -ENOMEM;
+		return 0;
+	}
+	memcpy(copy, rec, len);
+	v = realloc(cap->recs, (cap->n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		c->err = -ENOMEM;
+		return 0;
+	}
+	cap->recs = v;
+	cap->recs[cap->n++] = copy;
+	if (rec->flags & RS_TF_FROM_PERF)
+		c->perf_recs++;
+	return 0;
+}
+
+static void *drain_thread(void *arg)
+{
+	struct collector *c = arg;
+
+	while (!atomic_load(&c->stop))
+		ring_buffer__poll(c->rb, 20);
+	ring_buffer__consume(c->rb);
+	return NULL;
+}
+
+/* Reads the iterator to its end; the records arrive through the ring buffer. */
+static int run_iterator(struct bpf_link *link)
+{
+	char buf[4096];
+	ssize_t r;
+	int fd;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	do {
+		r = read(fd, buf, sizeof(buf));
+	} while (r > 0 || (r < 0 && errno == EINTR));
+	r = r < 0 ? -errno : 0;
+	close(fd);
+	return (int)r;
+}
+
+/* One iterator pass with the reader draining the ring meanwhile; 0 or -errno. */
+static int run_drained(struct collector *c, struct bpf_link *link)
+{
+	pthread_t drain;
+	int e;
+
+	atomic_store(&c->stop, false);
+	e = -pthread_create(&drain, NULL, drain_thread, c);
+	if (e)
+		return e;
+	e = run_iterator(link);
+	atomic_store(&c->stop, true);
+	pthread_join(drain, NULL);
+	return e;
+}
+
+static size_t ring_size(const struct rs_capture_cfg *cfg)
+{
+	size_t per = sizeof(struct rs_task_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
+	size_t want = (cfg->expect_threads ? cfg->expect_threads : 256) * per * 2;
+	size_t sz = 4u << 20;
+
+	while (sz < want && sz < (256u << 20))
+		sz <<= 1;
+	return sz;
+}
+
+static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, char *err,
+		size_t errlen)
+{
+	struct snapshot_bpf *skel;
+	int ncpu, e;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			"kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
+		return -EOPNOTSUPP;
+	}
+	skel = snapshot_bpf__open();
+	if (!skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu < 1)
+		ncpu = 1;
+	skel->rodata->filter_tgid = cfg->target->n_tgids > 0;
+	skel->rodata->filter_tid = cfg->target->n_tids > 0;
+	skel->rodata->filter_cgroup = cfg->target->cgroup.id != 0;
+	skel->rodata->targ_cgid = cfg->target->cgroup.id;
+	skel->rodata->targ_cglevel = cfg->target->cgroup.level;
+	skel->rodata->stack_bytes = cfg->stack_bytes;
+	skel->rodata->want_kstack = cfg->kernel_stacks;
+	bpf_map__set_max_entries(skel->maps.iter_scratch, ncpu);
+	bpf_map__set_max_entries(skel->maps.perf_scratch, ncpu);
+	bpf_map__set_max_entries(skel->maps.records, ring_size(cfg));
+
+	e = snapshot_bpf__load(skel);
+	if (e) {
+		if (e == -EPERM || e == -EACCES)
+			snprintf(err, errlen,
+				"cannot load BPF programs: %s: run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)",
+				strerror(-e));
+		else
+			snprintf(err, errlen,
+				"cannot load BPF programs: %s: the kernel lacks a feature rsample needs (Linux >= 6.1 with sleepable task iterators and bpf_copy_from_user_task); RSAMPLE_DEBUG=1 shows the verifier log",
+				strerror(-e));
+		snapshot_bpf__destroy(skel);
+		return e;
+	}
+	e = rs_resolved_fill_maps(cfg->target, bpf_map__fd(skel->maps.targ_tgids),
+				  bpf_map__fd(skel->maps.targ_tids));
+	if (e) {
+		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
+			strerror(-e));
+		snapshot_bpf__destroy(skel);
+		return e;
+	}
+	*out = skel;
+	return 0;
+}
+
+/* Index of the latest record of each tid; later records (perf, retry) win. */
+static void dedup(struct rs_capture *cap)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < cap->n; i++) {
+		struct rs_task_rec *r = cap->recs[i];
+		bool replaced = false;
+
+		for (size_t j = 0; j < w; j++) {
+			if (cap->recs[j]->tid != r->tid)
+				continue;
+			/* A perf sample beats the stale iterator record; a retry beats neither. */
+			if (!(cap->recs[j]->flags & RS_TF_FROM_PERF)) {
+				free(cap->recs[j]);
+				cap->recs[j] = r;
+			} else {
+				free(r);
+			}
+			replaced = true;
+			break;
+		}
+		if (!replaced)
+			cap->recs[w++] = r;
+	}
+	cap->n = w;
+}
+
+/*
+ * Threads that were running when the iterator saw them: arm a per-thread
+ * cpu-clock event so the BPF program captures them in their own context.
+ * The bpf_link owns each perf fd once attached.
+ */
+static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
+			   const struct rs_capture_cfg *cfg, struct bpf_link *iter_link)
+{
+	struct rs_capture *cap = c->cap;
+	struct bpf_link **links = NULL;
+	size_t nwant = 0, nlinks = 0, before = c->perf_recs;
+	int want_fd = bpf_map__fd(skel->maps.want_oncpu);
+	uint64_t deadline;
+	__u8 one = 1;
+	int e = 0;
+
+	links = calloc(cap->n ? cap->n : 1, sizeof(*links));
+	if (!links)
+		return -ENOMEM;
+	for (size_t i = 0; i < cap->n; i++) {
+		struct rs_task_rec *r = cap->recs[i];
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(attr),
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.sample_period = RS_PERF_PERIOD_NS,
+		};
+		struct bpf_link *l;
+		int pfd;
+
+		if (!(r->flags & RS_TF_ON_CPU) || (r->flags & (RS_TF_KTHREAD | RS_TF_EXITING)))
+			continue;
+		if (bpf_map_update_elem(want_fd, &r->tid, &one, BPF_ANY))
+			continue;
+		nwant++;
+		pfd = rs_sys_perf_event_open(&attr, (pid_t)r->tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (pfd < 0)
+			continue; /* exited meanwhile; the retry pass below decides */
+		l = bpf_program__attach_perf_event(skel->progs.sample_oncpu, pfd);
+		if (!l) {
+			close(pfd);
+			continue;
+		}
+		links[nlinks++] = l;
+	}
+	if (!nwant)
+		goto cleanup;
+
+	deadline = mono_ns() + (uint64_t)cfg->oncpu_wait_ms * 1000000ull;
+	while (c->perf_recs - before < nwant && mono_ns() < deadline)
+		ring_buffer__poll(c->rb, 5);
+	for (size_t i = 0; i < nlinks; i++)
+		bpf_link__destroy(links[i]);
+	nlinks = 0;
+	ring_buffer__consume(c->rb);
+
+	/* Threads that went to sleep meanwhile now have valid saved registers. */
+	if (c->perf_recs - before < nwant) {
+		size_t n0 = cap->n;
+
+		skel->bss->retry_mode = true;
+		e = run_iterator(iter_link);
+		skel->bss->retry_mode = false;
+		ring_buffer__consume(c->rb);
+		for (size_t i = n0; i < cap->n; i++)
+			if (cap->recs[i]->flags & RS_TF_ON_CPU)
+				cap->oncpu_missed++;
+	}
+cleanup:
+	for (size_t i = 0; i < nlinks; i++)
+		bpf_link__destroy(links[i]);
+	free(links);
+	return e;
+}
+
+/*
+ * Threads whose used stack went past --stack-bytes: copied again, in one more
+ * iterator pass over only them, with the largest window (RS_USTACK_MAX), so a
+ * deep stack unwinds as far as gdb's. Blocked threads' stacks hold still;
+ * their new record replaces the first (dedup()). The reader runs meanwhile.
+ */
+static int recapture_deep(struct snapshot_bpf *skel, struct collector *c,
+			  const struct rs_capture_cfg *cfg, struct bpf_link *iter_link)
+{
+	struct rs_capture *cap = c->cap;
+	int want_fd = bpf_map__fd(skel->maps.want_oncpu);
+	size_t nwant = 0;
+	__u8 one = 1;
+	int e;
+
+	if (cfg->stack_bytes >= RS_USTACK_MAX)
+		return 0;
+	for (size_t i = 0; i < cap->n; i++) {
+		const struct rs_task_rec *r = cap->recs[i];
+
+		if (!(r->flags & RS_TF_USTACK_TRUNC) || !r->ustack_len ||
+		    (r->flags & (RS_TF_FROM_PERF | RS_TF_ON_CPU | RS_TF_KTHREAD | RS_TF_EXITING)))
+			continue;
+		if (!bpf_map_update_elem(want_fd, &r->tid, &one, BPF_ANY))
+			nwant++;
+	}
+	if (!nwant)
+		return 0;
+	skel->bss->retry_mode = true;
+	skel->bss->deep_bytes = RS_USTACK_MAX;
+	e = run_drained(c, iter_link);
+	skel->bss->retry_mode = false;
+	skel->bss->deep_bytes = 0;
+	return e;
+}
+
+int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
+		   size_t errlen)
+{
+	struct collector c = { 0 };
+	struct snapshot_bpf *skel = NULL;
+	struct bpf_link *iter_link = NULL;
+	struct rs_capture *cap = NULL;
+	struct timespec now;
+	uint64_t t0;
+	int e;
+
+	rs_libbpf_log_setup();
+	cap = calloc(1, sizeof(*cap));
+	if (!cap) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c.cap = cap;
+	e = load(cfg, &skel, err, errlen);
+	if (e)
+		goto cleanup;
+	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.records), on_record, &c, NULL);
+	if (!c.rb) {
+		e = -errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+		goto cleanup;
+	}
+	iter_link = bpf_program__attach_iter(skel->progs.dump_task, NULL);
+	if (!iter_link) {
+		e = -errno;
+		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
+			strerror(-e));
+		goto cleanup;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	t0 = mono_ns();
+	e = run_drained(&c, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
+		goto cleanup;
+	}
+	e = recapture_oncpu(skel, &c, cfg, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
+		goto cleanup;
+	}
+	e = recapture_deep(skel, &c, cfg, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
+		goto cleanup;
+	}
+	cap->wall_ns = mono_ns() - t0;
+	if (c.err) {
+		e = c.err;
+		snprintf(err, errlen, "cannot keep the captured records: %s", strerror(-e));
+		goto cleanup;
+	}
+	dedup(cap);
+
+	for (int i = 0; i < RS_CNT_MAX; i++) {
+		int ncpu = libbpf_num_possible_cpus();
+		__u64 vals[ncpu > 0 ? ncpu : 1];
+		__u32 key = i;
+
+		/* Zeroed first: valgrind marks only one CPU's slot as written by bpf(2). */
+		memset(vals, 0, sizeof(vals));
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals))
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			cap->counters[i] += vals[cpu];
+	}
+	*out = cap;
+	cap = NULL;
+cleanup:
+	bpf_link__destroy(iter_link);
+	ring_buffer__free(c.rb);
+	snapshot_bpf__destroy(skel);
+	rs_capture_free(cap);
+	return e;
+}
+
+void rs_capture_free(struct rs_capture *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->recs[i]);
+	free(c->recs);
+	free(c);
+}

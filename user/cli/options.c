@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The command line (DESIGN.md §5): parsed into struct rs_opts, no globals of our own. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "rsample.h"
+#include "cli/opts.h"
+
+#define RS_STACK_BYTES_MIN 4096u
+
+enum {
+	OPT_JSON = 256,
+	OPT_NO_KERNEL,
+	OPT_STACK_BYTES,
+	OPT_THRESHOLD,
+	OPT_ON_CPU,
+	OPT_OFF_CPU,
+	OPT_MIN_BLOCK,
+	OPT_MAX_BLOCK,
+	OPT_FORMAT,
+	OPT_INTERVAL,
+	OPT_OUT_DIR,
+	OPT_GROUP_BY,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "tid", required_argument, NULL, 't' },
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
+	{ "stack-bytes", required_argument, NULL, OPT_STACK_BYTES },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "on-cpu", no_argument, NULL, OPT_ON_CPU },
+	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "max-block", required_argument, NULL, OPT_MAX_BLOCK },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "out-dir", required_argument, NULL, OPT_OUT_DIR },
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* '+': stop at the first non-option (reported as unexpected); ':': we word the errors. */
+static const char short_opts[] = "+:p:t:c:F:d:o:hV";
+
+static const char *const formats[] = { "folded", "svg", "pprof", "speedscope" };
+static const char *const groupings[] = { "none", "process", "thread" };
+
+/* Output file suffix -> format; longest suffixes first. */
+static const struct {
+	const char *suffix;
+	const char *format;
+} format_suffixes[] = {
+	{ ".speedscope.json", "speedscope" },
+	{ ".pb.gz", "pprof" },
+	{ ".folded", "folded" },
+	{ ".pprof", "pprof" },
+	{ ".json", "speedscope" },
+	{ ".svg", "svg" },
+	{ ".txt", "folded" },
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Decimal unsigned integer in [min, max], nothing else (no sign, no spaces). */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *s - '0', &v))
+			return -EINVAL;
+	}
+	if (v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool has_pid(const struct rs_target *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->n_pids; i++)
+		if (t->pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Appends the PIDs of "PID[,PID...]" to t->pids, dropping repeats. */
+static int parse_pid_list(const char *arg, struct rs_target *t, char *err, size_t errlen)
+{
+	char *copy, *tok, *save = NULL;
+	uint32_t *v;
+	size_t cap;
+	int ret = 0;
+
+	if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
+		return fail(err, errlen,
+			    "invalid --pid '%s': expected PID[,PID...], e.g. 4242,4243", arg);
+	copy = strdup(arg);
+	if (!copy)
+		return -ENOMEM;
+	cap = t->n_pids + 1;
+	for (const char *c = arg; *c; c++)
+		cap += *c == ',';
+	v = realloc(t->pids, cap * sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	t->pids = v;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t pid;
+
+		if (parse_uint(tok, 1, INT_MAX, &pid)) {
+			ret = fail(
+			    err, errlen,
+			    "invalid pid '%s' in --pid '%s': expected PID[,PID...] with each PID a number from 1 to %d",
+			    tok, arg, INT_MAX);
+			goto cleanup;
+		}
+		if (!has_pid(t, (uint32_t)pid))
+			t->pids[t->n_pids++] = (uint32_t)pid;
+	}
+cleanup:
+	free(copy);
+	return ret;
+}
+
+/* "65536", "64k", "64K": bytes of user stack to copy per thread. */
+static int parse_stack_bytes(const char *s, uint32_t *out, char *err, size_t errlen)
+{
+	char num[32];
+	size_t l = strlen(s);
+	uint64_t mult = 1, v;
+
+	if (l && (s[l - 1] == 'k' || s[l - 1] == 'K')) {
+		mult = 1024;
+		l--;
+	}
+	if (l == 0 || l >= sizeof(num))
+		goto bad;
+	memcpy(num, s, l);
+	num[l] = '\0';
+	if (parse_uint(num, 0, UINT32_MAX, &v) || v * mult < RS_STACK_BYTES_MIN ||
+	    v * mult > RS_USTACK_MAX)
+		goto bad;
+	*out = (uint32_t)(v * mult);
+	return 0;
+bad:
+	return fail(
+	    err, errlen,
+	    "invalid --stack-bytes '%s': expected bytes from %u to %u, optionally with suffix k (e.g. 64k)",
+	    s, RS_STACK_BYTES_MIN, RS_USTACK_MAX);
+}
+
+static int parse_dur_opt(const char *name, const char *s, bool allow_zero, uint64_t *out, char *err,
+			 size_t errlen)
+{
+	uint64_t ns;
+
+	if (rs_parse_duration(s, &ns) || (!allow_zero && !ns))
+		return fail(
+		    err, errlen,
+		    "invalid %s '%s': expected a %sduration such as 500ms, 10s, 2m, 1h or 1.5s",
+		    name, s, allow_zero ? "" : "non-zero ");
+	*out = ns;
+	return 0;
+}
+
+static const char *format_from_name(const char *s)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(s, formats[i]))
+			return formats[i];
+	return NULL;
+}
+
+static const char *format_from_path(const char *path)
+{
+	size_t l = strlen(path);
+
+	for (size_t i = 0; i < sizeof(format_suffixes) / sizeof(format_suffixes[0]); i++) {
+		size_t sl = strlen(format_suffixes[i].suffix);
+
+		if (l > sl && !strcmp(path + l - sl, format_suffixes[i].suffix))
+			return format_suffixes[i].format;
+	}
+	return NULL;
+}
+
+static int set_string(char **dst, const char *src)
+{
+	char *s = strdup(src);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* The spellings of the option getopt just returned, for messages: "-F/--freq", "--json". */
+static const char *opt_name(int c, char *buf, size_t len)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++) {
+		if (lo->val != c)
+			continue;
+		if (c < 256)
+			snprintf(buf, len, "-%c/--%s", c, lo->name);
+		else
+			snprintf(buf, len, "--%s", lo->name);
+		return buf;
+	}
+	snprintf(buf, len, "-%c", c);
+	return buf;
+}
+
+static bool is_profile_only(int c)
+{
+	switch (c) {
+	case OPT_ON_CPU:
+	case OPT_OFF_CPU:
+	case 'F':
+	case 'd':
+	case OPT_MIN_BLOCK:
+	case OPT_MAX_BLOCK:
+	case OPT_FORMAT:
+	case 'o':
+	case OPT_INTERVAL:
+	case OPT_OUT_DIR:
+	case OPT_GROUP_BY:
+		return true;
+	}
+	return false;
+}
+
+static bool is_snapshot_only(int c)
+{
+	return c == OPT_JSON || c == OPT_THRESHOLD;
+}
+
+static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
+		      size_t errlen)
+{
+	if (t->kind != RS_TARGET_NONE && (t->kind != kind || kind != RS_TARGET_PID))
+		return fail(
+		    err, errlen,
+		    "more than one target at '%s': give exactly one of --pid, --tid or --cgroup",
+		    opt);
+	t->kind = kind;
+	return 0;
+}
+
+/* One option from getopt_long; its value (if any) in arg. */
+static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'p':
+		if (set_target(&o->target, RS_TARGET_PID, "--pid", err, errlen))
+			return -EINVAL;
+		return parse_pid_list(arg, &o->target, err, errlen);
+	case 't':
+		if (set_target(&o->target, RS_TARGET_TID, "--tid", err, errlen))
+			return -EINVAL;
+		if (parse_uint(arg, 1, INT_MAX, &v))
+			return fail(
+			    err, errlen,
+			    "invalid --tid '%s': expected one thread id, a number from 1 to %d",
+			    arg, INT_MAX);
+		o->target.pids = malloc(sizeof(*o->target.pids));
+		if (!o->target.pids)
+			return -ENOMEM;
+		o->target.pids[0] = (uint32_t)v;
+		o->target.n_pids = 1;
+		return 0;
+	case 'c':
+		if (set_target(&o->target, RS_TARGET_CGROUP, "--cgroup", err, errlen))
+			return -EINVAL;
+		if (!*arg)
+			return fail(
+			    err, errlen,
+			    "empty --cgroup: expected a cgroup path, pod UID, [namespace/]pod name or container id");
+		return set_string(&o->target.cgroup_spec, arg);
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_NO_KERNEL:
+		o->no_kernel = true;
+		return 0;
+	case OPT_STACK_BYTES:
+		return parse_stack_bytes(arg, &o->stack_bytes, err, errlen);
+	case OPT_THRESHOLD:
+		return parse_dur_opt("--threshold", arg, true, &o->threshold_ns, err, errlen);
+	case OPT_ON_CPU:
+		o->on_cpu = true;
+		return 0;
+	case OPT_OFF_CPU:
+		o->off_cpu = true;
+		return 0;
+	case 'F':
+		if (parse_uint(arg, 1, RS_FREQ_MAX, &v))
+			return fail(
+			    err, errlen,
+			    "invalid -F '%s': expected samples per second, a number from 1 to %d",
+			    arg, RS_FREQ_MAX);
+		o->freq_hz = (uint32_t)v;
+		return 0;
+	case 'd':
+		return parse_dur_opt("-d", arg, false, &o->duration_ns, err, errlen);
+	case OPT_MIN_BLOCK:
+		return parse_dur_opt("--min-block", arg, true, &o->min_block_ns, err, errlen);
+	case OPT_MAX_BLOCK:
+		return parse_dur_opt("--max-block", arg, false, &o->max_block_ns, err, errlen);
+	case OPT_FORMAT:
+		if (!format_from_name(arg))
+			return fail(
+			    err, errlen,
+			    "invalid --format '%s': expected folded, svg, pprof or speedscope",
+			    arg);
+		return set_string(&o->format, format_from_name(arg));
+	case 'o':
+		if (!*arg)
+			return fail(err, errlen, "empty -o: expected a file name");
+		return set_string(&o->output, arg);
+	case OPT_INTERVAL:
+		return parse_dur_opt("--interval", arg, false, &o->interval_ns, err, errlen);
+	case OPT_OUT_DIR:
+		if (!*arg)
+			return fail(err, errlen, "empty --out-dir: expected a directory");
+		return set_string(&o->out_dir, arg);
+	case OPT_GROUP_BY:
+		for (size_t i = 0; i < sizeof(groupings) / sizeof(groupings[0]); i++)
+			if (!strcmp(arg, groupings[i]))
+				return set_string(&o->group_by, arg);
+		return fail(err, errlen,
+			    "invalid --group-by '%s': expected thread, process or none", arg);
+	case 'h':
+		o->help = true;
+		return 0;
+	case 'V':
+		o->version = true;
+		return 0;
+	}
+	return fail(err, errlen, "unhandled option %d", c);
+}
+
+/* Cross-option rules, checked once everything is parsed. */
+static int check_profile(struct rs_opts *o, bool duration_set, char *err, size_t errlen)
+{
+	char a[32], b[32];
+	const char *fmt;
+
+	if (!o->on_cpu && !o->off_cpu)
+		o->on_cpu = true;
+	if ((o->min_block_ns || o->max_block_ns) && !o->off_cpu)
+		return fail(err, errlen, "--min-block and --max-block need --off-cpu");
+	if (o->max_block_ns && o->max_block_ns < o->min_block_ns) {
+		rs_format_duration(o->max_block_ns, a, sizeof(a));
+		rs_format_duration(o->min_block_ns, b, sizeof(b));
+		return fail(err, errlen, "--max-block %s is shorter than --min-block %s", a, b);
+	}
+	if (!o->interval_ns != !o->out_dir)
+		return fail(err, errlen,
+			    "continuous mode needs both --interval DUR and --out-dir DIR");
+	if (o->out_dir && o->output)
+		return fail(
+		    err, errlen,
+		    "-o '%s' and --out-dir '%s' exclude each other: continuous mode writes one file per interval into the directory",
+		    o->output, o->out_dir);
+	if (o->interval_ns) {
+		if (!duration_set)
+			o->duration_ns = 0; /* until interrupted */
+		else if (o->interval_ns > o->duration_ns) {
+			rs_format_duration(o->interval_ns, a, sizeof(a));
+			rs_format_duration(o->duration_ns, b, sizeof(b));
+			return fail(err, errlen, "--interval %s is longer than -d %s", a, b);
+		}
+	}
+	if (!o->format) {
+		fmt = "folded";
+		if (o->output) {
+			fmt = format_from_path(o->output);
+			if (!fmt)
+				return fail(
+				    err, errlen,
+				    "cannot tell the format of -o '%s' from its suffix: add --format folded|svg|pprof|speedscope, or name it .folded, .txt, .svg, .pb.gz, .pprof or .json",
+				    o->output);
+		}
+		if (set_string(&o->format, fmt))
+			return -ENOMEM;
+	}
+	if (!o->group_by &&
+	    set_string(&o->group_by, !strcmp(o->format, "speedscope") ? "thread" : "none"))
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t errlen)
+{
+	char name[32];
+	bool duration_set = false;
+	int c, first = 1, ret;
+
+	if (argc > 1 && !strcmp(argv[1], "snapshot")) {
+		first = 2;
+	} else if (argc > 1 && !strcmp(argv[1], "profile")) {
+		o->cmd = RS_CMD_PROFILE;
+		first = 2;
+	} else if (argc > 1 && argv[1][0] != '-') {
+		return fail(
+		    err, errlen,
+		    "unknown command '%s': expected snapshot or profile (see rsample --help)",
+		    argv[1]);
+	}
+	/* getopt_long skips argv[0]: hand it the words after the command name */
+	argc -= first - 1;
+	argv += first - 1;
+	optind = 0; /* glibc: a full reset, also of the scan position inside "-abc" */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		const char *word = argv[optind - 1];
+
+		if (c == '?') {
+			const char *eq = strchr(word, '=');
+
+			if (strncmp(word, "--", 2))
+				return fail(err, errlen,
+					    "unknown option '-%c' (see rsample --help)", optopt);
+			if (optopt && eq)
+				return fail(err, errlen, "option '%.*s' takes no value",
+					    (int)(eq - word), word);
+			return fail(err, errlen,
+				    "unknown or ambiguous option '%s' (see rsample --help)", word);
+		}
+		if (c == ':')
+			return fail(err, errlen, "option '%s' needs a value (see rsample --help)",
+				    word[0] == '-' ? word : opt_name(optopt, name, sizeof(name)));
+		if (o->cmd == RS_CMD_SNAPSHOT && is_profile_only(c))
+			return fail(err, errlen, "option '%s' applies only to 'rsample profile'",
+				    opt_name(c, name, sizeof(name)));
+		if (o->cmd == RS_CMD_PROFILE && is_snapshot_only(c))
+			return fail(err, errlen, "option '%s' applies only to 'rsample snapshot'",
+				    opt_name(c, name, sizeof(name)));
+		duration_set |= c == 'd';
+		ret = apply_opt(c, optarg, o, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		if (!strcmp(argv[optind], "snapshot") || !strcmp(argv[optind], "profile"))
+			return fail(
+			    err, errlen,
+			    "unexpected argument '%s': the command comes first, as in 'rsample %s --pid PID'",
+			    argv[optind], argv[optind]);
+		return fail(err, errlen, "unexpected argument '%s' (see rsample --help)",
+			    argv[optind]);
+	}
+	if (o->help || o->version)
+		return 0;
+	if (o->target.kind == RS_TARGET_NONE)
+		return fail(
+		    err, errlen,
+		    "no target: give one of --pid PID[,PID...], --tid TID or --cgroup SPEC");
+	if (o->cmd == RS_CMD_PROFILE)
+		return check_profile(o, duration_set, err, errlen);
+	return 0;
+}
+
+int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (err && errlen)
+		err[0] = '\0';
+	o->cmd = RS_CMD_SNAPSHOT;
+	o->stack_bytes = RS_USTACK_DEFAULT;
+	o->threshold_ns = RS_THRESHOLD_DEFAULT_NS;
+	o->freq_hz = RS_FREQ_DEFAULT;
+	o->duration_ns = RS_PROFILE_DURATION_DEFAULT_NS;
+	ret = parse(argc, argv, o, err, errlen);
+	if (ret == -ENOMEM && err && errlen)
+		snprintf(err, errlen, "out of memory while parsing the command line");
+	if (ret)
+		rs_opts_free(o);
+	return ret;
+}
+
+void rs_opts_free(struct rs_opts *o)
+{
+	if (!o)
+		return;
+	free(o->target.pids);
+	free(o->target.cgroup_spec);
+	free(o->format);
+	free(o->output);
+	free(o->out_dir);
+	free(o->group_by);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * 'rsample profile' (profile_run.h): target, sampler, windows, writers.
+ *
+ * The first window begins when the BPF programs are attached. One-shot: one
+ * window of -d. Continuous: windows end on multiples of --interval after the
+ * start; each is written to DIR/<UTC start>.<suffix> through a temporary
+ * file and a rename. SIGINT/SIGTERM end the current window early; it is
+ * written like the others, then the run stops.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "stack/ksyms.h"
+#include "profile/profagg.h"
+#include "out/profile_file.h"
+#include "cmd/profile_run.h"
+#include "profile/profwin.h"
+#include "target/target.h"
+
+#define POLL_MS 100 /* longest wait for records before looking at the clock and signals */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct run {
+	const struct rs_opts *o;
+	struct rs_resolved tgt;
+	enum rs_format fmt;
+	enum rs_group_by group;
+	struct rs_ksyms *ksyms;
+	struct rs_profwin *win;
+	struct rs_sampler *smp;
+	int64_t unix_minus_mono;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	uint64_t cnt[RS_PCNT_MAX]; /* kernel counters at the last window end */
+	uint64_t lost_on, lost_off;
+	uint64_t samples, off_ns, off_count;
+	uint64_t profiled_ns; /* the windows' lengths, summed */
+	size_t windows, written, write_failures;
+	bool fatal_write;
+};
+
+/* What a writer needs for one window. */
+struct out {
+	const struct rs_profile *profs[2];
+	size_t n;
+	enum rs_format fmt;
+	enum rs_group_by group;
+	const char *title;
+};
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void msg(const char *text)
+{
+	if (!strncmp(text, "rsample: ", 9))
+		text += 9;
+	fprintf(stderr, "rsample: %s\n", text);
+}
+
+static int write_out(FILE *f, void *ctx)
+{
+	const struct out *c = ctx;
+
+	switch (c->fmt) {
+	case RS_FMT_SVG:
+		return rs_write_svg(f, c->profs, c->n, c->group, c->title);
+	case RS_FMT_PPROF:
+		return rs_write_pprof(f, c->profs, c->n, c->group);
+	case RS_FMT_SPEEDSCOPE:
+		return rs_write_speedscope(f, c->profs, c->n, c->group, c->title);
+	case RS_FMT_FOLDED:
+	default:
+		return rs_write_folded(f, c->profs, c->n, c->group);
+	}
+}
+
+static enum rs_group_by parse_group(const char *s)
+{
+	if (s && !strcmp(s, "thread"))
+		return RS_GROUP_THREAD;
+	if (s && !strcmp(s, "process"))
+		return RS_GROUP_PROCESS;
+	return RS_GROUP_NONE;
+}
+
+/* Writes one window's profiles where the options say. */
+static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, int64_t start_unix)
+{
+	const struct rs_opts *o = r->o;
+	struct out c = { .fmt = r->fmt, .group = r->group };
+	char title[512], err[1024];
+	char *path = NULL;
+	int e;
+
+	if (o->on_cpu)
+		c.profs[c.n++] = on;
+	if (o->off_cpu)
+		c.profs[c.n++] = off;
+	snprintf(title, sizeof(title), "rsample: %s of %s",
+		 o->on_cpu && o->off_cpu ? "on-CPU and off-CPU time"
+		 : o->on_cpu		 ? "on-CPU time"
+					 : "off-CPU time",
+		 r->tgt.desc);
+	c.title = title;
+	if (o->out_dir) {
+		e = rs_profile_path(o->out_dir, start_unix, r->fmt, &path);
+		if (e) {
+			fprintf(stderr,
+				"rsample: cannot name a file in '%s': %s: interval skipped\n",
+				o->out_dir, strerror(-e));
+			r->write_failures++;
+			return;
+		}
+		e = rs_write_atomic(path, write_out, &c, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "rsample: %s: interval skipped\n", err);
+			r->write_failures++;
+		} else {
+			r->written++;
+		}
+		free(path);
+		return;
+	}
+	if (o->output) {
+		e = rs_write_atomic(o->output, write_out, &c, err, sizeof(err));
+		if (e)
+			msg(err);
+	} else {
+		e = write_out(stdout, &c);
+		if (!e && fflush(stdout))
+			e = -errno;
+		if (e)
+			fprintf(stderr, "rsample: cannot write the profile to stdout: %s\n",
+				strerror(-e));
+	}
+	if (e)
+		r->fatal_write = true;
+	else
+		r->written++;
+}
+
+static void sum_profiles(struct run *r, const struct rs_profile *on, const struct rs_profile *off)
+{
+	for (size_t i = 0; r->o->on_cpu && i < on->n_samples; i++)
+		r->samples += on->samples[i].count;
+	for (size_t i = 0; r->o->off_cpu && i < off->n_samples; i++) {
+		r->off_ns += off->samples[i].value_ns;
+		r->off_count += off->samples[i].count;
+	}
+}
+
+/* Ends the current window at now, writes it. Returns 0 or -errno (fatal). */
+static int end_window(struct run *r, uint64_t start, uint64_t *end)
+{
+	struct rs_profile on = { 0 }, off = { 0 };
+	uint64_t c[RS_PCNT_MAX], lost_on, lost_off;
+	int e;
+
+	*end = clock_ns(CLOCK_MONOTONIC);
+	rs_profwin_set_cut(r->win, *end);
+	e = rs_sampler_end_window(r->smp, *end);
+	if (e)
+		fprintf(stderr,
+			"rsample: the off-CPU sums of this interval may be incomplete: %s\n",
+			strerror(-e));
+	rs_sampler_counters(r->smp, c);
+	lost_on = c[RS_PCNT_SAMPLE_LOST] - r->cnt[RS_PCNT_SAMPLE_LOST];
+	lost_off = c[RS_PCNT_AGG_FULL] - r->cnt[RS_PCNT_AGG_FULL] + c[RS_PCNT_STORAGE_FAIL] -
+		   r->cnt[RS_PCNT_STORAGE_FAIL] + c[RS_CNT_RINGBUF_FULL] -
+		   r->cnt[RS_CNT_RINGBUF_FULL];
+	memcpy(r->cnt, c, sizeof(c));
+	r->lost_on += lost_on;
+	r->lost_off += lost_off;
+	e = rs_profwin_finish(r->win, start, *end, (int64_t)start + r->unix_minus_mono, lost_on,
+			      lost_off, &on, &off);
+	if (e) {
+		fprintf(stderr, "rsample: cannot build the profile: %s\n", strerror(-e));
+		return e;
+	}
+	r->windows++;
+	r->profiled_ns += *end - start;
+	sum_profiles(r, &on, &off);
+	emit(r, &on, &off, (int64_t)start + r->unix_minus_mono);
+	rs_profile_clear(&on);
+	rs_profile_clear(&off);
+	return 0;
+}
+
+/* For --pid/--tid: whether every target is gone (then the profile ends early). */
+static bool targets_gone(const struct run *r)
+{
+	const uint32_t *ids = r->tgt.n_tgids ? r->tgt.tgids : r->tgt.tids;
+	size_t n = r->tgt.n_tgids ? r->tgt.n_tgids : r->tgt.n_tids;
+	char path[64];
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%" PRIu32, ids[i]);
+		if (!access(path, F_OK))
+			return false;
+	}
+	return true;
+}
+
+static int loop(struct run *r)
+{
+	const struct rs_opts *o = r->o;
+	uint64_t t0 = rs_sampler_start_ns(r->smp), start = t0, end, now, last_check = t0;
+	uint64_t stop = o->duration_ns ? t0 + o->duration_ns : 0;
+	bool gone = false;
+	int e;
+
+	for (;;) {
+		uint64_t due = rs_window_end(t0, o->interval_ns, stop, start);
+
+		while (!stop_signal && !gone && (now = clock_ns(CLOCK_MONOTONIC)) < due) {
+			uint64_t left_ms = (due - now) / 1000000 + 1;
+
+			e = rs_sampler_poll(r->smp, left_ms < POLL_MS ? (int)left_ms : POLL_MS);
+			if (e < 0 && e != -EINTR) {
+				fprintf(stderr, "rsample: cannot read the ring buffer: %s\n",
+					strerror(-e));
+				return e;
+			}
+			if (now - last_check >= 1000000000ull) {
+				last_check = now;
+				gone = targets_gone(r);
+			}
+		}
+		e = end_window(r, start, &end);
+		if (e)
+			return e;
+		if (r->fatal_write || stop_signal || gone || (stop && end >= stop) ||
+		    !o->interval_ns)
+			break;
+		start = end;
+	}
+	if (gone)
+		fprintf(stderr, "rsample: %s exited: the profile ends early\n", r->tgt.desc);
+	return 0;
+}
+
+static void report(struct run *r)
+{
+	const struct rs_profwin_stats *st = rs_profwin_stats(r->win);
+	const uint64_t *c = r->cnt;
+	char dur[32];
+
+	rs_format_duration(r->off_ns, dur, sizeof(dur));
+	fprintf(stderr, "rsample: %s: %zu interval%s, %.3f s", r->tgt.desc, r->windows,
+		r->windows == 1 ? "" : "s", r->profiled_ns / 1e9);
+	if (r->o->on_cpu)
+		fprintf(stderr, ", %" PRIu64 " on-CPU samples (%" PRIu64 " lost)", r->samples,
+			r->lost_on);
+	if (r->o->off_cpu)
+		fprintf(stderr, ", %s off-CPU in %" PRIu64 " waits (%" PRIu64 " events lost)", dur,
+			r->off_count, r->lost_off);
+	fputc('\n', stderr);
+	if (r->lost_on)
+		fprintf(
+		    stderr,
+		    "rsample: %" PRIu64
+		    " on-CPU samples were lost: the ring buffer was full (lower -F or --stack-bytes)\n",
+		    r->lost_on);
+	if (c[RS_PCNT_AGG_FULL])
+		fprintf(
+		    stderr,
+		    "rsample: %" PRIu64
+		    " blocks (%.3f s) were lost: the off-CPU sums map was full (raise --min-block)\n",
+		    c[RS_PCNT_AGG_FULL], c[RS_PCNT_AGG_FULL_NS] / 1e9);
+	if (c[RS_PCNT_STORAGE_FAIL])
+		fprintf(stderr,
+			"rsample: %" PRIu64
+			" blocks were not seen: no per-thread state could be created\n",
+			c[RS_PCNT_STORAGE_FAIL]);
+	if (c[RS_CNT_RINGBUF_FULL])
+		fprintf(
+		    stderr,
+		    "rsample: %" PRIu64
+		    " records of blocked threads or user stacks were lost: the ring buffer was full (lower --stack-bytes)\n",
+		    c[RS_CNT_RINGBUF_FULL]);
+	if (st->off_user_missing || c[RS_PCNT_CAPTURE_FAIL] || c[RS_PCNT_CAPTURE_MOVED])
+		fprintf(stderr,
+			"rsample: %" PRIu64
+			" off-CPU stacks have no user part ('[user stack lost]'): %" PRIu64
+			" captures could not be scheduled, %" PRIu64
+			" threads ran on before theirs\n",
+			st->off_user_missing, c[RS_PCNT_CAPTURE_FAIL], c[RS_PCNT_CAPTURE_MOVED]);
+	if (c[RS_CNT_KSTACK_FAIL] || st->kernel_lost)
+		fprintf(stderr,
+			"rsample: %" PRIu64 " kernel stacks could not be recorded and %" PRIu64
+			" not read back ('[kernel stack lost]')\n",
+			c[RS_CNT_KSTACK_FAIL], st->kernel_lost);
+	if (c[RS_CNT_USTACK_FAIL])
+		fprintf(stderr,
+			"rsample: %" PRIu64
+			" user stacks could not be copied (pages not resident)\n",
+			c[RS_CNT_USTACK_FAIL]);
+	if (c[RS_PCNT_SWITCHIN_UNSEEN])
+		fprintf(
+		    stderr,
+		    "rsample: %" PRIu64
+		    " wake-ups had no sched_switch event; their blocks were closed from scheduler statistics\n",
+		    c[RS_PCNT_SWITCHIN_UNSEEN]);
+	if (c[RS_PCNT_KSTACK_FULL])
+		fprintf(stderr,
+			"rsample: %" PRIu64
+			" kernel stacks were not kept: the kernel stack map was full\n",
+			c[RS_PCNT_KSTACK_FULL]);
+	if (st->user_incomplete)
+		fprintf(
+		    stderr,
+		    "rsample: %" PRIu64 " of %" PRIu64
+		    " user stacks stopped before their outermost frame (no CFI, or deeper than --stack-bytes)\n",
+		    st->user_incomplete, st->user_unwound);
+	if (st->dropped_nomem)
+		fprintf(stderr, "rsample: %" PRIu64 " records were dropped: out of memory\n",
+			st->dropped_nomem);
+	if (r->write_failures)
+		fprintf(stderr, "rsample: %zu of %zu intervals could not be written\n",
+			r->write_failures, r->windows);
+}
+
+/* Checks where the profile goes before sampling anything. */
+static int check_output(const struct rs_opts *o)
+{
+	char err[1024], *copy;
+	int e = 0;
+
+	if (o->out_dir) {
+		e = rs_dir_check_writable(o->out_dir, err, sizeof(err));
+	} else if (o->output) {
+		copy = strdup(o->output);
+		if (!copy)
+			return -ENOMEM;
+		e = rs_dir_check_writable(dirname(copy), err, sizeof(err));
+		free(copy);
+	}
+	if (e)
+		msg(err);
+	return e;
+}
+
+static int start(struct run *r)
+{
+	const struct rs_opts *o = r->o;
+	struct rs_profwin_cfg wcfg = { .on_cpu = o->on_cpu,
+				       .off_cpu = o->off_cpu,
+				       .kernel = !o->no_kernel,
+				       .freq_hz = o->freq_hz,
+				       .proc_root = "/proc" };
+	struct rs_sampler_cfg scfg = {
+		.target = &r->tgt,
+		.on_cpu = o->on_cpu,
+		.off_cpu = o->off_cpu,
+		.freq_hz = o->freq_hz,
+		.min_block_ns = o->min_block_ns,
+		.max_block_ns = o->max_block_ns,
+		.stack_bytes = o->stack_bytes,
+		.kernel_stacks = !o->no_kernel,
+		.no_task_work = getenv("RSAMPLE_NO_TASK_WORK") != NULL,
+	};
+	struct rs_sampler_ops ops;
+	char err[1024];
+	int e;
+
+	if (!o->no_kernel) {
+		e = rs_ksyms_load("/proc/kallsyms", &r->ksyms);
+		if (e)
+			fprintf(
+			    stderr,
+			    "rsample: cannot read kernel symbols from '/proc/kallsyms': %s: kernel frames are shown as addresses (run as root)\n",
+			    e == -EPERM ? "addresses are hidden" : strerror(-e));
+	}
+	wcfg.target = r->tgt.desc;
+	e = rs_profwin_new(&wcfg, r->ksyms, &r->win);
+	if (e) {
+		msg("out of memory");
+		return e;
+	}
+	rs_profwin_ops(r->win, &ops);
+	e = rs_sampler_start(&scfg, &ops, &r->smp, err, sizeof(err));
+	if (e) {
+		msg(err);
+		return e;
+	}
+	rs_profwin_set_sampler(r->win, r->smp);
+	r->unix_minus_mono = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	if (o->out_dir) {
+		char every[32];
+
+		rs_format_duration(o->interval_ns, every, sizeof(every));
+		fprintf(
+		    stderr,
+		    "rsample: profiling %s into '%s' every %s; SIGINT or SIGTERM writes the last interval and stops\n",
+		    r->tgt.desc, o->out_dir, every);
+	}
+	return 0;
+}
+
+int rs_profile_main(const struct rs_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct run r = { .o = o };
+	char err[2048] = "";
+	int ret = RS_EXIT_FATAL;
+
+	if (rs_format_parse(o->format ? o->format : "folded", &r.fmt)) {
+		fprintf(stderr, "rsample: unknown format '%s'\n", o->format);
+		return RS_EXIT_USAGE;
+	}
+	r.group = parse_group(o->group_by);
+	if (check_output(o))
+		return RS_EXIT_FATAL;
+	if (rs_target_resolve(&o->target, "/proc", NULL, &r.tgt, err, sizeof(err))) {
+		msg(err);
+		return RS_EXIT_FATAL;
+	}
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (start(&r))
+		goto cleanup;
+	if (loop(&r) || r.fatal_write)
+		goto cleanup;
+	report(&r);
+	ret = r.lost_on || r.lost_off || r.write_failures ? RS_EXIT_PARTIAL : RS_EXIT_OK;
+cleanup:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	rs_sampler_free(r.smp);
+	rs_profwin_free(r.win);
+	rs_ksyms_free(r.ksyms);
+	rs_resolved_clear(&r.tgt);
+	return ret;
+}

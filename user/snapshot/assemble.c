@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * From raw capture records to the snapshot model: threads grouped into
+ * processes, blocked-for computed, syscalls recognised, kernel frames named,
+ * user stacks unwound and symbolized.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "snapshot/assemble.h"
+#include "target/cgroup.h"
+#include "stack/ksyms.h"
+#include "snapshot/locks.h"
+#include "stack/proc.h"
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct rs_task_rec *x = *(const struct rs_task_rec *const *)a;
+	const struct rs_task_rec *y = *(const struct rs_task_rec *const *)b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return 0;
+}
+
+static void set_error(struct rs_process *p, const char *fmt, const char *arg, int e)
+{
+	if (p->error)
+		return;
+	if (asprintf(&p->error, fmt, arg, strerror(e)) < 0)
+		p->error = NULL;
+}
+
+/*
+ * Time since the thread last left a CPU: its last arrival plus the length of
+ * that last slice, on the run-queue clock the record's now_ns was read from.
+ */
+static void set_blocked(struct rs_thread *t, const struct rs_task_rec *r)
+{
+	uint64_t left;
+
+	if (t->on_cpu) {
+		t->blocked_known = true;
+		t->blocked_ns = 0;
+		return;
+	}
+	if (!r->last_arrival_ns || r->sum_exec_ns < r->prev_sum_exec_ns)
+		return;
+	left = r->last_arrival_ns + (r->sum_exec_ns - r->prev_sum_exec_ns);
+	if (r->now_ns < left)
+		left = r->now_ns; /* clocks of two CPUs a tick apart */
+	t->blocked_known = true;
+	t->blocked_ns = r->now_ns - left;
+}
+
+static void set_syscall(struct rs_thread *t, const struct rs_task_rec *r)
+{
+	const struct rs_regs *g = &r->regs;
+
+	if (!(r->flags & RS_TF_REGS) || (r->flags & RS_TF_USER_MODE))
+		return;
+	if ((int64_t)g->orig_ax < 0 || g->orig_ax >= 1024)
+		return;
+	t->in_syscall = true;
+	t->syscall_nr = (int)g->orig_ax;
+	t->syscall_args[0] = g->di;
+	t->syscall_args[1] = g->si;
+	t->syscall_args[2] = g->dx;
+	t->syscall_args[3] = g->r10;
+	t->syscall_args[4] = g->r8;
+	t->syscall_args[5] = g->r9;
+}
+
+static int kernel_frames(struct rs_thread *t, const struct rs_task_rec *r,
+			 const struct rs_ksyms *ks)
+{
+	if (!r->kstack_len)
+		return 0;
+	t->kframes = calloc(r->kstack_len, sizeof(*t->kframes));
+	if (!t->kframes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->kstack_len && i < RS_KSTACK_MAX; i++) {
+		struct rs_frame *f = &t->kframes[t->n_kframes++];
+		const char *name = NULL, *mod = NULL;
+		uint64_t off = 0;
+
+		f->addr = r->kstack[i];
+		f->kernel = true;
+		if (ks)
+			name = rs_ksyms_lookup(ks, f->addr, &off, &mod);
+		f->module = strdup(mod ? mod : "[kernel]");
+		if (name)
+			f->function = strdup(name);
+		f->sym_offset = off;
+		if (!f->module || (name && !f->function))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct rs_proc *proc)
+{
+	struct rs_unwound *u;
+	int e = 0;
+
+	t->unwind.method = "none";
+	if (r->flags & RS_TF_KTHREAD) {
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "kernel thread");
+		return 0;
+	}
+	if (!(r->flags & RS_TF_REGS)) {
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
+			 "no user registers (thread exiting)");
+		return 0;
+	}
+	if (!proc) {
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
+			 "process mappings unreadable");
+		return 0;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	e = rs_unwind_top(proc, &r->regs, r + 1, r->ustack_len,
+			  r->utop_len ? (const char *)(r + 1) + r->ustack_len : NULL, r->utop_addr,
+			  r->utop_len, u);
+	if (e) {
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "unwind failed: %s",
+			 strerror(-e));
+		e = e == -ENOMEM ? e : 0;
+		goto cleanup;
+	}
+	t->unwind = u->info;
+	if (!r->ustack_len && r->ustack_err)
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
+			 "user stack unreadable (error %d)", r->ustack_err);
+	if ((r->flags & RS_TF_ON_CPU) && !(r->flags & RS_TF_FROM_PERF))
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
+			 "registers may be stale: thread kept running and no perf sample caught it");
+	e = rs_symbolize_stack(proc, u, &t->uframes, &t->n_uframes);
+cleanup:
+	free(u);
+	return e;
+}
+
+static int add_thread(struct rs_process *p, const struct rs_task_rec *r,
+		      const struct rs_assemble_cfg *cfg, struct rs_proc *proc)
+{
+	struct rs_thread *t = &p->threads[p->n_threads++];
+	int e;
+
+	t->tid = r->tid;
+	t->ns_tid = r->ns_tid;
+	memcpy(t->name, r->comm, RS_COMM_LEN);
+	t->name[RS_COMM_LEN] = '\0';
+	t->from_perf = r->flags & RS_TF_FROM_PERF;
+	t->on_cpu = r->flags & RS_TF_ON_CPU;
+	t->state = t->from_perf ? 'R' : rs_state_letter(r->state, (uint32_t)r->exit_state);
+	t->nvcsw = r->nvcsw;
+	t->nivcsw = r->nivcsw;
+	t->capture_ns = r->capture_ktime_ns;
+	set_blocked(t, r);
+	set_syscall(t, r);
+	if (r->flags & RS_TF_FUTEX_PEEK) {
+		t->futex_peek_valid = true;
+		memcpy(t->futex_peek, r->futex_peek, sizeof(t->futex_peek));
+	}
+	if (cfg->kernel) {
+		e = kernel_frames(t, r, cfg->ksyms);
+		if (e)
+			return e;
+	}
+	return user_frames(t, r, proc);
+}
+
+static void read_exe(struct rs_process *p, const char *proc_root)
+{
+	char path[256], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, p->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p->exe = strdup(buf);
+}
+
+static void read_comm(struct rs_process *p, const char *proc_root)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/comm", proc_root, p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(p->comm, sizeof(p->comm), f))
+		p->comm[strcspn(p->comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* One process: recs[0..n) all share one tgid. */
+static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t n,
+			 const struct rs_assemble_cfg *cfg)
+{
+	struct rs_proc *proc = NULL;
+	const char *warn;
+	int e = 0;
+
+	p->pid = recs[0]->tgid;
+	p->ns_pid = recs[0]->ns_tgid;
+	p->pidns_ino = recs[0]->pidns_ino;
+	p->mntns_ino = recs[0]->mntns_ino;
+	p->cgroup_id = recs[0]->cgroup_id;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i]->tid == recs[i]->tgid)
+			memcpy(p->comm, recs[i]->comm, RS_COMM_LEN);
+	if (!p->comm[0])
+		read_comm(p, cfg->proc_root);
+	read_exe(p, cfg->proc_root);
+	rs_cgroup_of_pid(cfg->proc_root, p->pid, &p->cgroup);
+
+	p->threads = calloc(n, sizeof(*p->threads));
+	if (!p->threads)
+		return -ENOMEM;
+	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
+	if (e == -ENOMEM)
+		return e;
+	if (e) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/%u/maps", cfg->proc_root, p->pid);
+		set_error(p, e == -ESRCH ? "cannot read '%s': %s (the process exited during the snapshot)"
+					 : "cannot read '%s': %s",
+			  path, -e);
+		proc = NULL;
+	}
+	e = 0;
+	for (size_t i = 0; i < n; i++) {
+		e = add_thread(p, recs[i], cfg, proc);
+		if (e)
+			break;
+	}
+	rs_locks_analyze(p);
+	if (proc && (warn = rs_proc_warnings(proc)) && !p->error)
+		p->error = strdup(warn);
+	rs_proc_free(proc);
+	return e;
+}
+
+int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
+		struct rs_snapshot *s)
+{
+	struct rs_task_rec **recs;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	size_t i, j, nproc = 0;
+	int e = 0;
+
+	if (!cap->n)
+		return 0;
+	recs = malloc(cap->n * sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	memcpy(recs, cap->recs, cap->n * sizeof(*recs));
+	qsort(recs, cap->n, sizeof(*recs), cmp_rec);
+	for (i = 0; i < cap->n; i++)
+		nproc += !i || recs[i]->tgid != recs[i - 1]->tgid;
+	s->procs = calloc(nproc, sizeof(*s->procs));
+	if (!s->procs) {
+		free(recs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cap->n && !e; i = j) {
+		for (j = i + 1; j < cap->n && recs[j]->tgid == recs[i]->tgid; j++)
+			;
+		e = build_process(&s->procs[s->n_procs++], recs + i, j - i, cfg);
+	}
+	for (i = 0; i < cap->n; i++) {
+		lo = recs[i]->capture_ktime_ns < lo ? recs[i]->capture_ktime_ns : lo;
+		hi = recs[i]->capture_ktime_ns > hi ? recs[i]->capture_ktime_ns : hi;
+	}
+	s->spread_ns = hi - lo;
+	for (i = 0; i < s->n_procs; i++) {
+		struct rs_process *p = &s->procs[i];
+
+		if (p->error)
+			s->partial = true;
+		for (j = 0; j < p->n_threads; j++)
+			if (!p->threads[j].n_uframes &&
+			    strcmp(p->threads[j].unwind.stop_reason, "kernel thread"))
+				s->partial = true;
+	}
+	free(recs);
+	return e;
+}

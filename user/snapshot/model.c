@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ownership helpers for the snapshot model (model.h). */
+#include <stdlib.h>
+#include "snapshot/model.h"
+
+void rs_frame_clear(struct rs_frame *f)
+{
+	if (!f)
+		return;
+	free(f->function);
+	free(f->module);
+	free(f->file);
+	f->function = f->module = f->file = NULL;
+}
+
+static void frames_free(struct rs_frame *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rs_frame_clear(&v[i]);
+	free(v);
+}
+
+void rs_thread_clear(struct rs_thread *t)
+{
+	if (!t)
+		return;
+	frames_free(t->kframes, t->n_kframes);
+	frames_free(t->uframes, t->n_uframes);
+	free(t->rec);
+	t->kframes = t->uframes = NULL;
+	t->n_kframes = t->n_uframes = 0;
+	t->rec = NULL;
+}
+
+void rs_process_clear(struct rs_process *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_threads; i++)
+		rs_thread_clear(&p->threads[i]);
+	free(p->threads);
+	free(p->exe);
+	free(p->cgroup);
+	free(p->error);
+	p->threads = NULL;
+	p->n_threads = 0;
+	p->exe = p->cgroup = p->error = NULL;
+}
+
+void rs_snapshot_clear(struct rs_snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_procs; i++)
+		rs_process_clear(&s->procs[i]);
+	free(s->procs);
+	free(s->target);
+	s->procs = NULL;
+	s->n_procs = 0;
+	s->target = NULL;
+}
+
+/* Same letters and precedence as the kernel's task_state_array / get_task_state(). */
+char rs_state_letter(uint32_t state, uint32_t exit_state)
+{
+	/* TASK_* bits as in include/linux/sched.h */
+	const uint32_t running = 0, interruptible = 0x1, uninterruptible = 0x2, stopped = 0x4,
+		       traced = 0x8, exit_dead = 0x10, exit_zombie = 0x20, parked = 0x40,
+		       noload = 0x400, report_idle = uninterruptible | noload;
+
+	if (exit_state & exit_zombie)
+		return 'Z';
+	if (exit_state & exit_dead)
+		return 'X';
+	if ((state & report_idle) == report_idle)
+		return 'I';
+	if (state == running)
+		return 'R';
+	if (state & interruptible)
+		return 'S';
+	if (state & uninterruptible)
+		return 'D';
+	if (state & stopped)
+		return 'T';
+	if (state & traced)
+		return 't';
+	if (state & parked)
+		return 'P';
+	return '?';
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel text symbols from /proc/kallsyms: read once into one buffer, names
+ * pointing into it, sorted by address and looked up by binary search.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/hex.h"
+#include "stack/ksyms.h"
+#include "lib/readfile.h"
+
+/*
+ * kallsyms has no sizes: a symbol ends where the next one starts. The last
+ * symbol of the kernel or of a module has no next one; addresses further than
+ * this past its start are taken to be outside it.
+ */
+#define RS_KSYM_TAIL_MAX (64 * 1024)
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *module; /* "[mod]" or NULL for the kernel proper */
+	uint32_t seq;	    /* line number, to keep ties in file order */
+	uint8_t rank;	    /* among aliases: global (T) before weak (W) before local */
+};
+
+struct rs_ksyms {
+	char *text; /* the file, modified in place: names point into it */
+	struct ksym *syms;
+	size_t n;
+};
+
+static int type_rank(char t)
+{
+	switch (t) {
+	case 'T':
+		return 0;
+	case 'W':
+		return 1;
+	case 't':
+		return 2;
+	case 'w':
+		return 3;
+	}
+	return -1; /* not text: skipped */
+}
+
+static int cmp_ksym(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * Parses one NUL-terminated line "ffffffff81000000 T name[\t[module]]" in
+ * place. Returns 1 for a text symbol (filled in *s), 0 to skip the line.
+ * *zero is set when the address field is all zeroes.
+ */
+static int parse_line(char *line, struct ksym *s, bool *zero)
+{
+	uint64_t addr = 0;
+	char *p = line, *name, *mod = NULL;
+	int rank, h, digits = 0;
+
+	*zero = false;
+	for (; (h = rs_hexval(*p)) >= 0; p++, digits++)
+		addr = addr << 4 | (uint64_t)h;
+	if (!digits || digits > 16 || *p != ' ')
+		return 0;
+	rank = type_rank(p[1]);
+	if (rank < 0 || p[2] != ' ')
+		return 0;
+	name = p + 3;
+	p = name + strcspn(name, " \t");
+	if (p == name)
+		return 0;
+	if (*p) {
+		*p++ = '\0';
+		p += strspn(p, " \t");
+		if (*p == '[') {
+			mod = p;
+			p += strcspn(p, "]");
+			if (*p == ']')
+				p[1] = '\0';
+			else
+				mod = NULL;
+		}
+	}
+	/* ftrace/CFI padding in front of functions: never a return address */
+	if (!strncmp(name, "__pfx_", 6) || !strncmp(name, "__cfi_", 6))
+		return 0;
+	if (!addr) {
+		*zero = true;
+		return 0;
+	}
+	s->addr = addr;
+	s->name = name;
+	s->module = mod;
+	s->rank = (uint8_t)rank;
+	return 1;
+}
+
+int rs_ksyms_load(const char *path, struct rs_ksyms **out)
+{
+	struct rs_ksyms *k = NULL;
+	size_t len = 0, cap = 0, n_lines = 0, n_zero = 0, w;
+	char *line, *next;
+	bool zero;
+	int err;
+
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	err = rs_read_file(path, &k->text, &len);
+	if (err)
+		goto err_free;
+	for (line = k->text; line < k->text + len; line = next) {
+		struct ksym s;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (!*line)
+			continue;
+		n_lines++;
+		if (!parse_line(line, &s, &zero)) {
+			n_zero += zero;
+			continue;
+		}
+		if (k->n == cap) {
+			struct ksym *v;
+
+			cap = cap ? cap * 2 : 65536;
+			v = realloc(k->syms, cap * sizeof(*v));
+			if (!v) {
+				err = -ENOMEM;
+				goto err_free;
+			}
+			k->syms = v;
+		}
+		s.seq = (uint32_t)n_lines;
+		k->syms[k->n++] = s;
+	}
+	if (!k->n) {
+		/* all zero: kptr_restrict, or no CAP_SYSLOG; the caller says so */
+		if (n_zero)
+			err = -EPERM;
+		else
+			err = n_lines ? -EINVAL : -ENODATA;
+		goto err_free;
+	}
+	qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
+	/* aliases: keep the first (best ranked) name per address */
+	for (size_t r = w = 1; r < k->n; r++)
+		if (k->syms[r].addr != k->syms[w - 1].addr)
+			k->syms[w++] = k->syms[r];
+	k->n = w;
+	*out = k;
+	return 0;
+err_free:
+	rs_ksyms_free(k);
+	return err;
+}
+
+void rs_ksyms_free(struct rs_ksyms *k)
+{
+	if (!k)
+		return;
+	free(k->syms);
+	free(k->text);
+	free(k);
+}
+
+static bool same_module(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+const char *rs_ksyms_lookup(const struct rs_ksyms *k, uint64_t addr, uint64_t *off,
+			    const char **module)
+{
+	size_t lo = 0, hi, i;
+	const struct ksym *s;
+
+	if (!k || !k->n || addr < k->syms[0].addr)
+		return NULL;
+	/* last symbol starting at or below addr */
+	hi = k->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	i = lo;
+	s = &k->syms[i];
+	if ((i + 1 == k->n || !same_module(s->module, k->syms[i + 1].module)) &&
+	    addr - s->addr >= RS_KSYM_TAIL_MAX)
+		return NULL;
+	if (off)
+		*off = addr - s->addr;
+	if (module)
+		*module = s->module;
+	return s->name;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A target process as the unwinder and symbolizer see it: its mappings and a
+ * libdw Dwfl over them. ELF files are opened through PROC/PID/map_files/<range>
+ * (works across mount namespaces and for deleted files), then
+ * PROC/PID/root/<path> when its inode is the mapped one, then the host's <path>
+ * only when device and inode are the mapped ones. Debug info: the file itself,
+ * then build-id and .gnu_debuglink files inside the target's root, then the
+ * host's, each checked against the module's build-id (or the debuglink CRC),
+ * then debuginfod when DEBUGINFOD_URLS is set. The target's memory is never
+ * read: the vdso image is this process's own (the kernel maps the same one
+ * into every process).
+ */
+#ifndef RS_PROC_H
+#define RS_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "snapshot/model.h"
+
+#define RS_MAX_UFRAMES 1024
+
+/* One line of /proc/PID/maps. */
+struct rs_map {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	char perms[5]; /* "r-xp" */
+	char *path;    /* NULL for anonymous; "[stack]" etc. kept as is; " (deleted)" stripped */
+	bool deleted;
+};
+
+struct rs_maps {
+	struct rs_map *v;
+	size_t n;
+};
+
+/*
+ * Parses maps text (the whole file contents) into *out, sorted by address;
+ * the caller owns the result (rs_maps_clear). 0, -EINVAL on a malformed line
+ * or -ENOMEM; *out untouched on failure.
+ */
+int rs_maps_parse(const char *text, struct rs_maps *out);
+/* Reads and parses a maps file: 0 or -errno of open/read, or as rs_maps_parse. */
+int rs_maps_read(const char *path, struct rs_maps *out);
+/* Frees what m holds and empties it. Accepts NULL. */
+void rs_maps_clear(struct rs_maps *m);
+/* The mapping holding addr (binary search), or NULL. */
+const struct rs_map *rs_maps_find(const struct rs_maps *m, uint64_t addr);
+
+/*
+ * Symbol results shared across processes, keyed by build-id and ELF address,
+ * so the processes of a pod that run the same binaries symbolize each PC once.
+ * Emptied when it would hold more than RS_SYMCACHE_MAX entries. Not
+ * thread-safe. It must outlive every rs_proc opened with it.
+ */
+#define RS_SYMCACHE_MAX 65536
+struct rs_symcache;
+/* Creates an empty cache. 0 or -ENOMEM; *out untouched on failure. */
+int rs_symcache_new(struct rs_symcache **out);
+/* Frees the cache and every entry. Accepts NULL. */
+void rs_symcache_free(struct rs_symcache *c);
+
+struct rs_proc;
+
+/*
+ * Opens a process for unwinding and symbolization. proc_root is "/proc"
+ * (tests may pass another). cache may be NULL (no caching); it is borrowed.
+ * Returns 0 or -errno (-ESRCH when the process is gone, -EACCES without the
+ * right to read its maps); *out untouched on failure. Problems with single modules
+ * are not fatal: they are recorded and rs_proc_warnings() lists them.
+ */
+int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
+		 struct rs_proc **out);
+/* Frees the process, its Dwfl and everything libdw loaded for it. Accepts NULL. */
+void rs_proc_free(struct rs_proc *p);
+/* The target's mappings as read at rs_proc_open(); owned by p. */
+const struct rs_maps *rs_proc_maps(const struct rs_proc *p);
+/*
+ * Newline-separated non-fatal problems found so far (unreadable module,
+ * file that is not the mapped one…), or NULL. Modules are opened lazily, so
+ * the list grows as rs_unwind() and rs_symbolize() touch them. Owned by p.
+ */
+const char *rs_proc_warnings(const struct rs_proc *p);
+
+/* Methods rs_unwind() may use, for rs_proc_set_unwind_methods(). */
+#define RS_UNWIND_DWARF (1u << 0) /* DWARF CFI (.eh_frame, .debug_frame) through libdw */
+#define RS_UNWIND_FP	(1u << 1) /* the frame-pointer chain (rbp) */
+#define RS_UNWIND_ALL	(RS_UNWIND_DWARF | RS_UNWIND_FP)
+/* Restricts the methods later rs_unwind() calls use (default RS_UNWIND_ALL). */
+void rs_proc_set_unwind_methods(struct rs_proc *p, unsigned int methods);
+
+struct rs_unwound {
+	uint64_t pc[RS_MAX_UFRAMES];
+	bool activation[RS_MAX_UFRAMES]; /* true: pc is exact (innermost or signal frame) */
+	size_t n;
+	struct rs_unwind_info info;
+};
+
+/*
+ * Unwinds a user stack from captured registers and a copy of the stack
+ * (stack_len bytes that were at regs->sp). DWARF CFI first, frame pointers as
+ * the fallback (see rs_proc_set_unwind_methods). Never reads the live
+ * target's memory, only the copy and the target's ELF files. *out is filled
+ * (pc[0] = regs->ip, activation[0] = true); info.method is "dwarf", "fp",
+ * "dwarf+fp" (DWARF, with frame-pointer steps where CFI was missing) or
+ * "none", info.stop_reason says why it ended. Returns 0, or -EINVAL / -ENOMEM
+ * with *out unspecified. Not thread-safe: one thread per rs_proc.
+ */
+int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
+	      struct rs_unwound *out);
+
+/*
+ * rs_unwind() with a second copied window: top_len bytes that were at
+ * top_addr (the top of a stack deeper than the first window), read where the
+ * first window does not reach. top may be NULL (top_len 0).
+ */
+int rs_unwind_top(struct rs_proc *p, const struct rs_regs *regs, const void *stack,
+		  size_t stack_len, const void *top, uint64_t top_addr, size_t top_len,
+		  struct rs_unwound *out);
+
+/*
+ * Symbolizes one user PC and appends its frames (inline chain expanded,
+ * innermost first) to *frames / *n (realloc'd). Caller frames (activation ==
+ * false) are looked up at pc - 1. Returns 0 or -ENOMEM (-EINVAL for NULL
+ * arguments); on failure *frames / *n still hold what they held, and stay the
+ * caller's. Every frame has addr = pc and module = the file as the target sees
+ * it (NULL outside any mapping). function is NULL when unknown: then
+ * sym_offset holds the ELF address (pc minus the load bias), as addr2line -e
+ * MODULE wants it; when the name came from a symbol table, sym_offset is pc
+ * minus the symbol's start; it is 0 for DWARF names. Not thread-safe.
+ */
+int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		 size_t *n);
+
+/*
+ * Symbolizes an unwound stack: rs_symbolize() for each PC, and between a
+ * frame and its caller the frames of functions that left through a tail call
+ * (tailcall set, addr the return PC of the tail-call site, no inline frames),
+ * rebuilt from DWARF call sites as gdb does when the chain of tail calls is
+ * unambiguous. Appends to *frames / *n (realloc'd), innermost first. Returns
+ * 0 or -ENOMEM (-EINVAL for NULL arguments); on failure *frames / *n hold
+ * what was appended so far, still the caller's. Not thread-safe.
+ */
+int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
+		       size_t *n);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals shared by the files behind proc.h: proc.c (Dwfl construction),
+ * elfopen.c (finding ELF and debug files), symcache.c, unwind.c and
+ * symbolize.c. Not for other modules.
+ */
+#ifndef RS_PROC_PRIV_H
+#define RS_PROC_PRIV_H
+
+#include <sys/types.h>
+#include <elfutils/libdwfl.h>
+#include "stack/proc.h"
+
+/* One reported module: the mappings of one file instance, or the vdso. */
+struct rs_mod {
+	struct rs_proc *proc;
+	const struct rs_map *map; /* lowest mapping of the file, opened via map_files */
+	const char *path;	  /* as the target sees it; borrowed from proc->maps */
+	uint64_t low, high;
+	bool vdso;
+	bool warned;		  /* a problem with this module was already recorded */
+	struct rs_lcache *lines;  /* decoded line tables (srcline.h), or NULL */
+	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
+	struct rs_dwcache *names; /* DIE parents for function names (dwname.h), or NULL */
+};
+
+struct rs_sample;
+
+struct rs_proc {
+	char *proc_root;
+	uint32_t pid;
+	struct rs_symcache *cache; /* borrowed, may be NULL */
+	struct rs_maps maps;
+	Dwfl *dwfl;
+	struct rs_mod *mods;
+	size_t n_mods;
+	void *vdso_img; /* copy of this process's vdso image, or NULL */
+	size_t vdso_len;
+	bool same_root; /* PROC/PID/root is the host's "/": search it once */
+	char *warnings; /* newline-separated, or NULL */
+	size_t warnings_len;
+	unsigned int unwind_methods; /* RS_UNWIND_* */
+	int attached;		     /* dwfl_attach_state: 0 not tried, 1 done, -1 failed */
+	struct rs_sample *cur;	     /* the sample rs_unwind is working on */
+	pid_t next_tid;		     /* a fresh libdwfl thread id per unwind */
+};
+
+/* Appends one line to the warnings (dropped silently on allocation failure). */
+void rs_proc_warn(struct rs_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The rs_mod a libdwfl module was reported with, or NULL. */
+struct rs_mod *rs_mod_of(Dwfl_Module *mod);
+
+/* libdwfl callbacks (elfopen.c): open ELF files and their debug info for a target. */
+int rs_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		char **file_name, Elf **elfp);
+int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+		      char **debuginfo_file_name);
+
+/*
+ * True when the frame at pc (an activation: the exact PC) is in a signal
+ * trampoline (unwind.c): its CFI is marked as a signal frame, or it is
+ * glibc's __restore_rt. gdb shows such a frame as "<signal handler called>".
+ */
+bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc);
+
+/*
+ * The CU holding addr, as dwfl_module_addrdie(); when that finds none (no
+ * .debug_aranges, as Go and clang leave out, or a CU they miss), the CUs' own
+ * ranges (symbolize.c). NULL when no CU holds addr.
+ */
+Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias);
+/*
+ * The unit whose DIEs describe cu's code: for a split-DWARF skeleton, its
+ * split unit from the .dwo (libdw finds it beside the binary or under
+ * DW_AT_comp_dir) in *buf; otherwise cu itself.
+ */
+Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf);
+void rs_cutab_free(struct rs_cutab *t);
+void rs_fidx_reset(void);
+
+/*
+ * The innermost DW_TAG_subprogram of cu whose ranges hold addr (an address of
+ * the module's ELF file), through namespaces, types and imported units
+ * (symbolize.c): 0, -ENOENT when none does, or -ENOMEM; *out set on success.
+ */
+int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out);
+
+/* Symbol cache (symcache.c). A key: the ELF's build-id, an ELF address and the activation flag. */
+struct rs_symkey {
+	const unsigned char *build_id;
+	size_t build_id_len;
+	uint64_t addr; /* pc - load bias: the same for every process mapping this file */
+	bool activation;
+};
+
+/*
+ * The cached frames for k (module and addr fields unset), or NULL. *n gets
+ * their count. The array stays valid until the next rs_symcache_put().
+ */
+const struct rs_frame *rs_symcache_get(struct rs_symcache *c, const struct rs_symkey *k, size_t *n);
+/* Stores a copy of frames under k (module and addr are not kept). 0 or -ENOMEM. */
+int rs_symcache_put(struct rs_symcache *c, const struct rs_symkey *k, const struct rs_frame *frames,
+		    size_t n);
+/*
+ * A tail-call chain key (tailcall.c): the caller's return address and the
+ * callee's address-in-block (its PC, minus 1 for a caller frame), each as an
+ * offset from its module's lowest mapping, with the modules' build-ids.
+ */
+struct rs_chainkey {
+	const unsigned char *caller_id, *callee_id;
+	size_t caller_id_len, callee_id_len;
+	uint64_t caller_addr, callee_addr;
+};
+
+/* A site of a cached chain: an offset from the lowest mapping of the caller's or callee's. */
+struct rs_chainsite {
+	uint64_t off;
+	bool in_callee;
+};
+
+/*
+ * The cached tail-call sites for k (innermost first; possibly none), or NULL
+ * when k is not cached. *n gets their count. Valid until the next put.
+ */
+const struct rs_chainsite *rs_symcache_chain_get(struct rs_symcache *c, const struct rs_chainkey *k,
+						 size_t *n);
+/* Stores a copy of sites under k. 0 or -ENOMEM. */
+int rs_symcache_chain_put(struct rs_symcache *c, const struct rs_chainkey *k,
+			  const struct rs_chainsite *sites, size_t n);
+/* Symbol entries held now (tail-call chains not counted). */
+size_t rs_symcache_count(const struct rs_symcache *c);
+/* Tail-call chain entries held now. */
+size_t rs_symcache_chains(const struct rs_symcache *c);
+/* Sets the entry count above which the cache is emptied (tests use small limits). */
+void rs_symcache_set_limit(struct rs_symcache *c, size_t max);
+
+#endif

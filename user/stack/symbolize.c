@@ -1,0 +1,803 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User PC -> frames (proc.h). DWARF first: the DIEs whose ranges hold the
+ * address give the inline chain (innermost first) and the function around
+ * it; the line table gives the innermost file:line and each
+ * inlined_subroutine's call_file / call_line the location in the frame it was
+ * inlined into (as eu-addr2line -i and gdb do). Without DWARF: .symtab, then
+ * .dynsym (dwfl_module_addrinfo). Results are cached by build-id in the
+ * rs_symcache, so DWARF is read once per binary, not per process.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include "stack/gdb/adaname.h"
+#include "stack/demangle.h"
+#include "stack/gdb/dwname.h"
+#include "stack/proc_priv.h"
+#include "stack/gdb/srcline.h"
+
+#define SCOPE_DEPTH_MAX 16
+#define CHAIN_MAX	64
+
+struct fvec {
+	struct rs_frame *v;
+	size_t n, cap;
+};
+
+static void fvec_clear(struct fvec *fv)
+{
+	for (size_t i = 0; i < fv->n; i++)
+		rs_frame_clear(&fv->v[i]);
+	free(fv->v);
+	fv->v = NULL;
+	fv->n = fv->cap = 0;
+}
+
+/* Appends a zeroed frame; NULL on allocation failure. */
+static struct rs_frame *fvec_push(struct fvec *fv)
+{
+	if (fv->n == fv->cap) {
+		size_t cap = fv->cap ? fv->cap * 2 : 4;
+		struct rs_frame *v = realloc(fv->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		fv->v = v;
+		fv->cap = cap;
+	}
+	memset(&fv->v[fv->n], 0, sizeof(fv->v[0]));
+	return &fv->v[fv->n++];
+}
+
+static int set_str(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static const char *attr_string(Dwarf_Die *die, unsigned int name)
+{
+	Dwarf_Attribute attr;
+
+	return dwarf_attr_integrate(die, name, &attr) ? dwarf_formstring(&attr) : NULL;
+}
+
+/* The function name of a subprogram or inlined_subroutine DIE of m as gdb shows it (dwname.c). */
+static char *die_function(struct rs_mod *m, Dwarf_Die *die, int lang, bool *oom)
+{
+	return rs_dw_function_name(m ? &m->names : NULL, die, lang, oom);
+}
+
+/*
+ * Sets *dst to file, joined to comp_dir when relative. libdw already joined
+ * names of directory entry 0, which is comp_dir itself in DWARF 5: a relative
+ * comp_dir ("./nptl", as glibc's debug-prefix-map leaves it) is not added twice.
+ * 0 or -ENOMEM.
+ */
+static int set_path(char **dst, const char *comp_dir, const char *file)
+{
+	size_t dl, fl;
+
+	if (!file || file[0] == '/' || !comp_dir || !comp_dir[0])
+		return set_str(dst, file);
+	dl = strlen(comp_dir);
+	fl = strlen(file);
+	if (fl > dl && !strncmp(file, comp_dir, dl) && file[dl] == '/')
+		return set_str(dst, file);
+	*dst = malloc(dl + fl + 2);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, comp_dir, dl);
+	(*dst)[dl] = '/';
+	memcpy(*dst + dl + 1, file, fl + 1);
+	return 0;
+}
+
+/* Where a frame stands in the source. */
+struct srcpos {
+	const char *comp_dir;
+	const char *file;
+	int line, col;
+};
+
+/* Fills name, file, line and column of f; die may be NULL. 0 or -ENOMEM. */
+static int fill(struct rs_mod *m, struct rs_frame *f, Dwarf_Die *die, int lang,
+		const struct srcpos *pos)
+{
+	if (die) {
+		bool oom;
+
+		f->function = die_function(m, die, lang, &oom);
+		if (oom)
+			return -ENOMEM;
+	}
+	f->line = pos->line > 0 ? (uint32_t)pos->line : 0;
+	f->column = pos->col > 0 ? (uint32_t)pos->col : 0;
+	return set_path(&f->file, pos->comp_dir, pos->file);
+}
+
+/* The call site of an inlined_subroutine: where the frame it was inlined into stands. */
+static void call_site(Dwarf_Die *inl, Dwarf_Files *files, size_t nfiles, struct srcpos *pos)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+
+	pos->file = NULL;
+	pos->line = pos->col = 0;
+	if (files && dwarf_attr(inl, DW_AT_call_file, &a) && !dwarf_formudata(&a, &w) && w < nfiles)
+		pos->file = dwarf_filesrc(files, w, NULL, NULL);
+	if (dwarf_attr(inl, DW_AT_call_line, &a) && !dwarf_formudata(&a, &w))
+		pos->line = (int)w;
+	if (dwarf_attr(inl, DW_AT_call_column, &a) && !dwarf_formudata(&a, &w))
+		pos->col = (int)w;
+}
+
+static size_t underscores(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/*
+ * Among the function symbols at start, the one a person would call it: the
+ * fewest leading underscores ("clone3", not "__clone3" or "__GI___clone3"),
+ * as gdb shows it. Ties keep libdw's choice.
+ */
+static const char *public_alias(Dwfl_Module *mod, const char *name, GElf_Addr start)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n && underscores(name); i++) {
+		GElf_Addr addr;
+		GElf_Sym sym;
+		const char *s = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (s && addr == start && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+		    underscores(s) < underscores(name))
+			name = s;
+	}
+	return name;
+}
+
+/*
+ * gas names an assembly function's DWARF after one of its symbols
+ * ("__clone3"); the public alias ("clone3") is what gdb shows. NULL when
+ * there is no better name.
+ */
+static char *asm_alias(Dwfl_Module *mod, Dwarf_Die *die, Dwarf_Addr bias, const char *name)
+{
+	const char *alias;
+	Dwarf_Addr entry;
+
+	if (dwarf_entrypc(die, &entry))
+		return NULL;
+	alias = public_alias(mod, name, entry + bias);
+	return alias == name ? NULL : strdup(alias);
+}
+
+/* The DIEs containing an address, outermost first, as the DIE tree nests them. */
+struct chain {
+	Dwarf_Die die[CHAIN_MAX];
+	int n;
+};
+
+/*
+ * Appends to c the path from parent's children down to the innermost DIE
+ * whose ranges hold pc; true when one was found. Walks into namespaces and
+ * types (C++ and Rust nest function definitions there) and imported units
+ * without recording them. dwarf_getscopes() is not used: past an inlined
+ * instance it returns the scopes of the abstract definition, not the
+ * functions it was inlined into.
+ */
+static bool find_pc(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth)
+{
+	Dwarf_Die child, imported;
+	Dwarf_Attribute a;
+
+	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
+		return false;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_entry_point:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+		case DW_TAG_with_stmt:
+			if (dwarf_haspc(&child, pc) <= 0)
+				break;
+			if (c->n < CHAIN_MAX) {
+				c->die[c->n++] = child;
+				find_pc(&c->die[c->n - 1], pc, c, depth + 1);
+			}
+			return true;
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_interface_type:
+			if (find_pc(&child, pc, c, depth + 1))
+				return true;
+			break;
+		case DW_TAG_imported_unit:
+			if (dwarf_attr(&child, DW_AT_import, &a) &&
+			    dwarf_formref_die(&a, &imported) &&
+			    find_pc(&imported, pc, c, depth + 1))
+				return true;
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+/*
+ * find_pc() for a function defined where find_pc() does not look: a member
+ * function of a class local to another function (a lambda's operator(),
+ * whose class gcc nests in the enclosing function's DIE), whose ranges the
+ * enclosing function's do not hold. Searches every DIE under parent.
+ */
+static bool find_pc_nested(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
+		return false;
+	do {
+		int tag = dwarf_tag(&child);
+
+		if (tag == DW_TAG_subprogram && dwarf_haspc(&child, pc) > 0) {
+			c->n = 0;
+			c->die[c->n++] = child;
+			find_pc(&c->die[0], pc, c, depth + 1);
+			return true;
+		}
+		if (dwarf_haschildren(&child) > 0 && find_pc_nested(&child, pc, c, depth + 1))
+			return true;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+static bool has_function(const struct chain *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (dwarf_tag((Dwarf_Die *)&c->die[i]) == DW_TAG_subprogram)
+			return true;
+	return false;
+}
+
+/*
+ * A CU's index of the DIEs find_pc() looks for at its top (functions and the
+ * like, through namespaces, types and imported units), by address range: built
+ * in one walk of the CU, then each lookup is a binary search instead of a walk.
+ */
+struct fent {
+	Dwarf_Addr lo, hi;
+	size_t order; /* tree order: find_pc() takes the first match */
+	Dwarf_Die die;
+};
+
+struct fidx {
+	const void *cu; /* the Dwarf_CU: the key */
+	struct fent *v;
+	Dwarf_Addr *maxhi; /* maxhi[i]: the largest hi of v[0..i] */
+	size_t n, cap;
+	bool bad;
+};
+
+static struct fidx *fidx_v;
+static size_t fidx_n, fidx_cap;
+
+static void fidx_push(struct fidx *x, Dwarf_Die *d)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+
+	while (!x->bad && (off = dwarf_ranges(d, off, &base, &lo, &hi)) > 0) {
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 256;
+			struct fent *v = realloc(x->v, cap * sizeof(*v));
+
+			if (!v) {
+				x->bad = true;
+				return;
+			}
+			x->v = v;
+			x->cap = cap;
+		}
+		x->v[x->n] = (struct fent){ .lo = lo, .hi = hi, .order = x->n, .die = *d };
+		x->n++;
+	}
+}
+
+static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
+{
+	Dwarf_Die child, imported;
+	Dwarf_Attribute a;
+
+	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
+		return;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_entry_point:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+		case DW_TAG_with_stmt:
+			fidx_push(x, &child);
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_interface_type:
+			fidx_walk(x, &child, depth + 1);
+			break;
+		case DW_TAG_imported_unit:
+			if (dwarf_attr(&child, DW_AT_import, &a) && dwarf_formref_die(&a, &imported))
+				fidx_walk(x, &imported, depth + 1);
+			break;
+		default:
+			break;
+		}
+	} while (!x->bad && dwarf_siblingof(&child, &child) == 0);
+}
+
+static int fent_cmp(const void *a, const void *b)
+{
+	const struct fent *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The index of cu, built on first use; NULL when it cannot be built. */
+static struct fidx *fidx_of(Dwarf_Die *cu)
+{
+	struct fidx *x;
+
+	for (size_t i = 0; i < fidx_n; i++)
+		if (fidx_v[i].cu == cu->cu)
+			return fidx_v[i].bad ? NULL : &fidx_v[i];
+	if (fidx_n == fidx_cap) {
+		size_t cap = fidx_cap ? fidx_cap * 2 : 16;
+		struct fidx *v = realloc(fidx_v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		fidx_v = v;
+		fidx_cap = cap;
+	}
+	x = &fidx_v[fidx_n++];
+	*x = (struct fidx){ .cu = cu->cu };
+	fidx_walk(x, cu, 0);
+	if (!x->bad && x->n) {
+		qsort(x->v, x->n, sizeof(*x->v), fent_cmp);
+		x->maxhi = malloc(x->n * sizeof(*x->maxhi));
+		if (!x->maxhi)
+			x->bad = true;
+		for (size_t i = 0; !x->bad && i < x->n; i++)
+			x->maxhi[i] = i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
+	}
+	return x->bad ? NULL : x;
+}
+
+/* Prototype only: forgets every index (their DIEs die with the Dwfl). */
+void rs_fidx_reset(void)
+{
+	for (size_t i = 0; i < fidx_n; i++) {
+		free(fidx_v[i].v);
+		free(fidx_v[i].maxhi);
+	}
+	free(fidx_v);
+	fidx_v = NULL;
+	fidx_n = fidx_cap = 0;
+}
+
+/* 1 and *out: the top DIE find_pc() would take for pc; 0: none; -1: no index. */
+static int fidx_find(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out)
+{
+	struct fidx *x = fidx_of(cu);
+	const struct fent *best = NULL;
+	size_t lo = 0, hi;
+
+	if (!x)
+		return -1;
+	hi = x->n;
+	while (lo < hi) { /* the first entry with v.lo > pc */
+		size_t mid = (lo + hi) / 2;
+
+		if (x->v[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i-- > 0 && x->maxhi[i] > pc;)
+		if (pc < x->v[i].hi && (!best || x->v[i].order < best->order))
+			best = &x->v[i];
+	if (!best)
+		return 0;
+	*out = best->die;
+	return 1;
+}
+
+/* The chain of DIEs holding pc, outermost first (see find_pc()). */
+static void find_chain(Dwarf_Die *cu, Dwarf_Addr pc, struct chain *c)
+{
+	Dwarf_Die top;
+	int r = fidx_find(cu, pc, &top);
+
+	if (r > 0) {
+		c->n = 0;
+		c->die[c->n++] = top;
+		find_pc(&c->die[0], pc, c, 1);
+	} else if (r < 0) {
+		find_pc(cu, pc, c, 0);
+	}
+	if (!has_function(c)) {
+		struct chain *d = calloc(1, sizeof(*d));
+
+		if (d && find_pc_nested(cu, pc, d, 0))
+			*c = *d;
+		free(d);
+	}
+}
+
+int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
+{
+	struct chain *c = calloc(1, sizeof(*c));
+	int err = -ENOENT;
+
+	if (!c)
+		return -ENOMEM;
+	find_chain(cu, addr, c);
+	for (int i = c->n - 1; i >= 0 && err; i--) {
+		if (dwarf_tag(&c->die[i]) == DW_TAG_subprogram) {
+			*out = c->die[i];
+			err = 0;
+		}
+	}
+	free(c);
+	return err;
+}
+
+/* A module's CUs by address: what dwfl_module_addrdie() finds without aranges. */
+struct cu_range {
+	Dwarf_Addr lo, hi; /* ELF addresses of the module's DWARF */
+	Dwarf_Die *cu;	   /* libdwfl's, valid as long as the module */
+};
+
+struct rs_cutab {
+	struct cu_range *v;
+	size_t n;
+	Dwarf_Addr bias;
+};
+
+void rs_cutab_free(struct rs_cutab *t)
+{
+	if (t) {
+		free(t->v);
+		free(t);
+	}
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static struct rs_cutab *cutab_build(Dwfl_Module *mod)
+{
+	struct rs_cutab *t = calloc(1, sizeof(*t));
+	Dwarf_Die *cu = NULL;
+	size_t cap = 0;
+
+	if (!t)
+		return NULL;
+	while ((cu = dwfl_module_nextcu(mod, cu, &t->bias))) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+
+		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+			if (hi <= lo || !lo) /* empty, or a function the linker dropped */
+				continue;
+			if (t->n == cap) {
+				struct cu_range *v;
+
+				cap = cap ? cap * 2 : 64;
+				v = realloc(t->v, cap * sizeof(*v));
+				if (!v) {
+					rs_cutab_free(t);
+					return NULL;
+				}
+				t->v = v;
+			}
+			t->v[t->n++] = (struct cu_range){ .lo = lo, .hi = hi, .cu = cu };
+		}
+	}
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_range);
+	return t;
+}
+
+Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+	struct rs_mod *m;
+	size_t lo = 0, hi;
+
+	if (cu || !(m = rs_mod_of(mod)))
+		return cu;
+	if (!m->cus && !(m->cus = cutab_build(mod)))
+		return NULL;
+	addr -= m->cus->bias;
+	hi = m->cus->n;
+	while (lo < hi) { /* the first range starting above addr */
+		size_t mid = (lo + hi) / 2;
+
+		if (m->cus->v[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges of different CUs seldom overlap: look back a little */
+	for (size_t i = lo, k = 0; i-- > 0 && k < 64; k++) {
+		if (addr < m->cus->v[i].hi) {
+			*bias = m->cus->bias;
+			return m->cus->v[i].cu;
+		}
+	}
+	return NULL;
+}
+
+Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf)
+{
+	uint8_t type;
+
+	if (dwarf_cu_info(cu->cu, NULL, &type, NULL, buf, NULL, NULL, NULL) == 0 &&
+	    type == DW_UT_skeleton && buf->addr)
+		return buf;
+	return cu;
+}
+
+/*
+ * The file:line of addr as gdb shows it (srcline.c); libdw's row when the
+ * line program cannot be decoded here. 0 or -ENOMEM.
+ */
+static int line_of(Dwfl_Module *mod, Dwarf_Die *cu, uint64_t addr, Dwarf_Addr bias,
+		   struct srcpos *pos)
+{
+	struct rs_mod *m = rs_mod_of(mod);
+	struct rs_srcline sl;
+	Dwfl_Line *dl;
+	int r = m ? rs_srcline_find(&m->lines, cu, addr - bias, &sl) : -ENOENT;
+
+	if (r == -ENOMEM)
+		return r;
+	if (r >= 0) {
+		pos->file = sl.file;
+		pos->line = sl.line;
+		pos->col = sl.col;
+		return 0;
+	}
+	dl = dwfl_module_getsrc(mod, addr);
+	if (dl)
+		pos->file = dwfl_lineinfo(dl, NULL, &pos->line, &pos->col, NULL, NULL);
+	return 0;
+}
+
+static bool cu_has_ranges(Dwarf_Die *cu)
+{
+	return dwarf_hasattr(cu, DW_AT_ranges) ||
+	       (dwarf_hasattr(cu, DW_AT_low_pc) && dwarf_hasattr(cu, DW_AT_high_pc));
+}
+
+/*
+ * Frames from DWARF for addr (innermost first). Leaves fv empty when the
+ * module has no DWARF for addr; the last frame's function is NULL when no
+ * subprogram covers addr (the caller then asks the symbol table).
+ */
+static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
+{
+	Dwarf_Files *files = NULL;
+	struct srcpos pos = { 0 };
+	struct chain *c = NULL;
+	Dwarf_Addr bias;
+	Dwarf_Die *cu, *unit, split;
+	size_t nfiles = 0;
+	int lang, err = 0;
+	bool done = false;
+
+	cu = rs_addrdie(mod, addr, &bias);
+	if (!cu)
+		return 0;
+	/* Line table and comp_dir from the skeleton; DIEs from the split unit. */
+	unit = rs_unit_die(cu, &split);
+	lang = dwarf_srclang(unit);
+	pos.comp_dir = attr_string(cu, DW_AT_comp_dir);
+	err = line_of(mod, cu, addr, bias, &pos);
+	if (err)
+		return err;
+	if (dwarf_getsrcfiles(unit, &files, &nfiles))
+		files = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	find_chain(unit, addr - bias, c);
+	for (int i = c->n - 1; i >= 0 && !done && !err; i--) {
+		int tag = dwarf_tag(&c->die[i]);
+		struct rs_frame *f;
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		f = fvec_push(fv);
+		if (!f) {
+			err = -ENOMEM;
+			break;
+		}
+		err = fill(rs_mod_of(mod), f, &c->die[i], lang, &pos);
+		if (tag == DW_TAG_subprogram) {
+			char *sym = NULL;
+
+			if (!err && lang == DW_LANG_Mips_Assembler && f->function)
+				sym = asm_alias(mod, &c->die[i], bias, f->function);
+			if (sym) {
+				free(f->function);
+				f->function = sym;
+			}
+			done = true;
+		} else {
+			f->inlined = true;
+			call_site(&c->die[i], files, nfiles, &pos);
+		}
+	}
+	free(c);
+	/*
+	 * A line but no function: .debug_aranges may give a CU an address its own
+	 * ranges leave out (rustc's main shim), whose nearest row is some other
+	 * code's. gdb takes a CU only by its ranges and shows no line then.
+	 */
+	if (!done && !fv->n && pos.file && cu_has_ranges(cu) && dwarf_haspc(cu, addr - bias) != 1)
+		pos.file = NULL;
+	if (!err && !done && (pos.file || fv->n)) {
+		/* Line info but no enclosing function (assembly, or a function without DWARF). */
+		struct rs_frame *f = fvec_push(fv);
+
+		err = f ? fill(NULL, f, NULL, lang, &pos) : -ENOMEM;
+	}
+	return err;
+}
+
+/* Names the outermost frame from .symtab / .dynsym when DWARF did not. */
+static int symtab_name(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct rs_frame *f)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name;
+
+	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name)
+		return 0;
+	name = public_alias(mod, name, addr - off);
+	/* gdb keeps a Rust symbol's hash (legacy) and crate disambiguators (v0) here. */
+	f->function = rs_demangle(name, RS_DEMANGLE_PARAMS | RS_DEMANGLE_KEEP_HASH);
+	if (!f->function)
+		return -ENOMEM;
+	if (!strcmp(f->function, name)) {
+		/* Not C++ or Rust: gdb then tries it as a GNAT-encoded Ada name. */
+		char *ada = rs_ada_decode(name);
+
+		if (ada) {
+			free(f->function);
+			f->function = ada;
+		}
+	}
+	f->sym_offset = off + (pc - addr);
+	return 0;
+}
+
+static int lookup(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct fvec *fv)
+{
+	struct rs_mod *m = rs_mod_of(mod);
+	struct rs_frame *last;
+	int err = 0;
+
+	if (mod)
+		err = dwarf_frames(mod, addr, fv);
+	if (!err && !fv->n && !fvec_push(fv))
+		err = -ENOMEM;
+	if (err)
+		return err;
+	last = &fv->v[fv->n - 1];
+	if (mod && !last->function)
+		err = symtab_name(mod, addr, pc, last);
+	if (!err && !last->function && m) {
+		/* Unknown function: the ELF address, for module+0xoffset. */
+		GElf_Addr bias;
+
+		last->sym_offset = dwfl_module_getelf(mod, &bias) ? pc - bias : pc - m->low;
+	}
+	return err;
+}
+
+/* Appends copies of src to *frames / *n with addr and module set. */
+static int append(struct rs_frame **frames, size_t *n, const struct rs_frame *src, size_t count,
+		  uint64_t pc, const char *module)
+{
+	struct rs_frame *v = realloc(*frames, (*n + count) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	*frames = v;
+	for (size_t i = 0; i < count; i++) {
+		struct rs_frame *d = &v[*n];
+
+		*d = src[i];
+		d->function = d->file = d->module = NULL;
+		d->addr = pc;
+		d->kernel = false;
+		if (set_str(&d->function, src[i].function) || set_str(&d->file, src[i].file) ||
+		    set_str(&d->module, module)) {
+			rs_frame_clear(d);
+			return -ENOMEM;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		 size_t *n)
+{
+	uint64_t addr = activation || !pc ? pc : pc - 1;
+	const struct rs_frame *cached = NULL;
+	struct rs_symkey key = { .activation = activation };
+	const unsigned char *bits;
+	struct fvec fv = { 0 };
+	const struct rs_map *map;
+	const char *module;
+	Dwfl_Module *mod;
+	struct rs_mod *m;
+	GElf_Addr vaddr;
+	size_t count = 0;
+	int len, err;
+
+	if (!p || !frames || !n)
+		return -EINVAL;
+	mod = dwfl_addrmodule(p->dwfl, addr);
+	m = rs_mod_of(mod);
+	map = rs_maps_find(&p->maps, pc);
+	module = m ? m->path : map ? map->path : NULL;
+	if (m && p->cache && (len = dwfl_module_build_id(mod, &bits, &vaddr)) > 0) {
+		key.build_id = bits;
+		key.build_id_len = (size_t)len;
+		key.addr = pc - m->low;
+		cached = rs_symcache_get(p->cache, &key, &count);
+		if (cached)
+			return append(frames, n, cached, count, pc, module);
+	}
+	err = lookup(mod, addr, pc, &fv);
+	if (!err && key.build_id)
+		err = rs_symcache_put(p->cache, &key, fv.v, fv.n);
+	if (!err)
+		err = append(frames, n, fv.v, fv.n, pc, module);
+	fvec_clear(&fv);
+	return err;
+}

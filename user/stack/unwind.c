@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User stack unwinding over a copied stack (proc.h): libdw's unwinder with our
+ * own thread callbacks, then the frame-pointer chain as the fallback.
+ *
+ * A Dwfl accepts dwfl_attach_state() once, so the callbacks read the sample
+ * being unwound from rs_proc.cur. libdw (0.188) keeps no per-thread state
+ * between dwfl_getthread_frames() calls: every call asks
+ * set_initial_registers() again. Each call still gets a fresh thread id so a
+ * libdw that cached per-tid state could not mix two samples up.
+ *
+ * Memory reads are answered from the copied stack bytes, else from the
+ * read-only segments of the mapped ELF files. The live target is never read.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stack/proc_priv.h"
+
+#define REG_RBP 6
+#define REG_RSP 7
+#define NREGS	17 /* rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+
+enum stop {
+	STOP_NONE = 0,
+	STOP_ZERO,  /* zero return address: the outermost frame */
+	STOP_LIMIT, /* RS_MAX_UFRAMES reached */
+	STOP_BADPC, /* return address outside any executable mapping */
+	STOP_ERROR, /* dwfl_frame_pc failed */
+};
+
+struct rs_sample {
+	struct rs_proc *proc;
+	const struct rs_regs *regs;
+	const unsigned char *stack;
+	uint64_t sp;
+	size_t len;
+	const unsigned char *top; /* a second window: the stack's top, when it was deeper */
+	uint64_t top_addr;
+	size_t top_len;
+	uint64_t stack_end; /* end of the mapping holding sp, 0 when unknown */
+	size_t cur_idx;	    /* the frame libdw is stepping from */
+	bool read_failed;   /* a memory read failed while stepping from frame fail_idx */
+	bool fail_window;   /* ... beyond the copy, inside the stack mapping */
+	size_t fail_idx;
+	uint64_t fail_addr;
+	bool window_stop; /* DWARF unwinding ended at the end of the copied window */
+	bool tid_given;
+	pid_t tid;
+	enum stop stop;
+	uint64_t bad_pc;
+	struct rs_unwound *out;
+	uint64_t bp[RS_MAX_UFRAMES]; /* rbp per DWARF frame, for the fp continuation */
+	uint64_t spv[RS_MAX_UFRAMES];
+	bool bp_ok[RS_MAX_UFRAMES];
+};
+
+/* The word at addr from a window of len bytes copied from base. */
+static bool window_word(const unsigned char *w, uint64_t base, size_t len, uint64_t addr,
+			uint64_t *v)
+{
+	if (!w || addr < base || addr - base > len || len - (addr - base) < sizeof(*v))
+		return false;
+	memcpy(v, w + (addr - base), sizeof(*v));
+	return true;
+}
+
+static bool stack_word(const struct rs_sample *s, uint64_t addr, uint64_t *v)
+{
+	return window_word(s->stack, s->sp, s->len, addr, v) ||
+	       window_word(s->top, s->top_addr, s->top_len, addr, v);
+}
+
+/* In the stack mapping, but in neither copied window. */
+static bool beyond_window(const struct rs_sample *s, uint64_t addr)
+{
+	return addr >= s->sp + s->len && addr < s->stack_end &&
+	       !(s->top && addr >= s->top_addr && addr - s->top_addr < s->top_len);
+}
+
+/* Reads a word of a read-only, file-backed segment of a mapped ELF file. */
+static bool elf_word(Dwfl *dwfl, uint64_t addr, uint64_t *v)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
+	GElf_Addr bias;
+	const char *raw;
+	size_t phnum, size;
+	Elf *elf;
+
+	if (!mod || !(elf = dwfl_module_getelf(mod, &bias)) || elf_getphdrnum(elf, &phnum))
+		return false;
+	raw = elf_rawfile(elf, &size);
+	if (!raw)
+		return false;
+	for (size_t i = 0; i < phnum; i++) {
+		uint64_t va = addr - bias, off;
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    (ph.p_flags & PF_W) || va < ph.p_vaddr || va - ph.p_vaddr >= ph.p_filesz ||
+		    ph.p_filesz - (va - ph.p_vaddr) < sizeof(*v))
+			continue;
+		off = ph.p_offset + (va - ph.p_vaddr);
+		if (off > size || size - off < sizeof(*v))
+			return false;
+		memcpy(v, raw + off, sizeof(*v));
+		return true;
+	}
+	return false;
+}
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct rs_proc *p = arg;
+
+	(void)dwfl;
+	if (!p->cur || p->cur->tid_given)
+		return 0;
+	p->cur->tid_given = true;
+	*thread_argp = p;
+	return p->cur->tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct rs_proc *p = arg;
+
+	(void)dwfl;
+	if (!p->cur || p->cur->tid != tid)
+		return false;
+	*thread_argp = p;
+	return true;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct rs_proc *p = arg;
+	struct rs_sample *s = p->cur;
+	uint64_t v;
+
+	if (stack_word(s, addr, &v) || (!beyond_window(s, addr) && elf_word(dwfl, addr, &v))) {
+		*result = v;
+		return true;
+	}
+	/* libdw takes an unreadable return address for the end of the stack: remember why. */
+	s->read_failed = true;
+	s->fail_window = beyond_window(s, addr);
+	s->fail_idx = s->cur_idx;
+	s->fail_addr = addr;
+	return false;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct rs_proc *p = arg;
+	const struct rs_regs *r = p->cur->regs;
+	Dwarf_Word w[NREGS] = { r->ax, r->dx,  r->cx,  r->bx,  r->si,  r->di,  r->bp,  r->sp, r->r8,
+				r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->ip };
+
+	if (!dwfl_thread_state_registers(thread, 0, NREGS, w))
+		return false;
+	dwfl_thread_state_register_pc(thread, r->ip);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+static bool is_exec(const struct rs_proc *p, uint64_t pc)
+{
+	const struct rs_map *m = rs_maps_find(&p->maps, pc);
+
+	return m && m->perms[2] == 'x';
+}
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct rs_sample *s = arg;
+	struct rs_unwound *u = s->out;
+	Dwarf_Addr pc;
+	Dwarf_Word v;
+	bool act;
+
+	/* Asking for isactivation makes libdw step from this frame now: reads are for it. */
+	s->cur_idx = u->n;
+	if (!dwfl_frame_pc(state, &pc, &act)) {
+		s->stop = STOP_ERROR;
+		return DWARF_CB_ABORT;
+	}
+	if (u->n && !pc) {
+		s->stop = STOP_ZERO;
+		return DWARF_CB_ABORT;
+	}
+	if (u->n == RS_MAX_UFRAMES) {
+		s->stop = STOP_LIMIT;
+		return DWARF_CB_ABORT;
+	}
+	if (u->n && !is_exec(s->proc, pc)) {
+		s->stop = STOP_BADPC;
+		s->bad_pc = pc;
+		return DWARF_CB_ABORT;
+	}
+	u->pc[u->n] = pc;
+	u->activation[u->n] = act;
+	s->bp_ok[u->n] = !dwfl_frame_reg(state, REG_RBP, &v);
+	s->bp[u->n] = s->bp_ok[u->n] ? v : 0;
+	s->spv[u->n] = !dwfl_frame_reg(state, REG_RSP, &v) ? v : 0;
+	u->n++;
+	return DWARF_CB_OK;
+}
+
+/* True when libdw has CFI for the frame at pc (so it did not step by frame pointer). */
+static bool has_cfi(Dwfl *dwfl, uint64_t pc, bool activation)
+{
+	uint64_t a = activation ? pc : pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, a);
+
+	if (!mod)
+		return false;
+	/* .eh_frame first, as libdw does: .debug_frame means loading (inflating) all DWARF. */
+	for (int i = 0; i < 2; i++) {
+		Dwarf_Addr bias;
+		Dwarf_CFI *cfi =
+		    i ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
+		Dwarf_Frame *frame;
+
+		if (cfi && !dwarf_cfi_addrframe(cfi, a - bias, &frame)) {
+			free(frame);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc)
+{
+	Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, pc) : NULL;
+	const char *name;
+
+	if (!mod)
+		return false;
+	/* the CIE of a signal trampoline's FDE says so ("S" augmentation) */
+	for (int i = 0; i < 2; i++) {
+		Dwarf_Addr bias;
+		Dwarf_CFI *cfi =
+		    i ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
+		Dwarf_Frame *frame;
+		bool sig = false;
+
+		if (cfi && !dwarf_cfi_addrframe(cfi, pc - bias, &frame)) {
+			dwarf_frame_info(frame, NULL, NULL, &sig);
+			free(frame);
+			if (sig)
+				return true;
+			break;
+		}
+	}
+	/* gdb's amd64 Linux check: glibc's trampoline by name */
+	name = dwfl_module_addrname(mod, pc);
+	return name && !strcmp(name, "__restore_rt");
+}
+
+static const char *module_name(const struct rs_proc *p, uint64_t pc)
+{
+	const struct rs_map *m = rs_maps_find(&p->maps, pc);
+
+	return m && m->path ? m->path : "anonymous memory";
+}
+
+/* True when the frame at pc is in a function that starts every stack. */
+static bool is_outermost(Dwfl *dwfl, uint64_t pc, bool activation)
+{
+	static const char *const names[] = {
+		"_start",
+		"__libc_start_main",
+		"__libc_start_main_impl",
+		"__libc_start_call_main",
+		"start_thread",
+		"clone",
+		"__clone",
+		"clone3",
+		"__clone3",
+		"__GI___clone3",
+		"__GI___clone",
+	};
+	uint64_t a = activation ? pc : pc - 1;
+	Dwfl_Module *mod;
+	const char *name;
+
+	if (!dwfl || !(mod = dwfl_addrmodule(dwfl, a)) || !(name = dwfl_module_addrname(mod, a)))
+		return false;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+static void set_window_reason(struct rs_unwind_info *info, size_t len)
+{
+	snprintf(info->stop_reason, sizeof(info->stop_reason),
+		 "end of copied stack window (%zu bytes; raise --stack-bytes)", len);
+}
+
+/* Follows the rbp chain from bp, appending return addresses; sets the stop reason. */
+static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
+{
+	struct rs_unwound *u = s->out;
+	char *reason = u->info.stop_reason;
+	size_t rlen = sizeof(u->info.stop_reason);
+
+	while (u->n < RS_MAX_UFRAMES) {
+		uint64_t next, ret;
+
+		if (!bp) {
+			snprintf(reason, rlen, "end of frame pointer chain");
+			return;
+		}
+		if (bp < min_sp || bp & 7) {
+			snprintf(reason, rlen, "bad frame pointer chain (rbp 0x%" PRIx64 ")", bp);
+			return;
+		}
+		if (!stack_word(s, bp, &next) || !stack_word(s, bp + 8, &ret)) {
+			if (beyond_window(s, bp + 8))
+				set_window_reason(&u->info, s->len);
+			else
+				snprintf(reason, rlen,
+					 "bad frame pointer chain (rbp 0x%" PRIx64
+					 " outside the stack)",
+					 bp);
+			return;
+		}
+		if (!ret) {
+			snprintf(reason, rlen, "end of stack");
+			u->info.complete = true;
+			return;
+		}
+		if (!is_exec(s->proc, ret)) {
+			snprintf(reason, rlen,
+				 "bad frame pointer chain (return address 0x%" PRIx64 ")", ret);
+			return;
+		}
+		u->pc[u->n] = ret;
+		u->activation[u->n++] = false;
+		if (next && next <= bp) {
+			snprintf(reason, rlen, "bad frame pointer chain (rbp 0x%" PRIx64 ")", next);
+			return;
+		}
+		min_sp = bp + 16;
+		bp = next;
+	}
+	snprintf(reason, rlen, "frame limit reached (%d frames)", RS_MAX_UFRAMES);
+}
+
+static bool attach(struct rs_proc *p)
+{
+	if (!p->attached) {
+		p->attached =
+		    dwfl_attach_state(p->dwfl, NULL, (pid_t)p->pid, &thread_callbacks, p) ? 1 : -1;
+		if (p->attached < 0)
+			rs_proc_warn(p, "cannot unwind with DWARF: %s; using frame pointers",
+				     dwfl_errmsg(-1));
+	}
+	return p->attached > 0;
+}
+
+/* Runs libdw's unwinder; returns true when it ended cleanly (outermost frame reached). */
+static bool dwarf_unwind(struct rs_proc *p, struct rs_sample *s)
+{
+	struct rs_unwind_info *info = &s->out->info;
+	char *reason = info->stop_reason;
+	size_t rlen = sizeof(info->stop_reason);
+	bool read_stop;
+	int rc;
+
+	if (++p->next_tid <= 0)
+		p->next_tid = 1;
+	s->tid = p->next_tid;
+	p->cur = s;
+	rc = dwfl_getthread_frames(p->dwfl, s->tid, frame_cb, s);
+	p->cur = NULL;
+	/* A read failed while stepping from the last frame: that is why it is the last. */
+	read_stop =
+	    s->read_failed && s->out->n && s->fail_idx == s->out->n - 1 && s->stop == STOP_NONE;
+	if ((rc == 0 && !read_stop) || s->stop == STOP_ZERO) {
+		snprintf(reason, rlen, "end of stack");
+		return true;
+	}
+	s->window_stop = read_stop && s->fail_window;
+	if (s->stop == STOP_LIMIT) {
+		snprintf(reason, rlen, "frame limit reached (%d frames)", RS_MAX_UFRAMES);
+	} else if (s->window_stop) {
+		set_window_reason(info, s->len);
+	} else if (read_stop) {
+		snprintf(reason, rlen, "cannot read 0x%" PRIx64 ": not in the copied stack",
+			 s->fail_addr);
+	} else if (s->stop == STOP_BADPC) {
+		snprintf(reason, rlen, "bad return address 0x%" PRIx64, s->bad_pc);
+	} else if (s->out->n) {
+		size_t i = s->out->n - 1;
+		uint64_t pc = s->out->pc[i];
+
+		if (!has_cfi(p->dwfl, pc, s->out->activation[i]))
+			snprintf(reason, rlen, "no CFI for %s at 0x%" PRIx64, module_name(p, pc),
+				 pc);
+		else
+			snprintf(reason, rlen, "%s at 0x%" PRIx64 " in %s", dwfl_errmsg(-1), pc,
+				 module_name(p, pc));
+	} else {
+		snprintf(reason, rlen, "%s", dwfl_errmsg(-1));
+	}
+	return false;
+}
+
+/* True when libdw stepped by frame pointer somewhere (its fallback without CFI). */
+static bool used_fp(Dwfl *dwfl, const struct rs_unwound *u, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!has_cfi(dwfl, u->pc[i], u->activation[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Continues with the frame-pointer chain from the last DWARF frame, or from
+ * the registers when DWARF gave at most one frame. Keeps the DWARF stop
+ * reason when the chain adds nothing.
+ */
+static void fp_continue(struct rs_sample *s, size_t n_dwarf)
+{
+	struct rs_unwound *u = s->out;
+	size_t from = n_dwarf > 1 ? n_dwarf - 1 : 0;
+	char dwarf_reason[sizeof(u->info.stop_reason)];
+	uint64_t bp = from ? s->bp[from] : s->regs->bp;
+	uint64_t sp = from ? s->spv[from] : s->regs->sp;
+
+	if (from && !s->bp_ok[from])
+		return;
+	memcpy(dwarf_reason, u->info.stop_reason, sizeof(dwarf_reason));
+	u->n = from + 1;
+	fp_walk(s, bp, sp);
+	if (u->n > from + 1) {
+		u->info.method = from ? "dwarf+fp" : "fp";
+		return;
+	}
+	if (n_dwarf) {
+		memcpy(u->info.stop_reason, dwarf_reason, sizeof(dwarf_reason));
+		u->info.complete = false;
+	}
+}
+
+int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
+	      struct rs_unwound *out)
+{
+	return rs_unwind_top(p, regs, stack, stack_len, NULL, 0, 0, out);
+}
+
+int rs_unwind_top(struct rs_proc *p, const struct rs_regs *regs, const void *stack,
+		  size_t stack_len, const void *top, uint64_t top_addr, size_t top_len,
+		  struct rs_unwound *out)
+{
+	struct rs_sample *s;
+	const struct rs_map *sm;
+	bool clean = false;
+	size_t n_dwarf = 0;
+
+	if (!p || !regs || !out || (!stack && stack_len) || (!top && top_len))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->info.method = "none";
+	if (!regs->ip) {
+		snprintf(out->info.stop_reason, sizeof(out->info.stop_reason), "no user registers");
+		return 0;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->proc = p;
+	s->regs = regs;
+	s->stack = stack;
+	s->sp = regs->sp;
+	s->len = stack_len;
+	if (top && top_len) {
+		s->top = top;
+		s->top_addr = top_addr;
+		s->top_len = top_len;
+	}
+	s->out = out;
+	sm = rs_maps_find(&p->maps, regs->sp);
+	s->stack_end = sm ? sm->end : 0;
+
+	if ((p->unwind_methods & RS_UNWIND_DWARF) && attach(p)) {
+		clean = dwarf_unwind(p, s);
+		n_dwarf = out->n;
+		if (n_dwarf > 1)
+			out->info.method = used_fp(p->dwfl, out, n_dwarf) ? "dwarf+fp" : "dwarf";
+	}
+	if (!out->n) {
+		out->pc[0] = regs->ip;
+		out->activation[0] = true;
+		out->n = 1;
+	}
+	if (!clean && (p->unwind_methods & RS_UNWIND_FP) && !s->window_stop &&
+	    s->stop != STOP_LIMIT)
+		fp_continue(s, n_dwarf);
+	else if (!clean && !n_dwarf && !out->info.stop_reason[0])
+		snprintf(out->info.stop_reason, sizeof(out->info.stop_reason),
+			 "no unwinding method");
+	if (clean)
+		out->info.complete = true;
+	else if (!out->info.complete && s->stop != STOP_LIMIT && !s->window_stop &&
+		 is_outermost(p->dwfl, out->pc[out->n - 1], out->activation[out->n - 1])) {
+		/* Stopped right after the function that starts every stack: nothing was lost. */
+		out->info.complete = true;
+		snprintf(out->info.stop_reason, sizeof(out->info.stop_reason), "end of stack");
+	}
+	free(s);
+	return 0;
+}
