@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "snapshot/assemble.h"
+#include "snapshot/snapshot.h"
 #include "capture/capture.h"
-#include "stack/ksyms.h"
-#include "cli/opts.h"
-#include "stack/proc.h"
-#include "cmd/profile_run.h"
+#include "stack/stack.h"
+#include "cli/cli.h"
+#include "cmd/cmd.h"
 #include "report/report.h"
 #include "target/target.h"
 

@@ -37,8 +37,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-#include "stack/proc.h"
-#include "stack/proc_priv.h"
+#include "stack/stack.h"
+#include "stack/stack_priv.h"
 
 struct pass {
 	const char *name;

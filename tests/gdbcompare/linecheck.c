@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <elfutils/libdwfl.h>
-#include "stack/gdb/srcline.h"
+#include "stack/gdb/gdb.h"
 
 static char *debuginfo_path = NULL;
 static const Dwfl_Callbacks cb = {

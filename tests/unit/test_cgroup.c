@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "target/cgroup.h"
+#include "target/target.h"
 
 #define FIX RS_FIXTURES "/cgroup"
 #define SD FIX "/systemd"

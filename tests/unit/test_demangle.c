@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "stack/gdb/adaname.h"
-#include "stack/demangle.h"
+#include "stack/gdb/gdb.h"
+#include "stack/stack.h"
 
 static void expect(const char *mangled, unsigned int flags, const char *want)
 {

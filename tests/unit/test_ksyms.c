@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "stack/ksyms.h"
+#include "stack/stack.h"
 
 #define FIX RS_FIXTURES "/ksyms/"
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "snapshot/locks.h"
+#include "snapshot/snapshot.h"
 
 #define NR_FUTEX 202
 #define WAIT_PRIVATE 0x80

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "stack/proc.h"
+#include "stack/stack.h"
 
 static char *slurp(const char *path)
 {

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "cli/opts.h"
+#include "cli/cli.h"
+#include "lib/lib.h"
 
 #define S(x)  ((uint64_t)(x)*1000000000ull)
 #define MS(x) ((uint64_t)(x)*1000000ull)

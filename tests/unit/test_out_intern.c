@@ -32,7 +32,7 @@ static void test_out_intern_order_and_growth(void **state)
 	assert_int_equal(t.n, 20000);
 	assert_string_equal(t.str[1], "key-7919");
 	assert_int_equal(t.len[1], 8);
-	assert_true(t.n_slots >= 2 * t.n);
+	assert_true(t.index.n_slots >= 2 * t.n);
 	rs_intern_clear(&t);
 	assert_null(t.str);
 	assert_int_equal(t.n, 0);

@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "profile/profagg.h"
-#include "out/profile_file.h"
-#include "profile/profwin.h"
+#include "profile/profile_priv.h"
+#include "out/out.h"
+#include "profile/profile.h"
 
 #define MS(x) ((uint64_t)(x)*1000000ull)
 #define S(x)  ((uint64_t)(x)*1000000000ull)

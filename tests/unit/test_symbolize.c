@@ -22,9 +22,9 @@
 #include <sys/wait.h>
 #include <gelf.h>
 #include <cmocka.h>
-#include "stack/gdb/dwname.h"
-#include "stack/proc.h"
-#include "stack/proc_priv.h"
+#include "stack/gdb/gdb.h"
+#include "stack/stack.h"
+#include "stack/stack_priv.h"
 #include "victim.h"
 
 /* A started victim with its first sample and an rs_proc on it. */

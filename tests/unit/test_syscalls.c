@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <cmocka.h>
-#include "snapshot/syscalls.h"
+#include "snapshot/snapshot.h"
 #include "syscalls_gen.h"
 
 static void expect_describe(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,

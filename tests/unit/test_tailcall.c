@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "stack/proc.h"
-#include "stack/proc_priv.h"
+#include "stack/stack.h"
+#include "stack/stack_priv.h"
 #include "victim.h"
 
 #define SRC "tests/fixtures/unwind/victim.c"

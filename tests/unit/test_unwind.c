@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "stack/proc.h"
+#include "stack/stack.h"
 #include "victim.h"
 
 static void assert_victim_lines(const struct stack *st)

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "../fixtures/unwind/sample.h"
-#include "stack/proc.h"
+#include "stack/stack.h"
 
 #define VICTIM_DIR	  RS_BUILD "/fixtures"
 #define VICTIM_SRC	  RS_FIXTURES "/unwind"

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The BPF side of a snapshot: loads bpf/snapshot.bpf.c, runs the task
- * iterator over the target, re-captures on-CPU threads in their own context
- * with a per-thread perf sample, and hands back the raw records.
+ * The BPF side (capture.h): one loader (loader.c: kernel checks, target
+ * setup, loading, error messages, iterators, counters) shared by the snapshot
+ * capture (snapshot.c: bpf/snapshot.bpf.c's task iterator, and a per-thread
+ * perf sample for threads that were on a CPU) and the profile sampler
+ * (sampler.c, sampler_window.c: bpf/profile.bpf.c's on-CPU perf events and
+ * off-CPU scheduler programs, streamed and cut into windows). Hands back raw
+ * records (include/rsample.h); nothing here unwinds or symbolizes.
  */
 #ifndef RS_CAPTURE_H
 #define RS_CAPTURE_H
@@ -13,6 +17,8 @@
 #include <linux/types.h>
 #include "rsample.h"
 #include "target/target.h"
+
+/* ---- snapshot (snapshot.c) ---- */
 
 struct rs_capture_cfg {
 	const struct rs_resolved *target; /* tgids, tids or cgroup subtree; not owned */
@@ -39,5 +45,90 @@ struct rs_capture {
 int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
 		   size_t errlen);
 void rs_capture_free(struct rs_capture *c);
+
+/* ---- profile sampler (sampler.c, sampler_window.c) ---- */
+
+/*
+ * The BPF side of 'rsample profile': loads bpf/profile.bpf.c, attaches the
+ * on-CPU perf events (software cpu-clock on every online CPU) and the off-CPU
+ * scheduler programs, streams the records to a consumer and cuts the off-CPU
+ * accounting into windows.
+ *
+ * Windows: the first begins when rs_sampler_start() attaches.
+ * rs_sampler_end_window() ends the current one at a CLOCK_MONOTONIC instant W
+ * and begins the next: threads still blocked at W are charged up to W
+ * (RS_PREC_BLOCK records), the kernel's off-CPU sums of the window are
+ * delivered through ops->offcpu and cleared. A block is charged once in
+ * total, split between the windows it spans. On-CPU samples carry their own
+ * time: the consumer puts a sample with time_ns >= W into the next window.
+ */
+
+struct rs_sampler_cfg {
+	const struct rs_resolved *target; /* tgids, tids or cgroup subtree; not owned */
+	bool on_cpu, off_cpu;
+	uint32_t freq_hz;		     /* on-CPU samples per second per CPU */
+	uint64_t min_block_ns, max_block_ns; /* max 0: no limit */
+	uint32_t stack_bytes;		     /* user stack bytes copied at most */
+	bool kernel_stacks;
+	bool no_task_work; /* use the tp_btf/sys_exit capture even if bpf_task_work exists */
+};
+
+/* Where records go. Every callback is called from rs_sampler_poll/end_window only. */
+struct rs_sampler_ops {
+	void *ctx;
+	/* RS_PREC_SAMPLE, _USTACK, _BLOCK; rec->ustack_len stack bytes follow rec. */
+	void (*record)(void *ctx, const struct rs_prof_rec *rec);
+	/* One off-CPU sum of the window being ended. */
+	void (*offcpu)(void *ctx, const struct rs_off_key *k, const struct rs_off_val *v);
+};
+
+struct rs_sampler;
+
+/*
+ * Loads, configures and attaches; the first window begins. Returns 0 or
+ * -errno with a one-line message naming cause and fix in err (-EPERM: no
+ * privilege; -EOPNOTSUPP: kernel lacks a feature). ops is copied. *out is
+ * untouched on failure.
+ */
+int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_ops *ops,
+		     struct rs_sampler **out, char *err, size_t errlen);
+/* The CLOCK_MONOTONIC time the first window began. */
+uint64_t rs_sampler_start_ns(const struct rs_sampler *s);
+/* Whether user stacks of blocks are captured with bpf_task_work (else at syscall exit). */
+bool rs_sampler_uses_task_work(const struct rs_sampler *s);
+/*
+ * Waits up to timeout_ms (0: not at all) and delivers the records available
+ * then. The kernel wakes the reader only when the ring buffer fills up, so
+ * call this at least every 100 ms or so. Returns the number of records, or
+ * -errno (-EINTR when a signal came).
+ */
+int rs_sampler_poll(struct rs_sampler *s, int timeout_ms);
+/*
+ * Ends the current window at end_ns (CLOCK_MONOTONIC, not in the future;
+ * the caller routes samples taken from then on to the next window): charges
+ * the threads still blocked up to end_ns, delivers every record produced so
+ * far and the window's off-CPU sums. Returns 0 or -errno (the window's
+ * off-CPU sums may be incomplete).
+ */
+int rs_sampler_end_window(struct rs_sampler *s, uint64_t end_ns);
+/*
+ * The kernel stack with key (innermost first) into ips[0..max), its length
+ * in *n. Returns 0, -ENOENT when the key is unknown (dropped), -EINVAL for 0.
+ */
+int rs_sampler_kstack(struct rs_sampler *s, uint64_t key, uint64_t *ips, size_t max, size_t *n);
+/* How many kernel stacks the kernel holds now, and at most. */
+void rs_sampler_kstack_usage(struct rs_sampler *s, size_t *n, size_t *max);
+/*
+ * Deletes the kernel stacks whose keys keep(key, ctx) rejects (the consumer
+ * no longer references them). Returns how many were deleted.
+ */
+size_t rs_sampler_kstack_prune(struct rs_sampler *s, bool (*keep)(uint64_t key, void *ctx),
+			       void *ctx);
+/* Tells the kernel user space forgot these fingerprints: their stacks are captured again. */
+void rs_sampler_forget_ufp(struct rs_sampler *s, const uint64_t *ufp, size_t n);
+/* Sums the per-CPU counters into out[0..RS_PCNT_MAX). */
+void rs_sampler_counters(struct rs_sampler *s, uint64_t *out);
+/* Detaches and frees everything. Accepts NULL. */
+void rs_sampler_free(struct rs_sampler *s);
 
 #endif

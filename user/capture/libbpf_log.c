@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <bpf/libbpf.h>
-#include "capture/libbpf_log.h"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "capture/libbpf_log.h"
-#include "capture/sampler_priv.h"
-#include "capture/sys.h"
+#include "capture/capture_priv.h"
+#include "lib/lib.h"
+#include "profile.skel.h"
 
 _Static_assert(sizeof(struct rs_prof_rec) == 264, "rs_prof_rec layout");
 _Static_assert(__builtin_offsetof(struct rs_prof_rec, kstack) == 32, "rs_prof_rec layout");
@@ -23,14 +23,6 @@ _Static_assert(__builtin_offsetof(struct rs_prof_rec, regs) == 104, "rs_prof_rec
 _Static_assert(sizeof(struct rs_kstack) == RS_KSTACK_MAX * 8, "rs_kstack layout");
 _Static_assert(sizeof(struct rs_off_key) == 32, "rs_off_key layout");
 _Static_assert(sizeof(struct rs_off_val) == 48, "rs_off_val layout");
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -44,66 +36,43 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/*
- * Ring buffer bytes: half a second of samples on every CPU (the reader
- * drains it every 100 ms), a sample holding the used part of a stack (16 KiB
- * taken as typical), at least 4 MiB for lazy captures and still-blocked
- * threads, at most 64 MiB; a power of two. Losses are counted and reported.
- */
-static size_t ring_size(const struct rs_sampler_cfg *cfg, int ncpu)
+static const char *const per_cpu_maps[] = { "sample_scratch", "iter_scratch", NULL };
+
+/* The profile's own settings, and which programs load. */
+static int configure(struct rs_sampler *s, bool task_work, char *err, size_t errlen)
 {
+	const struct rs_sampler_cfg *cfg = &s->cfg;
+	struct profile_bpf *skel = s->skel;
+	/*
+	 * Ring buffer: half a second of samples on every CPU (the reader drains
+	 * it every 100 ms), a sample holding the used part of a stack (16 KiB
+	 * taken as typical), at least 4 MiB for lazy captures and still-blocked
+	 * threads, at most 64 MiB. Losses are counted and reported.
+	 */
 	uint64_t per =
 	    sizeof(struct rs_prof_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
-	uint64_t want = cfg->on_cpu ? (uint64_t)cfg->freq_hz * ncpu * per / 2 : 0;
-	size_t sz = 4u << 20;
+	struct rs_bpf_setup setup = {
+		.target = cfg->target,
+		.stack_bytes = cfg->stack_bytes,
+		.kernel_stacks = cfg->kernel_stacks,
+		.ring_want = cfg->on_cpu ? (uint64_t)cfg->freq_hz * s->bpf.ncpu * per / 2 : 0,
+		.ring_max = 64u << 20,
+		.per_cpu = per_cpu_maps,
+	};
+	int e = rs_bpf_setup(&s->bpf, &setup, err, errlen);
 
-	while (sz < want && sz < (64u << 20))
-		sz <<= 1;
-	return sz;
-}
-
-static void configure(struct profile_bpf *skel, const struct rs_sampler_cfg *cfg, int ncpu,
-		      bool task_work)
-{
-	struct profile_bpf__rodata *ro = skel->rodata;
-
-	ro->filter_tgid = cfg->target->n_tgids > 0;
-	ro->filter_tid = cfg->target->n_tids > 0;
-	ro->filter_cgroup = cfg->target->cgroup.id != 0;
-	ro->targ_cgid = cfg->target->cgroup.id;
-	ro->targ_cglevel = cfg->target->cgroup.level;
-	if (cfg->target->n_tgids == 1)
-		ro->targ_tgid1 = cfg->target->tgids[0];
-	if (cfg->target->n_tids == 1)
-		ro->targ_tid1 = cfg->target->tids[0];
-	ro->stack_bytes = cfg->stack_bytes;
-	ro->want_kstack = cfg->kernel_stacks;
-	ro->want_offcpu = cfg->off_cpu;
-	ro->use_task_work = task_work;
-	ro->min_block_ns = cfg->min_block_ns;
-	ro->max_block_ns = cfg->max_block_ns;
-	bpf_map__set_max_entries(skel->maps.records, ring_size(cfg, ncpu));
-	bpf_map__set_max_entries(skel->maps.sample_scratch, ncpu);
-	bpf_map__set_max_entries(skel->maps.iter_scratch, ncpu);
+	if (e)
+		return e;
+	skel->rodata->want_offcpu = cfg->off_cpu;
+	skel->rodata->use_task_work = task_work;
+	skel->rodata->min_block_ns = cfg->min_block_ns;
+	skel->rodata->max_block_ns = cfg->max_block_ns;
 	bpf_program__set_autoload(skel->progs.oncpu, cfg->on_cpu);
 	bpf_program__set_autoload(skel->progs.on_switch, cfg->off_cpu);
 	bpf_program__set_autoload(skel->progs.sweep, cfg->off_cpu);
 	bpf_program__set_autoload(skel->progs.on_exit, cfg->off_cpu && task_work);
 	bpf_program__set_autoload(skel->progs.on_sys_exit, cfg->off_cpu && !task_work);
-}
-
-static void load_error(int e, char *err, size_t errlen)
-{
-	if (e == -EPERM || e == -EACCES)
-		snprintf(
-		    err, errlen,
-		    "cannot load BPF programs: %s: run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)",
-		    strerror(-e));
-	else
-		snprintf(
-		    err, errlen,
-		    "cannot load BPF programs: %s: the kernel lacks a feature rsample profile needs (Linux >= 6.1 with BTF, tp_btf, task storage and sleepable task iterators); RSAMPLE_DEBUG=1 shows the verifier log",
-		    strerror(-e));
+	return 0;
 }
 
 /* Puts the target cgroup in the cgroup array that bpf_current_task_under_cgroup() reads. */
@@ -125,8 +94,8 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 }
 
 /*
- * Opens and loads the object: with bpf_task_work first (Linux >= 6.18), then
- * with the tp_btf/sys_exit capture when that fails.
+ * Opens and loads the object: with bpf_task_work first (Linux >= 6.18), then,
+ * when the kernel refuses that for any reason, with the tp_btf/sys_exit capture.
  */
 static int load(struct rs_sampler *s, char *err, size_t errlen)
 {
@@ -140,26 +109,22 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 			return e;
 		}
-		configure(s->skel, &s->cfg, s->ncpu, tw);
-		e = profile_bpf__load(s->skel);
+		e = rs_bpf_begin(&s->bpf, s->skel->obj, "profile", err, errlen);
 		if (!e)
+			e = configure(s, tw, err, errlen);
+		if (e)
+			return e;
+		e = profile_bpf__load(s->skel);
+		if (!e || !tw)
 			break;
 		profile_bpf__destroy(s->skel);
 		s->skel = NULL;
-		if (!tw || e == -EPERM || e == -EACCES) {
-			load_error(e, err, errlen);
-			return e;
-		}
 		tw = false;
 	}
-	s->task_work = tw;
-	e = rs_resolved_fill_maps(s->cfg.target, bpf_map__fd(s->skel->maps.targ_tgids),
-				  bpf_map__fd(s->skel->maps.targ_tids));
-	if (e) {
-		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
-			strerror(-e));
+	e = rs_bpf_loaded(&s->bpf, e, s->cfg.target, err, errlen);
+	if (e)
 		return e;
-	}
+	s->task_work = tw;
 	if (s->cfg.target->cgroup.id)
 		e = set_cgroup(s, err, errlen);
 	return e;
@@ -213,11 +178,11 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 	int attached = 0, e = 0;
 	FILE *f;
 
-	online = calloc(s->ncpu, sizeof(*online));
+	online = calloc(s->bpf.ncpu, sizeof(*online));
 	if (!online)
 		return -ENOMEM;
 	f = fopen(path, "re");
-	if (!f || !fgets(text, sizeof(text), f) || parse_cpu_list(text, online, s->ncpu)) {
+	if (!f || !fgets(text, sizeof(text), f) || parse_cpu_list(text, online, s->bpf.ncpu)) {
 		snprintf(err, errlen, "cannot read the online CPUs from '%s'", path);
 		if (f)
 			fclose(f);
@@ -225,7 +190,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 		return -EIO;
 	}
 	fclose(f);
-	for (int cpu = 0; cpu < s->ncpu; cpu++) {
+	for (int cpu = 0; cpu < s->bpf.ncpu; cpu++) {
 		struct perf_event_attr attr = {
 			.type = PERF_TYPE_SOFTWARE,
 			.size = sizeof(attr),
@@ -312,13 +277,6 @@ int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_o
 	struct rs_sampler *s;
 	int e;
 
-	rs_libbpf_log_setup();
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(
-		    err, errlen,
-		    "kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
-		return -EOPNOTSUPP;
-	}
 	if (!cfg->freq_hz && cfg->on_cpu) {
 		snprintf(err, errlen, "the sampling frequency must not be 0");
 		return -EINVAL;
@@ -330,19 +288,13 @@ int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_o
 	}
 	s->cfg = *cfg;
 	s->ops = *ops;
-	s->ncpu = libbpf_num_possible_cpus();
-	if (s->ncpu < 1)
-		s->ncpu = 1;
 	e = load(s, err, errlen);
 	if (e)
 		goto fail;
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.records), on_record, s, NULL);
-	if (!s->rb) {
-		e = -errno;
-		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+	e = rs_bpf_ring(&s->bpf, on_record, s, &s->rb, err, errlen);
+	if (e)
 		goto fail;
-	}
-	s->start_ns = mono_ns();
+	s->start_ns = rs_mono_ns();
 	s->skel->bss->win_start = s->start_ns;
 	if (cfg->off_cpu) {
 		e = attach_offcpu(s, err, errlen);

@@ -9,25 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "capture/sampler_priv.h"
+#include "capture/capture_priv.h"
+#include "profile.skel.h"
 
 /* Reads the iterator to its end; the records arrive through the ring buffer. */
 int rs_sampler_sweep(struct rs_sampler *s, bool init)
 {
-	char buf[256];
-	ssize_t r;
-	int fd;
-
 	s->skel->bss->sweep_init = init;
-	fd = bpf_iter_create(bpf_link__fd(s->iter));
-	if (fd < 0)
-		return -errno;
-	do {
-		r = read(fd, buf, sizeof(buf));
-	} while (r > 0 || (r < 0 && errno == EINTR));
-	r = r < 0 ? -errno : 0;
-	close(fd);
-	return (int)r;
+	return rs_bpf_iter_read(s->iter);
 }
 
 int rs_sampler_poll(struct rs_sampler *s, int timeout_ms)
@@ -157,17 +146,5 @@ void rs_sampler_forget_ufp(struct rs_sampler *s, const uint64_t *ufp, size_t n)
 
 void rs_sampler_counters(struct rs_sampler *s, uint64_t *out)
 {
-	int fd = bpf_map__fd(s->skel->maps.counters);
-	__u64 *vals = calloc(s->ncpu, sizeof(*vals));
-
-	memset(out, 0, RS_PCNT_MAX * sizeof(*out));
-	if (!vals)
-		return;
-	for (__u32 i = 0; i < RS_PCNT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			continue;
-		for (int cpu = 0; cpu < s->ncpu; cpu++)
-			out[i] += vals[cpu];
-	}
-	free(vals);
+	rs_bpf_counters(&s->bpf, out, RS_PCNT_MAX);
 }

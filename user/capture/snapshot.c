@@ -15,9 +15,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "capture/libbpf_log.h"
-#include "capture/capture.h"
-#include "capture/sys.h"
+#include "capture/capture_priv.h"
+#include "lib/lib.h"
 #include "snapshot.skel.h"
 
 _Static_assert(sizeof(struct rs_regs) == 20 * 8, "rs_regs layout");
@@ -34,14 +33,6 @@ struct collector {
 	int err;
 	size_t perf_recs;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* Ring buffer callback: keep a private copy of each record. */
 static int on_record(void *ctx, void *data, size_t size)
@@ -85,24 +76,6 @@ static void *drain_thread(void *arg)
 	return NULL;
 }
 
-/* Reads the iterator to its end; the records arrive through the ring buffer. */
-static int run_iterator(struct bpf_link *link)
-{
-	char buf[4096];
-	ssize_t r;
-	int fd;
-
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		return -errno;
-	do {
-		r = read(fd, buf, sizeof(buf));
-	} while (r > 0 || (r < 0 && errno == EINTR));
-	r = r < 0 ? -errno : 0;
-	close(fd);
-	return (int)r;
-}
-
 /* One iterator pass with the reader draining the ring meanwhile; 0 or -errno. */
 static int run_drained(struct collector *c, struct bpf_link *link)
 {
@@ -113,72 +86,43 @@ static int run_drained(struct collector *c, struct bpf_link *link)
 	e = -pthread_create(&drain, NULL, drain_thread, c);
 	if (e)
 		return e;
-	e = run_iterator(link);
+	e = rs_bpf_iter_read(link);
 	atomic_store(&c->stop, true);
 	pthread_join(drain, NULL);
 	return e;
 }
 
-static size_t ring_size(const struct rs_capture_cfg *cfg)
+static const char *const per_cpu_maps[] = { "iter_scratch", "perf_scratch", NULL };
+
+/* Opens, configures and loads the snapshot object; 0 or -errno with a message in err. */
+static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snapshot_bpf **out,
+		char *err, size_t errlen)
 {
+	/* Twice the records of the threads there are now, each with a typical 16 KiB of stack. */
 	size_t per = sizeof(struct rs_task_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
-	size_t want = (cfg->expect_threads ? cfg->expect_threads : 256) * per * 2;
-	size_t sz = 4u << 20;
-
-	while (sz < want && sz < (256u << 20))
-		sz <<= 1;
-	return sz;
-}
-
-static int load(const struct rs_capture_cfg *cfg, struct snapshot_bpf **out, char *err,
-		size_t errlen)
-{
+	struct rs_bpf_setup setup = {
+		.target = cfg->target,
+		.stack_bytes = cfg->stack_bytes,
+		.kernel_stacks = cfg->kernel_stacks,
+		.ring_want = (cfg->expect_threads ? cfg->expect_threads : 256) * per * 2,
+		.ring_max = 256u << 20,
+		.per_cpu = per_cpu_maps,
+	};
 	struct snapshot_bpf *skel;
-	int ncpu, e;
+	int e;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen,
-			"kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
-		return -EOPNOTSUPP;
-	}
 	skel = snapshot_bpf__open();
 	if (!skel) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 		return e;
 	}
-	ncpu = libbpf_num_possible_cpus();
-	if (ncpu < 1)
-		ncpu = 1;
-	skel->rodata->filter_tgid = cfg->target->n_tgids > 0;
-	skel->rodata->filter_tid = cfg->target->n_tids > 0;
-	skel->rodata->filter_cgroup = cfg->target->cgroup.id != 0;
-	skel->rodata->targ_cgid = cfg->target->cgroup.id;
-	skel->rodata->targ_cglevel = cfg->target->cgroup.level;
-	skel->rodata->stack_bytes = cfg->stack_bytes;
-	skel->rodata->want_kstack = cfg->kernel_stacks;
-	bpf_map__set_max_entries(skel->maps.iter_scratch, ncpu);
-	bpf_map__set_max_entries(skel->maps.perf_scratch, ncpu);
-	bpf_map__set_max_entries(skel->maps.records, ring_size(cfg));
-
-	e = snapshot_bpf__load(skel);
+	e = rs_bpf_begin(b, skel->obj, "snapshot", err, errlen);
+	if (!e)
+		e = rs_bpf_setup(b, &setup, err, errlen);
+	if (!e)
+		e = rs_bpf_loaded(b, snapshot_bpf__load(skel), cfg->target, err, errlen);
 	if (e) {
-		if (e == -EPERM || e == -EACCES)
-			snprintf(err, errlen,
-				"cannot load BPF programs: %s: run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)",
-				strerror(-e));
-		else
-			snprintf(err, errlen,
-				"cannot load BPF programs: %s: the kernel lacks a feature rsample needs (Linux >= 6.1 with sleepable task iterators and bpf_copy_from_user_task); RSAMPLE_DEBUG=1 shows the verifier log",
-				strerror(-e));
-		snapshot_bpf__destroy(skel);
-		return e;
-	}
-	e = rs_resolved_fill_maps(cfg->target, bpf_map__fd(skel->maps.targ_tgids),
-				  bpf_map__fd(skel->maps.targ_tids));
-	if (e) {
-		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
-			strerror(-e));
 		snapshot_bpf__destroy(skel);
 		return e;
 	}
@@ -262,8 +206,8 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 	if (!nwant)
 		goto cleanup;
 
-	deadline = mono_ns() + (uint64_t)cfg->oncpu_wait_ms * 1000000ull;
-	while (c->perf_recs - before < nwant && mono_ns() < deadline)
+	deadline = rs_mono_ns() + (uint64_t)cfg->oncpu_wait_ms * 1000000ull;
+	while (c->perf_recs - before < nwant && rs_mono_ns() < deadline)
 		ring_buffer__poll(c->rb, 5);
 	for (size_t i = 0; i < nlinks; i++)
 		bpf_link__destroy(links[i]);
@@ -275,7 +219,7 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 		size_t n0 = cap->n;
 
 		skel->bss->retry_mode = true;
-		e = run_iterator(iter_link);
+		e = rs_bpf_iter_read(iter_link);
 		skel->bss->retry_mode = false;
 		ring_buffer__consume(c->rb);
 		for (size_t i = n0; i < cap->n; i++)
@@ -329,6 +273,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		   size_t errlen)
 {
 	struct collector c = { 0 };
+	struct rs_bpf b;
 	struct snapshot_bpf *skel = NULL;
 	struct bpf_link *iter_link = NULL;
 	struct rs_capture *cap = NULL;
@@ -336,22 +281,18 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	uint64_t t0;
 	int e;
 
-	rs_libbpf_log_setup();
 	cap = calloc(1, sizeof(*cap));
 	if (!cap) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	c.cap = cap;
-	e = load(cfg, &skel, err, errlen);
+	e = load(cfg, &b, &skel, err, errlen);
 	if (e)
 		goto cleanup;
-	c.rb = ring_buffer__new(bpf_map__fd(skel->maps.records), on_record, &c, NULL);
-	if (!c.rb) {
-		e = -errno;
-		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+	e = rs_bpf_ring(&b, on_record, &c, &c.rb, err, errlen);
+	if (e)
 		goto cleanup;
-	}
 	iter_link = bpf_program__attach_iter(skel->progs.dump_task, NULL);
 	if (!iter_link) {
 		e = -errno;
@@ -362,7 +303,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-	t0 = mono_ns();
+	t0 = rs_mono_ns();
 	e = run_drained(&c, iter_link);
 	if (e) {
 		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
@@ -378,7 +319,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
 		goto cleanup;
 	}
-	cap->wall_ns = mono_ns() - t0;
+	cap->wall_ns = rs_mono_ns() - t0;
 	if (c.err) {
 		e = c.err;
 		snprintf(err, errlen, "cannot keep the captured records: %s", strerror(-e));
@@ -386,18 +327,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	}
 	dedup(cap);
 
-	for (int i = 0; i < RS_CNT_MAX; i++) {
-		int ncpu = libbpf_num_possible_cpus();
-		__u64 vals[ncpu > 0 ? ncpu : 1];
-		__u32 key = i;
-
-		/* Zeroed first: valgrind marks only one CPU's slot as written by bpf(2). */
-		memset(vals, 0, sizeof(vals));
-		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals))
-			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			cap->counters[i] += vals[cpu];
-	}
+	rs_bpf_counters(&b, cap->counters, RS_CNT_MAX);
 	*out = cap;
 	cap = NULL;
 cleanup:

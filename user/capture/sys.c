@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#include "capture/sys.h"
+#include "capture/capture_priv.h"
 
 int rs_sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
 			   unsigned long flags)

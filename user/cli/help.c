@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rsample --help: the command line of DESIGN.md §5 and the exit codes. */
 #include <stdio.h>
-#include "cli/opts.h"
+#include "cli/cli.h"
 
 void rs_opts_usage(FILE *f)
 {

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <linux/types.h>
 #include "rsample.h"
-#include "cli/opts.h"
+#include "cli/cli.h"
+#include "lib/lib.h"
 
 #define RS_STACK_BYTES_MIN 4096u
 

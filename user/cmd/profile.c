@@ -17,11 +17,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "stack/ksyms.h"
-#include "profile/profagg.h"
-#include "out/profile_file.h"
-#include "cmd/profile_run.h"
-#include "profile/profwin.h"
+#include "stack/stack.h"
+#include "lib/lib.h"
+#include "out/out.h"
+#include "cmd/cmd.h"
+#include "profile/profile.h"
 #include "target/target.h"
 
 #define POLL_MS 100 /* longest wait for records before looking at the clock and signals */

@@ -3,7 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "cli/opts.h"
+#include <time.h>
+#include "lib/lib.h"
 
 #define NS_PER_US  1000ull
 #define NS_PER_MS  1000000ull
@@ -134,4 +135,12 @@ void rs_format_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%lluh%02llum", v / NS_PER_H, v % NS_PER_H / NS_PER_MIN);
 	else
 		snprintf(buf, len, "%llud%02lluh", v / NS_PER_DAY, v % NS_PER_DAY / NS_PER_H);
+}
+
+uint64_t rs_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

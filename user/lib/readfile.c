@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "lib/readfile.h"
+#include "lib/lib.h"
 
 int rs_read_file(const char *path, char **out, size_t *len)
 {

@@ -2,7 +2,7 @@
 /* UTF-8 validation and printing for the report writers: names and paths come from the target as raw
  * bytes. */
 #include <string.h>
-#include "lib/utf8.h"
+#include "lib/lib.h"
 
 size_t rs_utf8_seq_len(const char *str, size_t n)
 {
@@ -84,4 +84,42 @@ size_t rs_utf8_encode(uint32_t cp, char *out)
 	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
 	out[3] = (char)(0x80 | (cp & 0x3f));
 	return 4;
+}
+
+void rs_fput_json(FILE *f, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, l;
+
+	n = strnlen(str, n);
+	fputc('"', f);
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+		} else if (c == '\n') {
+			fputs("\\n", f);
+		} else if (c == '\t') {
+			fputs("\\t", f);
+		} else if (c == '\r') {
+			fputs("\\r", f);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+		} else if (c >= 0x80) {
+			l = rs_utf8_seq_len(str + i, n - i);
+			if (!l) {
+				fputs("\\ufffd", f);
+				i++;
+				continue;
+			}
+			fwrite(s + i, 1, l, f);
+			i += l;
+			continue;
+		} else {
+			fputc(c, f);
+		}
+		i++;
+	}
+	fputc('"', f);
 }

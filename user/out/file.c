@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "out/profile_file.h"
+#include "out/out.h"
 
 static const struct {
 	const char *name, *suffix;

@@ -10,62 +10,33 @@
 #include <string.h>
 #include "out/out_priv.h"
 
-uint64_t rs_hash(const void *key, size_t len)
+struct bytes {
+	const void *p;
+	size_t len;
+};
+
+static bool key_eq(const void *ctx, size_t idx, const void *key)
 {
-	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	const struct rs_intern *t = ctx;
+	const struct bytes *k = key;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static size_t find_slot(const struct rs_intern *t, const void *key, size_t len)
-{
-	size_t mask = t->n_slots - 1, i = rs_hash(key, len) & mask;
-
-	while (t->slot[i]) {
-		size_t k = t->slot[i] - 1;
-
-		if (t->len[k] == len && !memcmp(t->str[k], key, len))
-			break;
-		i = (i + 1) & mask;
-	}
-	return i;
-}
-
-static int grow(struct rs_intern *t)
-{
-	size_t n_slots = t->n_slots ? t->n_slots * 2 : 64;
-	uint32_t *slot = calloc(n_slots, sizeof(*slot));
-	struct rs_intern tmp = *t;
-
-	if (!slot)
-		return -ENOMEM;
-	tmp.slot = slot;
-	tmp.n_slots = n_slots;
-	for (size_t k = 0; k < t->n; k++)
-		slot[find_slot(&tmp, t->str[k], t->len[k])] = (uint32_t)k + 1;
-	free(t->slot);
-	t->slot = slot;
-	t->n_slots = n_slots;
-	return 0;
+	return t->len[idx] == k->len && !memcmp(t->str[idx], k->p, k->len);
 }
 
 int rs_intern(struct rs_intern *t, const void *key, size_t len, size_t *idx)
 {
-	size_t i;
+	struct bytes k = { key, len };
+	uint64_t h = rs_hash(key, len);
+	size_t i = rs_htab_find(&t->index, h, key_eq, t, &k);
 	char *copy;
 
-	if (t->n_slots && t->slot[i = find_slot(t, key, len)]) {
-		*idx = t->slot[i] - 1;
+	if (i != SIZE_MAX) {
+		*idx = i;
 		return 0;
 	}
-	if (t->n >= UINT32_MAX - 1)
+	if (t->n >= UINT32_MAX - 2)
 		return -E2BIG;
-	if ((t->n + 1) * 2 > t->n_slots && grow(t))
+	if (rs_htab_reserve(&t->index, t->n + 1))
 		return -ENOMEM;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
@@ -88,7 +59,7 @@ int rs_intern(struct rs_intern *t, const void *key, size_t len, size_t *idx)
 	copy[len] = '\0';
 	t->str[t->n] = copy;
 	t->len[t->n] = len;
-	t->slot[find_slot(t, key, len)] = (uint32_t)t->n + 1;
+	rs_htab_add(&t->index, h, t->n); /* cannot fail: reserved above */
 	*idx = t->n++;
 	return 0;
 }
@@ -106,6 +77,6 @@ void rs_intern_clear(struct rs_intern *t)
 		free(t->str[i]);
 	free(t->str);
 	free(t->len);
-	free(t->slot);
+	rs_htab_clear(&t->index);
 	memset(t, 0, sizeof(*t));
 }

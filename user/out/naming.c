@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Aggregated profiles: ownership, and the one way every writer names frames,
- * group_by roots and weights (out_priv.h).
+ * The one way every writer names frames, group_by roots and weights
+ * (out_priv.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -9,31 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "out/out_priv.h"
-#include "lib/utf8.h"
-
-void rs_profile_clear(struct rs_profile *p)
-{
-	if (!p)
-		return;
-	for (size_t i = 0; i < p->n_samples; i++) {
-		struct rs_psample *s = &p->samples[i];
-
-		for (size_t j = 0; j < s->n_frames; j++)
-			rs_frame_clear(&s->frames[j]);
-		free(s->frames);
-	}
-	free(p->samples);
-	for (size_t i = 0; i < p->n_mappings; i++) {
-		free(p->mappings[i].file);
-		free(p->mappings[i].build_id);
-	}
-	free(p->mappings);
-	free(p->target);
-	p->samples = NULL;
-	p->mappings = NULL;
-	p->target = NULL;
-	p->n_samples = p->n_mappings = 0;
-}
+#include "lib/lib.h"
 
 void rs_name_sanitize(char *s, unsigned int flags)
 {

@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "profile/profile.h"
+#include "lib/lib.h"
+#include "out/out.h"
 
 /* ---- naming (profile.c) ---- */
 
@@ -108,19 +109,16 @@ struct rs_intern {
 	char **str;  /* str[i]: the i-th distinct key, NUL-terminated copy */
 	size_t *len; /* its length (keys may hold NUL bytes) */
 	size_t n, cap;
-	uint32_t *slot; /* open addressing: index + 1, or 0 when empty */
-	size_t n_slots; /* a power of two, kept above twice n */
+	struct rs_htab index;
 };
 
 /*
  * The index of the len bytes at key, added when new. Returns 0 with *idx set,
- * or -ENOMEM (t is unchanged) or -E2BIG past UINT32_MAX - 1 keys.
+ * or -ENOMEM (t is unchanged) or -E2BIG past UINT32_MAX - 2 keys.
  */
 int rs_intern(struct rs_intern *t, const void *key, size_t len, size_t *idx);
 /* The same for a NUL-terminated string. */
 int rs_intern_str(struct rs_intern *t, const char *s, size_t *idx);
-/* FNV-1a (64 bits) of len bytes: table slots, and the SVG's colours. */
-uint64_t rs_hash(const void *key, size_t len);
 /* Frees every copy and the table; t is left empty. Accepts NULL. */
 void rs_intern_clear(struct rs_intern *t);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "out/out_priv.h"
+#include "lib/lib.h"
 
 /* A function: frames are merged by name and file, as folded output merges them by name. */
 struct sframe {
@@ -191,22 +192,6 @@ static int order(struct ss *ss)
 	return 0;
 }
 
-static void put_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* A JSON string of s with invalid UTF-8 and control bytes replaced. */
 static int put_json_safe(FILE *f, const char *s)
 {
@@ -215,7 +200,7 @@ static int put_json_safe(FILE *f, const char *s)
 	if (!copy)
 		return -ENOMEM;
 	rs_name_sanitize(copy, 0);
-	put_json_str(f, copy);
+	rs_fput_json(f, copy, SIZE_MAX);
 	free(copy);
 	return 0;
 }
@@ -233,7 +218,7 @@ static int put_profile_name(FILE *f, const struct ss *ss, const struct entry *e)
 	free(names[1]);
 	if (len < 0)
 		return -ENOMEM;
-	put_json_str(f, name);
+	rs_fput_json(f, name, SIZE_MAX);
 	free(name);
 	return 0;
 }
@@ -309,7 +294,7 @@ static int put_file(FILE *f, const struct ss *ss, const struct rs_profile *const
 		const struct sframe *fr = ss->by[r];
 
 		fprintf(f, "%s\n      { \"name\": ", r ? "," : "");
-		put_json_str(f, fr->name);
+		rs_fput_json(f, fr->name, SIZE_MAX);
 		if (fr->file) {
 			fputs(", \"file\": ", f);
 			err = put_json_safe(f, fr->file);

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "profile/profagg.h"
+#include "profile/profile_priv.h"
 
 static uint64_t hash_words(const uint64_t *w, size_t n)
 {

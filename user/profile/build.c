@@ -8,9 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stack/ksyms.h"
-#include "profile/pidcache.h"
-#include "profile/profwin_priv.h"
+#include "stack/stack.h"
+#include "profile/profile_priv.h"
 
 static int kcache_grow(struct rs_profwin *w)
 {

@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "profile/pidcache.h"
-#include "profile/profagg.h"
-#include "lib/readfile.h"
+#include "profile/profile_priv.h"
+#include "lib/lib.h"
 
 struct pcsym {
 	uint64_t pc_word; /* 0: empty slot */

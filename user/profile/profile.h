@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Aggregated profiles (rsample profile): stacks with weights, produced by the
- * sampler and rendered by the writers (out_folded.c, out_svg.c, out_pprof.c,
- * out_speedscope.c). A writer never sees BPF records, only this model.
+ * Profiles (profile.h): the aggregated model the writers in out/ render
+ * (model.c), and the window engine that builds it from the sampler's records
+ * (window.c, build.c, agg.c, pidcache.c).
+ *
+ * One profile window at a time: takes the sampler's records (sampler.h),
+ * unwinds user stacks as they arrive (symbolizing each new PC once per
+ * process), sums stacks per window, and at the window's end resolves kernel
+ * stack ids and user stack fingerprints into rs_profile objects (profile.h)
+ * for the writers. State that outlives a window (processes, unwound user
+ * stacks by fingerprint, kernel stacks of threads blocked at the start) is
+ * bounded and dropped when its process is gone.
  */
 #ifndef RS_PROFILE_H
 #define RS_PROFILE_H
@@ -10,12 +18,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include "snapshot/model.h"
+#include "capture/capture.h"
+#include "stack/stack.h"
+
+/* ---- the model (model.c) ---- */
 
 enum rs_prof_kind { RS_PROF_ONCPU = 0, RS_PROF_OFFCPU };
-enum rs_group_by { RS_GROUP_NONE = 0, RS_GROUP_PROCESS, RS_GROUP_THREAD };
-enum rs_format { RS_FMT_FOLDED = 0, RS_FMT_SVG, RS_FMT_PPROF, RS_FMT_SPEEDSCOPE };
 
 /* One distinct stack of one thread with its accumulated weight. */
 struct rs_psample {
@@ -54,48 +62,68 @@ struct rs_profile {
 /* Frees everything a profile owns (not the struct). Accepts NULL. */
 void rs_profile_clear(struct rs_profile *p);
 
+/* ---- the window engine (window.c, build.c) ---- */
+
+struct rs_profwin_cfg {
+	bool on_cpu, off_cpu;
+	bool kernel; /* keep kernel frames */
+	uint32_t freq_hz;
+	const char *target;    /* "pid 42", copied into each profile */
+	const char *proc_root; /* "/proc" */
+};
+
+/* What went missing or was degraded, summed since the start. */
+struct rs_profwin_stats {
+	uint64_t samples;	   /* on-CPU samples kept */
+	uint64_t user_unwound;	   /* user stacks unwound (samples and captures) */
+	uint64_t user_incomplete;  /* ... that stopped before the outermost frame */
+	uint64_t user_lost;	   /* stacks shown without user frames */
+	uint64_t off_user_missing; /* off-CPU sums whose user stack never arrived */
+	uint64_t kernel_lost;	   /* kernel stacks that could not be read back */
+	uint64_t dropped_nomem;	   /* records dropped for lack of memory */
+};
+
+struct rs_profwin;
+
 /*
- * Writers (out_*.c). profs holds one or two profiles (on-CPU and/or off-CPU of
- * the same window); the caller keeps them. Output is deterministic: the same
- * data in any order gives the same bytes. Frames are named alike everywhere:
- * the function, else "module_basename+0xOFF", else "0xPC"; group_by adds
- * "comm (pid)" (RS_GROUP_PROCESS) and then "thread (tid)" (RS_GROUP_THREAD)
- * root frames (speedscope: one profile per process or thread instead). Each
- * returns 0, -EINVAL for n == 0, -ENOMEM, or -EIO for a stream error (errno
- * kept).
- *
- * folded: "root;...;leaf weight" lines in byte order, identical stacks summed;
- * on-CPU weights are samples, off-CPU ones microseconds (summed in ns, then
- * rounded; at least 1 for any time). Kernel frames are suffixed "_[k]",
- * inlined ones "_[i]", ';' in names becomes ':'. With both kinds, each stack
- * starts with "[on-cpu]" or "[off-cpu]" (units differ: compare within a kind).
+ * Creates the engine. ksyms may be NULL (kernel frames stay addresses); it
+ * is borrowed. Returns 0 or -ENOMEM; *out untouched on failure.
  */
-int rs_write_folded(FILE *f, const struct rs_profile *const *profs, size_t n, enum rs_group_by g);
+int rs_profwin_new(const struct rs_profwin_cfg *cfg, const struct rs_ksyms *ksyms,
+		   struct rs_profwin **out);
+/* The callbacks to give rs_sampler_start(). */
+void rs_profwin_ops(struct rs_profwin *w, struct rs_sampler_ops *ops);
+/* The sampler to read kernel stacks from and to poll for late user stacks (borrowed). */
+void rs_profwin_set_sampler(struct rs_profwin *w, struct rs_sampler *s);
+/* Samples taken at or after cut_ns (CLOCK_MONOTONIC) belong to the next window. */
+void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns);
 /*
- * A self-contained interactive SVG flame graph (inline script and style, no
- * network): hover details, click to zoom, search with the matched share,
- * reset. One panel per kind, on-CPU warm, off-CPU blue; weights as in folded.
- * title NULL: "rsample flame graph"; the subtitle has the target, start and
- * duration, each panel's header its total and lost count.
+ * Ends the window [start_ns, end_ns) (CLOCK_MONOTONIC; start_unix_ns is its
+ * wall-clock start), after rs_sampler_end_window(): fills on and/or off
+ * (those the configuration asks for; the other is left alone) and starts the
+ * next window. lost_on/lost_off are the events the kernel lost in the
+ * window. The profiles own what they hold (rs_profile_clear). Returns 0 or
+ * -ENOMEM (then the profiles are empty).
  */
-int rs_write_svg(FILE *f, const struct rs_profile *const *profs, size_t n, enum rs_group_by g,
-		 const char *title);
+int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
+		      int64_t start_unix_ns, uint64_t lost_on, uint64_t lost_off,
+		      struct rs_profile *on, struct rs_profile *off);
+/* Counts since the start. */
+const struct rs_profwin_stats *rs_profwin_stats(const struct rs_profwin *w);
+/* Frees everything. Accepts NULL. */
+void rs_profwin_free(struct rs_profwin *w);
+
 /*
- * pprof: a gzip-compressed perftools.profiles.Profile (user/pprof.proto) via
- * protobuf-c. On-CPU [samples/count, cpu/nanoseconds], period cpu/nanoseconds;
- * off-CPU [waits/count, off_cpu/nanoseconds]; both: the four, zeros for the
- * other kind. Inline chains are one location's lines, mappings carry
- * build-ids, samples labels pid, tid, comm, thread, state; lost counts and the
- * target are comments (out_pprof.c has the details).
+ * Window schedule: the end of the window that contains now, for windows of
+ * interval_ns starting at start_ns (interval 0: one window, never ends by
+ * itself: returns UINT64_MAX). The last window is cut at stop_ns when that is
+ * earlier (stop_ns 0: no stop).
  */
-int rs_write_pprof(FILE *f, const struct rs_profile *const *profs, size_t n, enum rs_group_by g);
-/*
- * speedscope's file format: one sampled profile per thread (RS_GROUP_THREAD),
- * process (RS_GROUP_PROCESS) or in all (RS_GROUP_NONE), and kind; on-CPU unit
- * "none" (samples), off-CPU "microseconds". name NULL: the target; lost counts
- * are appended to it (the format has no metadata field).
- */
-int rs_write_speedscope(FILE *f, const struct rs_profile *const *profs, size_t n,
-			enum rs_group_by g, const char *name);
+uint64_t rs_window_end(uint64_t start_ns, uint64_t interval_ns, uint64_t stop_ns, uint64_t now_ns);
+/* Whether a sample taken at t belongs to the window that ends at end_ns (else to the next). */
+static inline bool rs_window_has(uint64_t end_ns, uint64_t t)
+{
+	return t < end_ns;
+}
 
 #endif

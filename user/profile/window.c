@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "profile/pidcache.h"
-#include "profile/profwin_priv.h"
+#include "profile/profile_priv.h"
 
 #define LATE_USTACK_WAIT_MS 100 /* how long a window end waits for lazy user stacks */
 #define UFP_KEEP_WINDOWS    4	/* unused fingerprints are forgotten after this many windows */

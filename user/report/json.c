@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include "report/report.h"
-#include "snapshot/syscalls.h"
-#include "lib/utf8.h"
+#include "snapshot/snapshot.h"
+#include "lib/lib.h"
 
 #define SYSCALL_TEXT_MAX 256
 
@@ -79,50 +79,11 @@ static void jw_close(struct jw *w, char c)
 	w->first = false;
 }
 
-/* A JSON string of at most n bytes of s; invalid UTF-8 bytes become U+FFFD. */
-static void put_json_string(FILE *f, const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, l;
-
-	n = strnlen(str, n);
-	fputc('"', f);
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			fprintf(f, "\\%c", c);
-		} else if (c == '\n') {
-			fputs("\\n", f);
-		} else if (c == '\t') {
-			fputs("\\t", f);
-		} else if (c == '\r') {
-			fputs("\\r", f);
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-		} else if (c >= 0x80) {
-			l = rs_utf8_seq_len(str + i, n - i);
-			if (!l) {
-				fputs("\\ufffd", f);
-				i++;
-				continue;
-			}
-			fwrite(s + i, 1, l, f);
-			i += l;
-			continue;
-		} else {
-			fputc(c, f);
-		}
-		i++;
-	}
-	fputc('"', f);
-}
-
 static void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
 {
 	jw_sep(w, key);
 	if (s && *s)
-		put_json_string(w->f, s, n);
+		rs_fput_json(w->f, s, n);
 	else
 		fputs("null", w->f);
 }

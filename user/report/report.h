@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "snapshot/model.h"
+#include "snapshot/snapshot.h"
 
 struct rs_report_opts {
 	bool no_kernel;	       /* omit kernel frames */

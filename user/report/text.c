@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "cli/opts.h"
+#include "cli/cli.h"
 #include "report/report.h"
 #include "report/report_priv.h"
-#include "snapshot/syscalls.h"
-#include "lib/utf8.h"
+#include "snapshot/snapshot.h"
+#include "lib/lib.h"
 
 #define SYSCALL_TEXT_MAX 256
 

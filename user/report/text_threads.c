@@ -8,7 +8,7 @@
 #include <string.h>
 #include "report/report.h"
 #include "report/report_priv.h"
-#include "lib/utf8.h"
+#include "lib/lib.h"
 
 #define TIDS_LISTED_MAX 4  /* groups up to this size list each thread on its own line */
 #define RANGES_MAX	16 /* "tids 1-4, 7, 9-12": pieces shown before "... (+N more)" */

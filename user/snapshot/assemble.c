@@ -9,11 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "snapshot/assemble.h"
-#include "target/cgroup.h"
-#include "stack/ksyms.h"
-#include "snapshot/locks.h"
-#include "stack/proc.h"
+#include "snapshot/snapshot.h"
+#include "target/target.h"
+#include "stack/stack.h"
 
 static int cmp_rec(const void *a, const void *b)
 {

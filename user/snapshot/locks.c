@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lock owners and deadlock cycles from the futex words captured with each thread. */
 #include <stddef.h>
-#include "snapshot/locks.h"
+#include "snapshot/snapshot.h"
 #include "rsample.h"
 
 #define FUTEX_WAIT 0

@@ -1,31 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Ownership helpers for the snapshot model (model.h). */
 #include <stdlib.h>
-#include "snapshot/model.h"
-
-void rs_frame_clear(struct rs_frame *f)
-{
-	if (!f)
-		return;
-	free(f->function);
-	free(f->module);
-	free(f->file);
-	f->function = f->module = f->file = NULL;
-}
-
-static void frames_free(struct rs_frame *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		rs_frame_clear(&v[i]);
-	free(v);
-}
+#include "snapshot/snapshot.h"
 
 void rs_thread_clear(struct rs_thread *t)
 {
 	if (!t)
 		return;
-	frames_free(t->kframes, t->n_kframes);
-	frames_free(t->uframes, t->n_uframes);
+	rs_frames_free(t->kframes, t->n_kframes);
+	rs_frames_free(t->uframes, t->n_uframes);
 	free(t->rec);
 	t->kframes = t->uframes = NULL;
 	t->n_kframes = t->n_uframes = 0;

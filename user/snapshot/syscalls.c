@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "snapshot/syscalls.h"
+#include "snapshot/snapshot.h"
 #include "syscalls_gen.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

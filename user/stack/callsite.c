@@ -23,7 +23,7 @@
 #include <string.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include "stack/callsite.h"
+#include "stack/stack_priv.h"
 
 #define NODES_MAX 4096 /* sites, functions or targets in one graph */
 #define WALK_MAX  64   /* scope nesting inside a function */

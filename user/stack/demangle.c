@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libiberty/demangle.h>
-#include "stack/demangle.h"
+#include "stack/stack.h"
 
 char *rs_demangle(const char *name, unsigned int flags)
 {

@@ -29,7 +29,7 @@
 #include <linux/openat2.h>
 #include <elfutils/libdwelf.h>
 #include <zlib.h>
-#include "stack/proc_priv.h"
+#include "stack/stack_priv.h"
 
 #define BUILD_ID_MAX 64
 

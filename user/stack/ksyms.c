@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "lib/hex.h"
-#include "stack/ksyms.h"
-#include "lib/readfile.h"
+#include "lib/lib.h"
+#include "stack/stack.h"
 
 /*
  * kallsyms has no sizes: a symbol ends where the next one starts. The last

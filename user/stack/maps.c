@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "stack/proc.h"
-#include "lib/readfile.h"
+#include "stack/stack.h"
+#include "lib/lib.h"
 
 #define DELETED_SUFFIX " (deleted)"
 

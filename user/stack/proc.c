@@ -14,9 +14,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
-#include "stack/proc_priv.h"
-#include "stack/gdb/dwname.h"
-#include "stack/gdb/srcline.h"
+#include "stack/stack_priv.h"
+#include "stack/gdb/gdb.h"
 
 static const Dwfl_Callbacks rs_dwfl_callbacks = {
 	.find_elf = rs_find_elf,

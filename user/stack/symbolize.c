@@ -13,11 +13,9 @@
 #include <string.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include "stack/gdb/adaname.h"
-#include "stack/demangle.h"
-#include "stack/gdb/dwname.h"
-#include "stack/proc_priv.h"
-#include "stack/gdb/srcline.h"
+#include "stack/gdb/gdb.h"
+#include "stack/stack.h"
+#include "stack/stack_priv.h"
 
 #define SCOPE_DEPTH_MAX 16
 #define CHAIN_MAX	64

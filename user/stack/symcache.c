@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stack/proc_priv.h"
+#include "stack/stack_priv.h"
 
 #define NBUCKETS_MIN 1024
 #define ID_MAX	     64 /* longest build-id a chain key holds */

@@ -33,7 +33,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stack/callsite.h"
+#include "stack/stack_priv.h"
 
 #define DEPTH_MAX  32	/* tail calls in a row */
 #define VISITS_MAX 4096 /* sites entered by one search */

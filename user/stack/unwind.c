@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stack/proc_priv.h"
+#include "stack/stack_priv.h"
 
 #define REG_RBP 6
 #define REG_RSP 7

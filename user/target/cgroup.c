@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "target/cgroup.h"
-#include "target/cgroup_find.h"
+#include "target/target.h"
+#include "target/target_priv.h"
 
 #define NEXT 1 /* this form found nothing: try the next one */
 #define MAX_CANDIDATES 4 /* candidates listed in an ambiguity message */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "target/cgroup_find.h"
+#include "target/target_priv.h"
 
 /* Directory names of one pod: systemd driver ("…pod<uid_>.slice") and cgroupfs ("pod<uid>"). */
 struct pod_names {

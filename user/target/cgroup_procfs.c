@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "target/cgroup.h"
+#include "target/target.h"
 
 static void unescape_octal(char *s)
 {

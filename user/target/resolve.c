@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include "target/target.h"
 
 /* Reads "Key:\t<number>" from PROC/ID/status. */
@@ -163,21 +162,4 @@ void rs_resolved_clear(struct rs_resolved *r)
 	free(r->desc);
 	rs_cgroup_clear(&r->cgroup);
 	memset(r, 0, sizeof(*r));
-}
-
-static int fill_set(int map_fd, const uint32_t *ids, size_t n)
-{
-	__u8 one = 1;
-
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(map_fd, &ids[i], &one, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
-int rs_resolved_fill_maps(const struct rs_resolved *r, int tgid_map_fd, int tid_map_fd)
-{
-	int e = fill_set(tgid_map_fd, r->tgids, r->n_tgids);
-
-	return e ? e : fill_set(tid_map_fd, r->tids, r->n_tids);
 }

@@ -32,9 +32,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stack/gdb/adaname.h"
-#include "lib/hex.h"
-#include "lib/utf8.h"
+#include "stack/gdb/gdb.h"
+#include "lib/lib.h"
 
 struct out {
 	char *s;

@@ -35,8 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dwarf.h>
-#include "stack/demangle.h"
-#include "stack/gdb/dwname.h"
+#include "stack/stack.h"
+#include "stack/gdb/gdb.h"
 
 #define DEPTH_MAX 32
 

@@ -36,7 +36,7 @@
 #include <string.h>
 #include <dwarf.h>
 #include <gelf.h>
-#include "stack/gdb/srcline.h"
+#include "stack/gdb/gdb.h"
 
 #define ROWS_MAX (1u << 22) /* rows held per cache before it is emptied */
 

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef RS_OPTS_H
-#define RS_OPTS_H
+/*
+ * The command line (cli.h): options parsed into struct rs_opts, --help, and
+ * the exit codes it documents.
+ */
+#ifndef RS_CLI_H
+#define RS_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "target/target.h"
 
-/* Exit codes; only main() maps errors to them (documented by --help). */
+/* Exit codes (documented by --help); the commands return them, main() passes them on. */
 #define RS_EXIT_OK	0  /* done */
 #define RS_EXIT_PARTIAL 1  /* done, but some threads or modules could not be read */
 #define RS_EXIT_FATAL	2  /* no permission, BPF load failed, target not found */
@@ -19,15 +24,6 @@
 #define RS_PROFILE_DURATION_DEFAULT_NS 10000000000ull /* profile -d */
 
 enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE };
-enum rs_target_kind { RS_TARGET_NONE = 0, RS_TARGET_PID, RS_TARGET_TID, RS_TARGET_CGROUP };
-
-struct rs_target {
-	enum rs_target_kind kind;
-	uint32_t *pids; /* RS_TARGET_PID: n_pids entries; RS_TARGET_TID: one entry */
-	size_t n_pids;
-	char *cgroup_spec; /* RS_TARGET_CGROUP */
-};
-
 struct rs_opts {
 	enum rs_cmd cmd;
 	struct rs_target target;
@@ -61,18 +57,5 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 void rs_opts_free(struct rs_opts *o);
 /* Prints --help (synopsis, options, targets, durations, exit codes) to f. */
 void rs_opts_usage(FILE *f);
-
-/*
- * "500ms", "10s", "2m", "1h", "1d", "250us", "100ns", plain "3" = seconds,
- * "1.5s", and sums such as "1m30s" (what rs_format_duration() prints parses). Returns 0, or -EINVAL
- * (empty, negative, junk, more than 64-bit nanoseconds); *ns is untouched on failure.
- */
-int rs_parse_duration(const char *s, uint64_t *ns);
-/*
- * Formats ns for humans, truncating (never rounding up): "350ns", "2.5us",
- * "250us", "1.5ms", "15ms", "2.0s", "59.9s", "3m12s", "2h05m", "3d04h".
- * Always NUL-terminates when len > 0.
- */
-void rs_format_duration(uint64_t ns, char *buf, size_t len);
 
 #endif

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals shared by the files behind proc.h: proc.c (Dwfl construction),
- * elfopen.c (finding ELF and debug files), symcache.c, unwind.c and
- * symbolize.c. Not for other modules.
+ * Internals of stack/: proc.c (Dwfl construction), elfopen.c (finding ELF
+ * and debug files), symcache.c, unwind.c, symbolize.c, tailcall.c and
+ * callsite.c. Not for other stages.
  */
-#ifndef RS_PROC_PRIV_H
-#define RS_PROC_PRIV_H
+#ifndef RS_STACK_PRIV_H
+#define RS_STACK_PRIV_H
 
 #include <sys/types.h>
 #include <elfutils/libdwfl.h>
-#include "stack/proc.h"
+#include "stack/stack.h"
 
 /* One reported module: the mappings of one file instance, or the vdso. */
 struct rs_mod {
@@ -135,5 +135,59 @@ size_t rs_symcache_count(const struct rs_symcache *c);
 size_t rs_symcache_chains(const struct rs_symcache *c);
 /* Sets the entry count above which the cache is emptied (tests use small limits). */
 void rs_symcache_set_limit(struct rs_symcache *c, size_t max);
+
+/*
+ * ---- call sites (callsite.c) ----
+ *
+ * DWARF call sites as gdb reads them, for the tail-call search of
+ * tailcall.c: a graph of call sites and functions read lazily, function by
+ * function, across a process's modules. Addresses are absolute (the target's).
+ */
+
+/* A call site (DW_TAG_call_site or DW_TAG_GNU_call_site). */
+struct rs_csite {
+	uint64_t pc;  /* return PC: DW_AT_call_return_pc, or DW_AT_low_pc before DWARF 5 */
+	int first, n; /* targets[first .. first + n); n < 0: a target gdb cannot resolve */
+};
+
+/* A function, from its entry. */
+struct rs_cfunc {
+	uint64_t entry;
+	int first, n; /* sites[first .. first + n) are its tail calls; n < 0: no function here */
+};
+
+/* What was read so far. Zero it, set p and home, then use it; rs_csgraph_clear() frees it. */
+struct rs_csgraph {
+	struct rs_proc *p;
+	Dwfl_Module *home; /* searched first for the symbol a declaration names */
+	struct rs_csite *sites;
+	struct rs_cfunc *funcs;
+	uint64_t *targets;
+	int nsites, nfuncs, ntargets;
+	int cap_sites, cap_funcs, cap_targets;
+	bool full; /* a size limit was hit or memory ran out: stop using it */
+	int err;   /* -ENOMEM once memory ran out */
+};
+
+/*
+ * gdb's get_pc_function_start(): the entry of the function holding addr in
+ * mod, from DWARF, else from the ELF symbol holding it. False when none.
+ */
+bool rs_cs_function_entry(struct rs_csgraph *g, Dwfl_Module *mod, uint64_t addr, uint64_t *entry);
+
+/*
+ * Reads the call site whose return PC is ret, looked for in the function
+ * holding ret - 1: its index in g->sites, or -1 when there is none (or g->full).
+ */
+int rs_cs_caller_site(struct rs_csgraph *g, uint64_t ret);
+
+/*
+ * The index in g->funcs of the function that starts at entry, read on first
+ * use with its tail-call sites and their targets; -1 when g->full.
+ */
+int rs_cs_func(struct rs_csgraph *g, uint64_t entry);
+
+/* Frees the arrays g holds. */
+void rs_csgraph_clear(struct rs_csgraph *g);
 
 #endif

@@ -8,7 +8,7 @@
 #ifndef RS_PROFILE_RUN_H
 #define RS_PROFILE_RUN_H
 
-#include "cli/opts.h"
+#include "cli/cli.h"
 
 /*
  * Runs the subcommand for options o (o->cmd == RS_CMD_PROFILE). Diagnostics

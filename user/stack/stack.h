@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
+ * User and kernel stacks (stack.h): from captured registers and a copy of
+ * the stack to symbolized frames, and kernel PCs to kernel frames.
+ *
  * A target process as the unwinder and symbolizer see it: its mappings and a
  * libdw Dwfl over them. ELF files are opened through PROC/PID/map_files/<range>
  * (works across mount namespaces and for deleted files), then
@@ -10,14 +13,51 @@
  * then debuginfod when DEBUGINFOD_URLS is set. The target's memory is never
  * read: the vdso image is this process's own (the kernel maps the same one
  * into every process).
+ *
+ * Files: maps.c (/proc/PID/maps), proc.c (the Dwfl of a process),
+ * elfopen.c (ELF and debug files), unwind.c, symbolize.c, tailcall.c and
+ * callsite.c (tail-call frames), symcache.c, frame.c (frames, kernel frames),
+ * ksyms.c (/proc/kallsyms), demangle.c; gdb/ holds what exists to print
+ * names and lines as gdb does.
  */
-#ifndef RS_PROC_H
-#define RS_PROC_H
+#ifndef RS_STACK_H
+#define RS_STACK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "snapshot/model.h"
+#include <linux/types.h>
+#include "rsample.h"
+
+/* One symbolized frame. Strings are malloc'd and owned by the frame. */
+struct rs_frame {
+	uint64_t addr;	     /* the PC (user: as unwound; kernel: from the kernel stack) */
+	char *function;	     /* demangled function name, or NULL when unknown */
+	char *module;	     /* module path as the target sees it; "[kernel]" or "[mod]" for kernel */
+	char *file;	     /* source file, or NULL */
+	uint32_t line;	     /* 0 when unknown */
+	uint32_t column;     /* 0 when unknown */
+	uint64_t sym_offset; /* addr - symbol start when the name came from a symbol table */
+	bool inlined;	     /* this frame was inlined into the frame that follows it */
+	bool tailcall;	     /* left by a tail call (not on the stack); addr: its return PC */
+	bool kernel;
+};
+
+/* How a user stack was unwound. */
+struct rs_unwind_info {
+	const char *method; /* "dwarf", "fp", "dwarf+fp" or "none" (static string) */
+	bool complete;	    /* reached the outermost frame (e.g. _start / clone3) */
+	char stop_reason[160];
+};
+
+/* ---- frames (frame.c) ---- */
+
+/* Frees the strings a frame owns; the frame itself is not freed. Accepts NULL. */
+void rs_frame_clear(struct rs_frame *f);
+/* Clears n frames and frees the array. Accepts NULL. */
+void rs_frames_free(struct rs_frame *v, size_t n);
+/* A deep copy of src in *dst (its strings malloc'd). 0 or -ENOMEM (*dst left empty). */
+int rs_frame_copy(struct rs_frame *dst, const struct rs_frame *src);
 
 #define RS_MAX_UFRAMES 1024
 
@@ -145,5 +185,51 @@ int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_fram
  */
 int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
 		       size_t *n);
+
+/* ---- kernel symbols (ksyms.c) ---- */
+
+struct rs_ksyms;
+
+/*
+ * Loads the text symbols (t/T/w/W) of a kallsyms file ("/proc/kallsyms")
+ * into a sorted table. Returns 0 and *out (free with rs_ksyms_free()), or
+ * -errno with *out untouched: -EPERM when every address reads 0
+ * (kernel.kptr_restrict, or not root: the caller should say so and suggest
+ * running as root), -ENODATA for an empty file, -EINVAL when no line is a
+ * text symbol. Prints nothing.
+ */
+int rs_ksyms_load(const char *path, struct rs_ksyms **out);
+/* Accepts NULL. */
+void rs_ksyms_free(struct rs_ksyms *k);
+/*
+ * Name of the symbol containing addr, or NULL (before the first symbol, or
+ * more than 64 KiB past the last symbol of the kernel or of a module). The
+ * name is owned by k. *off = addr - start; *module = "[mod]" or NULL for the
+ * kernel proper. off and module may be NULL.
+ */
+const char *rs_ksyms_lookup(const struct rs_ksyms *k, uint64_t addr, uint64_t *off,
+			    const char **module);
+
+/*
+ * The one kernel-frame builder: fills f for kernel PC pc, its function and
+ * offset from ks (NULL: the address only), module "[kernel]" or "[mod]".
+ * Strings are malloc'd. 0 or -ENOMEM (f left empty).
+ */
+int rs_kframe(const struct rs_ksyms *ks, uint64_t pc, struct rs_frame *f);
+
+/* ---- demangling (demangle.c) ---- */
+
+#define RS_DEMANGLE_KEEP_HASH 0x1 /* keep Rust legacy "::h<16 hex>" suffixes */
+#define RS_DEMANGLE_PARAMS    0x2 /* C++: with return type and parameter list */
+#define RS_DEMANGLE_RET_DROP  0x4 /* C++, with PARAMS: no return type (gdb's DWARF names) */
+
+/*
+ * Demangles C++ (Itanium) and Rust (legacy and v0) names with libiberty.
+ * gdb names a function with DWARF "ns::f<T>" and one known only from the
+ * symbol table "ns::f<T>(int)": callers pick with RS_DEMANGLE_PARAMS to print
+ * what gdb prints. Returns a malloc'd string: the demangled name, or a copy of
+ * name when it is not mangled. NULL only on allocation failure.
+ */
+char *rs_demangle(const char *name, unsigned int flags);
 
 #endif

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals of cgroup.c, not a public interface: the shapes of pod UIDs, pod
+ * Internals of target/ (cgroup.c and cgroup_find.c), not a public interface: the shapes of pod UIDs, pod
  * names and container IDs, the search of a cgroup v2 tree for pod and
  * container cgroups, and the search of kubelet's pod log directories.
  */
-#ifndef RS_CGROUP_FIND_H
-#define RS_CGROUP_FIND_H
+#ifndef RS_TARGET_PRIV_H
+#define RS_TARGET_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>

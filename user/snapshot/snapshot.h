@@ -1,37 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The snapshot data model shared by the loader (snapshot.c), the unwinder and
- * symbolizer (proc.c, unwind.c, symbolize.c) and the writers (report_*.c).
+ * Snapshots (snapshot.h): the model of threads and processes the report
+ * writers print (model.c), built from the capture's raw records
+ * (assemble.c: blocked-for, syscalls, kernel and user stacks), with lock
+ * owners and deadlock cycles (locks.c) and syscall names and arguments
+ * decoded (syscalls.c).
  */
-#ifndef RS_MODEL_H
-#define RS_MODEL_H
+#ifndef RS_SNAPSHOT_H
+#define RS_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "rsample.h"
+#include "capture/capture.h"
+#include "stack/stack.h"
 
-/* One symbolized frame. Strings are malloc'd and owned by the frame. */
-struct rs_frame {
-	uint64_t addr;	     /* the PC (user: as unwound; kernel: from the kernel stack) */
-	char *function;	     /* demangled function name, or NULL when unknown */
-	char *module;	     /* module path as the target sees it; "[kernel]" or "[mod]" for kernel */
-	char *file;	     /* source file, or NULL */
-	uint32_t line;	     /* 0 when unknown */
-	uint32_t column;     /* 0 when unknown */
-	uint64_t sym_offset; /* addr - symbol start when the name came from a symbol table */
-	bool inlined;	     /* this frame was inlined into the frame that follows it */
-	bool tailcall;	     /* left by a tail call (not on the stack); addr: its return PC */
-	bool kernel;
-};
-
-/* How a user stack was unwound. */
-struct rs_unwind_info {
-	const char *method; /* "dwarf", "fp", "dwarf+fp" or "none" (static string) */
-	bool complete;	    /* reached the outermost frame (e.g. _start / clone3) */
-	char stop_reason[160];
-};
+/* ---- the model (model.c) ---- */
 
 struct rs_thread {
 	uint32_t tid, ns_tid;
@@ -86,8 +72,6 @@ struct rs_snapshot {
 	bool partial;		/* some thread or module could not be read */
 };
 
-/* Frees the strings a frame owns; the frame itself is not freed. Accepts NULL. */
-void rs_frame_clear(struct rs_frame *f);
 /* Frees the arrays of a thread / process / snapshot and everything they own. Accept NULL. */
 void rs_thread_clear(struct rs_thread *t);
 void rs_process_clear(struct rs_process *p);
@@ -95,5 +79,55 @@ void rs_snapshot_clear(struct rs_snapshot *s);
 
 /* Maps a kernel task __state/exit_state to the letter /proc/PID/stat shows. */
 char rs_state_letter(uint32_t state, uint32_t exit_state);
+
+/* ---- from records to the model (assemble.c) ---- */
+
+
+struct rs_assemble_cfg {
+	const char *proc_root;		/* "/proc" */
+	const struct rs_ksyms *ksyms;	/* NULL: kernel frames stay addresses */
+	bool kernel;			/* keep kernel frames */
+	struct rs_symcache *cache;	/* may be NULL */
+};
+
+/*
+ * Builds s->procs from the capture: one process per tgid (sorted by pid),
+ * threads sorted by tid, each unwound and symbolized. Problems with one
+ * process or thread are recorded in the model (p->error, unwind.stop_reason,
+ * s->partial), not returned. Returns 0 or -ENOMEM. The capture is not modified.
+ */
+int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
+		struct rs_snapshot *s);
+
+/* ---- locks (locks.c) ---- */
+
+/*
+ * Finds, for each thread of p blocked on a glibc pthread mutex (futex wait
+ * on a contended lock word, or a PI futex), the mutex and the thread that
+ * holds it, read from the mutex itself at capture time, when that owner is
+ * one of the process's captured threads; then numbers the
+ * wait-for cycles (deadlocks) among them. Fills the lock fields of the
+ * threads and p->n_deadlocks. Locks without an owner field (Rust's std
+ * Mutex, plain futexes) are left alone.
+ */
+void rs_locks_analyze(struct rs_process *p);
+
+/* ---- syscalls (syscalls.c) ---- */
+
+/* Name of syscall nr on this architecture (static string), or NULL. Thread-safe. */
+const char *rs_syscall_name(int nr);
+/*
+ * How many of args[] syscall nr takes (for futex: its op in args[1] decides),
+ * or 6 when not known. rs_syscall_describe() prints this many.
+ */
+int rs_syscall_nargs(int nr, const uint64_t args[6]);
+/*
+ * Writes "futex(0x7f12…, FUTEX_WAIT_PRIVATE, 2, NULL)" style text: the name and
+ * its arguments, decoded for the calls people block in (futex, read, write,
+ * epoll_wait/pwait, poll, ppoll, select, nanosleep, clock_nanosleep, wait4,
+ * accept, recvfrom, connect…), hex for the rest; "syscall_<nr>(…)" with six hex
+ * arguments when nr is unknown. Cut to fit len, always NUL-terminated (len > 0).
+ */
+void rs_syscall_describe(int nr, const uint64_t args[6], char *buf, size_t len);
 
 #endif

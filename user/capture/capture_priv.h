@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of capture/: the shared BPF loader (loader.c), the raw system
+ * call seam (sys.c) and the sampler's state (sampler.c, sampler_window.c).
+ * Not for other stages.
+ */
+#ifndef RS_CAPTURE_PRIV_H
+#define RS_CAPTURE_PRIV_H
+
+#include <sys/types.h>
+#include <linux/perf_event.h>
+#include <bpf/libbpf.h>
+#include "capture/capture.h"
+
+/* ---- the loader (loader.c) ---- */
+
+/*
+ * One of rsample's BPF objects from open to load. Every object shares the
+ * target filter of bpf/common.bpf.h (rodata filter_*, targ_*, stack_bytes,
+ * want_kstack; maps targ_tgids, targ_tids, counters, records); what differs
+ * between objects is data in struct rs_bpf_setup, not code.
+ */
+struct rs_bpf {
+	struct bpf_object *obj;
+	const char *what; /* "snapshot", "profile": names the object in messages */
+	int ncpu;	  /* possible CPUs: per-CPU map sizes and counter sums */
+};
+
+struct rs_bpf_setup {
+	const struct rs_resolved *target;
+	uint32_t stack_bytes;
+	bool kernel_stacks;
+	size_t ring_want;	    /* bytes the "records" ring buffer should hold... */
+	size_t ring_max;	    /* ...at most (a power of two, at least 4 MiB is kept) */
+	const char *const *per_cpu; /* NULL-terminated: arrays with one entry per possible CPU */
+};
+
+/*
+ * Checks what every object needs from the kernel (BTF), routes libbpf's
+ * log, and starts b on obj (an opened skeleton's object, still owned by the
+ * skeleton). Returns 0 or -EOPNOTSUPP with a message naming cause and fix.
+ */
+int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
+		 size_t errlen);
+/* Sets the shared configuration of s before load. Returns 0 or -errno (message in err). */
+int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size_t errlen);
+/*
+ * Sets the rodata variable var (size bytes, the size BTF gives it) before
+ * load. Returns 0, -ENOENT when the object has no such variable, -EINVAL for
+ * a size that is not the variable's.
+ */
+int rs_bpf_set(struct rs_bpf *b, const char *var, const void *val, size_t size);
+#define RS_BPF_SET(b, var, v)                                                                      \
+	({                                                                                         \
+		__typeof__(v) rs_v_ = (v);                                                         \
+		rs_bpf_set((b), (var), &rs_v_, sizeof(rs_v_));                                     \
+	})
+/*
+ * After the skeleton's load returned load_err (0 or -errno): on failure,
+ * the one-line message naming the cause (privilege, or which program the
+ * kernel refused and how to see why); on success, fills the target sets.
+ * Returns load_err, or the -errno of filling the sets.
+ */
+int rs_bpf_loaded(struct rs_bpf *b, int load_err, const struct rs_resolved *t, char *err,
+		  size_t errlen);
+/* Runs an iterator link to its end (its records go where its program sends them). 0 or -errno. */
+int rs_bpf_iter_read(struct bpf_link *iter);
+/* Sums the per-CPU "counters" map into out[0..n). */
+void rs_bpf_counters(const struct rs_bpf *b, uint64_t *out, size_t n);
+/* A ring buffer on the object's "records" map calling cb(ctx, ...). 0 or -errno (message in err). */
+int rs_bpf_ring(const struct rs_bpf *b, ring_buffer_sample_fn cb, void *ctx,
+		struct ring_buffer **out, char *err, size_t errlen);
+
+/* ---- raw system calls (sys.c), in a file of their own so tests can replace them ---- */
+
+/* perf_event_open(2). Returns the fd or -errno. */
+int rs_sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
+			   unsigned long flags);
+
+/* ---- the sampler (sampler.c: load, attach; sampler_window.c: reading, windows) ---- */
+
+struct profile_bpf;
+
+struct rs_sampler {
+	struct rs_sampler_cfg cfg;
+	struct rs_sampler_ops ops;
+	struct rs_bpf bpf;
+	struct profile_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link **links; /* perf links, then the others */
+	size_t n_links;
+	struct bpf_link *iter;
+	uint64_t start_ns;
+	bool task_work;
+};
+
+/* Runs the sweep iterator to its end (init: the start pass); its records go to the ring buffer. */
+int rs_sampler_sweep(struct rs_sampler *s, bool init);
+
+#endif

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one BPF loader (capture_priv.h): what the snapshot and the profile
+ * objects share from open to load, and the reading helpers both use. The
+ * rodata of an object is set by variable name through its BTF, so a setting
+ * common to every object is written once, whatever skeleton it came from.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "capture/capture_priv.h"
+
+#define RING_MIN (4u << 20)
+
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON   38
+#define CAP_BPF	      39
+
+/*
+ * What libbpf said about the last load that failed: the program and the
+ * verifier's (or CO-RE's) reason. libbpf's print callback has no context
+ * argument, so this lives here; it is only written while an object loads.
+ */
+static struct {
+	char prog[64];
+	char reason[256];
+	bool in_log;
+} last_fail;
+
+/* Keeps the program name and the last line that says why, from libbpf's warnings. */
+static void note_failure(const char *text)
+{
+	const char *p;
+
+	if ((p = strstr(text, "prog '")) && strstr(text, "failed to load")) {
+		p += 6;
+		snprintf(last_fail.prog, sizeof(last_fail.prog), "%.*s", (int)strcspn(p, "'"), p);
+	}
+	if ((p = strstr(text, "relo #")) || (p = strstr(text, "failed to resolve CO-RE"))) {
+		snprintf(last_fail.reason, sizeof(last_fail.reason), "%.*s", (int)strcspn(p, "\n"),
+			 p);
+		return;
+	}
+	/* The verifier's log: its reason is the last line that is neither an instruction nor a summary. */
+	for (const char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+		size_t len = strcspn(line, "\n");
+
+		if (!len)
+			continue;
+		if (strstr(line, "BEGIN PROG LOAD LOG")) {
+			last_fail.in_log = true;
+			continue;
+		}
+		if (strstr(line, "END PROG LOAD LOG")) {
+			last_fail.in_log = false;
+			continue;
+		}
+		if (!last_fail.in_log || (line[0] >= '0' && line[0] <= '9') || line[0] == ';' ||
+		    !strncmp(line, "processed ", 10) || !strncmp(line, "verification time", 17) ||
+		    !strncmp(line, "stack depth", 11) || !strncmp(line, "func#", 5) ||
+		    !strncmp(line, "libbpf:", 7))
+			continue;
+		snprintf(last_fail.reason, sizeof(last_fail.reason), "%.*s", (int)len, line);
+	}
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[8192];
+	va_list copy;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(copy, ap);
+	vsnprintf(buf, sizeof(buf), fmt, copy);
+	va_end(copy);
+	note_failure(buf);
+	if (!getenv("RSAMPLE_DEBUG"))
+		return 0;
+	return fputs(buf, stderr);
+}
+
+/* Whether this process has capability cap in its effective set (from /proc/self/status). */
+static bool have_cap(int cap)
+{
+	char line[256];
+	bool yes = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "CapEff:", 7)) {
+			yes = (strtoull(line + 7, NULL, 16) >> cap) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return yes;
+}
+
+int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
+		 size_t errlen)
+{
+	libbpf_set_print(libbpf_print);
+	memset(&last_fail, 0, sizeof(last_fail));
+	memset(b, 0, sizeof(*b));
+	b->obj = obj;
+	b->what = what;
+	b->ncpu = libbpf_num_possible_cpus();
+	if (b->ncpu < 1)
+		b->ncpu = 1;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(
+		    err, errlen,
+		    "kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* The .rodata map of the object and the BTF description of its variables. */
+static struct bpf_map *rodata_map(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *name = bpf_map__name(m);
+		size_t len = strlen(name);
+
+		if (bpf_map__is_internal(m) && len >= 7 && !strcmp(name + len - 7, ".rodata"))
+			return m;
+	}
+	return NULL;
+}
+
+int rs_bpf_set(struct rs_bpf *b, const char *var, const void *val, size_t size)
+{
+	struct btf *btf = bpf_object__btf(b->obj);
+	struct bpf_map *map = rodata_map(b->obj);
+	const struct btf_var_secinfo *vsi;
+	const struct btf_type *sec;
+	size_t data_size = 0;
+	char *data;
+	int id;
+
+	if (!btf || !map)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	data = (char *)bpf_map__initial_value(map, &data_size); /* the skeleton writes it too */
+	if (!sec || !data)
+		return -ENOENT;
+	vsi = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vsi++) {
+		const struct btf_type *v = btf__type_by_id(btf, vsi->type);
+
+		if (!v || strcmp(btf__name_by_offset(btf, v->name_off), var))
+			continue;
+		if (vsi->size != size || vsi->offset + size > data_size)
+			return -EINVAL;
+		memcpy(data + vsi->offset, val, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Bytes of the ring buffer: the smallest power of two from RING_MIN that holds want, at most max. */
+static size_t ring_bytes(size_t want, size_t max)
+{
+	size_t sz = RING_MIN;
+
+	while (sz < want && sz < max)
+		sz <<= 1;
+	return sz;
+}
+
+int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size_t errlen)
+{
+	const struct rs_resolved *t = s->target;
+	struct bpf_map *m;
+	int e = 0;
+
+	e = e ?: RS_BPF_SET(b, "filter_tgid", (bool)(t->n_tgids > 0));
+	e = e ?: RS_BPF_SET(b, "filter_tid", (bool)(t->n_tids > 0));
+	e = e ?: RS_BPF_SET(b, "filter_cgroup", (bool)(t->cgroup.id != 0));
+	e = e ?: RS_BPF_SET(b, "targ_cgid", (__u64)t->cgroup.id);
+	e = e ?: RS_BPF_SET(b, "targ_cglevel", (__u32)t->cgroup.level);
+	e = e ?: RS_BPF_SET(b, "stack_bytes", (__u32)s->stack_bytes);
+	e = e ?: RS_BPF_SET(b, "want_kstack", (bool)s->kernel_stacks);
+	/* A single pid or tid, for objects whose hottest filter compares a constant. */
+	if (!e && RS_BPF_SET(b, "targ_tgid1", (__u32)(t->n_tgids == 1 ? t->tgids[0] : 0)) == -EINVAL)
+		e = -EINVAL;
+	if (!e && RS_BPF_SET(b, "targ_tid1", (__u32)(t->n_tids == 1 ? t->tids[0] : 0)) == -EINVAL)
+		e = -EINVAL;
+	if (e) {
+		snprintf(err, errlen, "the %s BPF object does not match this rsample: %s", b->what,
+			 strerror(-e));
+		return e;
+	}
+	m = bpf_object__find_map_by_name(b->obj, "records");
+	if (m)
+		e = bpf_map__set_max_entries(m, ring_bytes(s->ring_want, s->ring_max));
+	for (const char *const *name = s->per_cpu; !e && name && *name; name++) {
+		m = bpf_object__find_map_by_name(b->obj, *name);
+		e = m ? bpf_map__set_max_entries(m, b->ncpu) : -ENOENT;
+	}
+	if (e)
+		snprintf(err, errlen, "cannot size the maps of the %s BPF object: %s", b->what,
+			 strerror(-e));
+	return e;
+}
+
+/* The message for a load that failed with e. */
+static void load_error(const struct rs_bpf *b, int e, char *err, size_t errlen)
+{
+	struct utsname u;
+	char why[320] = "";
+
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "?");
+	if ((e == -EPERM || e == -EACCES) && !have_cap(CAP_SYS_ADMIN) &&
+	    !(have_cap(CAP_BPF) && have_cap(CAP_PERFMON))) {
+		snprintf(
+		    err, errlen,
+		    "cannot load the %s BPF programs: %s: this process lacks CAP_BPF and CAP_PERFMON: run rsample as root or grant it CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE",
+		    b->what, strerror(-e));
+		return;
+	}
+	if (last_fail.reason[0])
+		snprintf(why, sizeof(why), " (%s)", last_fail.reason);
+	snprintf(err, errlen,
+		 "the kernel (Linux %s) refused the %s BPF program%s%s%s%s: %s; RSAMPLE_DEBUG=1 shows libbpf's and the verifier's log",
+		 u.release, b->what, last_fail.prog[0] ? " '" : "s", last_fail.prog,
+		 last_fail.prog[0] ? "'" : "", why, strerror(-e));
+}
+
+static int fill_set(struct rs_bpf *b, const char *map, const uint32_t *ids, size_t n)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, map);
+	__u8 one = 1;
+
+	if (!n)
+		return 0;
+	if (!m)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(bpf_map__fd(m), &ids[i], &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int rs_bpf_loaded(struct rs_bpf *b, int load_err, const struct rs_resolved *t, char *err,
+		  size_t errlen)
+{
+	int e;
+
+	if (load_err) {
+		load_error(b, load_err, err, errlen);
+		return load_err;
+	}
+	e = fill_set(b, "targ_tgids", t->tgids, t->n_tgids);
+	if (!e)
+		e = fill_set(b, "targ_tids", t->tids, t->n_tids);
+	if (e)
+		snprintf(err, errlen, "cannot fill the target map: %s (too many targets?)",
+			 strerror(-e));
+	return e;
+}
+
+int rs_bpf_iter_read(struct bpf_link *iter)
+{
+	char buf[4096];
+	ssize_t r;
+	int fd;
+
+	fd = bpf_iter_create(bpf_link__fd(iter));
+	if (fd < 0)
+		return -errno;
+	do {
+		r = read(fd, buf, sizeof(buf));
+	} while (r > 0 || (r < 0 && errno == EINTR));
+	r = r < 0 ? -errno : 0;
+	close(fd);
+	return (int)r;
+}
+
+void rs_bpf_counters(const struct rs_bpf *b, uint64_t *out, size_t n)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, "counters");
+	__u64 *vals = calloc(b->ncpu, sizeof(*vals));
+
+	memset(out, 0, n * sizeof(*out));
+	if (!vals || !m) {
+		free(vals);
+		return;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		/* Zeroed first: valgrind marks only one CPU's slot as written by bpf(2). */
+		memset(vals, 0, b->ncpu * sizeof(*vals));
+		if (bpf_map_lookup_elem(bpf_map__fd(m), &i, vals))
+			continue;
+		for (int cpu = 0; cpu < b->ncpu; cpu++)
+			out[i] += vals[cpu];
+	}
+	free(vals);
+}
+
+int rs_bpf_ring(const struct rs_bpf *b, ring_buffer_sample_fn cb, void *ctx,
+		struct ring_buffer **out, char *err, size_t errlen)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, "records");
+	int e;
+
+	*out = m ? ring_buffer__new(bpf_map__fd(m), cb, ctx, NULL) : NULL;
+	if (*out)
+		return 0;
+	e = m ? -errno : -ENOENT;
+	snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+	return e;
+}
