@@ -2,7 +2,7 @@
 /* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle adaname utf8 model readfile */
 /* rs-test-objs: tailcall callsite srcline dwname */
 /*
- * Tail-call frames (rs_symbolize_stack) on live fixture victims
+ * Tail-call frames (rs_stack_frames) on live fixture victims
  * (tests/fixtures/unwind/victim.c, modes tailcall*): the frames gdb's
  * "bt" shows for functions that left through a jmp, checked against what
  * gdb 13 prints for the same victims.
@@ -183,7 +183,7 @@ static void test_tailcall_rejects_null(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(rs_symbolize_stack(NULL, &u, &f, &n), -EINVAL);
+	assert_int_equal(rs_stack_frames(NULL, &u, &f, &n), -EINVAL);
 }
 
 int main(void)

@@ -195,7 +195,7 @@ static void test_unwind_reports_missing_cfi(void **state)
 
 	(void)state;
 	assert_int_equal(rs_proc_open("/proc", (uint32_t)getpid(), NULL, &p), 0);
-	assert_int_equal(rs_unwind(p, &regs, stack, sizeof(stack), &u), 0);
+	assert_int_equal(rs_stack_unwind(p, &(struct rs_ustack){ .regs = &regs, .stack = stack, .len = sizeof(stack) }, &u), 0);
 	assert_int_equal(u.n, 1);
 	assert_int_equal(u.pc[0], regs.ip);
 	assert_string_equal(u.info.method, "none");
@@ -377,11 +377,11 @@ static void test_unwind_without_registers(void **state)
 
 	(void)state;
 	assert_int_equal(rs_proc_open("/proc", (uint32_t)getpid(), NULL, &p), 0);
-	assert_int_equal(rs_unwind(p, &regs, NULL, 0, &u), 0);
+	assert_int_equal(rs_stack_unwind(p, &(struct rs_ustack){ .regs = &regs }, &u), 0);
 	assert_int_equal(u.n, 0);
 	assert_string_equal(u.info.method, "none");
 	assert_false(u.info.complete);
-	assert_int_equal(rs_unwind(p, NULL, NULL, 0, &u), -EINVAL);
+	assert_int_equal(rs_stack_unwind(p, &(struct rs_ustack){ 0 }, &u), -EINVAL);
 	rs_proc_free(p);
 	rs_proc_free(NULL);
 }

@@ -158,8 +158,9 @@ static inline void stack_clear(struct stack *st)
 static inline void unwind_sample(struct rs_proc *p, const struct victim_sample *s, size_t window,
 				 struct stack *st)
 {
-	assert_int_equal(rs_unwind(p, &s->hdr.regs, s->stack, window, &st->u), 0);
-	assert_int_equal(rs_symbolize_stack(p, &st->u, &st->f, &st->n), 0);
+	struct rs_ustack us = { .regs = &s->hdr.regs, .stack = s->stack, .len = window };
+
+	assert_int_equal(rs_stack_user(p, &us, &st->u, &st->f, &st->n), 0);
 }
 
 static inline void stack_print(const struct stack *st)

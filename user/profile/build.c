@@ -137,26 +137,6 @@ static int resolve(struct rs_profwin *w, enum rs_prof_kind kind, struct rs_agg *
 	return e;
 }
 
-static int dup_str(char **dst, const char *src)
-{
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : -ENOMEM;
-}
-
-static int frame_dup(struct rs_frame *dst, const struct rs_frame *src)
-{
-	*dst = *src;
-	dst->function = dst->module = dst->file = NULL;
-	if (dup_str(&dst->function, src->function) || dup_str(&dst->module, src->module) ||
-	    dup_str(&dst->file, src->file)) {
-		rs_frame_clear(dst);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int push_frame(struct rs_psample *s, size_t *cap, const struct rs_frame *f)
 {
 	if (s->n_frames == *cap) {
@@ -168,37 +148,47 @@ static int push_frame(struct rs_psample *s, size_t *cap, const struct rs_frame *
 		s->frames = v;
 		*cap = c;
 	}
-	if (frame_dup(&s->frames[s->n_frames], f))
+	if (rs_frame_copy(&s->frames[s->n_frames], f))
 		return -ENOMEM;
 	s->n_frames++;
 	return 0;
 }
 
+/* Appends the kernel frame of pc: built in place, not copied. */
 static int kernel_frame(struct rs_profwin *w, struct rs_psample *s, size_t *cap, uint64_t pc)
 {
-	struct rs_frame f = { .addr = pc, .kernel = true, .module = (char *)"[kernel]" };
-	const char *mod = NULL;
+	if (s->n_frames == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct rs_frame *v = realloc(s->frames, c * sizeof(*v));
 
-	if (w->ksyms)
-		f.function = (char *)rs_ksyms_lookup(w->ksyms, pc, &f.sym_offset, &mod);
-	if (mod)
-		f.module = (char *)mod;
-	return push_frame(s, cap, &f);
+		if (!v)
+			return -ENOMEM;
+		s->frames = v;
+		*cap = c;
+	}
+	if (rs_kframe(w->ksyms, pc, &s->frames[s->n_frames]))
+		return -ENOMEM;
+	s->n_frames++;
+	return 0;
 }
 
-static int user_frames(struct rs_pidinfo *pi, struct rs_psample *s, size_t *cap, uint64_t word)
+/* Appends the user frames of the PC words w[0..n): the stack's frames, else addresses. */
+static int user_frames(struct rs_pidinfo *pi, struct rs_psample *s, size_t *cap, const uint64_t *w,
+		       size_t n)
 {
-	struct rs_frame addr_only = { .addr = word & ~RS_PC_ACTIVATION };
 	const struct rs_frame *fr = NULL;
-	size_t n = 0;
+	size_t nf = 0;
 	int e = 0;
 
 	if (pi)
-		fr = rs_pidinfo_frames(pi, word, &n);
-	if (!n)
-		return push_frame(s, cap, &addr_only);
-	for (size_t i = 0; i < n && !e; i++)
+		fr = rs_pidinfo_frames(pi, w, n, &nf);
+	for (size_t i = 0; i < nf && !e; i++)
 		e = push_frame(s, cap, &fr[i]);
+	for (size_t i = 0; !nf && i < n && !e; i++) {
+		struct rs_frame addr_only = { .addr = w[i] & ~RS_PC_ACTIVATION };
+
+		e = push_frame(s, cap, &addr_only);
+	}
 	return e;
 }
 
@@ -234,8 +224,8 @@ static int fill_sample(struct rs_profwin *w, enum rs_prof_kind kind, const struc
 	for (size_t i = 0; i < nk && !e; i++)
 		e = kernel_frame(w, s, &cap, k[RS_RKEY_HDR + i]);
 	pi = nu ? rs_pidcache_get(w->pids, s->pid) : NULL;
-	for (size_t i = 0; i < nu && !e; i++)
-		e = user_frames(pi, s, &cap, k[RS_RKEY_HDR + nk + i]);
+	if (nu && !e)
+		e = user_frames(pi, s, &cap, k + RS_RKEY_HDR + nk, nu);
 	if (!e && (flags & RS_RK_USER_LOST))
 		e = push_frame(s, &cap, &user_lost);
 	return e;
@@ -286,7 +276,7 @@ static int add_mappings(struct rs_profwin *w, struct rs_profile *p)
 int rs_profwin_build(struct rs_profwin *w, enum rs_prof_kind kind, struct rs_profile *p)
 {
 	struct rs_agg res = { 0 };
-	int e;
+	int e = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
@@ -294,7 +284,8 @@ int rs_profwin_build(struct rs_profwin *w, enum rs_prof_kind kind, struct rs_pro
 		p->freq_hz = w->cfg.freq_hz;
 		p->period_ns = w->cfg.freq_hz ? 1000000000ull / w->cfg.freq_hz : 0;
 	}
-	e = dup_str(&p->target, w->cfg.target);
+	if (w->cfg.target && !(p->target = strdup(w->cfg.target)))
+		e = -ENOMEM;
 	if (!e)
 		e = resolve(w, kind, &res);
 	if (!e && res.n) {

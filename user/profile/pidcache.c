@@ -9,10 +9,12 @@
 #include "profile/profile_priv.h"
 #include "lib/lib.h"
 
-struct pcsym {
-	uint64_t pc_word; /* 0: empty slot */
+/* One distinct user stack of a process and its frames. */
+struct ustack {
+	uint64_t *words; /* PC words, innermost first */
+	size_t n_words;
 	struct rs_frame *frames;
-	size_t n;
+	size_t n_frames;
 };
 
 struct rs_pidinfo {
@@ -22,9 +24,10 @@ struct rs_pidinfo {
 	uint64_t maps_hash;   /* of /proc/PID/maps when opened */
 	struct rs_proc *proc; /* NULL when unreadable */
 	int open_err;
-	struct pcsym *pcs; /* open addressing on pc_word */
-	size_t n_pcs, n_slots;
-	uint64_t last_use; /* window */
+	struct ustack *stacks;
+	size_t n_stacks, cap_stacks, n_frames;
+	struct rs_htab index; /* PC words -> stacks[] */
+	uint64_t last_use;    /* window */
 };
 
 struct rs_pidcache {
@@ -35,17 +38,6 @@ struct rs_pidcache {
 	uint64_t window;
 	struct rs_unwound *uw; /* scratch */
 };
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 /* Start time and maps hash of pid now; -ESRCH when it is gone. */
 static int identify(const char *proc_root, uint32_t pid, uint64_t *starttime, uint64_t *maps_hash)
@@ -75,28 +67,28 @@ static int identify(const char *proc_root, uint32_t pid, uint64_t *starttime, ui
 	e = rs_read_file(path, &text, &len);
 	if (e)
 		return e == -ENOENT ? -ESRCH : e;
-	*maps_hash = hash_bytes(text, len);
+	*maps_hash = rs_hash(text, len);
 	free(text);
 	return 0;
 }
 
-static void pcs_clear(struct rs_pidinfo *pi)
+static void stacks_clear(struct rs_pidinfo *pi)
 {
-	for (size_t i = 0; i < pi->n_slots; i++) {
-		for (size_t j = 0; j < pi->pcs[i].n; j++)
-			rs_frame_clear(&pi->pcs[i].frames[j]);
-		free(pi->pcs[i].frames);
+	for (size_t i = 0; i < pi->n_stacks; i++) {
+		free(pi->stacks[i].words);
+		rs_frames_free(pi->stacks[i].frames, pi->stacks[i].n_frames);
 	}
-	free(pi->pcs);
-	pi->pcs = NULL;
-	pi->n_pcs = pi->n_slots = 0;
+	free(pi->stacks);
+	pi->stacks = NULL;
+	pi->n_stacks = pi->cap_stacks = pi->n_frames = 0;
+	rs_htab_clear(&pi->index);
 }
 
 static void pidinfo_free(struct rs_pidinfo *pi)
 {
 	if (!pi)
 		return;
-	pcs_clear(pi);
+	stacks_clear(pi);
 	rs_proc_free(pi->proc);
 	free(pi);
 }
@@ -104,7 +96,7 @@ static void pidinfo_free(struct rs_pidinfo *pi)
 /* (Re)opens pi's process. */
 static void pidinfo_open(struct rs_pidcache *c, struct rs_pidinfo *pi)
 {
-	pcs_clear(pi);
+	stacks_clear(pi);
 	rs_proc_free(pi->proc);
 	pi->proc = NULL;
 	pi->open_err = identify(c->proc_root, pi->pid, &pi->starttime, &pi->maps_hash);
@@ -181,55 +173,71 @@ struct rs_pidinfo *rs_pidcache_get(struct rs_pidcache *c, uint32_t pid)
 	return pi;
 }
 
-static size_t pcs_slot(const struct rs_pidinfo *pi, uint64_t w)
-{
-	size_t mask = pi->n_slots - 1, i = (w * 0x9e3779b97f4a7c15ULL) >> 20 & mask;
+struct words {
+	const uint64_t *w;
+	size_t n;
+};
 
-	while (pi->pcs[i].pc_word && pi->pcs[i].pc_word != w)
-		i = (i + 1) & mask;
-	return i;
+static bool stack_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct ustack *st = &((const struct rs_pidinfo *)ctx)->stacks[idx];
+	const struct words *k = key;
+
+	return st->n_words == k->n && !memcmp(st->words, k->w, k->n * sizeof(*k->w));
 }
 
-static int pcs_grow(struct rs_pidinfo *pi)
+/*
+ * The stack of PC words w[0..n), symbolized through the one stack path the
+ * first time it is seen; NULL on -ENOMEM or when the process is unreadable.
+ */
+static struct ustack *stack_of(struct rs_pidinfo *pi, const uint64_t *w, size_t n)
 {
-	struct rs_pidinfo tmp = *pi;
+	struct words k = { w, n };
+	uint64_t h = rs_hash(w, n * sizeof(*w));
+	size_t i = rs_htab_find(&pi->index, h, stack_eq, pi, &k);
+	struct rs_unwound *u = pi->cache->uw;
+	struct ustack *st;
 
-	tmp.n_slots = pi->n_slots ? pi->n_slots * 2 : 256;
-	tmp.pcs = calloc(tmp.n_slots, sizeof(*tmp.pcs));
-	if (!tmp.pcs)
-		return -ENOMEM;
-	for (size_t i = 0; i < pi->n_slots; i++)
-		if (pi->pcs[i].pc_word)
-			tmp.pcs[pcs_slot(&tmp, pi->pcs[i].pc_word)] = pi->pcs[i];
-	free(pi->pcs);
-	pi->pcs = tmp.pcs;
-	pi->n_slots = tmp.n_slots;
-	return 0;
+	if (i != SIZE_MAX)
+		return &pi->stacks[i];
+	if (!pi->proc || n > RS_MAX_UFRAMES)
+		return NULL;
+	if (pi->n_frames >= RS_PIDCACHE_FRAMES_MAX)
+		stacks_clear(pi);
+	if (pi->n_stacks == pi->cap_stacks) {
+		size_t cap = pi->cap_stacks ? pi->cap_stacks * 2 : 64;
+		struct ustack *v = realloc(pi->stacks, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		pi->stacks = v;
+		pi->cap_stacks = cap;
+	}
+	if (rs_htab_reserve(&pi->index, pi->n_stacks + 1))
+		return NULL;
+	st = &pi->stacks[pi->n_stacks];
+	memset(st, 0, sizeof(*st));
+	st->words = malloc(n * sizeof(*w));
+	if (!st->words)
+		return NULL;
+	memcpy(st->words, w, n * sizeof(*w));
+	st->n_words = n;
+	memset(&u->info, 0, sizeof(u->info));
+	u->n = n;
+	for (size_t j = 0; j < n; j++) {
+		u->pc[j] = w[j] & ~RS_PC_ACTIVATION;
+		u->activation[j] = w[j] & RS_PC_ACTIVATION;
+	}
+	/* A stack that cannot be symbolized (ENOMEM) keeps what it got: addresses at worst. */
+	rs_stack_frames(pi->proc, u, &st->frames, &st->n_frames);
+	pi->n_frames += st->n_frames;
+	rs_htab_add(&pi->index, h, pi->n_stacks); /* cannot fail: reserved above */
+	pi->n_stacks++;
+	return st;
 }
 
-/* Symbolizes the PC word w once; a failure leaves it unknown (shown as an address). */
-static int symbolize_once(struct rs_pidinfo *pi, uint64_t w)
-{
-	struct pcsym *s;
-	int e;
-
-	if (pi->n_slots && pi->pcs[pcs_slot(pi, w)].pc_word)
-		return 0;
-	if (pi->n_pcs >= RS_PIDCACHE_PCS_MAX)
-		pcs_clear(pi);
-	if ((pi->n_pcs + 1) * 2 > pi->n_slots && pcs_grow(pi))
-		return -ENOMEM;
-	s = &pi->pcs[pcs_slot(pi, w)];
-	e = rs_symbolize(pi->proc, w & ~RS_PC_ACTIVATION, w & RS_PC_ACTIVATION, &s->frames, &s->n);
-	if (e == -ENOMEM)
-		return e;
-	s->pc_word = w;
-	pi->n_pcs++;
-	return 0;
-}
-
-int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_regs *regs, const void *stack,
-		      size_t len, uint64_t *pcs, size_t max, size_t *n, struct rs_unwind_info *info)
+int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_t *pcs,
+		      size_t max, size_t *n, struct rs_unwind_info *info)
 {
 	struct rs_unwound *u = pi->cache->uw;
 	int e;
@@ -237,35 +245,24 @@ int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_regs *regs, const v
 	*n = 0;
 	if (!pi->proc)
 		return pi->open_err ? pi->open_err : -ESRCH;
-	e = rs_unwind(pi->proc, regs, stack, len, u);
+	e = rs_stack_unwind(pi->proc, us, u);
 	if (e)
 		return e;
 	*info = u->info;
-	for (size_t i = 0; i < u->n && *n < max; i++) {
-		uint64_t w = u->pc[i] | (u->activation[i] ? RS_PC_ACTIVATION : 0);
-
-		e = symbolize_once(pi, w);
-		if (e)
-			return e;
-		pcs[(*n)++] = w;
-	}
+	for (size_t i = 0; i < u->n && *n < max; i++)
+		pcs[(*n)++] = u->pc[i] | (u->activation[i] ? RS_PC_ACTIVATION : 0);
+	if (*n && !stack_of(pi, pcs, *n))
+		return -ENOMEM;
 	return 0;
 }
 
-const struct rs_frame *rs_pidinfo_frames(struct rs_pidinfo *pi, uint64_t pc_word, size_t *n)
+const struct rs_frame *rs_pidinfo_frames(struct rs_pidinfo *pi, const uint64_t *words,
+					 size_t n_words, size_t *n)
 {
-	struct pcsym *s;
+	const struct ustack *st = n_words ? stack_of(pi, words, n_words) : NULL;
 
-	*n = 0;
-	if (pi->proc && symbolize_once(pi, pc_word))
-		return NULL;
-	if (!pi->n_slots)
-		return NULL;
-	s = &pi->pcs[pcs_slot(pi, pc_word)];
-	if (!s->pc_word)
-		return NULL;
-	*n = s->n;
-	return s->frames;
+	*n = st ? st->n_frames : 0;
+	return st && st->n_frames ? st->frames : NULL;
 }
 
 const struct rs_maps *rs_pidinfo_maps(const struct rs_pidinfo *pi)

@@ -127,15 +127,17 @@ void rs_u64map_clear(struct rs_u64map *m);
 
 /*
  * The processes a profile meets, kept across windows: one rs_proc each
- * (unwinding and symbolization) and the symbolized frames of each PC seen,
- * so a PC is symbolized once per process, not once per sample. Bounded:
- * rs_pidcache_refresh() drops processes that exited (or whose pid was
- * reused), rebuilds those whose mappings changed, forgets those unused for
- * a while, and empties a process's PC table when it grows past a limit.
+ * (unwinding and symbolization) and the symbolized frames of each distinct
+ * user stack seen, so a stack is symbolized once per process, not once per
+ * sample, through the same path as a snapshot's (stack.h: rs_stack_frames,
+ * with tail-call and signal frames). Bounded: rs_pidcache_refresh() drops
+ * processes that exited (or whose pid was reused), rebuilds those whose
+ * mappings changed, forgets those unused for a while, and a process's stack
+ * table is emptied when it holds more than RS_PIDCACHE_FRAMES_MAX frames.
  */
 
-#define RS_PIDCACHE_PCS_MAX 65536 /* symbolized PCs kept per process */
-#define RS_PIDCACHE_IDLE    8	  /* windows a process stays cached unused */
+#define RS_PIDCACHE_FRAMES_MAX 131072 /* symbolized frames kept per process */
+#define RS_PIDCACHE_IDLE       8      /* windows a process stays cached unused */
 
 struct rs_pidcache;
 struct rs_pidinfo;
@@ -157,22 +159,23 @@ void rs_pidcache_free(struct rs_pidcache *c);
 struct rs_pidinfo *rs_pidcache_get(struct rs_pidcache *c, uint32_t pid);
 
 /*
- * Unwinds a copied user stack into PC words (profagg.h: RS_PC_ACTIVATION
- * marks exact PCs), symbolizing each new PC on the way, so the frames
- * survive the process. *n gets the count (0 on failure). Returns 0 or the
- * -errno of opening the process or of rs_unwind() (then *info is unset).
+ * Unwinds a copied user stack into PC words (RS_PC_ACTIVATION marks exact
+ * PCs) and symbolizes the stack when it is new, so its frames survive the
+ * process. *n gets the count (0 on failure). Returns 0 or the -errno of
+ * opening the process or of rs_stack_unwind() (then *info is unset).
  */
-int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_regs *regs, const void *stack,
-		      size_t len, uint64_t *pcs, size_t max, size_t *n,
-		      struct rs_unwind_info *info);
+int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_t *pcs,
+		      size_t max, size_t *n, struct rs_unwind_info *info);
 
 /*
- * The frames of a PC word, innermost first (the inline chain expanded), as
- * symbolized when it was unwound (or now, when its table was emptied since).
- * Owned by the cache, valid until the next call; NULL with *n = 0 when the
- * process cannot be read.
+ * The frames of the stack of PC words words[0..n_words), innermost first
+ * (inline chains expanded, tail-call and signal frames added), as symbolized
+ * when it was unwound (or now, when the table was emptied since). Owned by
+ * the cache, valid until the next call; NULL with *n = 0 when the process
+ * cannot be read.
  */
-const struct rs_frame *rs_pidinfo_frames(struct rs_pidinfo *pi, uint64_t pc_word, size_t *n);
+const struct rs_frame *rs_pidinfo_frames(struct rs_pidinfo *pi, const uint64_t *words,
+					 size_t n_words, size_t *n);
 /* The process's mappings (NULL when unreadable). */
 const struct rs_maps *rs_pidinfo_maps(const struct rs_pidinfo *pi);
 /* The cached process pid, or NULL; does not open anything. */

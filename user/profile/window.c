@@ -72,6 +72,7 @@ void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns)
 static bool unwind_rec(struct rs_profwin *w, const struct rs_prof_rec *rec, uint64_t *pcs,
 		       size_t *n)
 {
+	const struct rs_ustack us = { .regs = &rec->regs, .stack = rec + 1, .len = rec->ustack_len };
 	struct rs_unwind_info info;
 	struct rs_pidinfo *pi;
 
@@ -83,8 +84,7 @@ static bool unwind_rec(struct rs_profwin *w, const struct rs_prof_rec *rec, uint
 		w->stats.dropped_nomem++;
 		return false;
 	}
-	if (rs_pidinfo_unwind(pi, &rec->regs, rec + 1, rec->ustack_len, pcs, RS_MAX_UFRAMES, n,
-			      &info) ||
+	if (rs_pidinfo_unwind(pi, &us, pcs, RS_MAX_UFRAMES, n, &info) ||
 	    !*n)
 		return false;
 	w->stats.user_unwound++;

@@ -82,26 +82,23 @@ static int kernel_frames(struct rs_thread *t, const struct rs_task_rec *r,
 	if (!t->kframes)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < r->kstack_len && i < RS_KSTACK_MAX; i++) {
-		struct rs_frame *f = &t->kframes[t->n_kframes++];
-		const char *name = NULL, *mod = NULL;
-		uint64_t off = 0;
-
-		f->addr = r->kstack[i];
-		f->kernel = true;
-		if (ks)
-			name = rs_ksyms_lookup(ks, f->addr, &off, &mod);
-		f->module = strdup(mod ? mod : "[kernel]");
-		if (name)
-			f->function = strdup(name);
-		f->sym_offset = off;
-		if (!f->module || (name && !f->function))
+		if (rs_kframe(ks, r->kstack[i], &t->kframes[i]))
 			return -ENOMEM;
+		t->n_kframes++;
 	}
 	return 0;
 }
 
 static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct rs_proc *proc)
 {
+	const struct rs_ustack us = {
+		.regs = &r->regs,
+		.stack = r + 1,
+		.len = r->ustack_len,
+		.top = r->utop_len ? (const char *)(r + 1) + r->ustack_len : NULL,
+		.top_addr = r->utop_addr,
+		.top_len = r->utop_len,
+	};
 	struct rs_unwound *u;
 	int e = 0;
 
@@ -123,9 +120,7 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	e = rs_unwind_top(proc, &r->regs, r + 1, r->ustack_len,
-			  r->utop_len ? (const char *)(r + 1) + r->ustack_len : NULL, r->utop_addr,
-			  r->utop_len, u);
+	e = rs_stack_user(proc, &us, u, &t->uframes, &t->n_uframes);
 	if (e) {
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "unwind failed: %s",
 			 strerror(-e));
@@ -139,7 +134,6 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 	if ((r->flags & RS_TF_ON_CPU) && !(r->flags & RS_TF_FROM_PERF))
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
 			 "registers may be stale: thread kept running and no perf sample caught it");
-	e = rs_symbolize_stack(proc, u, &t->uframes, &t->n_uframes);
 cleanup:
 	free(u);
 	return e;

@@ -120,15 +120,15 @@ const struct rs_maps *rs_proc_maps(const struct rs_proc *p);
 /*
  * Newline-separated non-fatal problems found so far (unreadable module,
  * file that is not the mapped one…), or NULL. Modules are opened lazily, so
- * the list grows as rs_unwind() and rs_symbolize() touch them. Owned by p.
+ * the list grows as rs_stack_unwind() and rs_symbolize() touch them. Owned by p.
  */
 const char *rs_proc_warnings(const struct rs_proc *p);
 
-/* Methods rs_unwind() may use, for rs_proc_set_unwind_methods(). */
+/* Methods rs_stack_unwind() may use, for rs_proc_set_unwind_methods(). */
 #define RS_UNWIND_DWARF (1u << 0) /* DWARF CFI (.eh_frame, .debug_frame) through libdw */
 #define RS_UNWIND_FP	(1u << 1) /* the frame-pointer chain (rbp) */
 #define RS_UNWIND_ALL	(RS_UNWIND_DWARF | RS_UNWIND_FP)
-/* Restricts the methods later rs_unwind() calls use (default RS_UNWIND_ALL). */
+/* Restricts the methods later rs_stack_unwind() calls use (default RS_UNWIND_ALL). */
 void rs_proc_set_unwind_methods(struct rs_proc *p, unsigned int methods);
 
 struct rs_unwound {
@@ -138,27 +138,26 @@ struct rs_unwound {
 	struct rs_unwind_info info;
 };
 
+/* A copy of a user stack, as a capture hands it over. */
+struct rs_ustack {
+	const struct rs_regs *regs; /* the registers of the innermost frame */
+	const void *stack;	    /* len bytes that were at regs->sp */
+	size_t len;
+	const void *top;   /* when the window did not reach the stack's top: top_len bytes */
+	uint64_t top_addr; /* that were at top_addr, read where the window does not reach */
+	size_t top_len;	   /* (top NULL and top_len 0 otherwise) */
+};
+
 /*
- * Unwinds a user stack from captured registers and a copy of the stack
- * (stack_len bytes that were at regs->sp). DWARF CFI first, frame pointers as
- * the fallback (see rs_proc_set_unwind_methods). Never reads the live
+ * Unwinds a copied user stack (unwind.c). DWARF CFI first, frame pointers
+ * as the fallback (see rs_proc_set_unwind_methods). Never reads the live
  * target's memory, only the copy and the target's ELF files. *out is filled
  * (pc[0] = regs->ip, activation[0] = true); info.method is "dwarf", "fp",
  * "dwarf+fp" (DWARF, with frame-pointer steps where CFI was missing) or
  * "none", info.stop_reason says why it ended. Returns 0, or -EINVAL / -ENOMEM
  * with *out unspecified. Not thread-safe: one thread per rs_proc.
  */
-int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
-	      struct rs_unwound *out);
-
-/*
- * rs_unwind() with a second copied window: top_len bytes that were at
- * top_addr (the top of a stack deeper than the first window), read where the
- * first window does not reach. top may be NULL (top_len 0).
- */
-int rs_unwind_top(struct rs_proc *p, const struct rs_regs *regs, const void *stack,
-		  size_t stack_len, const void *top, uint64_t top_addr, size_t top_len,
-		  struct rs_unwound *out);
+int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *s, struct rs_unwound *out);
 
 /*
  * Symbolizes one user PC and appends its frames (inline chain expanded,
@@ -175,16 +174,28 @@ int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_fram
 		 size_t *n);
 
 /*
- * Symbolizes an unwound stack: rs_symbolize() for each PC, and between a
- * frame and its caller the frames of functions that left through a tail call
+ * Symbolizes an unwound stack (tailcall.c): rs_symbolize() for each PC, a
+ * signal trampoline as "<signal handler called>", and between a frame and
+ * its caller the frames of functions that left through a tail call
  * (tailcall set, addr the return PC of the tail-call site, no inline frames),
  * rebuilt from DWARF call sites as gdb does when the chain of tail calls is
  * unambiguous. Appends to *frames / *n (realloc'd), innermost first. Returns
  * 0 or -ENOMEM (-EINVAL for NULL arguments); on failure *frames / *n hold
  * what was appended so far, still the caller's. Not thread-safe.
  */
-int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
-		       size_t *n);
+int rs_stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
+		    size_t *n);
+
+/*
+ * The one user-stack path (userstack.c), for snapshots and profiles alike:
+ * rs_stack_unwind() of s into *u, then rs_stack_frames() of the result,
+ * appended to *frames / *n. Returns 0, -ENOMEM, or -EINVAL for bad
+ * arguments; a stack that cannot be unwound is not an error (u->info says
+ * why it stopped). Profiles call the two halves apart, to symbolize each
+ * distinct stack once.
+ */
+int rs_stack_user(struct rs_proc *p, const struct rs_ustack *s, struct rs_unwound *u,
+		  struct rs_frame **frames, size_t *n);
 
 /* ---- kernel symbols (ksyms.c) ---- */
 

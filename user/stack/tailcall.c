@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Whole stacks (proc.h: rs_symbolize_stack) with the frames of functions that
+ * Whole stacks (stack.h: rs_stack_frames) with the frames of functions that
  * left through a tail call, rebuilt from DWARF call sites as gdb does (its
  * dwarf2/frame-tailcall.c and call_site_find_chain() in dwarf2/loc.c). A
  * function that ended with a jmp is not on the stack; for a callee frame F
@@ -246,8 +246,8 @@ static int sigtramp_frame(struct rs_proc *p, uint64_t pc, struct rs_frame **fram
 	return 0;
 }
 
-int rs_symbolize_stack(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
-		       size_t *n)
+int rs_stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
+		    size_t *n)
 {
 	int err = 0;
 

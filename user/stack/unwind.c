@@ -454,16 +454,12 @@ static void fp_continue(struct rs_sample *s, size_t n_dwarf)
 	}
 }
 
-int rs_unwind(struct rs_proc *p, const struct rs_regs *regs, const void *stack, size_t stack_len,
-	      struct rs_unwound *out)
+int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unwound *out)
 {
-	return rs_unwind_top(p, regs, stack, stack_len, NULL, 0, 0, out);
-}
-
-int rs_unwind_top(struct rs_proc *p, const struct rs_regs *regs, const void *stack,
-		  size_t stack_len, const void *top, uint64_t top_addr, size_t top_len,
-		  struct rs_unwound *out)
-{
+	const struct rs_regs *regs = us ? us->regs : NULL;
+	const void *stack = us ? us->stack : NULL, *top = us ? us->top : NULL;
+	size_t stack_len = us ? us->len : 0, top_len = us ? us->top_len : 0;
+	uint64_t top_addr = us ? us->top_addr : 0;
 	struct rs_sample *s;
 	const struct rs_map *sm;
 	bool clean = false;
