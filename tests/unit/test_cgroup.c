@@ -254,7 +254,7 @@ static void test_resolve_path_outside_mount(void **state)
 {
 	(void)state;
 	expect_err(&sd_env, FIX "/mountinfo", -EINVAL,
-		   "rsample: '" FIX "/mountinfo' is outside the cgroup2 mount '" SD_ROOT
+		   "'" FIX "/mountinfo' is outside the cgroup2 mount '" SD_ROOT
 		   "': give a path under it or relative to it",
 		   true);
 	expect_err(&sd_env, "/kubepods.slice/../../..", -EINVAL, "is outside the cgroup2 mount",
@@ -266,7 +266,7 @@ static void test_resolve_path_missing(void **state)
 {
 	(void)state;
 	expect_err(&sd_env, "/kubepods.slice/nope", -ENOENT,
-		   "rsample: cannot open cgroup '" SD_ROOT
+		   "cannot open cgroup '" SD_ROOT
 		   "/kubepods.slice/nope': No such file or directory",
 		   true);
 	expect_err(&sd_env, SD_ROOT "/nope", -ENOENT, "cannot open cgroup '" SD_ROOT "/nope'",
@@ -295,9 +295,9 @@ static void test_resolve_pod_uid_unknown(void **state)
 {
 	(void)state;
 	expect_err(&sd_env, "00000000-0000-4000-8000-000000000000", -ENOENT,
-		   "rsample: no cgroup, pod or container matches", false);
+		   "no cgroup, pod or container matches", false);
 	expect_err(&sd_env, UID_GONE, -ENOENT,
-		   "rsample: pod '" UID_GONE "' is known to kubelet ('" SD
+		   "pod '" UID_GONE "' is known to kubelet ('" SD
 		   "/var/lib/kubelet/pods/" UID_GONE "') but has no cgroup under '" SD_ROOT
 		   "': has it terminated?",
 		   true);
@@ -326,7 +326,7 @@ static void test_resolve_pod_name_ambiguous(void **state)
 {
 	(void)state;
 	expect_err(&sd_env, "web-0", -ENOTUNIQ,
-		   "rsample: pod name 'web-0' is ambiguous: 'default/web-0' (" UID_WEB
+		   "pod name 'web-0' is ambiguous: 'default/web-0' (" UID_WEB
 		   "), 'staging/web-0' (" UID_STAGING "): give namespace/name or the pod UID",
 		   true);
 }
@@ -337,7 +337,7 @@ static void test_resolve_pod_name_same_name_twice(void **state)
 	/* Two live pods called default/dup (one being replaced): only the UID tells them apart. */
 	expect_err(
 		&fs_env, "default/dup", -ENOTUNIQ,
-		"rsample: pod name 'default/dup' is ambiguous: 'default/dup' (0d0d0d01-0000-4000-8000-000000000001), 'default/dup' (0d0d0d02-0000-4000-8000-000000000002): give the pod UID",
+		"pod name 'default/dup' is ambiguous: 'default/dup' (0d0d0d01-0000-4000-8000-000000000001), 'default/dup' (0d0d0d02-0000-4000-8000-000000000002): give the pod UID",
 		true);
 }
 
@@ -349,10 +349,10 @@ static void test_resolve_pod_several_cgroups(void **state)
 
 	(void)state;
 	snprintf(msg, sizeof(msg),
-		 "rsample: pod UID '7a7a7a7a-0000-4000-8000-000000000003' matches 2 cgroups%s",
+		 "pod UID '7a7a7a7a-0000-4000-8000-000000000003' matches 2 cgroups%s",
 		 want);
 	expect_err(&fs_env, "7a7a7a7a-0000-4000-8000-000000000003", -ENOTUNIQ, msg, true);
-	snprintf(msg, sizeof(msg), "rsample: pod 'twice' matches 2 cgroups%s", want);
+	snprintf(msg, sizeof(msg), "pod 'twice' matches 2 cgroups%s", want);
 	expect_err(&fs_env, "twice", -ENOTUNIQ, msg, true);
 }
 
@@ -360,7 +360,7 @@ static void test_resolve_pod_name_not_running(void **state)
 {
 	(void)state;
 	expect_err(&sd_env, "default/gone", -ENOENT,
-		   "rsample: pod 'default/gone' (" UID_GONE ") has no cgroup under '" SD_ROOT
+		   "pod 'default/gone' (" UID_GONE ") has no cgroup under '" SD_ROOT
 		   "': is it running on this node?",
 		   true);
 	/* Wrong namespace: no such pod at all. */
@@ -394,7 +394,7 @@ static void test_resolve_container_ambiguous_prefix(void **state)
 {
 	(void)state;
 	expect_err(&sd_env, "3f2a9c", -ENOTUNIQ,
-		   "rsample: container ID '3f2a9c' is ambiguous: '" POD_STAGING
+		   "container ID '3f2a9c' is ambiguous: '" POD_STAGING
 		   "/cri-containerd-" CID_STAGING ".scope', '" POD_WEB "/cri-containerd-" CID_WEB
 		   ".scope': give more digits",
 		   true);
@@ -406,7 +406,7 @@ static void test_resolve_container_ambiguous_many(void **state)
 
 	(void)state;
 	expect_err(&fs_env, "c0ffee", -ENOTUNIQ,
-		   "rsample: container ID 'c0ffee' is ambiguous: ", false);
+		   "container ID 'c0ffee' is ambiguous: ", false);
 	/* Sorted, four shown. */
 	assert_non_null(strstr(err, p));
 	assert_true(strstr(err, "0cfbda") < strstr(err, "5a6e26"));
@@ -427,12 +427,12 @@ static void test_resolve_unknown_spec(void **state)
 	(void)state;
 	expect_err(
 		&sd_env, "foo", -ENOENT,
-		"rsample: no cgroup, pod or container matches 'foo' (looked under '" SD_ROOT
+		"no cgroup, pod or container matches 'foo' (looked under '" SD_ROOT
 		"' and '" SD
 		"/var/log/pods'): give a cgroup path, pod UID, [namespace/]pod name or container ID (6+ hex digits)",
 		true);
 	expect_err(&sd_env, "Not A Pod!", -ENOENT, "no cgroup, pod or container matches", false);
-	expect_err(&sd_env, "", -EINVAL, "rsample: empty cgroup spec: give a cgroup path", false);
+	expect_err(&sd_env, "", -EINVAL, "empty cgroup spec: give a cgroup path", false);
 }
 
 static void test_resolve_does_not_follow_symlinks(void **state)
@@ -470,7 +470,7 @@ static void test_resolve_root_from_mountinfo(void **state)
 
 	env.mountinfo = FIX "/mountinfo/v1-only";
 	expect_err(&env, "/", -ENOENT,
-		   "rsample: no cgroup2 mount in '" FIX
+		   "no cgroup2 mount in '" FIX
 		   "/mountinfo/v1-only': rsample needs cgroup v2 (unified or hybrid hierarchy)",
 		   true);
 }
@@ -509,9 +509,9 @@ static void test_resolve_permission_denied(void **state)
 	assert_int_equal(mkdir(secret, 0), 0);
 	assert_int_equal(mkdir(logs, 0), 0);
 	snprintf(want_secret, sizeof(want_secret),
-		 "rsample: cannot read '%s': Permission denied (run as root)", secret);
+		 "cannot read '%s': Permission denied (run as root)", secret);
 	snprintf(want_logs, sizeof(want_logs),
-		 "rsample: cannot read '%s': Permission denied (run as root)", logs);
+		 "cannot read '%s': Permission denied (run as root)", logs);
 
 	pid = fork();
 	assert_true(pid >= 0);
@@ -564,7 +564,7 @@ static void test_resolve_small_err_buffer(void **state)
 	(void)state;
 	assert_int_equal(rs_cgroup_resolve(&sd_env, "3f2a9c", &cg, small, sizeof(small)),
 			 -ENOTUNIQ);
-	assert_string_equal(small, "rsample: contai");
+	assert_string_equal(small, "container ID '3");
 	assert_int_equal(rs_cgroup_resolve(&sd_env, "3f2a9c", &cg, NULL, 0), -ENOTUNIQ);
 }
 

@@ -69,9 +69,7 @@ static uint64_t clock_ns(clockid_t c)
 
 static void msg(const char *text)
 {
-	if (!strncmp(text, "rsample: ", 9))
-		text += 9;
-	fprintf(stderr, "rsample: %s\n", text);
+	rs_msg("%s", text);
 }
 
 static int write_out(FILE *f, void *ctx)
@@ -122,15 +120,15 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 	if (o->out_dir) {
 		e = rs_profile_path(o->out_dir, start_unix, r->fmt, &path);
 		if (e) {
-			fprintf(stderr,
-				"rsample: cannot name a file in '%s': %s: interval skipped\n",
+			rs_msg(
+			"cannot name a file in '%s': %s: interval skipped",
 				o->out_dir, strerror(-e));
 			r->write_failures++;
 			return;
 		}
 		e = rs_write_atomic(path, write_out, &c, err, sizeof(err));
 		if (e) {
-			fprintf(stderr, "rsample: %s: interval skipped\n", err);
+			rs_msg("%s: interval skipped", err);
 			r->write_failures++;
 		} else {
 			r->written++;
@@ -147,7 +145,7 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 		if (!e && fflush(stdout))
 			e = -errno;
 		if (e)
-			fprintf(stderr, "rsample: cannot write the profile to stdout: %s\n",
+			rs_msg("cannot write the profile to stdout: %s",
 				strerror(-e));
 	}
 	if (e)
@@ -177,8 +175,8 @@ static int end_window(struct run *r, uint64_t start, uint64_t *end)
 	rs_profwin_set_cut(r->win, *end);
 	e = rs_sampler_end_window(r->smp, *end);
 	if (e)
-		fprintf(stderr,
-			"rsample: the off-CPU sums of this interval may be incomplete: %s\n",
+		rs_msg(
+		"the off-CPU sums of this interval may be incomplete: %s",
 			strerror(-e));
 	rs_sampler_counters(r->smp, c);
 	lost_on = c[RS_PCNT_SAMPLE_LOST] - r->cnt[RS_PCNT_SAMPLE_LOST];
@@ -191,7 +189,7 @@ static int end_window(struct run *r, uint64_t start, uint64_t *end)
 	e = rs_profwin_finish(r->win, start, *end, (int64_t)start + r->unix_minus_mono, lost_on,
 			      lost_off, &on, &off);
 	if (e) {
-		fprintf(stderr, "rsample: cannot build the profile: %s\n", strerror(-e));
+		rs_msg("cannot build the profile: %s", strerror(-e));
 		return e;
 	}
 	r->windows++;
@@ -236,7 +234,7 @@ static int loop(struct run *r)
 
 			e = rs_sampler_poll(r->smp, left_ms < POLL_MS ? (int)left_ms : POLL_MS);
 			if (e < 0 && e != -EINTR) {
-				fprintf(stderr, "rsample: cannot read the ring buffer: %s\n",
+				rs_msg("cannot read the ring buffer: %s",
 					strerror(-e));
 				return e;
 			}
@@ -254,7 +252,7 @@ static int loop(struct run *r)
 		start = end;
 	}
 	if (gone)
-		fprintf(stderr, "rsample: %s exited: the profile ends early\n", r->tgt.desc);
+		rs_msg("%s exited: the profile ends early", r->tgt.desc);
 	return 0;
 }
 
@@ -262,80 +260,62 @@ static void report(struct run *r)
 {
 	const struct rs_profwin_stats *st = rs_profwin_stats(r->win);
 	const uint64_t *c = r->cnt;
-	char dur[32];
+	char dur[32], on[96], off[128];
 
 	rs_format_duration(r->off_ns, dur, sizeof(dur));
-	fprintf(stderr, "rsample: %s: %zu interval%s, %.3f s", r->tgt.desc, r->windows,
-		r->windows == 1 ? "" : "s", r->profiled_ns / 1e9);
-	if (r->o->on_cpu)
-		fprintf(stderr, ", %" PRIu64 " on-CPU samples (%" PRIu64 " lost)", r->samples,
-			r->lost_on);
-	if (r->o->off_cpu)
-		fprintf(stderr, ", %s off-CPU in %" PRIu64 " waits (%" PRIu64 " events lost)", dur,
-			r->off_count, r->lost_off);
-	fputc('\n', stderr);
+	snprintf(on, sizeof(on), ", %" PRIu64 " on-CPU samples (%" PRIu64 " lost)", r->samples,
+		 r->lost_on);
+	snprintf(off, sizeof(off), ", %s off-CPU in %" PRIu64 " waits (%" PRIu64 " events lost)",
+		 dur, r->off_count, r->lost_off);
+	rs_msg("%s: %zu interval%s, %.3f s%s%s", r->tgt.desc, r->windows, r->windows == 1 ? "" : "s",
+	       r->profiled_ns / 1e9, r->o->on_cpu ? on : "", r->o->off_cpu ? off : "");
 	if (r->lost_on)
-		fprintf(
-		    stderr,
-		    "rsample: %" PRIu64
-		    " on-CPU samples were lost: the ring buffer was full (lower -F or --stack-bytes)\n",
+		rs_msg("%" PRIu64
+		    " on-CPU samples were lost: the ring buffer was full (lower -F or --stack-bytes)",
 		    r->lost_on);
 	if (c[RS_PCNT_AGG_FULL])
-		fprintf(
-		    stderr,
-		    "rsample: %" PRIu64
-		    " blocks (%.3f s) were lost: the off-CPU sums map was full (raise --min-block)\n",
+		rs_msg("%" PRIu64
+		    " blocks (%.3f s) were lost: the off-CPU sums map was full (raise --min-block)",
 		    c[RS_PCNT_AGG_FULL], c[RS_PCNT_AGG_FULL_NS] / 1e9);
 	if (c[RS_PCNT_STORAGE_FAIL])
-		fprintf(stderr,
-			"rsample: %" PRIu64
-			" blocks were not seen: no per-thread state could be created\n",
+		rs_msg("%" PRIu64
+			" blocks were not seen: no per-thread state could be created",
 			c[RS_PCNT_STORAGE_FAIL]);
 	if (c[RS_CNT_RINGBUF_FULL])
-		fprintf(
-		    stderr,
-		    "rsample: %" PRIu64
-		    " records of blocked threads or user stacks were lost: the ring buffer was full (lower --stack-bytes)\n",
+		rs_msg("%" PRIu64
+		    " records of blocked threads or user stacks were lost: the ring buffer was full (lower --stack-bytes)",
 		    c[RS_CNT_RINGBUF_FULL]);
 	if (st->off_user_missing || c[RS_PCNT_CAPTURE_FAIL] || c[RS_PCNT_CAPTURE_MOVED])
-		fprintf(stderr,
-			"rsample: %" PRIu64
+		rs_msg("%" PRIu64
 			" off-CPU stacks have no user part ('[user stack lost]'): %" PRIu64
 			" captures could not be scheduled, %" PRIu64
-			" threads ran on before theirs\n",
+			" threads ran on before theirs",
 			st->off_user_missing, c[RS_PCNT_CAPTURE_FAIL], c[RS_PCNT_CAPTURE_MOVED]);
 	if (c[RS_CNT_KSTACK_FAIL] || st->kernel_lost)
-		fprintf(stderr,
-			"rsample: %" PRIu64 " kernel stacks could not be recorded and %" PRIu64
-			" not read back ('[kernel stack lost]')\n",
+		rs_msg("%" PRIu64 " kernel stacks could not be recorded and %" PRIu64
+			" not read back ('[kernel stack lost]')",
 			c[RS_CNT_KSTACK_FAIL], st->kernel_lost);
 	if (c[RS_CNT_USTACK_FAIL])
-		fprintf(stderr,
-			"rsample: %" PRIu64
-			" user stacks could not be copied (pages not resident)\n",
+		rs_msg("%" PRIu64
+			" user stacks could not be copied (pages not resident)",
 			c[RS_CNT_USTACK_FAIL]);
 	if (c[RS_PCNT_SWITCHIN_UNSEEN])
-		fprintf(
-		    stderr,
-		    "rsample: %" PRIu64
-		    " wake-ups had no sched_switch event; their blocks were closed from scheduler statistics\n",
-		    c[RS_PCNT_SWITCHIN_UNSEEN]);
+		rs_msg("%" PRIu64
+		       " wake-ups had no sched_switch event; their blocks were closed from scheduler statistics",
+		       c[RS_PCNT_SWITCHIN_UNSEEN]);
 	if (c[RS_PCNT_KSTACK_FULL])
-		fprintf(stderr,
-			"rsample: %" PRIu64
-			" kernel stacks were not kept: the kernel stack map was full\n",
+		rs_msg("%" PRIu64
+			" kernel stacks were not kept: the kernel stack map was full",
 			c[RS_PCNT_KSTACK_FULL]);
 	if (st->user_incomplete)
-		fprintf(
-		    stderr,
-		    "rsample: %" PRIu64 " of %" PRIu64
-		    " user stacks stopped before their outermost frame (no CFI, or deeper than --stack-bytes)\n",
+		rs_msg("%" PRIu64 " of %" PRIu64
+		    " user stacks stopped before their outermost frame (no CFI, or deeper than --stack-bytes)",
 		    st->user_incomplete, st->user_unwound);
 	if (st->dropped_nomem)
-		fprintf(stderr, "rsample: %" PRIu64 " records were dropped: out of memory\n",
+		rs_msg("%" PRIu64 " records were dropped: out of memory",
 			st->dropped_nomem);
 	if (r->write_failures)
-		fprintf(stderr, "rsample: %zu of %zu intervals could not be written\n",
+		rs_msg("%zu of %zu intervals could not be written",
 			r->write_failures, r->windows);
 }
 
@@ -384,11 +364,12 @@ static int start(struct run *r)
 
 	if (!o->no_kernel) {
 		e = rs_ksyms_load("/proc/kallsyms", &r->ksyms);
-		if (e)
-			fprintf(
-			    stderr,
-			    "rsample: cannot read kernel symbols from '/proc/kallsyms': %s: kernel frames are shown as addresses (run as root)\n",
-			    e == -EPERM ? "addresses are hidden" : strerror(-e));
+		if (e) {
+			char why[256];
+
+			rs_ksyms_explain("/proc/kallsyms", e, why, sizeof(why));
+			rs_msg("%s", why);
+		}
 	}
 	wcfg.target = r->tgt.desc;
 	e = rs_profwin_new(&wcfg, r->ksyms, &r->win);
@@ -408,15 +389,13 @@ static int start(struct run *r)
 		char every[32];
 
 		rs_format_duration(o->interval_ns, every, sizeof(every));
-		fprintf(
-		    stderr,
-		    "rsample: profiling %s into '%s' every %s; SIGINT or SIGTERM writes the last interval and stops\n",
-		    r->tgt.desc, o->out_dir, every);
+		rs_msg("profiling %s into '%s' every %s; SIGINT or SIGTERM writes the last interval and stops",
+		       r->tgt.desc, o->out_dir, every);
 	}
 	return 0;
 }
 
-int rs_profile_main(const struct rs_opts *o)
+int rs_cmd_profile(const struct rs_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct run r = { .o = o };
@@ -424,7 +403,7 @@ int rs_profile_main(const struct rs_opts *o)
 	int ret = RS_EXIT_FATAL;
 
 	if (rs_format_parse(o->format ? o->format : "folded", &r.fmt)) {
-		fprintf(stderr, "rsample: unknown format '%s'\n", o->format);
+		rs_msg("unknown format '%s'", o->format);
 		return RS_EXIT_USAGE;
 	}
 	r.group = parse_group(o->group_by);

@@ -217,3 +217,14 @@ const char *rs_ksyms_lookup(const struct rs_ksyms *k, uint64_t addr, uint64_t *o
 		*module = s->module;
 	return s->name;
 }
+
+void rs_ksyms_explain(const char *path, int err, char *buf, size_t len)
+{
+	const char *why = strerror(-err);
+
+	if (err == -EPERM)
+		why = geteuid() ? "its addresses are hidden from users other than root"
+				: "its addresses are hidden even from root (sysctl kernel.kptr_restrict=2; 1 shows them to root)";
+	snprintf(buf, len, "cannot read kernel symbols from '%s': %s: kernel frames are shown as addresses",
+		 path, why);
+}

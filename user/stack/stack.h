@@ -213,6 +213,11 @@ int rs_ksyms_load(const char *path, struct rs_ksyms **out);
 /* Accepts NULL. */
 void rs_ksyms_free(struct rs_ksyms *k);
 /*
+ * The one-line warning for an rs_ksyms_load() of path that failed with err:
+ * what was wrong and what it costs (kernel frames shown as addresses).
+ */
+void rs_ksyms_explain(const char *path, int err, char *buf, size_t len);
+/*
  * Name of the symbol containing addr, or NULL (before the first symbol, or
  * more than 64 KiB past the last symbol of the kernel or of a module). The
  * name is owned by k. *off = addr - start; *module = "[mod]" or NULL for the

@@ -49,9 +49,9 @@ static void __attribute__((format(printf, 2, 3))) msg(struct ctx *c, const char 
 /* "cannot read '<path>': <cause>", with a hint when privileges are the cause. */
 static int msg_unreadable(struct ctx *c, const char *path, int err)
 {
-	msg(c, "rsample: cannot read '%s': %s", path, strerror(-err));
+	msg(c, "cannot read '%s': %s", path, strerror(-err));
 	if (err == -EACCES || err == -EPERM) {
-		msg(c, " (run as root)");
+		msg(c, geteuid() ? " (run as root)" : " (denied even to root: a security module or a user namespace)");
 		return -EACCES;
 	}
 	return err;
@@ -99,7 +99,7 @@ static int find_root(struct ctx *c, const struct rs_cgroup_env *env)
 		err = rs_cgroup2_mount(mi, &mnt);
 		if (err == -ENOENT && access(mi, R_OK) == 0)
 			msg(c,
-			    "rsample: no cgroup2 mount in '%s': rsample needs cgroup v2 (unified or hybrid hierarchy)",
+			    "no cgroup2 mount in '%s': rsample needs cgroup v2 (unified or hybrid hierarchy)",
 			    mi);
 		else if (err)
 			err = msg_unreadable(c, mi, err);
@@ -109,7 +109,7 @@ static int find_root(struct ctx *c, const struct rs_cgroup_env *env)
 	c->root = realpath(mnt, NULL);
 	if (!c->root) {
 		err = -errno;
-		msg(c, "rsample: cannot open cgroup2 mount '%s': %s", mnt, strerror(errno));
+		msg(c, "cannot open cgroup2 mount '%s': %s", mnt, strerror(errno));
 		if (err == -EACCES)
 			msg(c, " (run as root)");
 	}
@@ -174,7 +174,7 @@ static int by_path(struct ctx *c, char **rel)
 		} else if (outside) {
 			goto outside;
 		} else {
-			msg(c, "rsample: cannot open cgroup '%s': %s", cand, strerror(-err));
+			msg(c, "cannot open cgroup '%s': %s", cand, strerror(-err));
 			if (err == -EACCES)
 				msg(c, " (run as root)");
 		}
@@ -185,7 +185,7 @@ static int by_path(struct ctx *c, char **rel)
 	if (stat(real, &st) || !S_ISDIR(st.st_mode)) {
 		err = slash ? -ENOTDIR : NEXT;
 		if (slash)
-			msg(c, "rsample: cgroup '%s' is not a directory", real);
+			msg(c, "cgroup '%s' is not a directory", real);
 		goto cleanup;
 	}
 	rl = strcmp(c->root, "/") ? strlen(c->root) : 0;
@@ -195,7 +195,7 @@ static int by_path(struct ctx *c, char **rel)
 outside:
 	err = -EINVAL;
 	msg(c,
-	    "rsample: '%s' is outside the cgroup2 mount '%s': give a path under it or relative to it",
+	    "'%s' is outside the cgroup2 mount '%s': give a path under it or relative to it",
 	    spec, c->root);
 cleanup:
 	free(outside);
@@ -228,7 +228,7 @@ static int by_pod_uid(struct ctx *c, char **rel)
 		err = take_single(&f, rel);
 	} else if (f.n > 1) {
 		err = -ENOTUNIQ;
-		msg(c, "rsample: pod UID '%s' matches %zu cgroups: ", uid, f.n);
+		msg(c, "pod UID '%s' matches %zu cgroups: ", uid, f.n);
 		msg_candidates(c, &f);
 		msg(c, ": give the cgroup path");
 	} else if (asprintf(&kdir, "%s/%s", c->kpods, uid) < 0) {
@@ -237,7 +237,7 @@ static int by_pod_uid(struct ctx *c, char **rel)
 	} else if (access(kdir, F_OK) == 0) {
 		err = -ENOENT;
 		msg(c,
-		    "rsample: pod '%s' is known to kubelet ('%s') but has no cgroup under '%s': has it terminated?",
+		    "pod '%s' is known to kubelet ('%s') but has no cgroup under '%s': has it terminated?",
 		    uid, kdir, c->root);
 	} else {
 		err = NEXT;
@@ -263,14 +263,14 @@ static void msg_pods_ambiguous(struct ctx *c, const struct rs_podref *pods, size
 		if (++live > MAX_CANDIDATES)
 			continue;
 		if (!shown++)
-			msg(c, "rsample: pod name '%s' is ambiguous: ", c->spec);
+			msg(c, "pod name '%s' is ambiguous: ", c->spec);
 		else
 			msg(c, ", ");
 		msg(c, "'%s/%s' (%s)", pods[i].ns, pods[i].name, pods[i].uid);
 	}
 	if (live == 1) {
 		c->pos = 0;
-		msg(c, "rsample: pod '%s' matches %zu cgroups: ", c->spec, f->n);
+		msg(c, "pod '%s' matches %zu cgroups: ", c->spec, f->n);
 		msg_candidates(c, f);
 		msg(c, ": give the cgroup path");
 		return;
@@ -333,7 +333,7 @@ static int by_pod_name(struct ctx *c, char **rel)
 	} else {
 		err = -ENOENT;
 		msg(c,
-		    "rsample: pod '%s/%s' (%s%s) has no cgroup under '%s': is it running on this node?",
+		    "pod '%s/%s' (%s%s) has no cgroup under '%s': is it running on this node?",
 		    pods[0].ns, pods[0].name, pods[0].uid, n > 1 ? " and others" : "", c->root);
 	}
 cleanup:
@@ -361,7 +361,7 @@ static int by_container(struct ctx *c, char **rel)
 		err = take_single(&f, rel);
 	} else if (f.n > 1) {
 		err = -ENOTUNIQ;
-		msg(c, "rsample: container ID '%s' is ambiguous: ", c->spec);
+		msg(c, "container ID '%s' is ambiguous: ", c->spec);
 		msg_candidates(c, &f);
 		msg(c, strlen(id) < RS_CID_LEN ? ": give more digits" : ": give the cgroup path");
 	} else {
@@ -419,7 +419,7 @@ int rs_cgroup_resolve(const struct rs_cgroup_env *env, const char *spec, struct 
 	c.logs = env->pod_logs_dir ? env->pod_logs_dir : "/var/log/pods";
 	c.kpods = env->kubelet_pods_dir ? env->kubelet_pods_dir : "/var/lib/kubelet/pods";
 	if (!spec || !*spec) {
-		msg(&c, "rsample: empty cgroup spec: %s", SPEC_HINT);
+		msg(&c, "empty cgroup spec: %s", SPEC_HINT);
 		return -EINVAL;
 	}
 	ret = find_root(&c, env);
@@ -438,7 +438,7 @@ int rs_cgroup_resolve(const struct rs_cgroup_env *env, const char *spec, struct 
 	} else if (ret == NEXT) {
 		ret = -ENOENT;
 		msg(&c,
-		    "rsample: no cgroup, pod or container matches '%s' (looked under '%s' and '%s'): %s",
+		    "no cgroup, pod or container matches '%s' (looked under '%s' and '%s'): %s",
 		    spec, c.root, c.logs, SPEC_HINT);
 	}
 	if (!ret) {
@@ -452,7 +452,7 @@ int rs_cgroup_resolve(const struct rs_cgroup_env *env, const char *spec, struct 
 cleanup:
 	if (ret == -ENOMEM && c.err && c.errlen) {
 		c.pos = 0;
-		msg(&c, "rsample: cannot resolve '%s': %s", spec, strerror(ENOMEM));
+		msg(&c, "cannot resolve '%s': %s", spec, strerror(ENOMEM));
 	}
 	free(rel);
 	free(c.root);
