@@ -1,53 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Window aggregation, the unwound-stack cache and the window schedule (profagg.h). */
+/* Window aggregation, the unwound-stack cache and the window schedule (profile_priv.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "profile/profile_priv.h"
 
+/* A key of n 64-bit words. */
+struct words {
+	const uint64_t *w;
+	size_t n;
+};
+
 static uint64_t hash_words(const uint64_t *w, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= w[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h;
+	return rs_hash(w, n * sizeof(*w));
 }
 
-/* Finds the slot of key (an empty one when absent). */
-static size_t agg_slot(const struct rs_agg *a, const uint64_t *key, size_t n, uint64_t h)
+static bool agg_eq(const void *ctx, size_t idx, const void *key)
 {
-	size_t mask = a->n_slots - 1, i = h & mask;
+	const struct rs_agg_entry *e = &((const struct rs_agg *)ctx)->v[idx];
+	const struct words *k = key;
 
-	while (a->slot[i]) {
-		const struct rs_agg_entry *e = &a->v[a->slot[i] - 1];
-
-		if (e->hash == h && e->n_words == n && !memcmp(e->key, key, n * sizeof(*key)))
-			break;
-		i = (i + 1) & mask;
-	}
-	return i;
-}
-
-static int agg_grow(struct rs_agg *a)
-{
-	size_t n_slots = a->n_slots ? a->n_slots * 2 : 64;
-	uint32_t *slot = calloc(n_slots, sizeof(*slot));
-
-	if (!slot)
-		return -ENOMEM;
-	free(a->slot);
-	a->slot = slot;
-	a->n_slots = n_slots;
-	for (size_t k = 0; k < a->n; k++) {
-		struct rs_agg_entry *e = &a->v[k];
-
-		a->slot[agg_slot(a, e->key, e->n_words, e->hash)] = (uint32_t)k + 1;
-	}
-	return 0;
+	return e->n_words == k->n && !memcmp(e->key, k->w, k->n * sizeof(*k->w));
 }
 
 static void set_name(char *dst, const char *src)
@@ -60,26 +34,25 @@ static void set_name(char *dst, const char *src)
 
 const struct rs_agg_entry *rs_agg_find(const struct rs_agg *a, const uint64_t *key, size_t n_words)
 {
-	size_t i;
+	struct words k = { key, n_words };
+	size_t i = rs_htab_find(&a->index, hash_words(key, n_words), agg_eq, a, &k);
 
-	if (!a->n_slots)
-		return NULL;
-	i = agg_slot(a, key, n_words, hash_words(key, n_words));
-	return a->slot[i] ? &a->v[a->slot[i] - 1] : NULL;
+	return i == SIZE_MAX ? NULL : &a->v[i];
 }
 
 int rs_agg_add(struct rs_agg *a, const uint64_t *key, size_t n_words, uint64_t count, uint64_t ns,
 	       const char *comm, const char *pcomm)
 {
+	struct words k = { key, n_words };
 	uint64_t h = hash_words(key, n_words);
+	size_t i = rs_htab_find(&a->index, h, agg_eq, a, &k);
 	struct rs_agg_entry *e;
-	size_t i;
 
-	if (a->n_slots && a->slot[i = agg_slot(a, key, n_words, h)]) {
-		e = &a->v[a->slot[i] - 1];
+	if (i != SIZE_MAX) {
+		e = &a->v[i];
 		goto add;
 	}
-	if ((a->n + 1) * 2 > a->n_slots && agg_grow(a))
+	if (rs_htab_reserve(&a->index, a->n + 1))
 		return -ENOMEM;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
@@ -98,8 +71,7 @@ int rs_agg_add(struct rs_agg *a, const uint64_t *key, size_t n_words, uint64_t c
 	if (n_words)
 		memcpy(e->key, key, n_words * sizeof(*key));
 	e->n_words = n_words;
-	e->hash = h;
-	a->slot[agg_slot(a, key, n_words, h)] = (uint32_t)++a->n;
+	rs_htab_add(&a->index, h, a->n++); /* cannot fail: reserved above */
 add:
 	e->count += count;
 	e->ns += ns;
@@ -115,32 +87,26 @@ void rs_agg_clear(struct rs_agg *a)
 	for (size_t i = 0; i < a->n; i++)
 		free(a->v[i].key);
 	free(a->v);
-	free(a->slot);
+	rs_htab_clear(&a->index);
 	memset(a, 0, sizeof(*a));
 }
 
-static size_t ufp_slot(const struct rs_ufpcache *c, uint64_t ufp)
+static bool ufp_eq(const void *ctx, size_t idx, const void *key)
 {
-	size_t mask = c->n_slots - 1, i = hash_words(&ufp, 1) & mask;
-
-	while (c->slot[i] && c->v[c->slot[i] - 1].ufp != ufp)
-		i = (i + 1) & mask;
-	return i;
+	return ((const struct rs_ufpcache *)ctx)->v[idx].ufp == *(const uint64_t *)key;
 }
 
-/* Rebuilds the slots for the first n entries into a table of n_slots. */
-static int ufp_rehash(struct rs_ufpcache *c, size_t n_slots)
+static size_t ufp_find(const struct rs_ufpcache *c, uint64_t ufp)
 {
-	uint32_t *slot = calloc(n_slots, sizeof(*slot));
+	return rs_htab_find(&c->index, hash_words(&ufp, 1), ufp_eq, c, &ufp);
+}
 
-	if (!slot)
-		return -ENOMEM;
-	free(c->slot);
-	c->slot = slot;
-	c->n_slots = n_slots;
+/* Indexes the entries again after some were dropped (cannot fail: the table only shrank). */
+static void ufp_reindex(struct rs_ufpcache *c)
+{
+	rs_htab_reset(&c->index);
 	for (size_t k = 0; k < c->n; k++)
-		c->slot[ufp_slot(c, c->v[k].ufp)] = (uint32_t)k + 1;
-	return 0;
+		rs_htab_add(&c->index, hash_words(&c->v[k].ufp, 1), k);
 }
 
 int rs_ufpcache_put(struct rs_ufpcache *c, uint64_t ufp, uint32_t tgid, const uint64_t *pcs,
@@ -155,12 +121,12 @@ int rs_ufpcache_put(struct rs_ufpcache *c, uint64_t ufp, uint32_t tgid, const ui
 		return -ENOMEM;
 	if (n)
 		memcpy(copy, pcs, n * sizeof(*pcs));
-	if (c->n_slots && c->slot[i = ufp_slot(c, ufp)]) {
-		e = &c->v[c->slot[i] - 1];
+	if ((i = ufp_find(c, ufp)) != SIZE_MAX) {
+		e = &c->v[i];
 		free(e->pcs);
 		goto set;
 	}
-	if ((c->n + 1) * 2 > c->n_slots && ufp_rehash(c, c->n_slots ? c->n_slots * 2 : 64)) {
+	if (rs_htab_reserve(&c->index, c->n + 1)) {
 		free(copy);
 		return -ENOMEM;
 	}
@@ -176,7 +142,7 @@ int rs_ufpcache_put(struct rs_ufpcache *c, uint64_t ufp, uint32_t tgid, const ui
 		c->cap = cap;
 	}
 	e = &c->v[c->n];
-	c->slot[ufp_slot(c, ufp)] = (uint32_t)++c->n;
+	rs_htab_add(&c->index, hash_words(&ufp, 1), c->n++); /* cannot fail: reserved above */
 set:
 	e->ufp = ufp;
 	e->tgid = tgid;
@@ -189,12 +155,12 @@ set:
 
 const struct rs_ufp_entry *rs_ufpcache_get(struct rs_ufpcache *c, uint64_t ufp, uint64_t window)
 {
+	size_t i = ufp_find(c, ufp);
 	struct rs_ufp_entry *e;
-	size_t i;
 
-	if (!c->n_slots || !c->slot[i = ufp_slot(c, ufp)])
+	if (i == SIZE_MAX)
 		return NULL;
-	e = &c->v[c->slot[i] - 1];
+	e = &c->v[i];
 	if (e->last_use < window)
 		e->last_use = window;
 	return e;
@@ -245,7 +211,8 @@ int rs_ufpcache_trim(struct rs_ufpcache *c, uint64_t keep_since,
 		}
 		c->n = c->max;
 	}
-	return ufp_rehash(c, c->n_slots ? c->n_slots : 64);
+	ufp_reindex(c);
+	return 0;
 }
 
 void rs_ufpcache_clear(struct rs_ufpcache *c)
@@ -258,80 +225,54 @@ void rs_ufpcache_clear(struct rs_ufpcache *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->v[i].pcs);
 	free(c->v);
-	free(c->slot);
+	rs_htab_clear(&c->index);
 	memset(c, 0, sizeof(*c));
 	c->max = max;
 }
 
-static size_t u64_slot(const uint64_t *keys, size_t n_slots, uint64_t key)
+static bool u64_eq(const void *ctx, size_t idx, const void *key)
 {
-	size_t mask = n_slots - 1, i = hash_words(&key, 1) & mask;
-
-	while (keys[i] && keys[i] != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Rebuilds m into n_slots slots, keeping the keys whose value is at least min. */
-static int u64_rehash(struct rs_u64map *m, size_t n_slots, uint64_t min, size_t *dropped)
-{
-	uint64_t *keys = calloc(n_slots, sizeof(*keys)), *vals = calloc(n_slots, sizeof(*vals));
-	size_t n = 0;
-
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->n_slots; i++) {
-		size_t j;
-
-		if (!m->key[i])
-			continue;
-		if (m->val[i] < min) {
-			(*dropped)++;
-			continue;
-		}
-		j = u64_slot(keys, n_slots, m->key[i]);
-		keys[j] = m->key[i];
-		vals[j] = m->val[i];
-		n++;
-	}
-	free(m->key);
-	free(m->val);
-	m->key = keys;
-	m->val = vals;
-	m->n = n;
-	m->n_slots = n_slots;
-	return 0;
+	return ((const struct rs_u64map *)ctx)->key[idx] == *(const uint64_t *)key;
 }
 
 int rs_u64map_set(struct rs_u64map *m, uint64_t key, uint64_t val)
 {
-	size_t i, dropped = 0;
+	uint64_t h = hash_words(&key, 1);
+	size_t i;
 
 	if (!key)
 		return -EINVAL;
-	if ((m->n + 1) * 2 > m->n_slots &&
-	    u64_rehash(m, m->n_slots ? m->n_slots * 2 : 64, 0, &dropped))
-		return -ENOMEM;
-	i = u64_slot(m->key, m->n_slots, key);
-	if (!m->key[i]) {
-		m->key[i] = key;
-		m->n++;
+	i = rs_htab_find(&m->index, h, u64_eq, m, &key);
+	if (i != SIZE_MAX) {
+		m->val[i] = val;
+		return 0;
 	}
-	m->val[i] = val;
+	if (rs_htab_reserve(&m->index, m->n + 1))
+		return -ENOMEM;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		uint64_t *k = realloc(m->key, cap * sizeof(*k)), *v;
+
+		if (!k)
+			return -ENOMEM;
+		m->key = k;
+		v = realloc(m->val, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->val = v;
+		m->cap = cap;
+	}
+	m->key[m->n] = key;
+	m->val[m->n] = val;
+	rs_htab_add(&m->index, h, m->n++); /* cannot fail: reserved above */
 	return 0;
 }
 
 bool rs_u64map_get(const struct rs_u64map *m, uint64_t key, uint64_t *val)
 {
-	size_t i;
+	size_t i = key ? rs_htab_find(&m->index, hash_words(&key, 1), u64_eq, m, &key) : SIZE_MAX;
 
-	if (!key || !m->n_slots)
-		return false;
-	i = u64_slot(m->key, m->n_slots, key);
-	if (!m->key[i])
+	if (i == SIZE_MAX)
 		return false;
 	*val = m->val[i];
 	return true;
@@ -339,10 +280,19 @@ bool rs_u64map_get(const struct rs_u64map *m, uint64_t key, uint64_t *val)
 
 size_t rs_u64map_drop_below(struct rs_u64map *m, uint64_t min)
 {
-	size_t dropped = 0;
+	size_t keep = 0, dropped;
 
-	if (!m->n_slots || u64_rehash(m, m->n_slots, min, &dropped))
-		return 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->val[i] < min)
+			continue;
+		m->key[keep] = m->key[i];
+		m->val[keep++] = m->val[i];
+	}
+	dropped = m->n - keep;
+	m->n = keep;
+	rs_htab_reset(&m->index);
+	for (size_t i = 0; i < m->n; i++)
+		rs_htab_add(&m->index, hash_words(&m->key[i], 1), i); /* cannot fail: it shrank */
 	return dropped;
 }
 
@@ -352,6 +302,7 @@ void rs_u64map_clear(struct rs_u64map *m)
 		return;
 	free(m->key);
 	free(m->val);
+	rs_htab_clear(&m->index);
 	memset(m, 0, sizeof(*m));
 }
 

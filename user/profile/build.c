@@ -11,46 +11,37 @@
 #include "stack/stack.h"
 #include "profile/profile_priv.h"
 
-static int kcache_grow(struct rs_profwin *w)
+static bool kcache_eq(const void *ctx, size_t idx, const void *key)
 {
-	size_t n_slots = w->n_kslots ? w->n_kslots * 2 : 64;
-	struct rs_kcache_ent *v = calloc(n_slots, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->n_kslots; i++) {
-		struct rs_kcache_ent *e = &w->kcache[i];
-		size_t j = e->key & (n_slots - 1);
-
-		if (!e->key)
-			continue;
-		while (v[j].key)
-			j = (j + 1) & (n_slots - 1);
-		v[j] = *e;
-	}
-	free(w->kcache);
-	w->kcache = v;
-	w->n_kslots = n_slots;
-	return 0;
+	return ((const struct rs_profwin *)ctx)->kcache[idx].key == *(const uint64_t *)key;
 }
 
 /* The kernel stack with key, read from the kstacks map once per window. */
 static const struct rs_kcache_ent *kstack_of(struct rs_profwin *w, uint64_t key)
 {
+	uint64_t h = rs_hash(&key, sizeof(key));
+	size_t i = rs_htab_find(&w->kindex, h, kcache_eq, w, &key), n = 0;
 	struct rs_kcache_ent *e;
-	size_t n = 0, j;
 
-	if ((w->n_kcache + 1) * 2 > w->n_kslots && kcache_grow(w))
+	if (i != SIZE_MAX)
+		return &w->kcache[i];
+	if (rs_htab_reserve(&w->kindex, w->n_kcache + 1))
 		return NULL;
-	for (j = key & (w->n_kslots - 1); w->kcache[j].key; j = (j + 1) & (w->n_kslots - 1))
-		if (w->kcache[j].key == key)
-			return &w->kcache[j];
-	e = &w->kcache[j];
+	if (w->n_kcache == w->cap_kcache) {
+		size_t cap = w->cap_kcache ? w->cap_kcache * 2 : 64;
+		struct rs_kcache_ent *v = realloc(w->kcache, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		w->kcache = v;
+		w->cap_kcache = cap;
+	}
+	e = &w->kcache[w->n_kcache];
 	e->key = key;
 	e->err =
 	    w->sampler ? rs_sampler_kstack(w->sampler, key, e->ips, RS_KSTACK_MAX, &n) : -ENOENT;
 	e->n = (uint32_t)n;
-	w->n_kcache++;
+	rs_htab_add(&w->kindex, h, w->n_kcache++); /* cannot fail: reserved above */
 	rs_u64map_set(&w->kused, key, w->window);
 	return e;
 }

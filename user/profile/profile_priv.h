@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "rsample.h"
+#include "lib/lib.h"
 #include "profile/profile.h"
 
 /* ---- aggregation (agg.c) ---- */
@@ -36,7 +37,6 @@
 struct rs_agg_entry {
 	uint64_t *key; /* owned */
 	size_t n_words;
-	uint64_t hash;
 	uint64_t count;		     /* samples or blocks */
 	uint64_t ns;		     /* off-CPU: blocked time */
 	char comm[RS_COMM_LEN + 1];  /* thread */
@@ -47,8 +47,7 @@ struct rs_agg_entry {
 struct rs_agg {
 	struct rs_agg_entry *v;
 	size_t n, cap;
-	uint32_t *slot; /* open addressing: index + 1, 0 when empty */
-	size_t n_slots; /* a power of two, above twice n */
+	struct rs_htab index; /* key -> v[] */
 };
 
 /*
@@ -84,9 +83,8 @@ struct rs_ufp_entry {
 struct rs_ufpcache {
 	struct rs_ufp_entry *v;
 	size_t n, cap;
-	uint32_t *slot;
-	size_t n_slots;
-	size_t max; /* rs_ufpcache_trim() keeps at most this many */
+	struct rs_htab index; /* ufp -> v[] */
+	size_t max;	      /* rs_ufpcache_trim() keeps at most this many */
 };
 
 /* Stores (or replaces) the stack of ufp. Returns 0 or -ENOMEM. */
@@ -109,9 +107,9 @@ void rs_ufpcache_clear(struct rs_ufpcache *c);
 
 /* A set of 64-bit keys (never 0) with a 64-bit value each, e.g. the window last used. */
 struct rs_u64map {
-	uint64_t *key; /* 0: empty slot */
-	uint64_t *val;
-	size_t n, n_slots;
+	uint64_t *key, *val; /* n pairs */
+	size_t n, cap;
+	struct rs_htab index; /* key -> key[], val[] */
 };
 
 /* Sets key's value (adding key). Returns 0, -EINVAL for key 0, or -ENOMEM. */
@@ -196,8 +194,8 @@ size_t rs_pidcache_count(const struct rs_pidcache *c);
 
 /* A kernel stack read back from the kstacks map in this window. */
 struct rs_kcache_ent {
-	uint64_t key; /* 0: empty slot */
-	int err;      /* 0, or -errno of the lookup */
+	uint64_t key;
+	int err; /* 0, or -errno of the lookup */
 	uint32_t n;
 	uint64_t ips[RS_KSTACK_MAX];
 };
@@ -212,8 +210,9 @@ struct rs_profwin {
 	struct rs_agg off;	       /* raw off-CPU keys of this window */
 	uint64_t cut;		       /* samples from then on go to on_next */
 	uint64_t window;	       /* windows ended so far */
-	struct rs_kcache_ent *kcache;  /* open addressing on key, n_kslots a power of two */
-	size_t n_kcache, n_kslots;
+	struct rs_kcache_ent *kcache;  /* kernel stacks read back in this window */
+	size_t n_kcache, cap_kcache;
+	struct rs_htab kindex; /* key -> kcache[] */
 	struct rs_u64map kused; /* kernel stack key -> last window it was used in */
 	struct rs_profwin_stats stats;
 };

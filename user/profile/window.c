@@ -48,6 +48,7 @@ void rs_profwin_free(struct rs_profwin *w)
 	rs_ufpcache_clear(&w->ufps);
 	rs_pidcache_free(w->pids);
 	free(w->kcache);
+	rs_htab_clear(&w->kindex);
 	rs_u64map_clear(&w->kused);
 	free((char *)w->cfg.target);
 	free(w);
@@ -244,8 +245,7 @@ static void end_of_window(struct rs_profwin *w)
 	    w->sampler)
 		rs_sampler_forget_ufp(w->sampler, dropped, n_dropped);
 	free(dropped);
-	if (w->kcache)
-		memset(w->kcache, 0, w->n_kslots * sizeof(*w->kcache));
+	rs_htab_reset(&w->kindex);
 	w->n_kcache = 0;
 	rs_agg_clear(&w->off);
 	rs_agg_clear(&w->on_cur);

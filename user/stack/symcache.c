@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/lib.h"
 #include "stack/stack_priv.h"
 
-#define NBUCKETS_MIN 1024
-#define ID_MAX	     64 /* longest build-id a chain key holds */
+#define ID_MAX 64 /* longest build-id a chain key holds */
 
 /* Kinds of entry. */
 #define KIND_FRAMES	0 /* a caller frame's symbols */
@@ -24,8 +24,6 @@
  * the result. Chains: key is the rs_chainkey serialized, sites the result.
  */
 struct entry {
-	struct entry *next;
-	uint64_t hash;
 	uint64_t addr;
 	int kind;
 	size_t key_len;
@@ -36,8 +34,9 @@ struct entry {
 };
 
 struct rs_symcache {
-	struct entry **buckets;
-	size_t nbuckets; /* a power of two */
+	struct entry **v;
+	size_t n, cap;
+	struct rs_htab index; /* key -> v[] */
 	size_t count;	 /* symbol entries */
 	size_t nchains;	 /* chain entries */
 	size_t max;
@@ -53,18 +52,17 @@ struct key {
 
 static uint64_t key_hash(const struct key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	uint64_t h = rs_hash(k->bytes, k->len);
 
-	for (size_t i = 0; i < k->len; i++)
-		h = (h ^ k->bytes[i]) * 0x100000001b3ull;
-	for (size_t i = 0; i < sizeof(k->addr); i++)
-		h = (h ^ ((k->addr >> (8 * i)) & 0xff)) * 0x100000001b3ull;
-	return (h ^ (uint64_t)k->kind) * 0x100000001b3ull;
+	return rs_hash_u64(rs_hash_u64(h, k->addr), (uint64_t)k->kind);
 }
 
-static bool key_eq(const struct entry *e, uint64_t h, const struct key *k)
+static bool key_eq(const void *ctx, size_t idx, const void *key)
 {
-	return e->hash == h && e->addr == k->addr && e->kind == k->kind && e->key_len == k->len &&
+	const struct entry *e = ((const struct rs_symcache *)ctx)->v[idx];
+	const struct key *k = key;
+
+	return e->addr == k->addr && e->kind == k->kind && e->key_len == k->len &&
 	       !memcmp(e->key, k->bytes, k->len);
 }
 
@@ -105,18 +103,10 @@ static void entry_free(struct entry *e)
 
 static void clear_all(struct rs_symcache *c)
 {
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct entry *e = c->buckets[i];
-
-		while (e) {
-			struct entry *next = e->next;
-
-			entry_free(e);
-			e = next;
-		}
-		c->buckets[i] = NULL;
-	}
-	c->count = c->nchains = 0;
+	for (size_t i = 0; i < c->n; i++)
+		entry_free(c->v[i]);
+	c->n = c->count = c->nchains = 0;
+	rs_htab_reset(&c->index);
 }
 
 int rs_symcache_new(struct rs_symcache **out)
@@ -125,12 +115,6 @@ int rs_symcache_new(struct rs_symcache **out)
 
 	if (!c)
 		return -ENOMEM;
-	c->nbuckets = NBUCKETS_MIN;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (!c->buckets) {
-		free(c);
-		return -ENOMEM;
-	}
 	c->max = RS_SYMCACHE_MAX;
 	*out = c;
 	return 0;
@@ -141,7 +125,8 @@ void rs_symcache_free(struct rs_symcache *c)
 	if (!c)
 		return;
 	clear_all(c);
-	free(c->buckets);
+	free(c->v);
+	rs_htab_clear(&c->index);
 	free(c);
 }
 
@@ -164,12 +149,9 @@ void rs_symcache_set_limit(struct rs_symcache *c, size_t max)
 
 static struct entry *find(struct rs_symcache *c, const struct key *k)
 {
-	uint64_t h = key_hash(k);
+	size_t i = rs_htab_find(&c->index, key_hash(k), key_eq, c, k);
 
-	for (struct entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->next)
-		if (key_eq(e, h, k))
-			return e;
-	return NULL;
+	return i == SIZE_MAX ? NULL : c->v[i];
 }
 
 const struct rs_frame *rs_symcache_get(struct rs_symcache *c, const struct rs_symkey *k, size_t *n)
@@ -196,33 +178,6 @@ const struct rs_chainsite *rs_symcache_chain_get(struct rs_symcache *c, const st
 	return e->sites;
 }
 
-/* Doubles the bucket array while the load factor is above 2 (best effort). */
-static void maybe_grow(struct rs_symcache *c)
-{
-	size_t nb = c->nbuckets * 2;
-	struct entry **b;
-
-	if (c->count + c->nchains <= 2 * c->nbuckets)
-		return;
-	b = calloc(nb, sizeof(*b));
-	if (!b)
-		return;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct entry *e = c->buckets[i];
-
-		while (e) {
-			struct entry *next = e->next;
-
-			e->next = b[e->hash & (nb - 1)];
-			b[e->hash & (nb - 1)] = e;
-			e = next;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = nb;
-}
-
 static int dup_str(char **dst, const char *src)
 {
 	*dst = NULL;
@@ -242,7 +197,6 @@ static struct entry *entry_new(struct rs_symcache *c, const struct key *k)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	e->hash = key_hash(k);
 	e->addr = k->addr;
 	e->kind = k->kind;
 	e->key_len = k->len;
@@ -255,15 +209,32 @@ static struct entry *entry_new(struct rs_symcache *c, const struct key *k)
 	return e;
 }
 
-static void insert(struct rs_symcache *c, struct entry *e)
+/* Adds e (owned by the cache from now on, even on failure). 0 or -ENOMEM. */
+static int insert(struct rs_symcache *c, struct entry *e)
 {
-	e->next = c->buckets[e->hash & (c->nbuckets - 1)];
-	c->buckets[e->hash & (c->nbuckets - 1)] = e;
+	struct key k = { e->key, e->key_len, e->addr, e->kind };
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct entry **v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v) {
+			entry_free(e);
+			return -ENOMEM;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	if (rs_htab_add(&c->index, key_hash(&k), c->n)) {
+		entry_free(e);
+		return -ENOMEM;
+	}
+	c->v[c->n++] = e;
 	if (e->kind == KIND_CHAIN)
 		c->nchains++;
 	else
 		c->count++;
-	maybe_grow(c);
+	return 0;
 }
 
 int rs_symcache_chain_put(struct rs_symcache *c, const struct rs_chainkey *k,
@@ -285,8 +256,7 @@ int rs_symcache_chain_put(struct rs_symcache *c, const struct rs_chainkey *k,
 	}
 	memcpy(e->sites, sites, n * sizeof(*sites));
 	e->n = n;
-	insert(c, e);
-	return 0;
+	return insert(c, e);
 }
 
 int rs_symcache_put(struct rs_symcache *c, const struct rs_symkey *k, const struct rs_frame *frames,
@@ -314,8 +284,7 @@ int rs_symcache_put(struct rs_symcache *c, const struct rs_symkey *k, const stru
 			goto cleanup;
 		}
 	}
-	insert(c, e);
-	return 0;
+	return insert(c, e);
 cleanup:
 	entry_free(e);
 	return err;
