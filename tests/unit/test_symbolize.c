@@ -643,7 +643,7 @@ static void test_symbolize_cxx_names_as_gdb(void **state)
 		addr += mbias;
 		cu = dwfl_module_addrdie(mod, addr, &bias);
 		assert_non_null(cu);
-		assert_int_equal(rs_dwarf_function(cu, addr - bias, &fn), 0);
+		assert_int_equal(rs_dwarf_function(NULL, cu, addr - bias, &fn), 0);
 		/* with and without the parents cache */
 		for (int c = 0; c < 2; c++) {
 			bool oom = true;

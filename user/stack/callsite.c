@@ -325,7 +325,7 @@ static bool dwarf_function(struct rs_csgraph *g, Dwfl_Module *mod, uint64_t addr
 
 	if (!cu)
 		return false;
-	err = rs_dwarf_function(rs_unit_die(cu, &split), addr - *bias, fn);
+	err = rs_dwarf_function(rs_mod_of(mod), rs_unit_die(cu, &split), addr - *bias, fn);
 	if (err == -ENOMEM) {
 		g->err = err;
 		g->full = true;

@@ -258,10 +258,10 @@ void rs_proc_free(struct rs_proc *p)
 		return;
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
-	rs_fidx_reset();
 	for (size_t i = 0; p->mods && i < p->n_mods; i++) {
 		rs_lcache_free(p->mods[i].lines);
 		rs_cutab_free(p->mods[i].cus);
+		rs_cufuncs_free(p->mods[i].funcs);
 		rs_dwcache_free(p->mods[i].names);
 	}
 	free(p->vdso_img);

@@ -21,6 +21,7 @@ struct rs_mod {
 	bool warned;		  /* a problem with this module was already recorded */
 	struct rs_lcache *lines;  /* decoded line tables (srcline.h), or NULL */
 	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
+	struct rs_cufuncs *funcs; /* per CU, its functions by address (cuindex.c), or NULL */
 	struct rs_dwcache *names; /* DIE parents for function names (dwname.h), or NULL */
 };
 
@@ -78,14 +79,20 @@ Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias);
  */
 Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf);
 void rs_cutab_free(struct rs_cutab *t);
-void rs_fidx_reset(void);
+/*
+ * The top DIE of the function (or other code scope) of cu holding pc that a
+ * walk of cu would find first, from m's index of cu (built on first use):
+ * 1 with *out set, 0 when none holds pc, -1 when the index cannot be built.
+ */
+int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out);
+void rs_cufuncs_free(struct rs_cufuncs *t);
 
 /*
  * The innermost DW_TAG_subprogram of cu whose ranges hold addr (an address of
  * the module's ELF file), through namespaces, types and imported units
  * (symbolize.c): 0, -ENOENT when none does, or -ENOMEM; *out set on success.
  */
-int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out);
+int rs_dwarf_function(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out);
 
 /* Symbol cache (symcache.c). A key: the ELF's build-id, an ELF address and the activation flag. */
 struct rs_symkey {

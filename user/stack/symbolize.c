@@ -275,170 +275,11 @@ static bool has_function(const struct chain *c)
 	return false;
 }
 
-/*
- * A CU's index of the DIEs find_pc() looks for at its top (functions and the
- * like, through namespaces, types and imported units), by address range: built
- * in one walk of the CU, then each lookup is a binary search instead of a walk.
- */
-struct fent {
-	Dwarf_Addr lo, hi;
-	size_t order; /* tree order: find_pc() takes the first match */
-	Dwarf_Die die;
-};
-
-struct fidx {
-	const void *cu; /* the Dwarf_CU: the key */
-	struct fent *v;
-	Dwarf_Addr *maxhi; /* maxhi[i]: the largest hi of v[0..i] */
-	size_t n, cap;
-	bool bad;
-};
-
-static struct fidx *fidx_v;
-static size_t fidx_n, fidx_cap;
-
-static void fidx_push(struct fidx *x, Dwarf_Die *d)
-{
-	Dwarf_Addr base, lo, hi;
-	ptrdiff_t off = 0;
-
-	while (!x->bad && (off = dwarf_ranges(d, off, &base, &lo, &hi)) > 0) {
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 256;
-			struct fent *v = realloc(x->v, cap * sizeof(*v));
-
-			if (!v) {
-				x->bad = true;
-				return;
-			}
-			x->v = v;
-			x->cap = cap;
-		}
-		x->v[x->n] = (struct fent){ .lo = lo, .hi = hi, .order = x->n, .die = *d };
-		x->n++;
-	}
-}
-
-static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
-{
-	Dwarf_Die child, imported;
-	Dwarf_Attribute a;
-
-	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
-		return;
-	do {
-		switch (dwarf_tag(&child)) {
-		case DW_TAG_subprogram:
-		case DW_TAG_inlined_subroutine:
-		case DW_TAG_lexical_block:
-		case DW_TAG_entry_point:
-		case DW_TAG_try_block:
-		case DW_TAG_catch_block:
-		case DW_TAG_with_stmt:
-			fidx_push(x, &child);
-			break;
-		case DW_TAG_namespace:
-		case DW_TAG_module:
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_union_type:
-		case DW_TAG_interface_type:
-			fidx_walk(x, &child, depth + 1);
-			break;
-		case DW_TAG_imported_unit:
-			if (dwarf_attr(&child, DW_AT_import, &a) && dwarf_formref_die(&a, &imported))
-				fidx_walk(x, &imported, depth + 1);
-			break;
-		default:
-			break;
-		}
-	} while (!x->bad && dwarf_siblingof(&child, &child) == 0);
-}
-
-static int fent_cmp(const void *a, const void *b)
-{
-	const struct fent *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* The index of cu, built on first use; NULL when it cannot be built. */
-static struct fidx *fidx_of(Dwarf_Die *cu)
-{
-	struct fidx *x;
-
-	for (size_t i = 0; i < fidx_n; i++)
-		if (fidx_v[i].cu == cu->cu)
-			return fidx_v[i].bad ? NULL : &fidx_v[i];
-	if (fidx_n == fidx_cap) {
-		size_t cap = fidx_cap ? fidx_cap * 2 : 16;
-		struct fidx *v = realloc(fidx_v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		fidx_v = v;
-		fidx_cap = cap;
-	}
-	x = &fidx_v[fidx_n++];
-	*x = (struct fidx){ .cu = cu->cu };
-	fidx_walk(x, cu, 0);
-	if (!x->bad && x->n) {
-		qsort(x->v, x->n, sizeof(*x->v), fent_cmp);
-		x->maxhi = malloc(x->n * sizeof(*x->maxhi));
-		if (!x->maxhi)
-			x->bad = true;
-		for (size_t i = 0; !x->bad && i < x->n; i++)
-			x->maxhi[i] = i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
-	}
-	return x->bad ? NULL : x;
-}
-
-/* Prototype only: forgets every index (their DIEs die with the Dwfl). */
-void rs_fidx_reset(void)
-{
-	for (size_t i = 0; i < fidx_n; i++) {
-		free(fidx_v[i].v);
-		free(fidx_v[i].maxhi);
-	}
-	free(fidx_v);
-	fidx_v = NULL;
-	fidx_n = fidx_cap = 0;
-}
-
-/* 1 and *out: the top DIE find_pc() would take for pc; 0: none; -1: no index. */
-static int fidx_find(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out)
-{
-	struct fidx *x = fidx_of(cu);
-	const struct fent *best = NULL;
-	size_t lo = 0, hi;
-
-	if (!x)
-		return -1;
-	hi = x->n;
-	while (lo < hi) { /* the first entry with v.lo > pc */
-		size_t mid = (lo + hi) / 2;
-
-		if (x->v[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i-- > 0 && x->maxhi[i] > pc;)
-		if (pc < x->v[i].hi && (!best || x->v[i].order < best->order))
-			best = &x->v[i];
-	if (!best)
-		return 0;
-	*out = best->die;
-	return 1;
-}
-
 /* The chain of DIEs holding pc, outermost first (see find_pc()). */
-static void find_chain(Dwarf_Die *cu, Dwarf_Addr pc, struct chain *c)
+static void find_chain(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, struct chain *c)
 {
 	Dwarf_Die top;
-	int r = fidx_find(cu, pc, &top);
+	int r = m ? rs_cu_top_die(m, cu, pc, &top) : -1;
 
 	if (r > 0) {
 		c->n = 0;
@@ -456,14 +297,14 @@ static void find_chain(Dwarf_Die *cu, Dwarf_Addr pc, struct chain *c)
 	}
 }
 
-int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
+int rs_dwarf_function(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
 {
 	struct chain *c = calloc(1, sizeof(*c));
 	int err = -ENOENT;
 
 	if (!c)
 		return -ENOMEM;
-	find_chain(cu, addr, c);
+	find_chain(m, cu, addr, c);
 	for (int i = c->n - 1; i >= 0 && err; i--) {
 		if (dwarf_tag(&c->die[i]) == DW_TAG_subprogram) {
 			*out = c->die[i];
@@ -472,107 +313,6 @@ int rs_dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out)
 	}
 	free(c);
 	return err;
-}
-
-/* A module's CUs by address: what dwfl_module_addrdie() finds without aranges. */
-struct cu_range {
-	Dwarf_Addr lo, hi; /* ELF addresses of the module's DWARF */
-	Dwarf_Die *cu;	   /* libdwfl's, valid as long as the module */
-};
-
-struct rs_cutab {
-	struct cu_range *v;
-	size_t n;
-	Dwarf_Addr bias;
-};
-
-void rs_cutab_free(struct rs_cutab *t)
-{
-	if (t) {
-		free(t->v);
-		free(t);
-	}
-}
-
-static int cmp_range(const void *a, const void *b)
-{
-	const struct cu_range *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-static struct rs_cutab *cutab_build(Dwfl_Module *mod)
-{
-	struct rs_cutab *t = calloc(1, sizeof(*t));
-	Dwarf_Die *cu = NULL;
-	size_t cap = 0;
-
-	if (!t)
-		return NULL;
-	while ((cu = dwfl_module_nextcu(mod, cu, &t->bias))) {
-		Dwarf_Addr base, lo, hi;
-		ptrdiff_t off = 0;
-
-		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
-			if (hi <= lo || !lo) /* empty, or a function the linker dropped */
-				continue;
-			if (t->n == cap) {
-				struct cu_range *v;
-
-				cap = cap ? cap * 2 : 64;
-				v = realloc(t->v, cap * sizeof(*v));
-				if (!v) {
-					rs_cutab_free(t);
-					return NULL;
-				}
-				t->v = v;
-			}
-			t->v[t->n++] = (struct cu_range){ .lo = lo, .hi = hi, .cu = cu };
-		}
-	}
-	if (t->n)
-		qsort(t->v, t->n, sizeof(*t->v), cmp_range);
-	return t;
-}
-
-Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
-{
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
-	struct rs_mod *m;
-	size_t lo = 0, hi;
-
-	if (cu || !(m = rs_mod_of(mod)))
-		return cu;
-	if (!m->cus && !(m->cus = cutab_build(mod)))
-		return NULL;
-	addr -= m->cus->bias;
-	hi = m->cus->n;
-	while (lo < hi) { /* the first range starting above addr */
-		size_t mid = (lo + hi) / 2;
-
-		if (m->cus->v[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* ranges of different CUs seldom overlap: look back a little */
-	for (size_t i = lo, k = 0; i-- > 0 && k < 64; k++) {
-		if (addr < m->cus->v[i].hi) {
-			*bias = m->cus->bias;
-			return m->cus->v[i].cu;
-		}
-	}
-	return NULL;
-}
-
-Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf)
-{
-	uint8_t type;
-
-	if (dwarf_cu_info(cu->cu, NULL, &type, NULL, buf, NULL, NULL, NULL) == 0 &&
-	    type == DW_UT_skeleton && buf->addr)
-		return buf;
-	return cu;
 }
 
 /*
@@ -638,7 +378,7 @@ static int dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct fvec *fv)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	find_chain(unit, addr - bias, c);
+	find_chain(rs_mod_of(mod), unit, addr - bias, c);
 	for (int i = c->n - 1; i >= 0 && !done && !err; i--) {
 		int tag = dwarf_tag(&c->die[i]);
 		struct rs_frame *f;

@@ -40,10 +40,12 @@
 
 #define DEPTH_MAX 32
 
+/* The name being built, and the cache its scopes are looked up in (NULL: none). */
 struct sb {
 	char *s;
 	size_t n, cap;
 	bool oom;
+	struct rs_dwcache **cache;
 };
 
 static void sb_add(struct sb *b, const char *s)
@@ -134,9 +136,6 @@ struct rs_dwcache {
 	size_t n, cap, rows;
 };
 
-/* The cache of the rs_dw_function_name() call under way (NULL: none). */
-static struct rs_dwcache **cur_cache;
-
 static void pmap_free(struct pmap *m)
 {
 	free(m->off);
@@ -191,8 +190,8 @@ static void pmap_walk(struct pmap *m, Dwarf_Die *parent, int depth)
 	} while (!m->bad && !dwarf_siblingof(&c, &c));
 }
 
-/* The parent map of the CU holding d, built on first use; NULL without a cache. */
-static struct pmap *pmap_of(Dwarf_Die *d)
+/* The parent map of the CU holding d, built on first use in *cache; NULL without a cache. */
+static struct pmap *pmap_of(struct rs_dwcache **cache, Dwarf_Die *d)
 {
 	struct rs_dwcache *c;
 	Dwarf *dbg = dwarf_cu_getdwarf(d->cu);
@@ -200,11 +199,11 @@ static struct pmap *pmap_of(Dwarf_Die *d)
 	Dwarf_Off cuoff;
 	struct pmap *m;
 
-	if (!cur_cache || !dwarf_diecu(d, &cu, NULL, NULL))
+	if (!cache || !dwarf_diecu(d, &cu, NULL, NULL))
 		return NULL;
 	cuoff = dwarf_dieoffset(&cu);
-	c = *cur_cache;
-	if (!c && !(c = *cur_cache = calloc(1, sizeof(*c))))
+	c = *cache;
+	if (!c && !(c = *cache = calloc(1, sizeof(*c))))
 		return NULL;
 	for (size_t i = c->n; i-- > 0;)
 		if (c->v[i].dbg == dbg && c->v[i].cu == cuoff)
@@ -235,9 +234,9 @@ static struct pmap *pmap_of(Dwarf_Die *d)
  * The scopes around d, d first and the CU last, as dwarf_getscopes_die()
  * gives them: malloc'd into *out, their count, or -1.
  */
-static int scopes_of(Dwarf_Die *d, Dwarf_Die **out)
+static int scopes_of(struct rs_dwcache **cache, Dwarf_Die *d, Dwarf_Die **out)
 {
-	struct pmap *m = pmap_of(d);
+	struct pmap *m = pmap_of(cache, d);
 	Dwarf_Off off = dwarf_dieoffset(d);
 	Dwarf_Die *v;
 	int n = 0;
@@ -286,7 +285,7 @@ static bool prefix(Dwarf_Die *die, int lang, struct sb *b, int depth)
 	     dwarf_attr(die, DW_AT_abstract_origin, &a)) &&
 	    dwarf_formref_die(&a, &spec))
 		d = &spec;
-	n = scopes_of(d, &scopes);
+	n = scopes_of(b->cache, d, &scopes);
 	for (int i = 1; i < n; i++) {
 		Dwarf_Die *p = &scopes[i];
 		const char *pn = die_name(p, lang);
@@ -743,18 +742,6 @@ bool rs_gdb_cp_parses(const char *s)
 	return true;
 }
 
-static char *function_name(Dwarf_Die *die, int lang, bool *oom);
-
-char *rs_dw_function_name(struct rs_dwcache **cache, Dwarf_Die *die, int lang, bool *oom)
-{
-	char *out;
-
-	cur_cache = cache;
-	out = function_name(die, lang, oom);
-	cur_cache = NULL;
-	return out;
-}
-
 static bool ident_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_';
@@ -786,11 +773,11 @@ void rs_cxx_canon_literals(char *s)
 	}
 }
 
-static char *function_name(Dwarf_Die *die, int lang, bool *oom)
+char *rs_dw_function_name(struct rs_dwcache **cache, Dwarf_Die *die, int lang, bool *oom)
 {
 	const char *name = str_attr(die, DW_AT_name);
 	const char *link = str_attr(die, DW_AT_linkage_name);
-	struct sb b = { 0 };
+	struct sb b = { .cache = cache };
 	char *out = NULL;
 
 	*oom = false;
