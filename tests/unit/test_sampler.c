@@ -278,7 +278,7 @@ static void test_profwin_oncpu_windows(void **state)
 	ops.record(ops.ctx, &r);
 	r.time_ns = MS(260);
 	ops.record(ops.ctx, &r);
-	assert_int_equal(rs_profwin_finish(w, 0, MS(250), 1000, 2, 0, &on, &off), 0);
+	assert_int_equal(rs_profwin_build_window(w, 0, MS(250), 1000, 2, 0, &on, &off), 0);
 	assert_int_equal(on.kind, RS_PROF_ONCPU);
 	assert_string_equal(on.target, "pid 42");
 	assert_int_equal(on.duration_ns, MS(250));
@@ -300,7 +300,7 @@ static void test_profwin_oncpu_windows(void **state)
 	rs_profile_clear(&on);
 
 	/* the next window holds the sample that came after the cut */
-	assert_int_equal(rs_profwin_finish(w, MS(250), MS(500), 2000, 0, 0, &on, &off), 0);
+	assert_int_equal(rs_profwin_build_window(w, MS(250), MS(500), 2000, 0, 0, &on, &off), 0);
 	assert_int_equal(on.n_samples, 1);
 	assert_int_equal(on.samples[0].count, 1);
 	rs_profile_clear(&on);
@@ -335,7 +335,7 @@ static void test_profwin_offcpu_sums(void **state)
 	v.ns = MS(100);
 	v.count = 1;
 	ops.offcpu(ops.ctx, &k, &v);
-	assert_int_equal(rs_profwin_finish(w, 0, MS(500), 0, 0, 3, &on, &off), 0);
+	assert_int_equal(rs_profwin_build_window(w, 0, MS(500), 0, 0, 3, &on, &off), 0);
 	assert_int_equal(off.kind, RS_PROF_OFFCPU);
 	assert_int_equal(off.lost, 3);
 	assert_int_equal(off.n_samples, 2);
@@ -355,7 +355,7 @@ static void test_profwin_offcpu_sums(void **state)
 	rs_profile_clear(&off);
 
 	/* sums do not leak into the next window */
-	assert_int_equal(rs_profwin_finish(w, MS(500), S(1), 0, 0, 0, &on, &off), 0);
+	assert_int_equal(rs_profwin_build_window(w, MS(500), S(1), 0, 0, 0, &on, &off), 0);
 	assert_int_equal(off.n_samples, 0);
 	rs_profile_clear(&off);
 	rs_profwin_free(w);

@@ -40,9 +40,7 @@ struct run {
 	enum rs_group_by group;
 	struct rs_ksyms *ksyms;
 	struct rs_profwin *win;
-	struct rs_sampler *smp;
-	int64_t unix_minus_mono;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	uint64_t cnt[RS_PCNT_MAX]; /* kernel counters at the last window end */
+	int64_t unix_minus_mono; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	uint64_t lost_on, lost_off;
 	uint64_t samples, off_ns, off_count;
 	uint64_t profiled_ns; /* the windows' lengths, summed */
@@ -168,26 +166,16 @@ static void sum_profiles(struct run *r, const struct rs_profile *on, const struc
 static int end_window(struct run *r, uint64_t start, uint64_t *end)
 {
 	struct rs_profile on = { 0 }, off = { 0 };
-	uint64_t c[RS_PCNT_MAX], lost_on, lost_off;
+	bool partial = false;
 	int e;
 
 	*end = clock_ns(CLOCK_MONOTONIC);
-	rs_profwin_set_cut(r->win, *end);
-	e = rs_sampler_end_window(r->smp, *end);
-	if (e)
-		rs_msg(
-		"the off-CPU sums of this interval may be incomplete: %s",
-			strerror(-e));
-	rs_sampler_counters(r->smp, c);
-	lost_on = c[RS_PCNT_SAMPLE_LOST] - r->cnt[RS_PCNT_SAMPLE_LOST];
-	lost_off = c[RS_PCNT_AGG_FULL] - r->cnt[RS_PCNT_AGG_FULL] + c[RS_PCNT_STORAGE_FAIL] -
-		   r->cnt[RS_PCNT_STORAGE_FAIL] + c[RS_CNT_RINGBUF_FULL] -
-		   r->cnt[RS_CNT_RINGBUF_FULL];
-	memcpy(r->cnt, c, sizeof(c));
-	r->lost_on += lost_on;
-	r->lost_off += lost_off;
-	e = rs_profwin_finish(r->win, start, *end, (int64_t)start + r->unix_minus_mono, lost_on,
-			      lost_off, &on, &off);
+	e = rs_profwin_finish(r->win, start, *end, (int64_t)start + r->unix_minus_mono, &on, &off,
+			      &partial);
+	if (partial)
+		rs_msg("the off-CPU sums of this interval may be incomplete: the window end failed");
+	r->lost_on += on.lost;
+	r->lost_off += off.lost;
 	if (e) {
 		rs_msg("cannot build the profile: %s", strerror(-e));
 		return e;
@@ -221,7 +209,7 @@ static bool targets_gone(const struct run *r)
 static int loop(struct run *r)
 {
 	const struct rs_opts *o = r->o;
-	uint64_t t0 = rs_sampler_start_ns(r->smp), start = t0, end, now, last_check = t0;
+	uint64_t t0 = rs_profwin_start_ns(r->win), start = t0, end, now, last_check = t0;
 	uint64_t stop = o->duration_ns ? t0 + o->duration_ns : 0;
 	bool gone = false;
 	int e;
@@ -232,7 +220,7 @@ static int loop(struct run *r)
 		while (!stop_signal && !gone && (now = clock_ns(CLOCK_MONOTONIC)) < due) {
 			uint64_t left_ms = (due - now) / 1000000 + 1;
 
-			e = rs_sampler_poll(r->smp, left_ms < POLL_MS ? (int)left_ms : POLL_MS);
+			e = rs_profwin_poll(r->win, left_ms < POLL_MS ? (int)left_ms : POLL_MS);
 			if (e < 0 && e != -EINTR) {
 				rs_msg("cannot read the ring buffer: %s",
 					strerror(-e));
@@ -259,9 +247,10 @@ static int loop(struct run *r)
 static void report(struct run *r)
 {
 	const struct rs_profwin_stats *st = rs_profwin_stats(r->win);
-	const uint64_t *c = r->cnt;
+	uint64_t c[RS_PCNT_MAX];
 	char dur[32], on[96], off[128];
 
+	rs_profwin_counters(r->win, c);
 	rs_format_duration(r->off_ns, dur, sizeof(dur));
 	snprintf(on, sizeof(on), ", %" PRIu64 " on-CPU samples (%" PRIu64 " lost)", r->samples,
 		 r->lost_on);
@@ -358,7 +347,6 @@ static int start(struct run *r)
 		.kernel_stacks = !o->no_kernel,
 		.no_task_work = getenv("RSAMPLE_NO_TASK_WORK") != NULL,
 	};
-	struct rs_sampler_ops ops;
 	char err[1024];
 	int e;
 
@@ -377,13 +365,11 @@ static int start(struct run *r)
 		msg("out of memory");
 		return e;
 	}
-	rs_profwin_ops(r->win, &ops);
-	e = rs_sampler_start(&scfg, &ops, &r->smp, err, sizeof(err));
+	e = rs_profwin_start(r->win, &scfg, err, sizeof(err));
 	if (e) {
 		msg(err);
 		return e;
 	}
-	rs_profwin_set_sampler(r->win, r->smp);
 	r->unix_minus_mono = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	if (o->out_dir) {
 		char every[32];
@@ -426,7 +412,6 @@ int rs_cmd_profile(const struct rs_opts *o)
 cleanup:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	rs_sampler_free(r.smp);
 	rs_profwin_free(r.win);
 	rs_ksyms_free(r.ksyms);
 	rs_resolved_clear(&r.tgt);

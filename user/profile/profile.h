@@ -91,23 +91,35 @@ struct rs_profwin;
  */
 int rs_profwin_new(const struct rs_profwin_cfg *cfg, const struct rs_ksyms *ksyms,
 		   struct rs_profwin **out);
-/* The callbacks to give rs_sampler_start(). */
-void rs_profwin_ops(struct rs_profwin *w, struct rs_sampler_ops *ops);
-/* The sampler to read kernel stacks from and to poll for late user stacks (borrowed). */
-void rs_profwin_set_sampler(struct rs_profwin *w, struct rs_sampler *s);
-/* Samples taken at or after cut_ns (CLOCK_MONOTONIC) belong to the next window. */
-void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns);
 /*
- * Ends the window [start_ns, end_ns) (CLOCK_MONOTONIC; start_unix_ns is its
- * wall-clock start), after rs_sampler_end_window(): fills on and/or off
- * (those the configuration asks for; the other is left alone) and starts the
- * next window. lost_on/lost_off are the events the kernel lost in the
- * window. The profiles own what they hold (rs_profile_clear). Returns 0 or
- * -ENOMEM (then the profiles are empty).
+ * Starts sampling: the engine loads and attaches the sampler (capture.h)
+ * with cfg and owns it from now on; the first window begins. Returns 0 or
+ * -errno with the sampler's one-line message in err.
+ */
+int rs_profwin_start(struct rs_profwin *w, const struct rs_sampler_cfg *cfg, char *err,
+		     size_t errlen);
+/* The CLOCK_MONOTONIC time the first window began (after rs_profwin_start()). */
+uint64_t rs_profwin_start_ns(const struct rs_profwin *w);
+/*
+ * Waits up to timeout_ms for the sampler's records and takes them in
+ * (unwinding user stacks as they come). Returns the number of records, or
+ * -errno (-EINTR when a signal came). Call it at least every 100 ms.
+ */
+int rs_profwin_poll(struct rs_profwin *w, int timeout_ms);
+/*
+ * Ends the window [start_ns, end_ns) (CLOCK_MONOTONIC, end_ns not in the
+ * future; start_unix_ns is its wall-clock start): samples from end_ns on go
+ * to the next window, threads still blocked are charged up to end_ns, and
+ * on and/or off (those the configuration asks for; the other is left alone)
+ * are filled, with what the kernel lost in the window. The profiles own what
+ * they hold (rs_profile_clear). *partial is set when the window's off-CPU
+ * sums may be incomplete. Returns 0 or -ENOMEM (then the profiles are empty).
  */
 int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
-		      int64_t start_unix_ns, uint64_t lost_on, uint64_t lost_off,
-		      struct rs_profile *on, struct rs_profile *off);
+		      int64_t start_unix_ns, struct rs_profile *on, struct rs_profile *off,
+		      bool *partial);
+/* The sampler's counters since the start (RS_PCNT_MAX of them, capture.h). */
+void rs_profwin_counters(struct rs_profwin *w, uint64_t *out);
 /* Counts since the start. */
 const struct rs_profwin_stats *rs_profwin_stats(const struct rs_profwin *w);
 /* Frees everything. Accepts NULL. */

@@ -203,7 +203,8 @@ struct rs_kcache_ent {
 struct rs_profwin {
 	struct rs_profwin_cfg cfg; /* target is our own copy */
 	const struct rs_ksyms *ksyms;
-	struct rs_sampler *sampler;
+	struct rs_sampler *sampler; /* owned; NULL until rs_profwin_start() */
+	uint64_t cnt[RS_PCNT_MAX];  /* the sampler's counters at the last window end */
 	struct rs_pidcache *pids;
 	struct rs_ufpcache ufps;
 	struct rs_agg on_cur, on_next; /* raw on-CPU keys: this window, the next */
@@ -217,6 +218,18 @@ struct rs_profwin {
 	struct rs_profwin_stats stats;
 };
 
+/* Where the sampler's records go: the engine's callbacks (tests feed records through them). */
+void rs_profwin_ops(struct rs_profwin *w, struct rs_sampler_ops *ops);
+/* Samples taken at or after cut_ns (CLOCK_MONOTONIC) belong to the next window. */
+void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns);
+/*
+ * The part of rs_profwin_finish() after the sampler's window cut, with the
+ * events the kernel lost in the window given: builds the profiles and starts
+ * the next window (tests call it without a sampler).
+ */
+int rs_profwin_build_window(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
+			    int64_t start_unix_ns, uint64_t lost_on, uint64_t lost_off,
+			    struct rs_profile *on, struct rs_profile *off);
 /*
  * Resolves the window's sums of one kind (kernel stack ids, fingerprints)
  * and fills p with them, symbolized. Returns 0 or -ENOMEM.

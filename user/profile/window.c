@@ -46,6 +46,7 @@ void rs_profwin_free(struct rs_profwin *w)
 	rs_agg_clear(&w->on_next);
 	rs_agg_clear(&w->off);
 	rs_ufpcache_clear(&w->ufps);
+	rs_sampler_free(w->sampler); /* before the state its callbacks fill */
 	rs_pidcache_free(w->pids);
 	free(w->kcache);
 	rs_htab_clear(&w->kindex);
@@ -59,10 +60,6 @@ const struct rs_profwin_stats *rs_profwin_stats(const struct rs_profwin *w)
 	return &w->stats;
 }
 
-void rs_profwin_set_sampler(struct rs_profwin *w, struct rs_sampler *s)
-{
-	w->sampler = s;
-}
 
 void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns)
 {
@@ -255,9 +252,9 @@ static void end_of_window(struct rs_profwin *w)
 	w->window++;
 }
 
-int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
-		      int64_t start_unix_ns, uint64_t lost_on, uint64_t lost_off,
-		      struct rs_profile *on, struct rs_profile *off)
+int rs_profwin_build_window(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
+			    int64_t start_unix_ns, uint64_t lost_on, uint64_t lost_off,
+			    struct rs_profile *on, struct rs_profile *off)
 {
 	int e = 0;
 
@@ -283,4 +280,47 @@ int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
 	}
 	end_of_window(w);
 	return e;
+}
+
+int rs_profwin_start(struct rs_profwin *w, const struct rs_sampler_cfg *cfg, char *err,
+		     size_t errlen)
+{
+	struct rs_sampler_ops ops;
+
+	rs_profwin_ops(w, &ops);
+	return rs_sampler_start(cfg, &ops, &w->sampler, err, errlen);
+}
+
+uint64_t rs_profwin_start_ns(const struct rs_profwin *w)
+{
+	return rs_sampler_start_ns(w->sampler);
+}
+
+int rs_profwin_poll(struct rs_profwin *w, int timeout_ms)
+{
+	return rs_sampler_poll(w->sampler, timeout_ms);
+}
+
+void rs_profwin_counters(struct rs_profwin *w, uint64_t *out)
+{
+	rs_sampler_counters(w->sampler, out);
+}
+
+int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
+		      int64_t start_unix_ns, struct rs_profile *on, struct rs_profile *off,
+		      bool *partial)
+{
+	uint64_t c[RS_PCNT_MAX], lost_on, lost_off;
+
+	rs_profwin_set_cut(w, end_ns);
+	*partial = rs_sampler_end_window(w->sampler, end_ns) != 0;
+	rs_sampler_counters(w->sampler, c);
+	lost_on = c[RS_PCNT_SAMPLE_LOST] - w->cnt[RS_PCNT_SAMPLE_LOST];
+	/* off-CPU: blocks the sums map had no room for, blocks never seen, records lost */
+	lost_off = c[RS_PCNT_AGG_FULL] - w->cnt[RS_PCNT_AGG_FULL] + c[RS_PCNT_STORAGE_FAIL] -
+		   w->cnt[RS_PCNT_STORAGE_FAIL] + c[RS_CNT_RINGBUF_FULL] -
+		   w->cnt[RS_CNT_RINGBUF_FULL];
+	memcpy(w->cnt, c, sizeof(c));
+	return rs_profwin_build_window(w, start_ns, end_ns, start_unix_ns, lost_on, lost_off, on,
+				       off);
 }
