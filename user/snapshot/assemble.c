@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "arch/arch.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
 #include "stack/stack.h"
@@ -57,20 +58,9 @@ static void set_blocked(struct rs_thread *t, const struct rs_task_rec *r)
 
 static void set_syscall(struct rs_thread *t, const struct rs_task_rec *r)
 {
-	const struct rs_regs *g = &r->regs;
-
 	if (!(r->flags & RS_TF_REGS) || (r->flags & RS_TF_USER_MODE))
 		return;
-	if ((int64_t)g->orig_ax < 0 || g->orig_ax >= 1024)
-		return;
-	t->in_syscall = true;
-	t->syscall_nr = (int)g->orig_ax;
-	t->syscall_args[0] = g->di;
-	t->syscall_args[1] = g->si;
-	t->syscall_args[2] = g->dx;
-	t->syscall_args[3] = g->r10;
-	t->syscall_args[4] = g->r8;
-	t->syscall_args[5] = g->r9;
+	t->in_syscall = rs_regs_syscall(&r->regs, &t->syscall_nr, t->syscall_args);
 }
 
 static int kernel_frames(struct rs_thread *t, const struct rs_task_rec *r,

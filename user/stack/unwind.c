@@ -17,11 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arch/arch.h"
 #include "stack/stack_priv.h"
 
-#define REG_RBP 6
-#define REG_RSP 7
-#define NREGS	17 /* rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 
 enum stop {
 	STOP_NONE = 0,
@@ -156,12 +154,15 @@ static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
 {
 	struct rs_proc *p = arg;
 	const struct rs_regs *r = p->cur->regs;
-	Dwarf_Word w[NREGS] = { r->ax, r->dx,  r->cx,  r->bx,  r->si,  r->di,  r->bp,  r->sp, r->r8,
-				r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->ip };
+	uint64_t v[RS_DWARF_NREGS];
+	Dwarf_Word w[RS_DWARF_NREGS];
 
-	if (!dwfl_thread_state_registers(thread, 0, NREGS, w))
+	rs_regs_dwarf(r, v);
+	for (int i = 0; i < RS_DWARF_NREGS; i++)
+		w[i] = v[i];
+	if (!dwfl_thread_state_registers(thread, 0, RS_DWARF_NREGS, w))
 		return false;
-	dwfl_thread_state_register_pc(thread, r->ip);
+	dwfl_thread_state_register_pc(thread, rs_regs_pc(r));
 	return true;
 }
 
@@ -208,9 +209,9 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	}
 	u->pc[u->n] = pc;
 	u->activation[u->n] = act;
-	s->bp_ok[u->n] = !dwfl_frame_reg(state, REG_RBP, &v);
+	s->bp_ok[u->n] = !dwfl_frame_reg(state, RS_DWARF_FP, &v);
 	s->bp[u->n] = s->bp_ok[u->n] ? v : 0;
-	s->spv[u->n] = !dwfl_frame_reg(state, REG_RSP, &v) ? v : 0;
+	s->spv[u->n] = !dwfl_frame_reg(state, RS_DWARF_SP, &v) ? v : 0;
 	u->n++;
 	return DWARF_CB_OK;
 }
@@ -325,8 +326,8 @@ static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
 			snprintf(reason, rlen, "bad frame pointer chain (rbp 0x%" PRIx64 ")", bp);
 			return;
 		}
-		if (!stack_word(s, bp, &next) || !stack_word(s, bp + 8, &ret)) {
-			if (beyond_window(s, bp + 8))
+		if (!stack_word(s, bp + RS_FP_NEXT, &next) || !stack_word(s, bp + RS_FP_RET, &ret)) {
+			if (beyond_window(s, bp + RS_FP_RET))
 				set_window_reason(&u->info, s->len);
 			else
 				snprintf(reason, rlen,
@@ -351,7 +352,7 @@ static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
 			snprintf(reason, rlen, "bad frame pointer chain (rbp 0x%" PRIx64 ")", next);
 			return;
 		}
-		min_sp = bp + 16;
+		min_sp = bp + RS_FP_FRAME;
 		bp = next;
 	}
 	snprintf(reason, rlen, "frame limit reached (%d frames)", RS_MAX_UFRAMES);
@@ -436,8 +437,8 @@ static void fp_continue(struct rs_sample *s, size_t n_dwarf)
 	struct rs_unwound *u = s->out;
 	size_t from = n_dwarf > 1 ? n_dwarf - 1 : 0;
 	char dwarf_reason[sizeof(u->info.stop_reason)];
-	uint64_t bp = from ? s->bp[from] : s->regs->bp;
-	uint64_t sp = from ? s->spv[from] : s->regs->sp;
+	uint64_t bp = from ? s->bp[from] : rs_regs_fp(s->regs);
+	uint64_t sp = from ? s->spv[from] : rs_regs_sp(s->regs);
 
 	if (from && !s->bp_ok[from])
 		return;
@@ -469,7 +470,7 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->info.method = "none";
-	if (!regs->ip) {
+	if (!rs_regs_pc(regs)) {
 		snprintf(out->info.stop_reason, sizeof(out->info.stop_reason), "no user registers");
 		return 0;
 	}
@@ -479,7 +480,7 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 	s->proc = p;
 	s->regs = regs;
 	s->stack = stack;
-	s->sp = regs->sp;
+	s->sp = rs_regs_sp(regs);
 	s->len = stack_len;
 	if (top && top_len) {
 		s->top = top;
@@ -487,7 +488,7 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 		s->top_len = top_len;
 	}
 	s->out = out;
-	sm = rs_maps_find(&p->maps, regs->sp);
+	sm = rs_maps_find(&p->maps, rs_regs_sp(regs));
 	s->stack_end = sm ? sm->end : 0;
 
 	if ((p->unwind_methods & RS_UNWIND_DWARF) && attach(p)) {
@@ -497,7 +498,7 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 			out->info.method = used_fp(p->dwfl, out, n_dwarf) ? "dwarf+fp" : "dwarf";
 	}
 	if (!out->n) {
-		out->pc[0] = regs->ip;
+		out->pc[0] = rs_regs_pc(regs);
 		out->activation[0] = true;
 		out->n = 1;
 	}
