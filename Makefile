@@ -51,7 +51,8 @@ SAN_OBJS	:= $(patsubst $(OUT)/user/%.o,$(OUT)/san/user/%.o,$(LIB_OBJS))
 # Every module but main() with ASan/UBSan, for the unit tests: each test links what it uses.
 SAN_LIB		:= $(OUT)/san/librsample.a
 GEN_HDRS	:= $(OUT)/syscalls_gen.h
-UNIT_SRCS	:= $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
+# tests/unit/ mirrors user/: tests/unit/<stage>/test_<file>.c tests user/<stage>/<file>.c.
+UNIT_SRCS	:= $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all
@@ -95,7 +96,7 @@ $(SAN_LIB): $(SAN_OBJS)
 $(OUT)/tests/%.o: tests/unit/%.c
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Werror=unused-function -DRS_FIXTURES='"$(CURDIR)/tests/fixtures"' \
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Werror=unused-function -Itests/unit -DRS_FIXTURES='"$(CURDIR)/tests/fixtures"' \
 		-DRS_BUILD='"$(CURDIR)/$(OUT)"' -c $< -o $@
 
 # A test links the sanitized archive: the linker takes the modules it uses.

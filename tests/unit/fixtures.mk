@@ -39,7 +39,7 @@ endif
 UNIT_DEPS	+= $(FIX_BINS)
 
 # Order-only: the tests run the fixtures, they do not link them.
-$(OUT)/tests/test_unwind $(OUT)/tests/test_symbolize $(OUT)/tests/test_tailcall: | $(FIX_BINS)
+$(OUT)/tests/stack/test_unwind $(OUT)/tests/stack/test_symbolize $(OUT)/tests/stack/test_tailcall: | $(FIX_BINS)
 
 $(FIX_DIR) $(FIX_DIR)/.debug:
 	$(Q)mkdir -p $@

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Hand-built aggregated profiles shared by the writers' tests
- * (tests/unit/test_out_*.c) and the validation driver
+ * (tests/unit/out/test_*.c) and the validation driver
  * (tests/validate/gen_profiles.c): two processes (Rust "backend", C++
  * "envoy"), two threads each, kernel frames, inline chains, an unknown frame,
  * names with ';', '<', '&' and quotes, one on-CPU and one off-CPU profile.

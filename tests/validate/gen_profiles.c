@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../unit/profile_data.h"
+#include "out/out.h"
 
 enum which { ON = 1, OFF = 2, BOTH = 3 };
 

@@ -17,7 +17,7 @@
  * Aggregation of one profile window in user space, without BPF: stacks as
  * flat keys of 64-bit words summed in a hash table, the cache of unwound
  * user stacks by fingerprint, and the routing of timed samples to windows.
- * Everything here is pure and unit-tested (tests/unit/test_sampler.c).
+ * Everything here is pure and unit-tested (tests/unit/profile/test_agg.c, test_window.c).
  */
 
 /* A user PC word in a key: bit 63 set when the PC is exact (innermost or signal frame). */

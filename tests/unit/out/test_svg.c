@@ -5,7 +5,6 @@
  * parser (python3's xml.etree) that also checks the flame graph's geometry:
  * every frame lies within its parent, widths follow weights.
  */
-/* rs-test-objs: out_svg out_svg_script stacks profile intern utf8 model */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

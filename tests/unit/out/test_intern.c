@@ -4,7 +4,6 @@
  * appearance, binary keys, growth past many rehashes, and the hash the SVG's
  * colours depend on.
  */
-/* rs-test-objs: intern */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

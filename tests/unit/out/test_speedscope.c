@@ -6,7 +6,6 @@
  * that checks what speedscope needs: frame indexes in range, one weight per
  * sample, endValue the sum of the weights.
  */
-/* rs-test-objs: out_speedscope profile intern utf8 model */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

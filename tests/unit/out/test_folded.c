@@ -4,7 +4,6 @@
  * group_by roots, weights), compared byte for byte with
  * the tests/fixtures/profile/ .folded files; the folded parser and the round trip.
  */
-/* rs-test-objs: out_folded folded_parse stacks profile intern utf8 model */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle adaname utf8 model readfile */
-/* rs-test-objs: tailcall callsite srcline dwname */
 /*
  * Tail-call frames (rs_stack_frames) on live fixture victims
  * (tests/fixtures/unwind/victim.c, modes tailcall*): the frames gdb's

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kallsyms loading and lookup on fixtures, a generated 200k-line file and the real one. */
-/* rs-test-objs: ksyms readfile */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rs-test-objs: maps readfile */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Mutex owners and deadlock cycles from captured futex words (locks.c). */
-/* rs-test-objs: locks model */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests for cgroup.c: mountinfo, PID/cgroup and --cgroup SPEC resolution. */
-/* rs-test-objs: cgroup cgroup_find cgroup_procfs */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>

@@ -6,7 +6,6 @@
  * chains innermost first, build-ids on mappings) and dumped as text compared
  * exactly with tests/fixtures/profile/ .pprof.txt files.
  */
-/* rs-test-objs: out_pprof out_pprof_map profile intern utf8 model */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>

@@ -5,8 +5,6 @@
  * also checked by an independent parser (python3's json module), core
  * schema included.
  */
-/* rs-test-objs: report_text report_text_threads report_json report_group model */
-/* rs-test-objs: syscalls duration utf8 */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle adaname utf8 model readfile */
-/* rs-test-objs: tailcall callsite srcline dwname */
 /*
  * Unwinds real stack samples: each fixture victim (tests/fixtures/unwind)
  * records its own registers and stack, then blocks; the sample is unwound

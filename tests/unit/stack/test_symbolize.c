@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rs-test-objs: maps proc elfopen symcache unwind symbolize demangle adaname utf8 model readfile */
-/* rs-test-objs: tailcall callsite srcline dwname */
 /*
  * Symbolizes PCs of live fixture victims (tests/fixtures/unwind) and of this
  * test process: inline chains, symbol-table fallbacks, debuglink lookups,
@@ -334,7 +332,7 @@ static void test_symbolize_own_function(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(f[0].function, "test_symbolize_own_function");
 	assert_non_null(f[0].file);
-	assert_non_null(strstr(f[0].file, "tests/unit/test_symbolize.c"));
+	assert_non_null(strstr(f[0].file, "tests/unit/stack/test_symbolize.c"));
 	assert_non_null(strstr(f[0].module, "test_symbolize"));
 	frames_clear(f, n);
 	rs_proc_free(p);

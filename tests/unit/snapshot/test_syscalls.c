@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Syscall names and argument decoding. */
-/* rs-test-objs: syscalls */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
