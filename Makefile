@@ -28,7 +28,7 @@ LIBS		= $(PKG_LIBS) -liberty -lz -lpthread
 ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
-		   -Ivmlinux/$(ARCH) -Iinclude -I$(OUT)
+		   -Ivmlinux/$(ARCH) -Iinclude -I$(OUT) -MMD -MP
 
 SAN		:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -61,7 +61,7 @@ all: $(OUT)/rsample
 $(OUT)/bpf:
 	$(Q)mkdir -p $@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/rsample.h $(VMLINUX) | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -143,7 +143,7 @@ vmlinux:
 
 .PHONY: lint
 lint:
-	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h $(USER_SRCS) $(wildcard user/*/*.h user/*/*/*.h) include/*.h \
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h bpf/arch/*.h $(USER_SRCS) $(wildcard user/*/*.h user/*/*/*.h) include/*.h \
 		$(UNIT_SRCS)
 
 # The README's first command: set up, build, and run rsample on a hung demo service.
@@ -156,4 +156,4 @@ demo: deps
 clean:
 	rm -rf $(OUT)
 
--include $(USER_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(wildcard $(OUT)/tests/*.d $(OUT)/tests/*/*.d)
+-include $(BPF_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(wildcard $(OUT)/tests/*.d $(OUT)/tests/*/*.d)

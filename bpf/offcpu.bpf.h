@@ -1,34 +1,69 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Off-CPU accounting of bpf/profile.bpf.c (see there): per-thread state,
- * user stack fingerprints, the in-kernel sums, lazy user stack captures and
- * the window-end sweep. Included by profile.bpf.c after its shared maps and
- * helpers; not a program of its own.
+ * Off-CPU accounting of bpf/profile.bpf.c (see there): the target filter of
+ * sched_switch, user stack fingerprints, the in-kernel sums, lazy user stack
+ * captures and the window-end sweep. The programs that call it are in
+ * profile.bpf.c; the loader configures it through the flags below.
  */
 #ifndef RS_OFFCPU_BPF_H
 #define RS_OFFCPU_BPF_H
 
-/* Per target thread. Written on the thread's own timeline, except cursor. */
-struct rs_tstate {
-	__u64 off_ts; /* when it left the CPU blocked; 0 while not blocked */
-	__u64 cursor; /* the block is charged up to here (moved by xchg/cmpxchg) */
-	__u64 uip, usp, ubp;
-	__u64 ufp;	    /* fingerprint of the user stack it blocked with, 0: none */
-	__u64 kstack;	    /* kernel stack of the last charged block */
-	__u64 kstack_ufp;   /* ... and the fingerprint it went with */
-	__u32 kstack_reuse; /* blocks charged with kstack since it was last taken */
-	__u32 pad;
-	__u64 stk_lo, stk_hi; /* the user stack mapping last sampled (on-CPU) */
-	__u32 state;	      /* 'S' or 'D' */
-	__u32 want_capture;   /* sys_exit fallback: capture ufp at the next syscall exit */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "rsample.h"
+#include "compat.bpf.h"
+#include "config.bpf.h"
+#include "counters.bpf.h"
+#include "fingerprint.bpf.h"
+#include "kstack.bpf.h"
+#include "prof_records.bpf.h"
+#include "regs.bpf.h"
+#include "scratch.bpf.h"
+#include "target.bpf.h"
+#include "task.bpf.h"
+#include "tstate.bpf.h"
+#include "ustack.bpf.h"
+
+#define RS_EBUSY	16
+#define RS_KSTACK_REUSE 32 /* blocks that may reuse a kernel stack before it is taken again */
+#define RS_CG_WALK	8  /* cgroup levels switch_is_target walks up by loads */
+
+const volatile bool want_offcpu = false;
+/* Capture user stacks with bpf_task_work (Linux 6.18), else at tp_btf/sys_exit. */
+const volatile bool use_task_work = true;
+/* sched_switch has its prev_state argument (Linux 5.18); else prev's state is read. */
+const volatile bool switch_has_prev_state = true;
+const volatile __u64 min_block_ns = 0;
+const volatile __u64 max_block_ns = 0; /* 0: no limit */
+/* Set by the loader when the target is exactly one process / thread. */
+const volatile __u32 targ_tgid1 = 0;
+const volatile __u32 targ_tid1 = 0;
+/* Set by the loader (.bss). */
+__u64 win_start;  /* CLOCK_MONOTONIC of the current window's start */
+__u32 agg_idx;	  /* agg0 or agg1 */
+__u32 sweep_init; /* the iterator's pass: 1 at the start, 0 at a window end */
+
+/* The sweep's record scratch (max_entries set to the CPU count by the loader). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rs_pscratch);
+} iter_scratch SEC(".maps");
+
+/* sched_switch's scratch: a kernel stack and fingerprint words (one per CPU, as above). */
+struct rs_switch_scratch {
+	struct rs_kstack ks;
+	__u64 fp[RS_FP_WORDS];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct rs_tstate);
-} tstate SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rs_switch_scratch);
+} switch_scratch SEC(".maps");
 
 /* Lazy user stack captures, one per thread (bpf_task_work lives in a map value). */
 struct rs_uwork {
@@ -59,35 +94,52 @@ struct {
 	__type(value, struct rs_off_val);
 } agg0 SEC(".maps"), agg1 SEC(".maps");
 
+extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
+					      void *map__map, bpf_task_work_callback_t callback,
+					      void *aux__prog) __ksym __weak;
+
 /*
- * Identifies a user stack without copying it: ids, ip, sp, bp and the first
- * RS_FP_WORDS words above sp (where the innermost return addresses are).
- * Two stacks with the same fingerprint are taken to unwind the same way.
+ * The target filter of sched_switch's prev and next. It runs twice on every
+ * switch on the machine, so the common answer, "no", comes from direct loads
+ * the JIT inlines: no helper call (on this class of machine, with retpolines
+ * and safe-RET, a helper call costs as much as the rest of the program). A
+ * hash lookup only when the target is several pids or tids.
  */
-static __always_inline __u64 fingerprint(__u32 tgid, __u32 tid, __u64 ip, __u64 sp, __u64 bp,
-					 const __u64 *w)
+static __always_inline bool switch_is_target(struct task_struct *t)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 tid = t->pid, tgid = t->tgid;
 
-	h = hash_mix(h, ((__u64)tgid << 32) | tid);
-	h = hash_mix(h, ip);
-	h = hash_mix(h, sp);
-	h = hash_mix(h, bp);
-	if (w) {
-		for (int i = 0; i < RS_FP_WORDS; i++)
-			h = hash_mix(h, w[i]);
+	if (filter_tid && (targ_tid1 ? tid != targ_tid1 : !bpf_map_lookup_elem(&targ_tids, &tid)))
+		return false;
+	if (filter_tgid &&
+	    (targ_tgid1 ? tgid != targ_tgid1 : !bpf_map_lookup_elem(&targ_tgids, &tgid)))
+		return false;
+	if (filter_cgroup) {
+		struct cgroup *cg = t->cgroups->dfl_cgrp;
+		int i, up;
+
+		if (!cg)
+			return false;
+		/* Up to the target's level by parent links: cgroup->ancestors[] takes a
+		 * constant index only; a subtree deeper than RS_CG_WALK below the target
+		 * takes the helper path. */
+		up = cg->level - (int)targ_cglevel;
+		if (up < 0)
+			return false;
+		if (up > RS_CG_WALK)
+			return in_target_cgroup(t);
+		for (i = 0; i < RS_CG_WALK && i < up; i++) {
+			struct cgroup_subsys_state *p = cg->self.parent;
+
+			if (!p)
+				return false;
+			cg = p->cgroup;
+			if (!cg)
+				return false;
+		}
+		return cg->kn->id == targ_cgid;
 	}
-	return h ? h : 1;
-}
-
-/* ip, sp and bp of the user registers saved at the task's last kernel entry. */
-static __always_inline void user_ipspbp(struct task_struct *task, __u64 *ip, __u64 *sp, __u64 *bp)
-{
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(task);
-
-	*ip = BPF_CORE_READ(r, ip);
-	*sp = BPF_CORE_READ(r, sp);
-	*bp = BPF_CORE_READ(r, bp);
+	return true;
 }
 
 /*
@@ -95,23 +147,23 @@ static __always_inline void user_ipspbp(struct task_struct *task, __u64 *ip, __u
  * from the task's own context (sched_switch's prev), or from a sleepable
  * program (any task).
  */
-static __always_inline void set_user(struct rs_tstate *st, struct task_struct *task, bool sleepable)
+static __always_inline void set_user(struct rs_tstate *st, struct task_struct *task, __u64 *words,
+				     bool sleepable)
 {
-	struct rs_small_scratch *b = small(sleepable ? SLOT_SLEEPABLE : SLOT_SWITCH);
 	long e = -1;
 
 	st->uip = st->usp = st->ubp = st->ufp = 0;
 	if (task->flags & (PF_KTHREAD | PF_EXITING))
 		return;
-	user_ipspbp(task, &st->uip, &st->usp, &st->ubp);
-	if (b) {
-		if (sleepable)
-			e = bpf_copy_from_user_task(b->fp, sizeof(b->fp), (void *)st->usp, task, 0);
-		else
-			e = bpf_probe_read_user(b->fp, sizeof(b->fp), (void *)st->usp);
+	saved_ip_sp_fp(task, &st->uip, &st->usp, &st->ubp);
+	if (words) {
+		if (!sleepable)
+			e = bpf_probe_read_user(words, RS_FP_WORDS * 8, (void *)st->usp);
+		else if (rs_have_helper(copy_from_user_task))
+			e = bpf_copy_from_user_task(words, RS_FP_WORDS * 8, (void *)st->usp, task,
+						    0);
 	}
-	st->ufp =
-	    fingerprint(task->tgid, task->pid, st->uip, st->usp, st->ubp, !e && b ? b->fp : NULL);
+	st->ufp = fingerprint(task->tgid, task->pid, st->uip, st->usp, st->ubp, e ? NULL : words);
 }
 
 /* Adds ns of blocked time to the current window's sum for (thread, stacks, state). */
@@ -160,7 +212,7 @@ static __always_inline void capture_ustack(__u64 ufp, __u64 uip, __u64 usp, bool
 	__u32 len;
 	__u8 one = 1;
 
-	user_ipspbp(task, &ip, &sp, &bp);
+	saved_ip_sp_fp(task, &ip, &sp, &bp);
 	if (ip != uip || sp != usp) {
 		count(RS_PCNT_CAPTURE_MOVED);
 		return;
@@ -220,7 +272,7 @@ static __always_inline void want_ustack(struct task_struct *task, struct rs_tsta
 	w->uip = st->uip;
 	w->usp = st->usp;
 	e = bpf_task_work_schedule_resume_impl(task, &w->tw, &uwork, capture_cb, NULL);
-	if (e && e != -EBUSY)
+	if (e && e != -RS_EBUSY)
 		count(RS_PCNT_CAPTURE_FAIL);
 }
 
@@ -262,7 +314,9 @@ static __always_inline void switch_in(struct task_struct *next, __u64 *nowp)
 	 * RS_KSTACK_REUSE blocks.
 	 */
 	if (!st->kstack || st->kstack_ufp != st->ufp || ++st->kstack_reuse >= RS_KSTACK_REUSE) {
-		st->kstack = task_kstack(next, SLOT_SWITCH);
+		struct rs_switch_scratch *b = scratch(&switch_scratch);
+
+		st->kstack = task_kstack(next, b ? &b->ks : NULL);
 		st->kstack_ufp = st->ufp;
 		st->kstack_reuse = 0;
 	}
@@ -279,7 +333,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 *nowp)
  */
 static __always_inline void close_unseen(struct task_struct *prev, struct rs_tstate *st, __u64 now)
 {
-	__u64 rq_now = BPF_CORE_READ(prev, se.cfs_rq, rq, clock);
+	__u64 rq_now = task_rq_clock(prev);
 	__u64 arrived = prev->sched_info.last_arrival;
 	__u64 off = st->off_ts, end = now, from;
 
@@ -297,6 +351,7 @@ static __always_inline void close_unseen(struct task_struct *prev, struct rs_tst
 
 static __always_inline void switch_out(struct task_struct *prev, __u32 state, __u64 *nowp)
 {
+	struct rs_switch_scratch *b;
 	struct rs_tstate *st;
 	__u64 now;
 
@@ -320,17 +375,22 @@ static __always_inline void switch_out(struct task_struct *prev, __u32 state, __
 	if (st->off_ts)
 		close_unseen(prev, st, now);
 	st->state = state & TASK_UNINTERRUPTIBLE ? 'D' : 'S';
-	set_user(st, prev, false);
+	b = scratch(&switch_scratch);
+	set_user(st, prev, b ? b->fp : NULL, false);
 	st->cursor = now;
 	st->off_ts = now; /* last: the sweep reads off_ts, then cursor */
 }
 
-/* Start: a target thread blocked before rsample attached gets state from now on. */
-static __always_inline void adopt_blocked(struct task_struct *task)
+/*
+ * Start: a target thread blocked before rsample attached gets state from
+ * now on. Without a sleepable iterator its fingerprint lacks the stack words.
+ */
+static __always_inline void adopt_blocked(struct task_struct *task, bool sleepable)
 {
 	struct task_struct *self = bpf_get_current_task_btf();
-	__u32 state = task->__state;
+	__u32 state = task_state_btf(task);
 	__u64 now, rq_now, left, since = 0;
+	struct rs_pscratch *s;
 	struct rs_tstate *st;
 
 	if (!is_blocked_state(state) || task->on_cpu || !is_target(task) ||
@@ -344,22 +404,27 @@ static __always_inline void adopt_blocked(struct task_struct *task)
 	if (st->off_ts)
 		return; /* it blocked again since we attached: tracked already */
 	/* Blocked since: its last arrival plus its last slice, on the run-queue clock. */
-	rq_now = BPF_CORE_READ(self, se.cfs_rq, rq, clock);
+	rq_now = task_rq_clock(self);
 	left = task->sched_info.last_arrival +
 	       (task->se.sum_exec_runtime - task->se.prev_sum_exec_runtime);
 	if (rq_now > left)
 		since = rq_now - left;
 	now = bpf_ktime_get_ns();
 	st->state = state & TASK_UNINTERRUPTIBLE ? 'D' : 'S';
-	set_user(st, task, true);
+	s = sleepable ? scratch(&iter_scratch) : NULL;
+	set_user(st, task, s ? s->fp : NULL, true);
 	st->cursor = win_start;
 	st->off_ts = since < now ? now - since : 1;
 	if (st->off_ts > st->cursor)
 		st->cursor = st->off_ts;
 }
 
-/* Window end: a thread still blocked is charged up to win_start, with its stacks. */
-static __always_inline void charge_still_blocked(struct task_struct *task, struct rs_tstate *st)
+/*
+ * Window end: a thread still blocked is charged up to win_start, with its
+ * stacks (the user stack only from a sleepable iterator).
+ */
+static __always_inline void charge_still_blocked(struct task_struct *task, struct rs_tstate *st,
+						 bool sleepable)
 {
 	__u64 off = st->off_ts, w = win_start, c;
 	struct rs_pscratch *s;
@@ -369,7 +434,7 @@ static __always_inline void charge_still_blocked(struct task_struct *task, struc
 	if (!off || off >= w || !block_wanted(w - off))
 		return;
 	/* State left from the start pass by a thread that woke meanwhile: not blocked. */
-	if (task->on_cpu || !is_blocked_state(task->__state))
+	if (task->on_cpu || !is_blocked_state(task_state_btf(task)))
 		return;
 	c = st->cursor;
 	if (c >= w || __sync_val_compare_and_swap(&st->cursor, c, w) != c)
@@ -380,13 +445,15 @@ static __always_inline void charge_still_blocked(struct task_struct *task, struc
 	rec = &s->rec;
 	__builtin_memset(rec, 0, sizeof(*rec));
 	fill_ids(rec, RS_PREC_BLOCK, task);
-	rec->kstack = task_kstack(task, SLOT_SLEEPABLE);
+	rec->kstack = task_kstack(task, &s->ks);
 	rec->state = st->state;
 	rec->ufp = st->ufp;
 	rec->ns = w - c;
 	rec->blocked_ns = w - off;
 	if (!st->ufp || bpf_map_lookup_elem(&useen, &st->ufp)) {
 		rec->flags |= RS_TF_UFP_ONLY;
+	} else if (!sleepable) {
+		rec->ustack_err = -RS_EOPNOTSUPP;
 	} else if (copy_saved_regs(&rec->regs, task)) {
 		rec->flags |= RS_TF_REGS;
 		rec->ustack_len =

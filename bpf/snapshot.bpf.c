@@ -19,7 +19,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#include "common.bpf.h"
+#include "compat.bpf.h"
+#include "config.bpf.h"
+#include "counters.bpf.h"
+#include "regs.bpf.h"
+#include "scratch.bpf.h"
+#include "target.bpf.h"
+#include "task.bpf.h"
+#include "ustack.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -55,12 +62,59 @@ bool retry_mode = false;
  */
 __u32 deep_bytes = 0;
 
-/* A per-CPU scratch record: programs run with migration disabled. */
-static __always_inline struct rs_task_rec *scratch_rec(void *map)
+/* The id of a struct pid in the namespace it was allocated in (the task's own view). */
+static __always_inline __u32 ns_nr(struct pid *pid, __u32 *ns_ino)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
 
-	return bpf_map_lookup_elem(map, &cpu);
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+	if (ns_ino)
+		*ns_ino = BPF_CORE_READ(up.ns, ns.inum);
+	return up.nr;
+}
+
+/* Everything of a record that does not depend on the capture context. */
+static __always_inline void fill_task(struct rs_task_rec *rec, struct task_struct *task)
+{
+	struct task_struct *self = bpf_get_current_task_btf();
+	__u32 flags = BPF_CORE_READ(task, flags);
+
+	rec->tgid = BPF_CORE_READ(task, tgid);
+	rec->tid = BPF_CORE_READ(task, pid);
+	rec->ns_tid = ns_nr(BPF_CORE_READ(task, thread_pid), &rec->pidns_ino);
+	rec->ns_tgid = ns_nr(BPF_CORE_READ(task, group_leader, thread_pid), NULL);
+	rec->mntns_ino = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	rec->state = task_state(task);
+	rec->exit_state = BPF_CORE_READ(task, exit_state);
+	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	/* "Now" on the clock of sched_info.last_arrival: this CPU's, busy running us. */
+	rec->now_ns = task_rq_clock(self);
+	rec->last_arrival_ns = BPF_CORE_READ(task, sched_info.last_arrival);
+	rec->sum_exec_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec->prev_sum_exec_ns = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
+	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
+	rec->capture_ktime_ns = bpf_ktime_get_ns();
+	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
+	if (flags & PF_KTHREAD)
+		rec->flags |= RS_TF_KTHREAD;
+	if (flags & PF_EXITING)
+		rec->flags |= RS_TF_EXITING;
+}
+
+/* The kernel stack of task into rec, with bpf_get_task_stack() (Linux 5.9). */
+static __always_inline void task_kstack(struct rs_task_rec *rec, struct task_struct *task)
+{
+	long n;
+
+	if (!want_kstack || !rs_have_helper(get_task_stack))
+		return;
+	n = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
+	if (n < 0)
+		count(RS_CNT_KSTACK_FAIL);
+	else
+		rec->kstack_len = n / sizeof(__u64);
 }
 
 static __always_inline void emit(struct rs_task_rec *rec)
@@ -89,8 +143,8 @@ static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task
 		return;
 	/* The last RS_USTACK_TOP bytes of the mapping, or what of them the window left out. */
 	top = end > RS_USTACK_TOP ? end - RS_USTACK_TOP : 0;
-	if (top < rec->regs.sp + len)
-		top = rec->regs.sp + len;
+	if (top < rs_regs_sp(&rec->regs) + len)
+		top = rs_regs_sp(&rec->regs) + len;
 	if (top >= end)
 		return;
 	n = end - top;
@@ -102,13 +156,39 @@ static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task
 	rec->utop_len = n;
 }
 
-SEC("iter.s/task")
-int dump_task(struct bpf_iter__task *ctx)
+/*
+ * The user stack (the window, and the stack's top when the window is cut
+ * short) and the futex words of a task whose registers are in rec. From a
+ * sleepable iterator only.
+ */
+static __always_inline void copy_user(struct rs_task_rec *rec, struct task_struct *task)
+{
+	__u64 max =
+	    deep_bytes ? (deep_bytes < RS_USTACK_MAX ? deep_bytes : RS_USTACK_MAX) : stack_bytes;
+	__u64 sp = rs_regs_sp(&rec->regs);
+	__u64 end, n = ustack_window_max(task, sp, max, &rec->flags, &end);
+
+	rec->ustack_len =
+	    copy_ustack_nmax(rec + 1, sp, n, max, task, true, &rec->flags, &rec->ustack_err);
+	if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
+		copy_ustack_top(rec, task, end);
+	/* Who holds the lock a thread waits for is in the lock itself. */
+	if (rs_regs_syscall_nr(&rec->regs) == RS_NR_FUTEX &&
+	    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),
+				     (void *)rs_regs_syscall_arg0(&rec->regs), task, 0))
+		rec->flags |= RS_TF_FUTEX_PEEK;
+}
+
+/*
+ * One task of the iterator. Only a sleepable iterator may read another
+ * task's memory (bpf_copy_from_user_task()); without one the record has
+ * everything but the user stack and the futex words.
+ */
+static __always_inline int dump(struct bpf_iter__task *ctx, bool sleepable)
 {
 	struct task_struct *task = ctx->task;
 	struct rs_task_rec *rec;
 	__u32 tid;
-	long err;
 
 	if (!task)
 		return 0;
@@ -122,7 +202,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	}
 	count(RS_CNT_TASKS_SEEN);
 
-	rec = scratch_rec(&iter_scratch);
+	rec = scratch(&iter_scratch);
 	if (!rec)
 		return 0;
 	__builtin_memset(rec, 0, sizeof(*rec));
@@ -130,34 +210,29 @@ int dump_task(struct bpf_iter__task *ctx)
 	if (BPF_CORE_READ(task, on_cpu))
 		rec->flags |= RS_TF_ON_CPU;
 
-	if (want_kstack) {
-		err = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
-		if (err < 0) {
-			rec->kstack_err = err;
-			count(RS_CNT_KSTACK_FAIL);
-		} else {
-			rec->kstack_len = err / sizeof(__u64);
-		}
-	}
-	if (!(rec->flags & (RS_TF_KTHREAD | RS_TF_EXITING))) {
-		copy_saved_regs(&rec->regs, task);
+	task_kstack(rec, task);
+	if (!(rec->flags & (RS_TF_KTHREAD | RS_TF_EXITING)) && copy_saved_regs(&rec->regs, task)) {
 		rec->flags |= RS_TF_REGS;
-		__u64 max = deep_bytes ? (deep_bytes < RS_USTACK_MAX ? deep_bytes : RS_USTACK_MAX)
-				       : stack_bytes;
-		__u64 end, n = ustack_window_max(task, rec->regs.sp, max, &rec->flags, &end);
-
-		rec->ustack_len = copy_ustack_nmax(rec + 1, rec->regs.sp, n, max, task, true,
-						   &rec->flags, &rec->ustack_err);
-		if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
-			copy_ustack_top(rec, task, end);
-		/* Who holds the lock a thread waits for is in the lock itself. */
-		if (rec->regs.orig_ax == RS_NR_FUTEX &&
-		    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),
-					     (void *)rec->regs.di, task, 0))
-			rec->flags |= RS_TF_FUTEX_PEEK;
+		if (sleepable)
+			copy_user(rec, task);
+		else
+			rec->ustack_err = -RS_EOPNOTSUPP;
 	}
 	emit(rec);
 	return 0;
+}
+
+SEC("iter.s/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	return dump(ctx, true);
+}
+
+/* For kernels without sleepable task iterators (before Linux 5.18); the loader picks one. */
+SEC("iter/task")
+int dump_task_nosleep(struct bpf_iter__task *ctx)
+{
+	return dump(ctx, false);
 }
 
 SEC("perf_event")
@@ -166,13 +241,13 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct rs_task_rec *rec;
 	__u32 tid = task->pid;
-	long err;
+	long n;
 
 	/* Only the first sample of a wanted thread counts. */
 	if (bpf_map_delete_elem(&want_oncpu, &tid))
 		return 0;
 
-	rec = scratch_rec(&perf_scratch);
+	rec = scratch(&perf_scratch);
 	if (!rec)
 		return 0;
 	__builtin_memset(rec, 0, sizeof(*rec));
@@ -180,26 +255,25 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 	rec->flags |= RS_TF_ON_CPU | RS_TF_FROM_PERF;
 	count(RS_CNT_PERF_SAMPLES);
 
-	if ((*(__u64 *)&ctx->regs.cs & 3) == 3) {
+	if (rs_pt_regs_user_mode((struct pt_regs *)&ctx->regs)) {
 		/* Interrupted in user mode: the sample's registers are the live user state. */
-		rec->flags |= RS_TF_USER_MODE;
-		ASSIGN_REGS(&rec->regs, ctx->regs);
-		rec->regs.orig_ax = (__u64)-1;
+		rec->flags |= RS_TF_USER_MODE | RS_TF_REGS;
+		rs_regs_from_pt_regs(&rec->regs, (struct pt_regs *)&ctx->regs);
+		rs_regs_set_no_syscall(&rec->regs);
 	} else {
-		copy_saved_regs(&rec->regs, task);
+		if (copy_saved_regs(&rec->regs, task))
+			rec->flags |= RS_TF_REGS;
 		if (want_kstack) {
-			err = bpf_get_stack(ctx, rec->kstack, sizeof(rec->kstack), 0);
-			if (err < 0) {
-				rec->kstack_err = err;
+			n = bpf_get_stack(ctx, rec->kstack, sizeof(rec->kstack), 0);
+			if (n < 0)
 				count(RS_CNT_KSTACK_FAIL);
-			} else {
-				rec->kstack_len = err / sizeof(__u64);
-			}
+			else
+				rec->kstack_len = n / sizeof(__u64);
 		}
 	}
-	rec->flags |= RS_TF_REGS;
-	rec->ustack_len =
-	    copy_ustack(rec + 1, rec->regs.sp, task, false, &rec->flags, &rec->ustack_err);
+	if (rec->flags & RS_TF_REGS)
+		rec->ustack_len = copy_ustack(rec + 1, rs_regs_sp(&rec->regs), task, false,
+					      &rec->flags, &rec->ustack_err);
 	emit(rec);
 	return 0;
 }

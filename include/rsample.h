@@ -2,13 +2,21 @@
 /*
  * The only contract between the BPF programs in bpf/ and the loader in user/.
  * Fixed-width fields only, no padding holes (pinned with _Static_assert in
- * user/snapshot.c), every name prefixed rs_/RS_.
+ * user/capture/snapshot.c and user/capture/sampler.c), every name prefixed rs_/RS_. The
+ * registers (struct rs_regs) and syscall numbers come from the
+ * architecture's rsample_<arch>.h.
  */
 #ifndef RSAMPLE_H
 #define RSAMPLE_H
 
+/* BPF objects are built with -D__TARGET_ARCH_<arch>, user space by the compiler's own macros. */
+#if defined(__TARGET_ARCH_x86) || defined(__x86_64__)
+#include "rsample_x86.h"
+#else
+#error "rsample: no include/rsample_<arch>.h for this architecture"
+#endif
+
 #define RS_COMM_LEN 16
-#define RS_NR_FUTEX 202 /* x86_64 */
 #define RS_KSTACK_MAX 64	/* kernel frames kept per thread */
 #define RS_USTACK_MAX (256 * 1024) /* hard cap on --stack-bytes */
 #define RS_USTACK_TOP (16 * 1024) /* the top of a stack deeper than the window, copied too */
@@ -34,30 +42,6 @@ enum rs_counter {
 	RS_CNT_MAX,
 };
 
-/* x86_64 user registers, as saved at kernel entry (struct pt_regs order is not kept). */
-struct rs_regs {
-	__u64 ip;
-	__u64 sp;
-	__u64 bp;
-	__u64 bx;
-	__u64 ax;
-	__u64 cx;
-	__u64 dx;
-	__u64 si;
-	__u64 di;
-	__u64 r8;
-	__u64 r9;
-	__u64 r10;
-	__u64 r11;
-	__u64 r12;
-	__u64 r13;
-	__u64 r14;
-	__u64 r15;
-	__u64 orig_ax; /* syscall number, or (__u64)-1 when not in a syscall */
-	__u64 flags;
-	__u64 cs;
-};
-
 /*
  * One thread, as streamed through the ring buffer. Followed directly by
  * ustack_len bytes of user stack copied from address regs.sp upward, then
@@ -75,11 +59,9 @@ struct rs_task_rec {
 	__u32 state;	   /* task->__state */
 	__u32 exit_state;
 	__u32 flags;	   /* RS_TF_* */
-	__u32 cpu;
 	__u32 kstack_len;  /* entries in kstack[] */
 	__u32 ustack_len;  /* bytes following this struct */
 	__s32 ustack_err;  /* 0 or the -errno of the user stack copy */
-	__s32 kstack_err;
 	__u64 cgroup_id;
 	__u64 now_ns;	       /* rq clock of the capturing CPU, same base as last_arrival */
 	__u64 last_arrival_ns; /* sched_info.last_arrival */
@@ -87,7 +69,6 @@ struct rs_task_rec {
 	__u64 prev_sum_exec_ns; /* se.prev_sum_exec_runtime */
 	__u64 nvcsw;
 	__u64 nivcsw;
-	__u64 start_boottime_ns;
 	__u64 capture_ktime_ns; /* CLOCK_MONOTONIC at capture: the snapshot's spread */
 	char comm[RS_COMM_LEN];
 	struct rs_regs regs;

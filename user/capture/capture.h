@@ -131,4 +131,99 @@ void rs_sampler_counters(struct rs_sampler *s, uint64_t *out);
 /* Detaches and frees everything. Accepts NULL. */
 void rs_sampler_free(struct rs_sampler *s);
 
+/* ---- the kernel's features (kfeatures.c) ----
+ *
+ * What the running kernel offers the BPF programs, decided before they are
+ * loaded: from its BTF (types, fields, kfuncs) and from probe loads. The
+ * loader turns the answers into rodata flags and autoload choices;
+ * `rsample --check` prints them.
+ */
+
+/* What a kernel may lack; rs_kfeature_name() and rs_kfeature_since() describe each. */
+enum rs_kfeature {
+	RS_KFEAT_BTF,		      /* kernel BTF (CONFIG_DEBUG_INFO_BTF) */
+	RS_KFEAT_TP_BTF,	      /* BTF-typed tracepoints, tp_btf/ (5.5) */
+	RS_KFEAT_RINGBUF,	      /* BPF_MAP_TYPE_RINGBUF and its helpers (5.8) */
+	RS_KFEAT_GET_TASK_STACK,      /* bpf_get_task_stack() (5.9) */
+	RS_KFEAT_TASK_STORAGE,	      /* BPF_MAP_TYPE_TASK_STORAGE for tracing (5.11) */
+	RS_KFEAT_TASK_PT_REGS,	      /* bpf_task_pt_regs() (5.15) */
+	RS_KFEAT_FIND_VMA,	      /* bpf_find_vma() (5.17) */
+	RS_KFEAT_COPY_FROM_USER_TASK, /* bpf_copy_from_user_task() (5.18) */
+	RS_KFEAT_ITER_TASK_SLEEPABLE, /* sleepable task iterators, iter.s/task (5.18) */
+	RS_KFEAT_SWITCH_PREV_STATE,   /* sched_switch's prev_state argument (5.18) */
+	RS_KFEAT_TASK_WORK,	      /* bpf_task_work_schedule_resume_impl() (6.18) */
+	RS_KFEAT_MAX,
+};
+
+struct rs_kfeatures {
+	char release[65]; /* uname -r; "" when only BTF was read */
+	/* Present, and usable by the kind of program rsample uses it in. */
+	bool btf;
+	bool tp_btf;
+	bool ringbuf;
+	bool get_task_stack;
+	bool task_storage;
+	bool task_pt_regs;
+	bool find_vma;
+	bool copy_from_user_task;
+	bool iter_task_sleepable;
+	bool switch_prev_state;
+	bool task_work;	      /* bpf_task_work_schedule_resume_impl(), what the programs call */
+	bool task_work_plain; /* bpf_task_work_schedule_resume() (4 arguments): the later name */
+	/* Layout facts the programs handle by CO-RE; known for messages and tests. */
+	bool pt_regs_csx;      /* pt_regs.cs is a u16 beside csx (6.9, FRED); else unsigned long */
+	bool task_state_new;   /* task_struct.__state (5.14); else state */
+	bool cgroup_ancestors; /* cgroup.ancestors[] (6.0); else ancestor_ids[] */
+	/* rs_kfeatures_probe() only: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON, in effect. */
+	bool privileged;
+	bool root; /* rs_kfeatures_probe() only: effective uid 0 (a container's root may lack them) */
+};
+
+/*
+ * Fills *out from the kernel BTF at btf_path alone (raw BTF or an ELF file
+ * with a .BTF section; NULL: the running kernel's, as libbpf finds it): no
+ * bpf(2) call, no uname. Facts only a probe load can settle are taken from
+ * BTF (a sleepable task iterator from bpf_copy_from_user_task(), added in
+ * the same release). Returns 0, or -errno when the BTF cannot be read; *out
+ * is zeroed first, so then only btf == false is set.
+ */
+int rs_kfeatures_from_btf(const char *btf_path, struct rs_kfeatures *out);
+
+/*
+ * Fills *out for the running kernel: its release, its BTF as above, then,
+ * when privileged (CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON), probe loads
+ * for program types, map types and helpers. Without privileges, or where a
+ * probe cannot run (EPERM), the answer from BTF stands. Returns 0, or
+ * -errno when the kernel BTF cannot be read (*out then holds the release
+ * and btf == false).
+ */
+int rs_kfeatures_probe(struct rs_kfeatures *out);
+
+/* Whether f has feature id (false for ids out of range). */
+bool rs_kfeature_present(const struct rs_kfeatures *f, enum rs_kfeature id);
+
+/* What feature id is, for messages ("task local storage"); "?" for ids out of range. */
+const char *rs_kfeature_name(enum rs_kfeature id);
+
+/* The Linux version that added feature id ("5.11"); "?" for ids out of range. */
+const char *rs_kfeature_since(enum rs_kfeature id);
+
+/*
+ * Writes the features among need[0..n) that f lacks into buf as
+ * "name (Linux X.Y), name (Linux X.Y)", NUL-terminated and cut to len
+ * bytes ("" when none is missing). Returns how many are missing.
+ */
+size_t rs_kfeatures_missing(const struct rs_kfeatures *f, const enum rs_kfeature *need, size_t n,
+			    char *buf, size_t len);
+
+/*
+ * The one-line message for err (-errno) from loading the programs of what
+ * (such as "off-CPU profiling") that need need[0..n), into buf: what the
+ * kernel lacks, else a lack of privileges, else which program the verifier
+ * refused (prog, "" when unknown) and why (reason, "" when unknown).
+ */
+void rs_kfeatures_load_error(const struct rs_kfeatures *f, int err, const char *what,
+			     const enum rs_kfeature *need, size_t n, const char *prog,
+			     const char *reason, char *buf, size_t len);
+
 #endif

@@ -16,7 +16,7 @@
 
 /*
  * One of rsample's BPF objects from open to load. Every object shares the
- * target filter of bpf/common.bpf.h (rodata filter_*, targ_*, stack_bytes,
+ * target filter of bpf/target.bpf.h and bpf/config.bpf.h (rodata filter_*, targ_*, stack_bytes,
  * want_kstack; maps targ_tgids, targ_tids, counters, records); what differs
  * between objects is data in struct rs_bpf_setup, not code.
  */
@@ -24,6 +24,9 @@ struct rs_bpf {
 	struct bpf_object *obj;
 	const char *what; /* "snapshot", "profile": names the object in messages */
 	int ncpu;	  /* possible CPUs: per-CPU map sizes and counter sums */
+	struct rs_kfeatures kf;		/* the running kernel's, probed by rs_bpf_begin() */
+	const enum rs_kfeature *needs;	/* what the object cannot load without... */
+	size_t n_needs;			/* ...named when a load fails */
 };
 
 struct rs_bpf_setup {
@@ -36,12 +39,16 @@ struct rs_bpf_setup {
 };
 
 /*
- * Checks what every object needs from the kernel (BTF), routes libbpf's
- * log, and starts b on obj (an opened skeleton's object, still owned by the
- * skeleton). Returns 0 or -EOPNOTSUPP with a message naming cause and fix.
+ * Probes the kernel's features into b->kf, checks what every object needs
+ * (BTF), routes libbpf's log, and starts b on obj (an opened skeleton's
+ * object, still owned by the skeleton). The caller chooses programs and
+ * flags from b->kf and sets b->needs. Returns 0 or -EOPNOTSUPP with a
+ * message naming cause and fix.
  */
 int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
 		 size_t errlen);
+/* Starts b again on obj, a fresh open of the same object after a load that failed: no new probe. */
+void rs_bpf_retry(struct rs_bpf *b, struct bpf_object *obj);
 /* Sets the shared configuration of s before load. Returns 0 or -errno (message in err). */
 int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size_t errlen);
 /*

@@ -11,17 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "capture/capture_priv.h"
 
 #define RING_MIN (4u << 20)
-
-#define CAP_SYS_ADMIN 21
-#define CAP_PERFMON   38
-#define CAP_BPF	      39
 
 /*
  * What libbpf said about the last load that failed: the program and the
@@ -73,37 +68,31 @@ static void note_failure(const char *text)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[8192];
+	char small[1024], *buf = small;
 	va_list copy;
+	int len, r;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
+	/* A verifier log runs to megabytes and its reason is at the end: keep it whole. */
 	va_copy(copy, ap);
-	vsnprintf(buf, sizeof(buf), fmt, copy);
+	len = vsnprintf(small, sizeof(small), fmt, copy);
 	va_end(copy);
-	note_failure(buf);
-	if (!getenv("RSAMPLE_DEBUG"))
+	if (len < 0)
 		return 0;
-	return fputs(buf, stderr);
-}
-
-/* Whether this process has capability cap in its effective set (from /proc/self/status). */
-static bool have_cap(int cap)
-{
-	char line[256];
-	bool yes = false;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "CapEff:", 7)) {
-			yes = (strtoull(line + 7, NULL, 16) >> cap) & 1;
-			break;
-		}
+	if ((size_t)len >= sizeof(small)) {
+		buf = malloc((size_t)len + 1);
+		if (!buf)
+			return 0;
+		va_copy(copy, ap);
+		vsnprintf(buf, (size_t)len + 1, fmt, copy);
+		va_end(copy);
 	}
-	fclose(f);
-	return yes;
+	note_failure(buf);
+	r = getenv("RSAMPLE_DEBUG") ? fputs(buf, stderr) : 0;
+	if (buf != small)
+		free(buf);
+	return r;
 }
 
 int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
@@ -117,13 +106,21 @@ int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, cha
 	b->ncpu = libbpf_num_possible_cpus();
 	if (b->ncpu < 1)
 		b->ncpu = 1;
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	rs_kfeatures_probe(&b->kf); /* what it cannot tell, the load finds out */
+	if (!b->kf.btf) {
 		snprintf(
 		    err, errlen,
-		    "kernel BTF '/sys/kernel/btf/vmlinux' is missing: rsample needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux >= 6.1)");
+		    "this kernel (Linux %s) has no BTF (/sys/kernel/btf/vmlinux): the BPF programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y; use --backend proc",
+		    *b->kf.release ? b->kf.release : "unknown");
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+void rs_bpf_retry(struct rs_bpf *b, struct bpf_object *obj)
+{
+	memset(&last_fail, 0, sizeof(last_fail));
+	b->obj = obj;
 }
 
 /* The .rodata map of the object and the BTF description of its variables. */
@@ -220,30 +217,6 @@ int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size
 	return e;
 }
 
-/* The message for a load that failed with e. */
-static void load_error(const struct rs_bpf *b, int e, char *err, size_t errlen)
-{
-	struct utsname u;
-	char why[320] = "";
-
-	if (uname(&u))
-		snprintf(u.release, sizeof(u.release), "?");
-	if ((e == -EPERM || e == -EACCES) && !have_cap(CAP_SYS_ADMIN) &&
-	    !(have_cap(CAP_BPF) && have_cap(CAP_PERFMON))) {
-		snprintf(
-		    err, errlen,
-		    "cannot load the %s BPF programs: %s: this process lacks CAP_BPF and CAP_PERFMON: run rsample as root or grant it CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE",
-		    b->what, strerror(-e));
-		return;
-	}
-	if (last_fail.reason[0])
-		snprintf(why, sizeof(why), " (%s)", last_fail.reason);
-	snprintf(err, errlen,
-		 "the kernel (Linux %s) refused the %s BPF program%s%s%s%s: %s; RSAMPLE_DEBUG=1 shows libbpf's and the verifier's log",
-		 u.release, b->what, last_fail.prog[0] ? " '" : "s", last_fail.prog,
-		 last_fail.prog[0] ? "'" : "", why, strerror(-e));
-}
-
 static int fill_set(struct rs_bpf *b, const char *map, const uint32_t *ids, size_t n)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, map);
@@ -265,7 +238,8 @@ int rs_bpf_loaded(struct rs_bpf *b, int load_err, const struct rs_resolved *t, c
 	int e;
 
 	if (load_err) {
-		load_error(b, load_err, err, errlen);
+		rs_kfeatures_load_error(&b->kf, load_err, b->what, b->needs, b->n_needs,
+					last_fail.prog, last_fail.reason, err, errlen);
 		return load_err;
 	}
 	e = fill_set(b, "targ_tgids", t->tgids, t->n_tgids);

@@ -17,7 +17,7 @@
 #include "lib/lib.h"
 #include "profile.skel.h"
 
-_Static_assert(sizeof(struct rs_prof_rec) == 264, "rs_prof_rec layout");
+_Static_assert(sizeof(struct rs_prof_rec) == 104 + sizeof(struct rs_regs), "rs_prof_rec layout");
 _Static_assert(__builtin_offsetof(struct rs_prof_rec, kstack) == 32, "rs_prof_rec layout");
 _Static_assert(__builtin_offsetof(struct rs_prof_rec, regs) == 104, "rs_prof_rec layout");
 _Static_assert(sizeof(struct rs_kstack) == RS_KSTACK_MAX * 8, "rs_kstack layout");
@@ -36,13 +36,20 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static const char *const per_cpu_maps[] = { "sample_scratch", "iter_scratch", NULL };
+static const char *const per_cpu_maps[] = { "sample_scratch", "iter_scratch", "switch_scratch",
+					     NULL };
+
+/* What each kind of profile cannot load without (what it can do without, its programs test). */
+static const enum rs_kfeature oncpu_needs[] = { RS_KFEAT_BTF, RS_KFEAT_RINGBUF };
+static const enum rs_kfeature offcpu_needs[] = { RS_KFEAT_BTF, RS_KFEAT_RINGBUF, RS_KFEAT_TP_BTF,
+						 RS_KFEAT_TASK_STORAGE };
 
 /* The profile's own settings, and which programs load. */
 static int configure(struct rs_sampler *s, bool task_work, char *err, size_t errlen)
 {
 	const struct rs_sampler_cfg *cfg = &s->cfg;
 	struct profile_bpf *skel = s->skel;
+	const struct rs_kfeatures *kf = &s->bpf.kf;
 	/*
 	 * Ring buffer: half a second of samples on every CPU (the reader drains
 	 * it every 100 ms), a sample holding the used part of a stack (16 KiB
@@ -63,13 +70,20 @@ static int configure(struct rs_sampler *s, bool task_work, char *err, size_t err
 
 	if (e)
 		return e;
+	s->bpf.needs = cfg->off_cpu ? offcpu_needs : oncpu_needs;
+	s->bpf.n_needs = cfg->off_cpu ? sizeof(offcpu_needs) / sizeof(offcpu_needs[0])
+				      : sizeof(oncpu_needs) / sizeof(oncpu_needs[0]);
 	skel->rodata->want_offcpu = cfg->off_cpu;
 	skel->rodata->use_task_work = task_work;
+	skel->rodata->switch_has_prev_state = kf->switch_prev_state;
 	skel->rodata->min_block_ns = cfg->min_block_ns;
 	skel->rodata->max_block_ns = cfg->max_block_ns;
 	bpf_program__set_autoload(skel->progs.oncpu, cfg->on_cpu);
 	bpf_program__set_autoload(skel->progs.on_switch, cfg->off_cpu);
-	bpf_program__set_autoload(skel->progs.sweep, cfg->off_cpu);
+	/* Without sleepable iterators (5.18) the sweep copies no user stacks: the other program. */
+	bpf_program__set_autoload(skel->progs.sweep, cfg->off_cpu && kf->iter_task_sleepable);
+	bpf_program__set_autoload(skel->progs.sweep_nosleep,
+				  cfg->off_cpu && !kf->iter_task_sleepable);
 	bpf_program__set_autoload(skel->progs.on_exit, cfg->off_cpu && task_work);
 	bpf_program__set_autoload(skel->progs.on_sys_exit, cfg->off_cpu && !task_work);
 	return 0;
@@ -94,13 +108,15 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 }
 
 /*
- * Opens and loads the object: with bpf_task_work first (Linux >= 6.18), then,
- * when the kernel refuses that for any reason, with the tp_btf/sys_exit capture.
+ * Opens and loads the object: with bpf_task_work first where the kernel has
+ * it (Linux >= 6.18), then, when the kernel refuses that for any reason
+ * (some builds take task_work callbacks only from sleepable programs), with
+ * the tp_btf/sys_exit capture.
  */
 static int load(struct rs_sampler *s, char *err, size_t errlen)
 {
-	bool tw = !s->cfg.no_task_work && s->cfg.off_cpu;
-	int e;
+	bool tw = !s->cfg.no_task_work && s->cfg.off_cpu, first = true;
+	int e = 0;
 
 	for (;;) {
 		s->skel = profile_bpf__open();
@@ -109,7 +125,14 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 			return e;
 		}
-		e = rs_bpf_begin(&s->bpf, s->skel->obj, "profile", err, errlen);
+		if (first) {
+			e = rs_bpf_begin(&s->bpf, s->skel->obj, "profile", err, errlen);
+		} else {
+			rs_bpf_retry(&s->bpf, s->skel->obj);
+			e = 0;
+		}
+		first = false;
+		tw = tw && s->bpf.kf.task_work;
 		if (!e)
 			e = configure(s, tw, err, errlen);
 		if (e)
@@ -257,7 +280,10 @@ static int attach_offcpu(struct rs_sampler *s, char *err, size_t errlen)
 				err, errlen);
 	if (e)
 		return e;
-	s->iter = bpf_program__attach_iter(s->skel->progs.sweep, NULL);
+	s->iter = bpf_program__attach_iter(bpf_program__autoload(s->skel->progs.sweep)
+					       ? s->skel->progs.sweep
+					       : s->skel->progs.sweep_nosleep,
+					   NULL);
 	if (!s->iter) {
 		e = -errno;
 		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",

@@ -19,10 +19,15 @@
 #include "lib/lib.h"
 #include "snapshot.skel.h"
 
-_Static_assert(sizeof(struct rs_regs) == 20 * 8, "rs_regs layout");
+_Static_assert(sizeof(struct rs_regs) % 8 == 0, "rs_regs must be 8-byte sized");
 _Static_assert(sizeof(struct rs_task_rec) % 8 == 0, "rs_task_rec must be 8-byte sized");
-_Static_assert(__builtin_offsetof(struct rs_task_rec, cgroup_id) == 56, "rs_task_rec layout");
-_Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 144, "rs_task_rec layout");
+_Static_assert(__builtin_offsetof(struct rs_task_rec, cgroup_id) == 48, "rs_task_rec layout");
+_Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 128, "rs_task_rec layout");
+/* No holes around the arch-sized registers either. */
+_Static_assert(__builtin_offsetof(struct rs_task_rec, kstack) == 128 + sizeof(struct rs_regs),
+	       "rs_task_rec layout");
+_Static_assert(sizeof(struct rs_task_rec) == 128 + sizeof(struct rs_regs) + RS_KSTACK_MAX * 8 + 40,
+	       "rs_task_rec layout");
 
 #define RS_PERF_PERIOD_NS 100000 /* 100 us of the thread's own CPU time */
 
@@ -94,6 +99,9 @@ static int run_drained(struct collector *c, struct bpf_link *link)
 
 static const char *const per_cpu_maps[] = { "iter_scratch", "perf_scratch", NULL };
 
+/* What the snapshot cannot load without (what it can do without, its programs test). */
+static const enum rs_kfeature snapshot_needs[] = { RS_KFEAT_BTF, RS_KFEAT_RINGBUF };
+
 /* Opens, configures and loads the snapshot object; 0 or -errno with a message in err. */
 static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snapshot_bpf **out,
 		char *err, size_t errlen)
@@ -120,6 +128,13 @@ static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snaps
 	e = rs_bpf_begin(b, skel->obj, "snapshot", err, errlen);
 	if (!e)
 		e = rs_bpf_setup(b, &setup, err, errlen);
+	if (!e) {
+		b->needs = snapshot_needs;
+		b->n_needs = sizeof(snapshot_needs) / sizeof(snapshot_needs[0]);
+		/* Without sleepable iterators (5.18) no user stacks of other threads: the other program. */
+		bpf_program__set_autoload(skel->progs.dump_task, b->kf.iter_task_sleepable);
+		bpf_program__set_autoload(skel->progs.dump_task_nosleep, !b->kf.iter_task_sleepable);
+	}
 	if (!e)
 		e = rs_bpf_loaded(b, snapshot_bpf__load(skel), cfg->target, err, errlen);
 	if (e) {
@@ -293,7 +308,10 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	e = rs_bpf_ring(&b, on_record, &c, &c.rb, err, errlen);
 	if (e)
 		goto cleanup;
-	iter_link = bpf_program__attach_iter(skel->progs.dump_task, NULL);
+	iter_link = bpf_program__attach_iter(bpf_program__autoload(skel->progs.dump_task)
+						 ? skel->progs.dump_task
+						 : skel->progs.dump_task_nosleep,
+					     NULL);
 	if (!iter_link) {
 		e = -errno;
 		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
