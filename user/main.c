@@ -27,6 +27,8 @@ int main(int argc, char **argv)
 	} else if (o.version) {
 		printf("rsample %s\n", RS_VERSION);
 		ret = RS_EXIT_OK;
+	} else if (o.cmd == RS_CMD_CHECK) {
+		ret = rs_cmd_check(&o);
 	} else if (o.cmd == RS_CMD_PROFILE) {
 		ret = rs_cmd_profile(&o);
 	} else {

@@ -396,12 +396,44 @@ class Errors(unittest.TestCase):
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                    "--inh-caps=-all", "--bounding-set=-all", RSAMPLE, "--pid", str(sleeper.pid)]
             p = subprocess.run(cmd, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
+            # uid 0 without capabilities (a container's root): not told to run as root
+            cmd0 = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", RSAMPLE, "--pid",
+                    str(sleeper.pid)]
+            p0 = subprocess.run(cmd0, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
         finally:
             sleeper.kill()  # our own child
             sleeper.wait()
         errs = [] if r.rc == 0 else ["as root: exit %r, stderr %r" % (r.rc, r.stderr)]
         r.rc, r.stdout, r.stderr = p.returncode, p.stdout, p.stderr
-        fail_if(self, errs + self._one_fatal_line(r, ["Operation not permitted", "root"]))
+        errs += self._one_fatal_line(r, ["Operation not permitted", "root"])
+        r.rc, r.stdout, r.stderr = p0.returncode, p0.stdout, p0.stderr
+        errs += self._one_fatal_line(r, ["Operation not permitted", "capability set is reduced",
+                                         "CAP_BPF"])
+        if "as root" in p0.stderr:
+            errs.append("uid 0 without capabilities was told to run as root: %r" % p0.stderr)
+        fail_if(self, errs)
+
+    def test_check(self):
+        """rsample check: every capability on this kernel, by which mechanism; exit 0; 2 unprivileged."""
+        r = run_rsample(["check"], want_json=False)
+        errs = [] if r.rc == 0 else ["check: exit %r, stderr %r" % (r.rc, r.stderr)]
+        rows = dict((m.group(1), m.group(2)) for m in
+                    re.finditer(r"^  (\S.*?)\s{2,}(yes|no)\s+\S", r.stdout, re.M))
+        for cap in ("snapshot", "locks", "on-CPU profile", "off-CPU profile", "kernel stacks",
+                    "container files"):
+            if rows.get(cap) != "yes":
+                errs.append("check: %r is %r, want yes:\n%s" % (cap, rows.get(cap), r.stdout))
+        if "sched_switch" not in r.stdout or "task iterator" not in r.stdout:
+            errs.append("check does not name the mechanisms:\n%s" % r.stdout)
+        v = run_rsample(["check", "-v"], want_json=False)
+        if "bpf_copy_from_user_task() (Linux 5.18)" not in v.stdout:
+            errs.append("check -v does not list the kernel's features:\n%s" % v.stdout)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--inh-caps=-all", "--bounding-set=-all", RSAMPLE, "check"],
+                           capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
+        if p.returncode != 2 or not re.search(r"^  snapshot +no .*CAP_BPF", p.stdout, re.M):
+            errs.append("unprivileged check: exit %r, stdout %r" % (p.returncode, p.stdout))
+        fail_if(self, errs)
 
     def test_kernel_without_btf(self):
         """A kernel without BTF (hidden here by a private tmpfs): exit 2, one line with the fix."""

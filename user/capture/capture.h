@@ -46,6 +46,18 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		   size_t errlen);
 void rs_capture_free(struct rs_capture *c);
 
+/* What the snapshot's programs use on this kernel (rs_capture_check()). */
+struct rs_capture_mechanism {
+	bool user_stacks_blocked; /* sleepable iterator: blocked threads' user stacks and futexes */
+};
+
+/*
+ * Loads the snapshot's BPF programs, attaching nothing, as a snapshot would
+ * on this kernel. Returns 0 and *m, or the -errno and message of the load
+ * rs_capture_run() would fail with.
+ */
+int rs_capture_check(struct rs_capture_mechanism *m, char *err, size_t errlen);
+
 /* ---- profile sampler (sampler.c, sampler_window.c) ---- */
 
 /*
@@ -96,6 +108,25 @@ int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_o
 uint64_t rs_sampler_start_ns(const struct rs_sampler *s);
 /* Whether user stacks of blocks are captured with bpf_task_work (else at syscall exit). */
 bool rs_sampler_uses_task_work(const struct rs_sampler *s);
+/*
+ * Why the kernel refused the bpf_task_work capture (the verifier's words),
+ * when the sampler fell back to the sys_exit one; NULL when it did not.
+ */
+const char *rs_sampler_task_work_refused(const struct rs_sampler *s);
+
+/* What the profile's programs use on this kernel (rs_sampler_check()). */
+struct rs_sampler_mechanism {
+	bool task_work;		  /* off-CPU user stacks by bpf_task_work, else at syscall exit */
+	bool user_stacks_blocked; /* threads blocked before the profile began: their user stacks */
+	char task_work_refused[320]; /* "" or why the kernel refused bpf_task_work */
+};
+
+/*
+ * Loads the profile's BPF programs for off_cpu (else on-CPU) profiling,
+ * attaching nothing, as rs_sampler_start() would on this kernel. Returns 0
+ * and *m, or the -errno and message rs_sampler_start() would fail with.
+ */
+int rs_sampler_check(bool off_cpu, struct rs_sampler_mechanism *m, char *err, size_t errlen);
 /*
  * Waits up to timeout_ms (0: not at all) and delivers the records available
  * then. The kernel wakes the reader only when the ring buffer fills up, so
@@ -177,7 +208,19 @@ struct rs_kfeatures {
 	/* rs_kfeatures_probe() only: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON, in effect. */
 	bool privileged;
 	bool root; /* rs_kfeatures_probe() only: effective uid 0 (a container's root may lack them) */
+	uint64_t cap_eff; /* rs_kfeatures_probe() only: the effective capability set */
 };
+
+/* Capabilities rsample asks rs_kfeatures_cap() about (linux/capability.h numbers). */
+#define RS_CAP_SYS_PTRACE	   19
+#define RS_CAP_SYS_ADMIN	   21
+#define RS_CAP_SYSLOG		   34
+#define RS_CAP_PERFMON		   38
+#define RS_CAP_BPF		   39
+#define RS_CAP_CHECKPOINT_RESTORE 40
+
+/* Whether capability cap is in f's effective set. */
+bool rs_kfeatures_cap(const struct rs_kfeatures *f, int cap);
 
 /*
  * Fills *out from the kernel BTF at btf_path alone (raw BTF or an ELF file

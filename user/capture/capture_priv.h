@@ -27,6 +27,7 @@ struct rs_bpf {
 	struct rs_kfeatures kf;		/* the running kernel's, probed by rs_bpf_begin() */
 	const enum rs_kfeature *needs;	/* what the object cannot load without... */
 	size_t n_needs;			/* ...named when a load fails */
+	char refused[320];		/* rs_bpf_retry(): the verifier's reason for the failed load */
 };
 
 struct rs_bpf_setup {
@@ -47,7 +48,10 @@ struct rs_bpf_setup {
  */
 int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
 		 size_t errlen);
-/* Starts b again on obj, a fresh open of the same object after a load that failed: no new probe. */
+/*
+ * Starts b again on obj, a fresh open of the same object after a load that
+ * failed (its reason kept in b->refused): no new probe.
+ */
 void rs_bpf_retry(struct rs_bpf *b, struct bpf_object *obj);
 /* Sets the shared configuration of s before load. Returns 0 or -errno (message in err). */
 int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size_t errlen);
@@ -99,6 +103,7 @@ struct rs_sampler {
 	struct bpf_link *iter;
 	uint64_t start_ns;
 	bool task_work;
+	bool task_work_refused; /* tried and refused: bpf.refused says why */
 };
 
 /* Runs the sweep iterator to its end (init: the start pass); its records go to the ring buffer. */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -203,23 +204,22 @@ static int probe_tracing(const struct btf *btf, const char *name, int kind,
 	return 1;
 }
 
-/* Whether the effective capabilities (CapEff in /proc/self/status) allow loading programs. */
-static bool privileged(void)
+/* The effective capability set (CapEff in /proc/self/status); all ones for uid 0 when unreadable. */
+static uint64_t cap_eff(void)
 {
 	unsigned long long eff = 0;
 	char line[256];
 	bool found = false;
 	FILE *f = fopen("/proc/self/status", "re");
 
-	if (!f)
-		return geteuid() == 0;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "CapEff: %llx", &eff) == 1;
-	fclose(f);
+	if (f) {
+		while (!found && fgets(line, sizeof(line), f))
+			found = sscanf(line, "CapEff: %llx", &eff) == 1;
+		fclose(f);
+	}
 	if (!found)
-		return geteuid() == 0;
-	/* CAP_SYS_ADMIN (21), or CAP_PERFMON (38) and CAP_BPF (39) */
-	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+		return geteuid() == 0 ? ~0ull : 0;
+	return eff;
 }
 
 /* A libbpf or own probe's answer replaces the BTF one unless the probe could not run. */
@@ -239,7 +239,9 @@ int rs_kfeatures_probe(struct rs_kfeatures *out)
 		snprintf(release, sizeof(release), "%s", u.release);
 	memset(out, 0, sizeof(*out));
 	memcpy(out->release, release, sizeof(release));
-	out->privileged = privileged();
+	out->cap_eff = cap_eff();
+	out->privileged = rs_kfeatures_cap(out, RS_CAP_SYS_ADMIN) ||
+			  (rs_kfeatures_cap(out, RS_CAP_BPF) && rs_kfeatures_cap(out, RS_CAP_PERFMON));
 	out->root = geteuid() == 0;
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
@@ -266,6 +268,11 @@ int rs_kfeatures_probe(struct rs_kfeatures *out)
 	refine(&out->get_task_stack,
 	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_task_stack, NULL));
 	return 0;
+}
+
+bool rs_kfeatures_cap(const struct rs_kfeatures *f, int cap)
+{
+	return cap >= 0 && cap < 64 && (f->cap_eff >> cap & 1);
 }
 
 bool rs_kfeature_present(const struct rs_kfeatures *f, enum rs_kfeature id)

@@ -49,11 +49,11 @@ static void note_failure(const char *text)
 
 		if (!len)
 			continue;
-		if (strstr(line, "BEGIN PROG LOAD LOG")) {
+		if (memmem(line, len, "BEGIN PROG LOAD LOG", 19)) {
 			last_fail.in_log = true;
 			continue;
 		}
-		if (strstr(line, "END PROG LOAD LOG")) {
+		if (memmem(line, len, "END PROG LOAD LOG", 17)) {
 			last_fail.in_log = false;
 			continue;
 		}
@@ -119,6 +119,8 @@ int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, cha
 
 void rs_bpf_retry(struct rs_bpf *b, struct bpf_object *obj)
 {
+	snprintf(b->refused, sizeof(b->refused), "%s",
+		 last_fail.reason[0] ? last_fail.reason : "no reason given");
 	memset(&last_fail, 0, sizeof(last_fail));
 	b->obj = obj;
 }

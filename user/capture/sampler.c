@@ -143,6 +143,7 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 		profile_bpf__destroy(s->skel);
 		s->skel = NULL;
 		tw = false;
+		s->task_work_refused = true;
 	}
 	e = rs_bpf_loaded(&s->bpf, e, s->cfg.target, err, errlen);
 	if (e)
@@ -347,6 +348,39 @@ uint64_t rs_sampler_start_ns(const struct rs_sampler *s)
 bool rs_sampler_uses_task_work(const struct rs_sampler *s)
 {
 	return s->task_work;
+}
+
+const char *rs_sampler_task_work_refused(const struct rs_sampler *s)
+{
+	return s->task_work_refused ? s->bpf.refused : NULL;
+}
+
+int rs_sampler_check(bool off_cpu, struct rs_sampler_mechanism *m, char *err, size_t errlen)
+{
+	static const struct rs_resolved none;
+	struct rs_sampler s = {
+		.cfg = {
+			.target = &none,
+			.on_cpu = !off_cpu,
+			.off_cpu = off_cpu,
+			.freq_hz = 1,
+			.stack_bytes = RS_USTACK_DEFAULT,
+			.kernel_stacks = true,
+			.no_task_work = getenv("RSAMPLE_NO_TASK_WORK") != NULL,
+		},
+	};
+	int e = load(&s, err, errlen);
+
+	memset(m, 0, sizeof(*m));
+	if (!e) {
+		m->task_work = s.task_work;
+		m->user_stacks_blocked = bpf_program__autoload(s.skel->progs.sweep);
+		if (s.task_work_refused)
+			snprintf(m->task_work_refused, sizeof(m->task_work_refused), "%s",
+				 s.bpf.refused);
+	}
+	profile_bpf__destroy(s.skel);
+	return e;
 }
 
 void rs_sampler_free(struct rs_sampler *s)

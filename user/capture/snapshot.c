@@ -284,6 +284,25 @@ static int recapture_deep(struct snapshot_bpf *skel, struct collector *c,
 	return e;
 }
 
+int rs_capture_check(struct rs_capture_mechanism *m, char *err, size_t errlen)
+{
+	static const struct rs_resolved none;
+	const struct rs_capture_cfg cfg = {
+		.target = &none,
+		.stack_bytes = RS_USTACK_DEFAULT,
+		.kernel_stacks = true,
+	};
+	struct snapshot_bpf *skel = NULL;
+	struct rs_bpf b;
+	int e = load(&cfg, &b, &skel, err, errlen);
+
+	memset(m, 0, sizeof(*m));
+	if (!e)
+		m->user_stacks_blocked = bpf_program__autoload(skel->progs.dump_task);
+	snapshot_bpf__destroy(skel);
+	return e;
+}
+
 int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
 		   size_t errlen)
 {

@@ -23,11 +23,12 @@
 #define RS_FREQ_MAX		       100000	      /* profile -F upper bound */
 #define RS_PROFILE_DURATION_DEFAULT_NS 10000000000ull /* profile -d */
 
-enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE };
+enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE, RS_CMD_CHECK };
 struct rs_opts {
 	enum rs_cmd cmd;
 	struct rs_target target;
 	bool help, version;
+	bool verbose; /* -v: say which mechanisms the capture chose, on stderr */
 	/* snapshot */
 	bool json;
 	bool no_kernel;

@@ -27,6 +27,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_OUT_DIR,
 	OPT_GROUP_BY,
+	OPT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -48,13 +49,15 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "out-dir", required_argument, NULL, OPT_OUT_DIR },
 	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* '+': stop at the first non-option (reported as unexpected); ':': we word the errors. */
-static const char short_opts[] = "+:p:t:c:F:d:o:hV";
+static const char short_opts[] = "+:p:t:c:F:d:o:vhV";
 
 static const char *const formats[] = { "folded", "svg", "pprof", "speedscope" };
 static const char *const groupings[] = { "none", "process", "thread" };
@@ -366,6 +369,12 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 				return set_string(&o->group_by, arg);
 		return fail(err, errlen,
 			    "invalid --group-by '%s': expected thread, process or none", arg);
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case OPT_CHECK:
+		o->cmd = RS_CMD_CHECK;
+		return 0;
 	case 'h':
 		o->help = true;
 		return 0;
@@ -438,10 +447,13 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 	} else if (argc > 1 && !strcmp(argv[1], "profile")) {
 		o->cmd = RS_CMD_PROFILE;
 		first = 2;
+	} else if (argc > 1 && !strcmp(argv[1], "check")) {
+		o->cmd = RS_CMD_CHECK;
+		first = 2;
 	} else if (argc > 1 && argv[1][0] != '-') {
 		return fail(
 		    err, errlen,
-		    "unknown command '%s': expected snapshot or profile (see rsample --help)",
+		    "unknown command '%s': expected snapshot, profile or check (see rsample --help)",
 		    argv[1]);
 	}
 	/* getopt_long skips argv[0]: hand it the words after the command name */
@@ -467,6 +479,11 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 		if (c == ':')
 			return fail(err, errlen, "option '%s' needs a value (see rsample --help)",
 				    word[0] == '-' ? word : opt_name(optopt, name, sizeof(name)));
+		if (c == OPT_CHECK && first == 2 && o->cmd != RS_CMD_CHECK)
+			return fail(err, errlen, "option '--check' is a command of its own: 'rsample check'");
+		if (o->cmd == RS_CMD_CHECK && c != 'v' && c != 'h' && c != 'V' && c != OPT_CHECK)
+			return fail(err, errlen, "option '%s' does not apply to 'rsample check'",
+				    opt_name(c, name, sizeof(name)));
 		if (o->cmd == RS_CMD_SNAPSHOT && is_profile_only(c))
 			return fail(err, errlen, "option '%s' applies only to 'rsample profile'",
 				    opt_name(c, name, sizeof(name)));
@@ -479,7 +496,8 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 			return ret;
 	}
 	if (optind < argc) {
-		if (!strcmp(argv[optind], "snapshot") || !strcmp(argv[optind], "profile"))
+		if (!strcmp(argv[optind], "snapshot") || !strcmp(argv[optind], "profile") ||
+		    !strcmp(argv[optind], "check"))
 			return fail(
 			    err, errlen,
 			    "unexpected argument '%s': the command comes first, as in 'rsample %s --pid PID'",
@@ -487,7 +505,10 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 		return fail(err, errlen, "unexpected argument '%s' (see rsample --help)",
 			    argv[optind]);
 	}
-	if (o->help || o->version)
+	if (o->cmd == RS_CMD_CHECK && o->target.kind != RS_TARGET_NONE)
+		return fail(err, errlen,
+			    "'rsample check' takes no target: it checks this kernel, not a process");
+	if (o->help || o->version || o->cmd == RS_CMD_CHECK)
 		return 0;
 	if (o->target.kind == RS_TARGET_NONE)
 		return fail(

@@ -30,4 +30,13 @@ int rs_cmd_snapshot(const struct rs_opts *o);
  */
 int rs_cmd_profile(const struct rs_opts *o);
 
+/*
+ * 'rsample check' (check.c): what rsample can do on this kernel, and by
+ * which mechanism, one line per capability on stdout (-v: the kernel
+ * features too). The BPF objects are loaded, not attached, as the commands
+ * would load them. Returns RS_EXIT_OK when everything works, PARTIAL when
+ * something does not, FATAL when no snapshot can be taken.
+ */
+int rs_cmd_check(const struct rs_opts *o);
+
 #endif

@@ -328,6 +328,24 @@ static int check_output(const struct rs_opts *o)
 	return e;
 }
 
+/*
+ * Which capture of off-CPU user stacks the sampler took: said once when the
+ * kernel refused bpf_task_work (the profile works, with a different cost),
+ * and always with -v.
+ */
+static void say_offcpu_path(const struct rs_sampler *s, bool verbose)
+{
+	const char *refused = rs_sampler_task_work_refused(s);
+
+	if (refused)
+		rs_msg("the kernel refused bpf_task_work (%s): off-CPU user stacks are taken at the blocking syscall's exit instead",
+		       refused);
+	else if (verbose)
+		rs_msg("off-CPU user stacks: %s",
+		       rs_sampler_uses_task_work(s) ? "by bpf_task_work when the thread next runs"
+						    : "at the blocking syscall's exit");
+}
+
 static int start(struct run *r)
 {
 	const struct rs_opts *o = r->o;
@@ -370,6 +388,8 @@ static int start(struct run *r)
 		msg(err);
 		return e;
 	}
+	if (o->off_cpu)
+		say_offcpu_path(rs_profwin_sampler(r->win), o->verbose);
 	r->unix_minus_mono = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	if (o->out_dir) {
 		char every[32];

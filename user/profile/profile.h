@@ -4,7 +4,7 @@
  * (model.c), and the window engine that builds it from the sampler's records
  * (window.c, build.c, agg.c, pidcache.c).
  *
- * One profile window at a time: takes the sampler's records (sampler.h),
+ * One profile window at a time: takes the sampler's records (capture.h),
  * unwinds user stacks as they arrive (symbolizing each new PC once per
  * process), sums stacks per window, and at the window's end resolves kernel
  * stack ids and user stack fingerprints into rs_profile objects (profile.h)
@@ -98,6 +98,8 @@ int rs_profwin_new(const struct rs_profwin_cfg *cfg, const struct rs_ksyms *ksym
  */
 int rs_profwin_start(struct rs_profwin *w, const struct rs_sampler_cfg *cfg, char *err,
 		     size_t errlen);
+/* The sampler rs_profwin_start() started (NULL before), for what it chose (capture.h). */
+const struct rs_sampler *rs_profwin_sampler(const struct rs_profwin *w);
 /* The CLOCK_MONOTONIC time the first window began (after rs_profwin_start()). */
 uint64_t rs_profwin_start_ns(const struct rs_profwin *w);
 /*

@@ -291,6 +291,11 @@ int rs_profwin_start(struct rs_profwin *w, const struct rs_sampler_cfg *cfg, cha
 	return rs_sampler_start(cfg, &ops, &w->sampler, err, errlen);
 }
 
+const struct rs_sampler *rs_profwin_sampler(const struct rs_profwin *w)
+{
+	return w->sampler;
+}
+
 uint64_t rs_profwin_start_ns(const struct rs_profwin *w)
 {
 	return rs_sampler_start_ns(w->sampler);

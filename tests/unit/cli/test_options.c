@@ -305,6 +305,34 @@ static void test_opts_help_and_version(void **state)
 	EXPECT_FAIL(ARGS("--help", "--bogus"), WORDS("'--bogus'"));
 }
 
+/* 'rsample check' and its alias '--check' take no target; -v goes with every command. */
+static void test_opts_check_and_verbose(void **state)
+{
+	struct rs_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "check"), 0);
+	assert_int_equal(o.cmd, RS_CMD_CHECK);
+	assert_false(o.verbose);
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "--check", "-v"), 0);
+	assert_int_equal(o.cmd, RS_CMD_CHECK);
+	assert_true(o.verbose);
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "check", "--verbose"), 0);
+	assert_true(o.verbose);
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "--off-cpu", "-v"), 0);
+	assert_int_equal(o.cmd, RS_CMD_PROFILE);
+	assert_true(o.verbose);
+	rs_opts_free(&o);
+	EXPECT_FAIL(ARGS("check", "--pid", "1"), WORDS("'-p/--pid'", "'rsample check'"));
+	EXPECT_FAIL(ARGS("--pid", "1", "--check"), WORDS("takes no target"));
+	EXPECT_FAIL(ARGS("profile", "--check"), WORDS("'rsample check'"));
+	EXPECT_FAIL(ARGS("check", "--json"), WORDS("'--json'"));
+	EXPECT_FAIL(ARGS("check", "extra"), WORDS("'extra'"));
+}
+
 static void test_opts_group_by(void **state)
 {
 	static const struct {
@@ -432,7 +460,7 @@ static void test_opts_target_errors(void **state)
 static void test_opts_syntax_errors(void **state)
 {
 	(void)state;
-	EXPECT_FAIL(ARGS("snap", "--pid", "1"), WORDS("'snap'", "snapshot or profile"));
+	EXPECT_FAIL(ARGS("snap", "--pid", "1"), WORDS("'snap'", "snapshot, profile or check"));
 	EXPECT_FAIL(ARGS("--pid", "1", "--bogus"), WORDS("'--bogus'"));
 	EXPECT_FAIL(ARGS("--pid", "1", "-x"), WORDS("'-x'"));
 	EXPECT_FAIL(ARGS("--pid", "1", "-hx"), WORDS("'-x'"));
@@ -505,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_opts_format_from_suffix),
 		cmocka_unit_test(test_opts_continuous_mode),
 		cmocka_unit_test(test_opts_help_and_version),
+		cmocka_unit_test(test_opts_check_and_verbose),
 		cmocka_unit_test(test_opts_group_by),
 		cmocka_unit_test(test_opts_usage_documents_everything),
 		cmocka_unit_test(test_opts_target_errors),
