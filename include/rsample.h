@@ -19,7 +19,7 @@
 #define RS_COMM_LEN 16
 #define RS_KSTACK_MAX 64	/* kernel frames kept per thread */
 #define RS_USTACK_MAX (256 * 1024) /* hard cap on --stack-bytes */
-#define RS_USTACK_TOP (16 * 1024) /* the top of a stack deeper than the window, copied too */
+#define RS_USTACK_TOP (32 * 1024) /* the top of a stack deeper than the window, copied too */
 #define RS_USTACK_DEFAULT (64 * 1024)
 
 /* rs_task_rec.flags */

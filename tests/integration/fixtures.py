@@ -75,11 +75,20 @@ class VictimRun:
             v.stop()
         self._notes()
 
+    def _snap(self, v, args, **kw):
+        """run_rsample, and the heartbeat gaps of its run read at once: the victim keeps
+        only its last ~10 s of slots, and a slow machine (TCG) takes longer than that
+        for all the runs of a fixture."""
+        r = run_rsample(args, v.host_pid, **kw)
+        time.sleep(0.25)  # the victim rewrites its state file every 100 ms
+        r.hb_gap_ns = hb_gap(v.state(), r.t0, r.t1)
+        return r
+
     def _snapshots(self, v):
-        self.runs["cgroup"] = run_rsample(["--cgroup", self.cgroup_rel, "--json"], v.host_pid)
-        self.runs["pid"] = run_rsample(["--pid", str(v.host_pid), "--json"], v.host_pid)
-        self.runs["tid"] = run_rsample(["--tid", str(self.tid_target), "--json"], v.host_pid)
-        self.runs["text"] = run_rsample(["--cgroup", self.cgroup_rel], v.host_pid)
+        self.runs["cgroup"] = self._snap(v, ["--cgroup", self.cgroup_rel, "--json"])
+        self.runs["pid"] = self._snap(v, ["--pid", str(v.host_pid), "--json"])
+        self.runs["tid"] = self._snap(v, ["--tid", str(self.tid_target), "--json"])
+        self.runs["text"] = self._snap(v, ["--cgroup", self.cgroup_rel])
         # The on-CPU path, deterministically: the spinning thread alone on the last
         # CPU, rsample on the others, so it is on a CPU when captured. Another
         # process may still preempt it on a busy machine: up to 15 tries.
@@ -103,7 +112,8 @@ class VictimRun:
         self.state_after = v.state()
         self.wall_offset_ns = time.time_ns() - time.monotonic_ns()
         for r in self.runs.values():
-            r.hb_gap_ns = hb_gap(self.state_after, r.t0, r.t1)
+            if r.hb_gap_ns is None:
+                r.hb_gap_ns = hb_gap(self.state_after, r.t0, r.t1)
         # Read the modules' symbol tables while /proc/PID/root still exists.
         for r in self.runs.values():
             for p in (r.doc or {}).get("processes", []) or []:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Profile capture (sampler.h): loads bpf/profile.bpf.c, attaches it, drains
+ * Profile capture (capture.h): loads bpf/profile.bpf.c, attaches it, drains
  * its ring buffer into the consumer and cuts off-CPU accounting into windows.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Profile capture, reading side (sampler.h): the ring buffer, the window
+ * Profile capture, reading side (capture.h): the ring buffer, the window
  * cut (sweep of still-blocked threads, swap and drain of the off-CPU sums),
  * the kernel stack map and the counters.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * 'rsample profile' (profile_run.h): target, sampler, windows, writers.
+ * 'rsample profile' (cmd.h): target, sampler, windows, writers.
  *
  * The first window begins when the BPF programs are attached. One-shot: one
  * window of -d. Continuous: windows end on multiples of --interval after the

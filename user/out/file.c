@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Profile files: formats, timestamped names and atomic writes (profile_file.h). */
+/* Profile files: formats, timestamped names and atomic writes (out.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

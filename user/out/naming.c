@@ -111,8 +111,3 @@ uint64_t rs_weight_out(enum rs_prof_kind k, uint64_t raw)
 	us = raw / 1000 + (raw % 1000 >= 500);
 	return us || !raw ? us : 1;
 }
-
-const char *rs_weight_unit(enum rs_prof_kind k)
-{
-	return k == RS_PROF_OFFCPU ? "us" : "samples";
-}

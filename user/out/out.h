@@ -52,7 +52,7 @@ int rs_write_svg(FILE *f, const struct rs_profile *const *profs, size_t n, enum 
  * off-CPU [waits/count, off_cpu/nanoseconds]; both: the four, zeros for the
  * other kind. Inline chains are one location's lines, mappings carry
  * build-ids, samples labels pid, tid, comm, thread, state; lost counts and the
- * target are comments (out_pprof.c has the details).
+ * target are comments (out/pprof.c has the details).
  */
 int rs_write_pprof(FILE *f, const struct rs_profile *const *profs, size_t n, enum rs_group_by g);
 /*

@@ -51,8 +51,6 @@ uint64_t rs_psample_raw_weight(enum rs_prof_kind k, const struct rs_psample *s);
  * microseconds, rounded to nearest, at least 1 for a non-zero time.
  */
 uint64_t rs_weight_out(enum rs_prof_kind k, uint64_t raw);
-/* The output unit for humans: "samples" or "us". */
-const char *rs_weight_unit(enum rs_prof_kind k);
 
 /* The frame a sample with no frames at all is shown as. */
 #define RS_NO_FRAMES "[no frames]"
@@ -87,15 +85,6 @@ void rs_stacks_sort_merge(struct rs_stacks *s);
 void rs_stacks_clear(struct rs_stacks *s);
 /* Appends a stack owning key (taken even on failure). Returns 0 or -ENOMEM. */
 int rs_stacks_push(struct rs_stacks *s, char *key, uint64_t weight, enum rs_prof_kind kind);
-
-/*
- * Parses folded text ("a;b;c 12" lines, the weight after the last space) of
- * len bytes into sorted, merged stacks. Empty lines are skipped. A stack whose
- * root frame is "[off-cpu]" is an off-CPU one, any other on-CPU. Returns 0,
- * -EINVAL for a malformed line (its 1-based number in *bad_line when not
- * NULL) or -ENOMEM; *out is set on success only.
- */
-int rs_folded_parse(const char *text, size_t len, struct rs_stacks *out, size_t *bad_line);
 
 /* ---- the SVG's CSS and JavaScript (out_svg_script.c) ---- */
 

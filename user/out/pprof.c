@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pprof output: a perftools.profiles.Profile (user/pprof.proto) packed by
+ * pprof output: a perftools.profiles.Profile (user/out/pprof.proto) packed by
  * protobuf-c and gzip-compressed with zlib.
  *
  * Sample types: on-CPU alone [samples/count, cpu/nanoseconds] with period_type
@@ -20,6 +20,10 @@
  * locations without mapping whose one function is "comm (pid)" or
  * "thread (tid)". Every sample also carries labels pid, tid (numbers), comm,
  * thread and, off-CPU, state. Lost counts and the target are comments.
+ *
+ * Just over 500 lines: the profile's string, function, location and sample
+ * tables are built in one pass over the stacks and share its interning
+ * state; the mappings are in pprof_map.c.
  */
 #include <errno.h>
 #include <inttypes.h>

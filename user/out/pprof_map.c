@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pprof mappings (out_pprof.c): the processes' mapped files, identical ones
+ * pprof mappings (pprof.c): the processes' mapped files, identical ones
  * shared, in address order, then one per kernel module over the kernel
  * addresses seen; which mapping a frame's address falls in; what a mapping's
  * locations say about its symbols.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared by out_pprof.c and out_pprof_map.c; not an interface for other modules. */
+/* Shared by pprof.c and pprof_map.c; not an interface for other modules. */
 #ifndef RS_OUT_PPROF_H
 #define RS_OUT_PPROF_H
 

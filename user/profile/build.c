@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * From a window's sums to rs_profile objects (profwin_priv.h): kernel stack
+ * From a window's sums to rs_profile objects (profile_priv.h): kernel stack
  * keys read back from the kstacks map, fingerprints replaced by their unwound
  * user stacks, identical stacks merged, frames symbolized (kernel PCs with
  * kallsyms, user PCs from the process cache) and copied into the profile.
@@ -70,7 +70,7 @@ static bool kernel_pcs(struct rs_profwin *w, enum rs_prof_kind kind, uint64_t ke
 	return true;
 }
 
-/* Appends a resolved key (profagg.h) to res. */
+/* Appends a resolved key (profile_priv.h) to res. */
 static int add_resolved(struct rs_agg *res, uint64_t *buf, uint64_t ids, uint32_t state,
 			uint32_t flags, const uint64_t *kips, size_t nk, const uint64_t *upcs,
 			size_t nu, const struct rs_agg_entry *e)

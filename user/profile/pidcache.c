@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Processes met by a profile, with their symbolized PCs (pidcache.h). */
+/* Processes met by a profile, with their symbolized PCs (profile_priv.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -304,7 +304,3 @@ bool rs_pidcache_is_gone(uint32_t pid, void *ctx)
 	return access(path, F_OK) != 0;
 }
 
-size_t rs_pidcache_count(const struct rs_pidcache *c)
-{
-	return c->n;
-}

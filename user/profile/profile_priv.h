@@ -187,8 +187,6 @@ struct rs_pidinfo *rs_pidcache_peek(struct rs_pidcache *c, uint32_t pid);
 size_t rs_pidcache_refresh(struct rs_pidcache *c);
 /* Whether process pid is neither cached nor alive (c is the cache; for rs_ufpcache_trim). */
 bool rs_pidcache_is_gone(uint32_t pid, void *c);
-/* Processes cached now. */
-size_t rs_pidcache_count(const struct rs_pidcache *c);
 
 /* ---- the window engine's state (window.c, build.c) ---- */
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The profile window engine (profwin.h): records in, per-window sums, and
+ * The profile window engine (profile.h): records in, per-window sums, and
  * the state that outlives windows. Turning sums into rs_profile objects is
- * profbuild.c's part.
+ * build.c's part.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -170,11 +170,6 @@ cleanup:
 	return err;
 }
 
-int rs_report_group(const struct rs_snapshot *s, struct rs_group **out, size_t *n)
-{
-	return rs_report_group_by(s, true, out, n);
-}
-
 void rs_report_groups_free(struct rs_group *g, size_t n)
 {
 	if (!g)

@@ -21,14 +21,11 @@ struct rs_group {
 };
 
 /*
- * Groups each process's threads by identical stack and sorts the groups most
- * suspicious first: D state, then longest blocked, then larger groups, then
- * lowest tid. *out is malloc'd (free each ->threads and the array).
- */
-int rs_report_group(const struct rs_snapshot *s, struct rs_group **out, size_t *n);
-/*
- * The same, with kernel frames left out of the key when !with_kernel (what
- * --no-kernel shows). Processes come in pid order, each one's groups together.
+ * Groups each process's threads by identical stack (kernel frames left out
+ * of the key when !with_kernel, as --no-kernel shows them) and sorts the
+ * groups most suspicious first: D state, then longest blocked, then larger
+ * groups, then lowest tid. *out is malloc'd (free each ->threads and the
+ * array). Processes come in pid order, each one's groups together.
  * Returns 0 or -ENOMEM; *out and *n are untouched on failure. Groups point
  * into s: s must outlive them.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Ownership helpers for the snapshot model (model.h). */
+/* Ownership helpers for the snapshot model (snapshot.h). */
 #include <stdlib.h>
 #include "snapshot/snapshot.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* /proc/PID/maps parsing and address lookup (proc.h). */
+/* /proc/PID/maps parsing and address lookup (stack.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

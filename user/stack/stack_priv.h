@@ -19,10 +19,10 @@ struct rs_mod {
 	uint64_t low, high;
 	bool vdso;
 	bool warned;		  /* a problem with this module was already recorded */
-	struct rs_lcache *lines;  /* decoded line tables (srcline.h), or NULL */
+	struct rs_lcache *lines;  /* decoded line tables (gdb.h), or NULL */
 	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
 	struct rs_cufuncs *funcs; /* per CU, its functions by address (cuindex.c), or NULL */
-	struct rs_dwcache *names; /* DIE parents for function names (dwname.h), or NULL */
+	struct rs_dwcache *names; /* DIE parents for function names (gdb.h), or NULL */
 };
 
 struct rs_sample;

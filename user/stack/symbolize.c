@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * User PC -> frames (proc.h). DWARF first: the DIEs whose ranges hold the
+ * User PC -> frames (stack.h). DWARF first: the DIEs whose ranges hold the
  * address give the inline chain (innermost first) and the function around
  * it; the line table gives the innermost file:line and each
  * inlined_subroutine's call_file / call_line the location in the frame it was
  * inlined into (as eu-addr2line -i and gdb do). Without DWARF: .symtab, then
  * .dynsym (dwfl_module_addrinfo). Results are cached by build-id in the
  * rs_symcache, so DWARF is read once per binary, not per process.
+ *
+ * Over 500 lines on purpose: the inline chain, the call-site lines and the
+ * symbol-table fallback are one lookup that shares the module's DWARF
+ * handles and the cache entry being filled; the gdb-specific naming and
+ * lines already live in stack/gdb/.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * User stack unwinding over a copied stack (proc.h): libdw's unwinder with our
+ * User stack unwinding over a copied stack (stack.h): libdw's unwinder with our
  * own thread callbacks, then the frame-pointer chain as the fallback.
  *
  * A Dwfl accepts dwfl_attach_state() once, so the callbacks read the sample

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Target resolution for --cgroup SPEC (cgroup.h): the cgroup2 mount from
+ * Target resolution for --cgroup SPEC (target.h): the cgroup2 mount from
  * mountinfo, then SPEC as a cgroup path, a pod UID, a [namespace/]pod name or
  * a container ID, tried in that order. The first form that finds anything
  * decides; the searches themselves live in cgroup_find.c.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Finding pod and container cgroups (cgroup_find.h): one pass over the cgroup
+ * Finding pod and container cgroups (target_priv.h): one pass over the cgroup
  * tree with openat()/readdir() and d_type, so only directories are visited and
  * nothing is stat'ed unless the filesystem leaves d_type unknown; symlinks are
  * never followed. Pod names go through kubelet's log directories.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kernel's own views of cgroups (cgroup.h): where cgroup2 is mounted,
+ * The kernel's own views of cgroups (target_priv.h): where cgroup2 is mounted,
  * from a mountinfo file, and which cgroup v2 a process is in, from PROC/PID/cgroup.
  */
 #include <errno.h>

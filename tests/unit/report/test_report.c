@@ -445,7 +445,7 @@ static void test_report_group_order(void **state)
 		{ 5000, 'S', 6, 5000 }, { 5000, 'R', 1, 5020 },
 	};
 
-	assert_int_equal(rs_report_group(s, &g, &n), 0);
+	assert_int_equal(rs_report_group_by(s, true, &g, &n), 0);
 	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(g[i].proc->pid, want[i].pid);
@@ -489,7 +489,7 @@ static void test_report_group_key(void **state)
 	free(p->threads[7].kframes[0].function);  /* 17: other kernel function */
 	p->threads[7].kframes[0].function = xstrdup("futex_wait");
 
-	assert_int_equal(rs_report_group(&s, &g, &n), 0);
+	assert_int_equal(rs_report_group_by(&s, true, &g, &n), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(g[0].threads[0]->tid, 13); /* D first */
 	assert_int_equal(g[1].n, 3);		    /* then the largest */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gdb's reading of a symbol-table name as a GNAT-encoded Ada name (adaname.h).
+ * gdb's reading of a symbol-table name as a GNAT-encoded Ada name (gdb.h).
  *
  * gdb offers every symbol-table ("minimal") symbol to each language's
  * demangler in turn, Ada last. The Ada decoder (gdb/ada-lang.c: ada_decode())

@@ -75,9 +75,6 @@ int rs_srcline_find(struct rs_lcache **cache, Dwarf_Die *cu, Dwarf_Addr addr,
 
 void rs_lcache_free(struct rs_lcache *c);
 
-/* Rows (entries of all files) held by c, for tests. */
-size_t rs_lcache_rows(const struct rs_lcache *c);
-
 /* ---- Ada names (adaname.c) ---- */
 
 /*

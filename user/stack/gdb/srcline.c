@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The line of an address as gdb shows it (srcline.h).
+ * The line of an address as gdb shows it (gdb.h).
  *
  * Several rows of a line table often share an address: a call inlined from a
  * header starts on the same instruction as the statement around it, and the
@@ -30,6 +30,10 @@
  * taking no part; a row that is not is_stmt gives way to an is_stmt row at
  * the same address just before it in that table. When the best row has line
  * 0 there is no line.
+ *
+ * Over 500 lines on purpose: the line-program decoder and the table builder
+ * are one translation of gdb's reader, state machine and sorting together;
+ * split, each half would need the other's private row types and rules.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -613,11 +617,6 @@ void rs_lcache_free(struct rs_lcache *c)
 		tab_free(&c->t[i]);
 	free(c->t);
 	free(c);
-}
-
-size_t rs_lcache_rows(const struct rs_lcache *c)
-{
-	return c ? c->rows : 0;
 }
 
 static int tab_cmp(const struct ltab *t, Dwarf *dbg, Dwarf_Off off)

@@ -1,8 +1,12 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The folded format read back: what rs_write_folded() writes, and what other
- * tools write (unsorted, repeated stacks). Used to check round trips.
+ * tools write (unsorted, repeated stacks), for the writers' tests to check
+ * round trips: test code, so it is not in librsample.
  */
+#ifndef RS_TEST_FOLDED_PARSE_H
+#define RS_TEST_FOLDED_PARSE_H
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -45,7 +49,14 @@ static int parse_line(const char *line, size_t len, struct rs_stacks *st)
 	return rs_stacks_push(st, key, w, kind);
 }
 
-int rs_folded_parse(const char *text, size_t len, struct rs_stacks *out, size_t *bad_line)
+/*
+ * Parses folded text ("a;b;c 12" lines, the weight after the last space) of
+ * len bytes into sorted, merged stacks. Empty lines are skipped. A stack whose
+ * root frame is "[off-cpu]" is an off-CPU one, any other on-CPU. Returns 0,
+ * -EINVAL for a malformed line (its 1-based number in *bad_line when not
+ * NULL) or -ENOMEM; *out is set on success only.
+ */
+static int rs_folded_parse(const char *text, size_t len, struct rs_stacks *out, size_t *bad_line)
 {
 	struct rs_stacks st = { 0 };
 	size_t pos = 0, line_no = 0;
@@ -72,3 +83,5 @@ int rs_folded_parse(const char *text, size_t len, struct rs_stacks *out, size_t 
 	*out = st;
 	return 0;
 }
+
+#endif
