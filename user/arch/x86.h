@@ -15,8 +15,8 @@
 /* The registers in DWARF order (0 .. RS_DWARF_NREGS - 1). */
 static inline void rs_regs_dwarf(const struct rs_regs *r, uint64_t w[RS_DWARF_NREGS])
 {
-	const uint64_t v[RS_DWARF_NREGS] = { r->ax, r->dx,  r->cx,  r->bx,  r->si,  r->di,
-					     r->bp, r->sp,  r->r8,  r->r9,  r->r10, r->r11,
+	const uint64_t v[RS_DWARF_NREGS] = { r->ax,  r->dx,  r->cx,  r->bx,  r->si,  r->di,
+					     r->bp,  r->sp,  r->r8,  r->r9,  r->r10, r->r11,
 					     r->r12, r->r13, r->r14, r->r15, r->ip };
 
 	for (int i = 0; i < RS_DWARF_NREGS; i++)

@@ -55,17 +55,20 @@ static void snapshot_rows(struct tally *t, const struct rs_kfeatures *kf, bool *
 		return;
 	}
 	if (m.user_stacks_blocked)
-		snprintf(how, sizeof(how),
-			 "BPF task iterator (sleepable): every thread's user stack by bpf_copy_from_user_task; running threads by a perf sample");
+		snprintf(
+		    how, sizeof(how),
+		    "BPF task iterator (sleepable): every thread's user stack by bpf_copy_from_user_task; running threads by a perf sample");
 	else
-		snprintf(how, sizeof(how),
-			 "BPF task iterator (not sleepable): kernel stacks and states only; user stacks of running threads by a perf sample, of blocked ones not (%s, Linux %s)",
-			 rs_kfeature_name(RS_KFEAT_ITER_TASK_SLEEPABLE),
-			 rs_kfeature_since(RS_KFEAT_ITER_TASK_SLEEPABLE));
+		snprintf(
+		    how, sizeof(how),
+		    "BPF task iterator (not sleepable): kernel stacks and states only; user stacks of running threads by a perf sample, of blocked ones not (%s, Linux %s)",
+		    rs_kfeature_name(RS_KFEAT_ITER_TASK_SLEEPABLE),
+		    rs_kfeature_since(RS_KFEAT_ITER_TASK_SLEEPABLE));
 	row(t, "snapshot", true, how);
 	row(t, "locks", m.user_stacks_blocked,
-	    m.user_stacks_blocked ? "mutex owners and wait-for cycles from the futex words the iterator reads"
-				  : "needs the futex words, read by a sleepable iterator");
+	    m.user_stacks_blocked
+		? "mutex owners and wait-for cycles from the futex words the iterator reads"
+		: "needs the futex words, read by a sleepable iterator");
 	(void)kf;
 }
 
@@ -85,20 +88,23 @@ static void profile_rows(struct tally *t)
 		return;
 	}
 	if (m.task_work)
-		snprintf(how, sizeof(how),
-			 "sched_switch (tp_btf): user stacks by bpf_task_work when the thread next runs");
+		snprintf(
+		    how, sizeof(how),
+		    "sched_switch (tp_btf): user stacks by bpf_task_work when the thread next runs");
 	else if (m.task_work_refused[0])
-		snprintf(how, sizeof(how),
-			 "sched_switch (tp_btf): user stacks at the blocking syscall's exit (the kernel refused bpf_task_work: %s)",
-			 m.task_work_refused);
+		snprintf(
+		    how, sizeof(how),
+		    "sched_switch (tp_btf): user stacks at the blocking syscall's exit (the kernel refused bpf_task_work: %s)",
+		    m.task_work_refused);
 	else
 		snprintf(how, sizeof(how),
 			 "sched_switch (tp_btf): user stacks at the blocking syscall's exit (%s)",
 			 getenv("RSAMPLE_NO_TASK_WORK") ? "RSAMPLE_NO_TASK_WORK is set"
 							: "no bpf_task_work, Linux 6.18");
 	if (!m.user_stacks_blocked)
-		snprintf(how + strlen(how), sizeof(how) - strlen(how),
-			 "; threads blocked since before the profile: no user stacks (needs sleepable task iterators)");
+		snprintf(
+		    how + strlen(how), sizeof(how) - strlen(how),
+		    "; threads blocked since before the profile: no user stacks (needs sleepable task iterators)");
 	row(t, "off-CPU profile", true, how);
 }
 
@@ -130,8 +136,9 @@ static void container_row(struct tally *t, const struct rs_kfeatures *kf)
 		    "binaries through /proc/PID/map_files (deleted ones too), debug files through /proc/PID/root");
 	else
 		row(t, "container files", false,
-		    map_files ? "other users' processes: /proc/PID/root needs CAP_SYS_PTRACE"
-			      : "/proc/PID/map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE: binaries are opened by path only, deleted ones not at all");
+		    map_files
+			? "other users' processes: /proc/PID/root needs CAP_SYS_PTRACE"
+			: "/proc/PID/map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE: binaries are opened by path only, deleted ones not at all");
 }
 
 int rs_cmd_check(const struct rs_opts *o)
@@ -144,8 +151,8 @@ int rs_cmd_check(const struct rs_opts *o)
 	rs_kfeatures_probe(&kf);
 	if (uname(&u))
 		snprintf(u.machine, sizeof(u.machine), "?");
-	printf("rsample %s on Linux %s (%s): %s, %s\n", RS_VERSION,
-	       *kf.release ? kf.release : "?", u.machine, kf.root ? "uid 0" : "not uid 0",
+	printf("rsample %s on Linux %s (%s): %s, %s\n", RS_VERSION, *kf.release ? kf.release : "?",
+	       u.machine, kf.root ? "uid 0" : "not uid 0",
 	       kf.privileged ? "may load BPF programs"
 			     : "may not load BPF programs (needs CAP_BPF and CAP_PERFMON)");
 	if (o->verbose) {

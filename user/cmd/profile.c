@@ -118,9 +118,8 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 	if (o->out_dir) {
 		e = rs_profile_path(o->out_dir, start_unix, r->fmt, &path);
 		if (e) {
-			rs_msg(
-			"cannot name a file in '%s': %s: interval skipped",
-				o->out_dir, strerror(-e));
+			rs_msg("cannot name a file in '%s': %s: interval skipped", o->out_dir,
+			       strerror(-e));
 			r->write_failures++;
 			return;
 		}
@@ -143,8 +142,7 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 		if (!e && fflush(stdout))
 			e = -errno;
 		if (e)
-			rs_msg("cannot write the profile to stdout: %s",
-				strerror(-e));
+			rs_msg("cannot write the profile to stdout: %s", strerror(-e));
 	}
 	if (e)
 		r->fatal_write = true;
@@ -173,7 +171,8 @@ static int end_window(struct run *r, uint64_t start, uint64_t *end)
 	e = rs_profwin_finish(r->win, start, *end, (int64_t)start + r->unix_minus_mono, &on, &off,
 			      &partial);
 	if (partial)
-		rs_msg("the off-CPU sums of this interval may be incomplete: the window end failed");
+		rs_msg(
+		    "the off-CPU sums of this interval may be incomplete: the window end failed");
 	r->lost_on += on.lost;
 	r->lost_off += off.lost;
 	if (e) {
@@ -222,8 +221,7 @@ static int loop(struct run *r)
 
 			e = rs_profwin_poll(r->win, left_ms < POLL_MS ? (int)left_ms : POLL_MS);
 			if (e < 0 && e != -EINTR) {
-				rs_msg("cannot read the ring buffer: %s",
-					strerror(-e));
+				rs_msg("cannot read the ring buffer: %s", strerror(-e));
 				return e;
 			}
 			if (now - last_check >= 1000000000ull) {
@@ -256,56 +254,56 @@ static void report(struct run *r)
 		 r->lost_on);
 	snprintf(off, sizeof(off), ", %s off-CPU in %" PRIu64 " waits (%" PRIu64 " events lost)",
 		 dur, r->off_count, r->lost_off);
-	rs_msg("%s: %zu interval%s, %.3f s%s%s", r->tgt.desc, r->windows, r->windows == 1 ? "" : "s",
-	       r->profiled_ns / 1e9, r->o->on_cpu ? on : "", r->o->off_cpu ? off : "");
+	rs_msg("%s: %zu interval%s, %.3f s%s%s", r->tgt.desc, r->windows,
+	       r->windows == 1 ? "" : "s", r->profiled_ns / 1e9, r->o->on_cpu ? on : "",
+	       r->o->off_cpu ? off : "");
 	if (r->lost_on)
-		rs_msg("%" PRIu64
+		rs_msg(
+		    "%" PRIu64
 		    " on-CPU samples were lost: the ring buffer was full (lower -F or --stack-bytes)",
 		    r->lost_on);
 	if (c[RS_PCNT_AGG_FULL])
-		rs_msg("%" PRIu64
+		rs_msg(
+		    "%" PRIu64
 		    " blocks (%.3f s) were lost: the off-CPU sums map was full (raise --min-block)",
 		    c[RS_PCNT_AGG_FULL], c[RS_PCNT_AGG_FULL_NS] / 1e9);
 	if (c[RS_PCNT_STORAGE_FAIL])
-		rs_msg("%" PRIu64
-			" blocks were not seen: no per-thread state could be created",
-			c[RS_PCNT_STORAGE_FAIL]);
+		rs_msg("%" PRIu64 " blocks were not seen: no per-thread state could be created",
+		       c[RS_PCNT_STORAGE_FAIL]);
 	if (c[RS_CNT_RINGBUF_FULL])
-		rs_msg("%" PRIu64
+		rs_msg(
+		    "%" PRIu64
 		    " records of blocked threads or user stacks were lost: the ring buffer was full (lower --stack-bytes)",
 		    c[RS_CNT_RINGBUF_FULL]);
 	if (st->off_user_missing || c[RS_PCNT_CAPTURE_FAIL] || c[RS_PCNT_CAPTURE_MOVED])
 		rs_msg("%" PRIu64
-			" off-CPU stacks have no user part ('[user stack lost]'): %" PRIu64
-			" captures could not be scheduled, %" PRIu64
-			" threads ran on before theirs",
-			st->off_user_missing, c[RS_PCNT_CAPTURE_FAIL], c[RS_PCNT_CAPTURE_MOVED]);
+		       " off-CPU stacks have no user part ('[user stack lost]'): %" PRIu64
+		       " captures could not be scheduled, %" PRIu64 " threads ran on before theirs",
+		       st->off_user_missing, c[RS_PCNT_CAPTURE_FAIL], c[RS_PCNT_CAPTURE_MOVED]);
 	if (c[RS_CNT_KSTACK_FAIL] || st->kernel_lost)
 		rs_msg("%" PRIu64 " kernel stacks could not be recorded and %" PRIu64
-			" not read back ('[kernel stack lost]')",
-			c[RS_CNT_KSTACK_FAIL], st->kernel_lost);
+		       " not read back ('[kernel stack lost]')",
+		       c[RS_CNT_KSTACK_FAIL], st->kernel_lost);
 	if (c[RS_CNT_USTACK_FAIL])
-		rs_msg("%" PRIu64
-			" user stacks could not be copied (pages not resident)",
-			c[RS_CNT_USTACK_FAIL]);
+		rs_msg("%" PRIu64 " user stacks could not be copied (pages not resident)",
+		       c[RS_CNT_USTACK_FAIL]);
 	if (c[RS_PCNT_SWITCHIN_UNSEEN])
-		rs_msg("%" PRIu64
-		       " wake-ups had no sched_switch event; their blocks were closed from scheduler statistics",
-		       c[RS_PCNT_SWITCHIN_UNSEEN]);
+		rs_msg(
+		    "%" PRIu64
+		    " wake-ups had no sched_switch event; their blocks were closed from scheduler statistics",
+		    c[RS_PCNT_SWITCHIN_UNSEEN]);
 	if (c[RS_PCNT_KSTACK_FULL])
-		rs_msg("%" PRIu64
-			" kernel stacks were not kept: the kernel stack map was full",
-			c[RS_PCNT_KSTACK_FULL]);
+		rs_msg("%" PRIu64 " kernel stacks were not kept: the kernel stack map was full",
+		       c[RS_PCNT_KSTACK_FULL]);
 	if (st->user_incomplete)
-		rs_msg("%" PRIu64 " of %" PRIu64
+		rs_msg(
+		    "%" PRIu64 " of %" PRIu64
 		    " user stacks stopped before their outermost frame (no CFI, or deeper than --stack-bytes)",
 		    st->user_incomplete, st->user_unwound);
 	if (st->dropped_nomem)
-		rs_msg("%" PRIu64 " records were dropped: out of memory",
-			st->dropped_nomem);
+		rs_msg("%" PRIu64 " records were dropped: out of memory", st->dropped_nomem);
 	if (r->write_failures)
-		rs_msg("%zu of %zu intervals could not be written",
-			r->write_failures, r->windows);
+		rs_msg("%zu of %zu intervals could not be written", r->write_failures, r->windows);
 }
 
 /* Checks where the profile goes before sampling anything. */
@@ -338,12 +336,13 @@ static void say_offcpu_path(const struct rs_sampler *s, bool verbose)
 	const char *refused = rs_sampler_task_work_refused(s);
 
 	if (refused)
-		rs_msg("the kernel refused bpf_task_work (%s): off-CPU user stacks are taken at the blocking syscall's exit instead",
-		       refused);
+		rs_msg(
+		    "the kernel refused bpf_task_work (%s): off-CPU user stacks are taken at the blocking syscall's exit instead",
+		    refused);
 	else if (verbose)
-		rs_msg("off-CPU user stacks: %s",
-		       rs_sampler_uses_task_work(s) ? "by bpf_task_work when the thread next runs"
-						    : "at the blocking syscall's exit");
+		rs_msg("off-CPU user stacks: %s", rs_sampler_uses_task_work(s)
+						      ? "by bpf_task_work when the thread next runs"
+						      : "at the blocking syscall's exit");
 }
 
 static int start(struct run *r)
@@ -395,8 +394,9 @@ static int start(struct run *r)
 		char every[32];
 
 		rs_format_duration(o->interval_ns, every, sizeof(every));
-		rs_msg("profiling %s into '%s' every %s; SIGINT or SIGTERM writes the last interval and stops",
-		       r->tgt.desc, o->out_dir, every);
+		rs_msg(
+		    "profiling %s into '%s' every %s; SIGINT or SIGTERM writes the last interval and stops",
+		    r->tgt.desc, o->out_dir, every);
 	}
 	return 0;
 }

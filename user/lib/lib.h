@@ -102,8 +102,8 @@ uint64_t rs_hash_u64(uint64_t h, uint64_t v);
  * rs_htab_reset() and adding the survivors again is how a caller drops some.
  */
 struct rs_htab {
-	uint32_t *slot; /* entry number + 1, 0 when empty */
-	uint64_t *hash; /* the hash of each slot's entry */
+	uint32_t *slot;	   /* entry number + 1, 0 when empty */
+	uint64_t *hash;	   /* the hash of each slot's entry */
 	size_t n, n_slots; /* entries; slots, a power of two */
 };
 

@@ -24,4 +24,3 @@ void rs_profile_clear(struct rs_profile *p)
 	p->target = NULL;
 	p->n_samples = p->n_mappings = 0;
 }
-

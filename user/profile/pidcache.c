@@ -236,8 +236,8 @@ static struct ustack *stack_of(struct rs_pidinfo *pi, const uint64_t *w, size_t 
 	return st;
 }
 
-int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_t *pcs,
-		      size_t max, size_t *n, struct rs_unwind_info *info)
+int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_t *pcs, size_t max,
+		      size_t *n, struct rs_unwind_info *info)
 {
 	struct rs_unwound *u = pi->cache->uw;
 	int e;
@@ -303,4 +303,3 @@ bool rs_pidcache_is_gone(uint32_t pid, void *ctx)
 	snprintf(path, sizeof(path), "%s/%" PRIu32, c->proc_root, pid);
 	return access(path, F_OK) != 0;
 }
-

@@ -162,8 +162,8 @@ struct rs_pidinfo *rs_pidcache_get(struct rs_pidcache *c, uint32_t pid);
  * process. *n gets the count (0 on failure). Returns 0 or the -errno of
  * opening the process or of rs_stack_unwind() (then *info is unset).
  */
-int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_t *pcs,
-		      size_t max, size_t *n, struct rs_unwind_info *info);
+int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_t *pcs, size_t max,
+		      size_t *n, struct rs_unwind_info *info);
 
 /*
  * The frames of the stack of PC words words[0..n_words), innermost first
@@ -211,7 +211,7 @@ struct rs_profwin {
 	uint64_t window;	       /* windows ended so far */
 	struct rs_kcache_ent *kcache;  /* kernel stacks read back in this window */
 	size_t n_kcache, cap_kcache;
-	struct rs_htab kindex; /* key -> kcache[] */
+	struct rs_htab kindex;	/* key -> kcache[] */
 	struct rs_u64map kused; /* kernel stack key -> last window it was used in */
 	struct rs_profwin_stats stats;
 };

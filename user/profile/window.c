@@ -60,7 +60,6 @@ const struct rs_profwin_stats *rs_profwin_stats(const struct rs_profwin *w)
 	return &w->stats;
 }
 
-
 void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns)
 {
 	w->cut = cut_ns;
@@ -70,7 +69,9 @@ void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns)
 static bool unwind_rec(struct rs_profwin *w, const struct rs_prof_rec *rec, uint64_t *pcs,
 		       size_t *n)
 {
-	const struct rs_ustack us = { .regs = &rec->regs, .stack = rec + 1, .len = rec->ustack_len };
+	const struct rs_ustack us = { .regs = &rec->regs,
+				      .stack = rec + 1,
+				      .len = rec->ustack_len };
 	struct rs_unwind_info info;
 	struct rs_pidinfo *pi;
 
@@ -82,8 +83,7 @@ static bool unwind_rec(struct rs_profwin *w, const struct rs_prof_rec *rec, uint
 		w->stats.dropped_nomem++;
 		return false;
 	}
-	if (rs_pidinfo_unwind(pi, &us, pcs, RS_MAX_UFRAMES, n, &info) ||
-	    !*n)
+	if (rs_pidinfo_unwind(pi, &us, pcs, RS_MAX_UFRAMES, n, &info) || !*n)
 		return false;
 	w->stats.user_unwound++;
 	w->stats.user_incomplete += !info.complete;

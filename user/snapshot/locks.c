@@ -4,14 +4,15 @@
 #include "snapshot/snapshot.h"
 #include "rsample.h"
 
-#define FUTEX_WAIT 0
-#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT	  0
+#define FUTEX_LOCK_PI	  6
 #define FUTEX_WAIT_BITSET 9
-#define FUTEX_LOCK_PI2 13
-#define FUTEX_CMD_MASK 0x7f
-#define FUTEX_TID_MASK 0x3fffffffu
+#define FUTEX_LOCK_PI2	  13
+#define FUTEX_CMD_MASK	  0x7f
+#define FUTEX_TID_MASK	  0x3fffffffu
 
-/* glibc's pthread_mutex_t: int __lock, unsigned __count, int __owner, unsigned __nusers, int __kind */
+/* glibc's pthread_mutex_t: int __lock, unsigned __count, int __owner, unsigned __nusers, int __kind
+ */
 enum { MUTEX_LOCK = 0, MUTEX_OWNER = 2, MUTEX_NUSERS = 3, MUTEX_KIND = 4 };
 /* __kind: type in the low 2 bits, then robust, PI, PP, pshared and elision flags */
 #define MUTEX_KIND_BITS 0x3f3u

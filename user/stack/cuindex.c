@@ -190,7 +190,8 @@ static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
 			fidx_walk(x, &child, depth + 1);
 			break;
 		case DW_TAG_imported_unit:
-			if (dwarf_attr(&child, DW_AT_import, &a) && dwarf_formref_die(&a, &imported))
+			if (dwarf_attr(&child, DW_AT_import, &a) &&
+			    dwarf_formref_die(&a, &imported))
 				fidx_walk(x, &imported, depth + 1);
 			break;
 		default:
@@ -258,7 +259,8 @@ static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
 		if (!x->maxhi)
 			x->bad = true;
 		for (size_t i = 0; !x->bad && i < x->n; i++)
-			x->maxhi[i] = i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
+			x->maxhi[i] =
+			    i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
 	}
 	return x->bad ? NULL : x;
 }
@@ -299,4 +301,3 @@ int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out
 	*out = best->die;
 	return 1;
 }
-

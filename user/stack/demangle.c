@@ -16,9 +16,10 @@ char *rs_demangle(const char *name, unsigned int flags)
 	/* Rust first: v0 (_R…) and legacy (_ZN…17h<hash>E); libiberty rejects non-Rust names. */
 	if (!strncmp(name, "_R", 2) || !strncmp(name, "_ZN", 3))
 		out = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI |
-					   (flags & RS_DEMANGLE_KEEP_HASH ? DMGL_VERBOSE : 0));
+					      (flags & RS_DEMANGLE_KEEP_HASH ? DMGL_VERBOSE : 0));
 	if (!out && !strncmp(name, "_Z", 2)) {
-		/* Without DMGL_PARAMS libiberty stops early and accepts junk: validate in full first. */
+		/* Without DMGL_PARAMS libiberty stops early and accepts junk: validate in full
+		 * first. */
 		out = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_GNU_V3);
 		if (out && opts != (DMGL_PARAMS | DMGL_ANSI)) {
 			free(out);

@@ -37,8 +37,8 @@ struct rs_symcache {
 	struct entry **v;
 	size_t n, cap;
 	struct rs_htab index; /* key -> v[] */
-	size_t count;	 /* symbol entries */
-	size_t nchains;	 /* chain entries */
+	size_t count;	      /* symbol entries */
+	size_t nchains;	      /* chain entries */
 	size_t max;
 };
 

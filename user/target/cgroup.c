@@ -16,15 +16,15 @@
 #include "target/target.h"
 #include "target/target_priv.h"
 
-#define NEXT 1 /* this form found nothing: try the next one */
+#define NEXT	       1 /* this form found nothing: try the next one */
 #define MAX_CANDIDATES 4 /* candidates listed in an ambiguity message */
-#define SPEC_HINT \
+#define SPEC_HINT                                                                                  \
 	"give a cgroup path, pod UID, [namespace/]pod name or container ID (6+ hex digits)"
 
 struct ctx {
 	const char *spec;
-	char *root; /* canonical path of the cgroup2 mount */
-	const char *logs; /* kubelet's pod log directory */
+	char *root;	   /* canonical path of the cgroup2 mount */
+	const char *logs;  /* kubelet's pod log directory */
 	const char *kpods; /* kubelet's pod directory */
 	int denied; /* first unreadable directory seen (-errno), reported if nothing matches */
 	char *denied_path;
@@ -51,7 +51,8 @@ static int msg_unreadable(struct ctx *c, const char *path, int err)
 {
 	msg(c, "cannot read '%s': %s", path, strerror(-err));
 	if (err == -EACCES || err == -EPERM) {
-		msg(c, geteuid() ? " (run as root)" : " (denied even to root: a security module or a user namespace)");
+		msg(c, geteuid() ? " (run as root)"
+				 : " (denied even to root: a security module or a user namespace)");
 		return -EACCES;
 	}
 	return err;
@@ -194,8 +195,7 @@ static int by_path(struct ctx *c, char **rel)
 	goto cleanup;
 outside:
 	err = -EINVAL;
-	msg(c,
-	    "'%s' is outside the cgroup2 mount '%s': give a path under it or relative to it",
+	msg(c, "'%s' is outside the cgroup2 mount '%s': give a path under it or relative to it",
 	    spec, c->root);
 cleanup:
 	free(outside);
@@ -332,8 +332,7 @@ static int by_pod_name(struct ctx *c, char **rel)
 		err = NEXT; /* perhaps in what could not be read */
 	} else {
 		err = -ENOENT;
-		msg(c,
-		    "pod '%s/%s' (%s%s) has no cgroup under '%s': is it running on this node?",
+		msg(c, "pod '%s/%s' (%s%s) has no cgroup under '%s': is it running on this node?",
 		    pods[0].ns, pods[0].name, pods[0].uid, n > 1 ? " and others" : "", c->root);
 	}
 cleanup:
@@ -437,8 +436,7 @@ int rs_cgroup_resolve(const struct rs_cgroup_env *env, const char *spec, struct 
 		ret = msg_unreadable(&c, c.denied_path ? c.denied_path : c.root, c.denied);
 	} else if (ret == NEXT) {
 		ret = -ENOENT;
-		msg(&c,
-		    "no cgroup, pod or container matches '%s' (looked under '%s' and '%s'): %s",
+		msg(&c, "no cgroup, pod or container matches '%s' (looked under '%s' and '%s'): %s",
 		    spec, c.root, c.logs, SPEC_HINT);
 	}
 	if (!ret) {

@@ -80,14 +80,17 @@ static int resolve_ids(const struct rs_target *t, const char *proc_root, struct 
 
 		e = status_field(proc_root, id, "Tgid", &v);
 		if (!e && !tid && (uint32_t)v != id) {
-			snprintf(err, errlen, "%u is a thread of process %ld, not a process: use --tid %u or --pid %ld",
-				 id, v, id, v);
+			snprintf(
+			    err, errlen,
+			    "%u is a thread of process %ld, not a process: use --tid %u or --pid %ld",
+			    id, v, id, v);
 			return -ESRCH;
 		}
 		if (e == -ENOENT || e == -ESRCH) {
-			snprintf(err, errlen,
-				 "no process with %s %u (it may have exited): check it with 'ps -eLf'",
-				 tid ? "TID" : "PID", id);
+			snprintf(
+			    err, errlen,
+			    "no process with %s %u (it may have exited): check it with 'ps -eLf'",
+			    tid ? "TID" : "PID", id);
 			return -ESRCH;
 		}
 		if (e) {

@@ -27,9 +27,9 @@ struct rs_target {
 
 /* Paths are injectable so tests can run against fixture trees. NULL = the real default. */
 struct rs_cgroup_env {
-	const char *mountinfo;	   /* default "/proc/self/mountinfo" */
-	const char *cgroup_root;   /* default: the cgroup2 mount found in mountinfo */
-	const char *pod_logs_dir;  /* default "/var/log/pods" (<ns>_<name>_<uid>) */
+	const char *mountinfo;	      /* default "/proc/self/mountinfo" */
+	const char *cgroup_root;      /* default: the cgroup2 mount found in mountinfo */
+	const char *pod_logs_dir;     /* default "/var/log/pods" (<ns>_<name>_<uid>) */
 	const char *kubelet_pods_dir; /* default "/var/lib/kubelet/pods" (<uid>) */
 };
 
@@ -37,7 +37,7 @@ struct rs_cgroup {
 	char *path;	/* absolute filesystem path of the cgroup directory */
 	char *rel;	/* path relative to the cgroup2 mount, starting with "/" */
 	uint64_t id;	/* cgroup id (kernfs inode number) */
-	uint32_t level;	/* depth below the root cgroup (root = 0) */
+	uint32_t level; /* depth below the root cgroup (root = 0) */
 };
 
 /*
@@ -81,16 +81,14 @@ int rs_cgroup_of_pid(const char *proc_root, uint32_t pid, char **out);
 
 /* ---- resolution (resolve.c) ---- */
 
-
-
 struct rs_resolved {
-	uint32_t *tgids;	/* --pid */
+	uint32_t *tgids; /* --pid */
 	size_t n_tgids;
-	uint32_t *tids;		/* --tid */
+	uint32_t *tids; /* --tid */
 	size_t n_tids;
 	struct rs_cgroup cgroup; /* --cgroup: id != 0 */
-	size_t expect_threads;	/* how many threads the target has now (sizing hint) */
-	char *desc;		/* "pid 42", "cgroup /kubepods/…" */
+	size_t expect_threads;	 /* how many threads the target has now (sizing hint) */
+	char *desc;		 /* "pid 42", "cgroup /kubepods/…" */
 };
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals of target/ (cgroup.c and cgroup_find.c), not a public interface: the shapes of pod UIDs, pod
- * names and container IDs, the search of a cgroup v2 tree for pod and
- * container cgroups, and the search of kubelet's pod log directories.
+ * Internals of target/ (cgroup.c and cgroup_find.c), not a public interface: the shapes of pod
+ * UIDs, pod names and container IDs, the search of a cgroup v2 tree for pod and container cgroups,
+ * and the search of kubelet's pod log directories.
  */
 #ifndef RS_TARGET_PRIV_H
 #define RS_TARGET_PRIV_H
@@ -11,12 +11,12 @@
 #include <stddef.h>
 
 #define RS_POD_UID_LEN 36 /* 8-4-4-4-12 hex digits */
-#define RS_CID_LEN 64 /* full container ID, hex */
-#define RS_CID_MIN 6 /* shortest container ID prefix accepted */
+#define RS_CID_LEN     64 /* full container ID, hex */
+#define RS_CID_MIN     6  /* shortest container ID prefix accepted */
 
 /* One cgroup found by a search. */
 struct rs_cgitem {
-	char *rel; /* path relative to the searched root ("/a/b") */
+	char *rel;  /* path relative to the searched root ("/a/b") */
 	size_t key; /* index of the pod UID that matched (0 for containers) */
 };
 
@@ -24,7 +24,7 @@ struct rs_cgitem {
 struct rs_cgfound {
 	struct rs_cgitem *v; /* sorted by rel */
 	size_t n;
-	int denied; /* -errno of the first directory that could not be opened, or 0 */
+	int denied;	   /* -errno of the first directory that could not be opened, or 0 */
 	char *denied_path; /* that directory, absolute; it and its subtree were skipped */
 };
 

@@ -439,10 +439,12 @@ static void test_report_group_order(void **state)
 		{ 4100, 'T', 1, 4100 }, /* processes by pid */
 		{ 4242, 'D', 1, 4252 }, /* D first, though blocked less than the epoll thread */
 		{ 4242, 'S', 1, 4242 }, /* then longest blocked */
-		{ 4242, 'S', 2, 4250 }, { 4242, 'R', 1, 4253 }, /* ties: lowest tid */
+		{ 4242, 'S', 2, 4250 },
+		{ 4242, 'R', 1, 4253 }, /* ties: lowest tid */
 		{ 4242, 'S', 1, 4254 },
 		{ 5000, 'S', 2, 5030 }, /* a deadlock first, though blocked less than the workers */
-		{ 5000, 'S', 6, 5000 }, { 5000, 'R', 1, 5020 },
+		{ 5000, 'S', 6, 5000 },
+		{ 5000, 'R', 1, 5020 },
 	};
 
 	assert_int_equal(rs_report_group_by(s, true, &g, &n), 0);

@@ -8,8 +8,8 @@
 #include <cmocka.h>
 #include "snapshot/snapshot.h"
 
-#define NR_FUTEX 202
-#define WAIT_PRIVATE 0x80
+#define NR_FUTEX	202
+#define WAIT_PRIVATE	0x80
 #define LOCK_PI_PRIVATE 0x86
 
 struct fixture {

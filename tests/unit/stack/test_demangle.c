@@ -32,15 +32,15 @@ static void test_demangle_cpp(void **state)
 	expect("_Z4mainv", RS_DEMANGLE_PARAMS, "main()");
 	/* without: how gdb names a function it has DWARF for */
 	expect("_ZN3foo3barEv", 0, "foo::bar");
-	expect("_ZNSt11this_thread9sleep_forIlSt5ratioILl3600ELl1EEEEvRKNSt6chrono8durationIT_T0_EE",
-	       0, "std::this_thread::sleep_for<long, std::ratio<3600l, 1l> >");
+	expect(
+	    "_ZNSt11this_thread9sleep_forIlSt5ratioILl3600ELl1EEEEvRKNSt6chrono8durationIT_T0_EE",
+	    0, "std::this_thread::sleep_for<long, std::ratio<3600l, 1l> >");
 }
 
 static void test_demangle_rust_legacy_drops_hash(void **state)
 {
 	(void)state;
-	expect("_ZN4core3ptr13drop_in_place17h0123456789abcdefE", 0,
-	       "core::ptr::drop_in_place");
+	expect("_ZN4core3ptr13drop_in_place17h0123456789abcdefE", 0, "core::ptr::drop_in_place");
 	expect("_ZN5tokio7runtime4park5Inner4park17ha7b6ec4bbd8e7c1aE", 0,
 	       "tokio::runtime::park::Inner::park");
 	expect("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h0123456789abcdefE", 0,

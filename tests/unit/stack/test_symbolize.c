@@ -697,7 +697,8 @@ static void test_symbolize_cxx_literal_suffixes(void **state)
 {
 	static const char *const cases[][2] = {
 		{ "_M_invoke<0UL>", "_M_invoke<0ul>" },
-		{ "sleep_for<long, std::ratio<3600L, 1L> >", "sleep_for<long, std::ratio<3600l, 1l> >" },
+		{ "sleep_for<long, std::ratio<3600L, 1L> >",
+		  "sleep_for<long, std::ratio<3600l, 1l> >" },
 		{ "f<0x10ULL, 7u>", "f<0x10ull, 7u>" },
 		{ "A1L::B2UL<x3L>", "A1L::B2UL<x3L>" }, /* identifiers, not literals */
 		{ "g<12LU>(int)", "g<12lu>(int)" },

@@ -193,7 +193,10 @@ static void test_unwind_reports_missing_cfi(void **state)
 
 	(void)state;
 	assert_int_equal(rs_proc_open("/proc", (uint32_t)getpid(), NULL, &p), 0);
-	assert_int_equal(rs_stack_unwind(p, &(struct rs_ustack){ .regs = &regs, .stack = stack, .len = sizeof(stack) }, &u), 0);
+	assert_int_equal(
+	    rs_stack_unwind(
+		p, &(struct rs_ustack){ .regs = &regs, .stack = stack, .len = sizeof(stack) }, &u),
+	    0);
 	assert_int_equal(u.n, 1);
 	assert_int_equal(u.pc[0], regs.ip);
 	assert_string_equal(u.info.method, "none");

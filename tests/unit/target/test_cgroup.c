@@ -18,34 +18,34 @@
 #include <cmocka.h>
 #include "target/target.h"
 
-#define FIX RS_FIXTURES "/cgroup"
-#define SD FIX "/systemd"
+#define FIX	RS_FIXTURES "/cgroup"
+#define SD	FIX "/systemd"
 #define SD_ROOT SD "/sys/fs/cgroup"
-#define FS FIX "/cgroupfs"
+#define FS	FIX "/cgroupfs"
 #define FS_ROOT FS "/sys/fs/cgroup"
 
-#define UID_WEB "6a1f3c2e-9b4d-4e8a-8f1b-2c3d4e5f6a7b" /* default/web-0, burstable */
+#define UID_WEB	    "6a1f3c2e-9b4d-4e8a-8f1b-2c3d4e5f6a7b" /* default/web-0, burstable */
 #define UID_STAGING "0b2e4d6f-1a3c-4b5d-9e7f-8a9b0c1d2e3f" /* staging/web-0, besteffort */
-#define UID_DNS "c7d8e9f0-a1b2-4c3d-8e4f-5a6b7c8d9e0f" /* kube-system/coredns-…, guaranteed */
-#define UID_API \
+#define UID_DNS	    "c7d8e9f0-a1b2-4c3d-8e4f-5a6b7c8d9e0f" /* kube-system/coredns-…, guaranteed */
+#define UID_API                                                                                    \
 	"e1e1e1e1-7777-4888-9999-aaaabbbbcccc" /* default/api-0 (an older UID left a log dir) */
-#define UID_GONE "f00dbabe-0000-4000-8000-000000000001" /* kubelet dir, no cgroup */
+#define UID_GONE  "f00dbabe-0000-4000-8000-000000000001" /* kubelet dir, no cgroup */
 #define UID_BATCH "5f5f5f5f-1234-4567-89ab-cdef01234567" /* cgroupfs driver */
 
-#define POD_WEB \
+#define POD_WEB                                                                                    \
 	"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6a1f3c2e_9b4d_4e8a_8f1b_2c3d4e5f6a7b.slice"
-#define POD_STAGING \
+#define POD_STAGING                                                                                \
 	"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0b2e4d6f_1a3c_4b5d_9e7f_8a9b0c1d2e3f.slice"
-#define POD_API \
+#define POD_API                                                                                    \
 	"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pode1e1e1e1_7777_4888_9999_aaaabbbbcccc.slice"
-#define POD_DNS "/kubepods.slice/kubepods-podc7d8e9f0_a1b2_4c3d_8e4f_5a6b7c8d9e0f.slice"
+#define POD_DNS	  "/kubepods.slice/kubepods-podc7d8e9f0_a1b2_4c3d_8e4f_5a6b7c8d9e0f.slice"
 #define POD_BATCH "/kubepods/burstable/pod" UID_BATCH
 
-#define CID_WEB "3f2a9c01566dc3daf89efe8872b8bc09d4a3b52cc1deae58dc5dbfb53e7ab4ea"
+#define CID_WEB	    "3f2a9c01566dc3daf89efe8872b8bc09d4a3b52cc1deae58dc5dbfb53e7ab4ea"
 #define CID_STAGING "3f2a9c77b85d0c565ca7beb66eea365ffce1e67cc7429e8855daeb89aaec0fa7"
-#define CID_DNS "8c8ce516d7415be524a7fcec482ad2918f2b6ef2a7f4cb8e2e232b361436b20b"
-#define CID_DOCKER "9d0cc5b83fa61d8e3bd86ad42a7ffea9b7c86e3f9d8095c1577d3e1270bb9420"
-#define CID_BATCH "1a2b3c4d2bebfda861386067b903954583e398ee416146a7ed3fde691727000c"
+#define CID_DNS	    "8c8ce516d7415be524a7fcec482ad2918f2b6ef2a7f4cb8e2e232b361436b20b"
+#define CID_DOCKER  "9d0cc5b83fa61d8e3bd86ad42a7ffea9b7c86e3f9d8095c1577d3e1270bb9420"
+#define CID_BATCH   "1a2b3c4d2bebfda861386067b903954583e398ee416146a7ed3fde691727000c"
 
 static const struct rs_cgroup_env sd_env = {
 	.mountinfo = "/nonexistent/mountinfo", /* cgroup_root wins: never read */
@@ -276,9 +276,9 @@ static void test_resolve_path_missing(void **state)
 static void test_resolve_pod_uid_systemd(void **state)
 {
 	(void)state;
-	expect_rel(&sd_env, UID_WEB, POD_WEB); /* burstable */
+	expect_rel(&sd_env, UID_WEB, POD_WEB);	       /* burstable */
 	expect_rel(&sd_env, UID_STAGING, POD_STAGING); /* besteffort */
-	expect_rel(&sd_env, UID_DNS, POD_DNS); /* guaranteed, right under kubepods.slice */
+	expect_rel(&sd_env, UID_DNS, POD_DNS);	       /* guaranteed, right under kubepods.slice */
 	/* As written in the slice name, and upper case. */
 	expect_rel(&sd_env, "6a1f3c2e_9b4d_4e8a_8f1b_2c3d4e5f6a7b", POD_WEB);
 	expect_rel(&sd_env, "6A1F3C2E-9B4D-4E8A-8F1B-2C3D4E5F6A7B", POD_WEB);
@@ -296,9 +296,8 @@ static void test_resolve_pod_uid_unknown(void **state)
 	expect_err(&sd_env, "00000000-0000-4000-8000-000000000000", -ENOENT,
 		   "no cgroup, pod or container matches", false);
 	expect_err(&sd_env, UID_GONE, -ENOENT,
-		   "pod '" UID_GONE "' is known to kubelet ('" SD
-		   "/var/lib/kubelet/pods/" UID_GONE "') but has no cgroup under '" SD_ROOT
-		   "': has it terminated?",
+		   "pod '" UID_GONE "' is known to kubelet ('" SD "/var/lib/kubelet/pods/" UID_GONE
+		   "') but has no cgroup under '" SD_ROOT "': has it terminated?",
 		   true);
 }
 
@@ -335,21 +334,20 @@ static void test_resolve_pod_name_same_name_twice(void **state)
 	(void)state;
 	/* Two live pods called default/dup (one being replaced): only the UID tells them apart. */
 	expect_err(
-		&fs_env, "default/dup", -ENOTUNIQ,
-		"pod name 'default/dup' is ambiguous: 'default/dup' (0d0d0d01-0000-4000-8000-000000000001), 'default/dup' (0d0d0d02-0000-4000-8000-000000000002): give the pod UID",
-		true);
+	    &fs_env, "default/dup", -ENOTUNIQ,
+	    "pod name 'default/dup' is ambiguous: 'default/dup' (0d0d0d01-0000-4000-8000-000000000001), 'default/dup' (0d0d0d02-0000-4000-8000-000000000002): give the pod UID",
+	    true);
 }
 
 static void test_resolve_pod_several_cgroups(void **state)
 {
 	const char *want =
-		": '/kubepods/besteffort/pod7a7a7a7a-0000-4000-8000-000000000003', '/kubepods/burstable/pod7a7a7a7a-0000-4000-8000-000000000003': give the cgroup path";
+	    ": '/kubepods/besteffort/pod7a7a7a7a-0000-4000-8000-000000000003', '/kubepods/burstable/pod7a7a7a7a-0000-4000-8000-000000000003': give the cgroup path";
 	char msg[512];
 
 	(void)state;
 	snprintf(msg, sizeof(msg),
-		 "pod UID '7a7a7a7a-0000-4000-8000-000000000003' matches 2 cgroups%s",
-		 want);
+		 "pod UID '7a7a7a7a-0000-4000-8000-000000000003' matches 2 cgroups%s", want);
 	expect_err(&fs_env, "7a7a7a7a-0000-4000-8000-000000000003", -ENOTUNIQ, msg, true);
 	snprintf(msg, sizeof(msg), "pod 'twice' matches 2 cgroups%s", want);
 	expect_err(&fs_env, "twice", -ENOTUNIQ, msg, true);
@@ -404,8 +402,7 @@ static void test_resolve_container_ambiguous_many(void **state)
 	const char *p = "'/kubepods/besteffort/pod6b6b6b6b-abcd-4ef0-8123-456789abcdef/c0ffee";
 
 	(void)state;
-	expect_err(&fs_env, "c0ffee", -ENOTUNIQ,
-		   "container ID 'c0ffee' is ambiguous: ", false);
+	expect_err(&fs_env, "c0ffee", -ENOTUNIQ, "container ID 'c0ffee' is ambiguous: ", false);
 	/* Sorted, four shown. */
 	assert_non_null(strstr(err, p));
 	assert_true(strstr(err, "0cfbda") < strstr(err, "5a6e26"));
@@ -425,11 +422,10 @@ static void test_resolve_unknown_spec(void **state)
 {
 	(void)state;
 	expect_err(
-		&sd_env, "foo", -ENOENT,
-		"no cgroup, pod or container matches 'foo' (looked under '" SD_ROOT
-		"' and '" SD
-		"/var/log/pods'): give a cgroup path, pod UID, [namespace/]pod name or container ID (6+ hex digits)",
-		true);
+	    &sd_env, "foo", -ENOENT,
+	    "no cgroup, pod or container matches 'foo' (looked under '" SD_ROOT "' and '" SD
+	    "/var/log/pods'): give a cgroup path, pod UID, [namespace/]pod name or container ID (6+ hex digits)",
+	    true);
 	expect_err(&sd_env, "Not A Pod!", -ENOENT, "no cgroup, pod or container matches", false);
 	expect_err(&sd_env, "", -EINVAL, "empty cgroup spec: give a cgroup path", false);
 }
@@ -509,8 +505,8 @@ static void test_resolve_permission_denied(void **state)
 	assert_int_equal(mkdir(logs, 0), 0);
 	snprintf(want_secret, sizeof(want_secret),
 		 "cannot read '%s': Permission denied (run as root)", secret);
-	snprintf(want_logs, sizeof(want_logs),
-		 "cannot read '%s': Permission denied (run as root)", logs);
+	snprintf(want_logs, sizeof(want_logs), "cannot read '%s': Permission denied (run as root)",
+		 logs);
 
 	pid = fork();
 	assert_true(pid >= 0);

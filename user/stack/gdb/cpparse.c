@@ -10,7 +10,6 @@
 #include <string.h>
 #include "stack/gdb/gdb.h"
 
-
 static bool raw_parses(const char *s)
 {
 	int angle = 0; /* template argument list depth */

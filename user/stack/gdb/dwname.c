@@ -93,7 +93,8 @@ static bool is_fortran(int lang)
 /* Languages gdb qualifies names in. */
 static bool qualifies(int lang)
 {
-	return rs_lang_is_cxx(lang) || lang == DW_LANG_Rust || lang == DW_LANG_D || is_fortran(lang);
+	return rs_lang_is_cxx(lang) || lang == DW_LANG_Rust || lang == DW_LANG_D ||
+	       is_fortran(lang);
 }
 
 /* gdb's dwarf2_name(): DW_AT_name, "(anonymous namespace)" for an unnamed C++ namespace. */
@@ -105,7 +106,6 @@ static const char *die_name(Dwarf_Die *d, int lang)
 		return "(anonymous namespace)";
 	return s;
 }
-
 
 /* ---- parents of DIEs: one walk per CU instead of one per question ------------------ */
 

@@ -11,7 +11,6 @@
 #include <dwarf.h>
 #include "stack/gdb/gdb_priv.h"
 
-
 #define CV_CONST    1u
 #define CV_VOLATILE 2u
 
@@ -99,7 +98,6 @@ static void modifiers(unsigned int cv, struct rs_nbuf *b, bool pre_space, bool p
 		rs_nbuf_add(b, " ");
 }
 
-
 static void type_name(const struct ty *t, int lang, struct rs_nbuf *b, int depth)
 {
 	Dwarf_Die d = t->die;
@@ -156,7 +154,8 @@ static void print_base(const struct ty *t, int lang, struct rs_nbuf *b, int dept
 	type_name(t, lang, b, depth);
 }
 
-static void print_prefix(const struct ty *t, bool passed_ptr, int lang, struct rs_nbuf *b, int depth)
+static void print_prefix(const struct ty *t, bool passed_ptr, int lang, struct rs_nbuf *b,
+			 int depth)
 {
 	struct ty tt;
 
@@ -172,7 +171,8 @@ static void print_prefix(const struct ty *t, bool passed_ptr, int lang, struct r
 	case DW_TAG_reference_type:
 	case DW_TAG_rvalue_reference_type:
 		print_prefix(&tt, true, lang, b, depth + 1);
-		rs_nbuf_add(b, dwarf_tag((Dwarf_Die *)&t->die) == DW_TAG_reference_type ? "&" : "&&");
+		rs_nbuf_add(b,
+			    dwarf_tag((Dwarf_Die *)&t->die) == DW_TAG_reference_type ? "&" : "&&");
 		modifiers(t->cv, b, true, false);
 		break;
 	case DW_TAG_ptr_to_member_type: {
@@ -200,7 +200,8 @@ static void print_prefix(const struct ty *t, bool passed_ptr, int lang, struct r
 	}
 }
 
-static void print_suffix(const struct ty *t, bool passed_ptr, int lang, struct rs_nbuf *b, int depth)
+static void print_suffix(const struct ty *t, bool passed_ptr, int lang, struct rs_nbuf *b,
+			 int depth)
 {
 	struct ty tt;
 	Dwarf_Die c;

@@ -41,7 +41,8 @@ static void test_ada_decode_as_gdb(void **state)
 		{ "s__TK__t", "s..t" },
 		{ "xXb", "x" },
 		{ "yXbz", NULL },
-		{ "uc__Ua5", "uc.\xc2\xa5""" },
+		{ "uc__Ua5", "uc.\xc2\xa5"
+			     "" },
 		{ "q.lto_priv.0", "q.lto_priv" },
 		{ "f.constprop.0.isra.0", "f.constprop.0.isra" },
 		{ "g.constprop.0", "g.constprop" },
@@ -69,8 +70,10 @@ static void test_ada_decode_as_gdb(void **state)
 		{ "x..y", "x.[y]" },
 		{ "nn__", NULL },
 		{ "tail__x__", "tail.x__" },
-		{ "WW0001F600x", "\xf0\x9f\x98\x80""x" },
-		{ "zW00e9y", "z\xc3\xa9""y" },
+		{ "WW0001F600x", "\xf0\x9f\x98\x80"
+				 "x" },
+		{ "zW00e9y", "z\xc3\xa9"
+			     "y" },
 		{ "zUzz", NULL },
 		{ "uUqq", NULL },
 		{ "a_E12b", "a" },
@@ -84,8 +87,7 @@ static void test_ada_decode_as_gdb(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *got = rs_ada_decode(cases[i][0]);
 
-		if ((got == NULL) != (cases[i][1] == NULL) ||
-		    (got && strcmp(got, cases[i][1])))
+		if ((got == NULL) != (cases[i][1] == NULL) || (got && strcmp(got, cases[i][1])))
 			fail_msg("%s: \"%s\", want \"%s\"", cases[i][0], got ? got : "(as is)",
 				 cases[i][1] ? cases[i][1] : "(as is)");
 		free(got);
