@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "cli/cli.h"
 #include "report/report.h"
 #include "report/report_priv.h"
 #include "snapshot/snapshot.h"
