@@ -363,7 +363,10 @@ class GdbPeer:
             self.exe, self.root = v.exe, "/proc/%d/root" % v.host_pid
             self.rs = run_rsample(["--pid", str(v.host_pid), "--json"], v.host_pid)
             time.sleep(0.5)
-            eintr_before = v.state()["eintr_total"]
+            st = v.state()
+            eintr_before = st["eintr_total"]
+            # now: the victim keeps ~10 s of slots, gdb may take longer than that (TCG)
+            self.rs.hb_gap_ns = hb_gap(st, self.rs.t0, self.rs.t1)
             if not shutil.which("gdb"):
                 raise RuntimeError("gdb is not installed: the stall comparison needs it")
             t0 = time.monotonic_ns()
@@ -376,7 +379,6 @@ class GdbPeer:
             self.gdb_out = g.stdout
             time.sleep(0.35)
             st = v.state()
-            self.rs.hb_gap_ns = hb_gap(st, self.rs.t0, self.rs.t1)
             self.gdb_gap_ns = hb_gap(st, t0, t1)
             self.gdb_eintr = st["eintr_total"] - eintr_before
             self.symbols = expect.Symbols()

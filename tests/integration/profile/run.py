@@ -202,8 +202,8 @@ def late_s():
     (emulated guests load BPF in seconds), so that it blocks after the window began."""
     if not _late:
         t0 = time.monotonic()
-        rsample(["profile", "--pid", str(os.getpid()), "--off-cpu", "-d", "100ms", "-o",
-                 os.devnull])
+        r = rsample(["profile", "--pid", str(os.getpid()), "--off-cpu", "-d", "100ms"])
+        check(r.rc == 0, "a 100 ms profile failed", r)
         startup = time.monotonic() - t0 - 0.1
         _late.append(int(min(max(LATE_S, 2 * startup + 1.5), OFF_S - 2)))  # whole seconds
         if _late[0] != LATE_S:
