@@ -39,7 +39,8 @@ endif
 UNIT_DEPS	+= $(FIX_BINS)
 
 # Order-only: the tests run the fixtures, they do not link them.
-$(OUT)/tests/stack/test_unwind $(OUT)/tests/stack/test_symbolize $(OUT)/tests/stack/test_tailcall: | $(FIX_BINS)
+$(OUT)/tests/stack/test_unwind $(OUT)/tests/stack/test_symbolize $(OUT)/tests/stack/test_tailcall \
+$(OUT)/tests/snapshot/test_assemble: | $(FIX_BINS)
 
 $(FIX_DIR) $(FIX_DIR)/.debug:
 	$(Q)mkdir -p $@

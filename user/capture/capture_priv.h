@@ -24,7 +24,8 @@ struct rs_bpf {
 	struct bpf_object *obj;
 	const char *what; /* "snapshot", "profile": names the object in messages */
 	int ncpu;	  /* possible CPUs: per-CPU map sizes and counter sums */
-	struct rs_kfeatures kf;		/* the running kernel's, probed by rs_bpf_begin() */
+	struct rs_kfeatures kf; /* the running kernel's: rs_bpf_features() */
+	bool probed;
 	const enum rs_kfeature *needs;	/* what the object cannot load without... */
 	size_t n_needs;			/* ...named when a load fails */
 	char refused[320];		/* rs_bpf_retry(): the verifier's reason for the failed load */
@@ -40,14 +41,18 @@ struct rs_bpf_setup {
 };
 
 /*
- * Probes the kernel's features into b->kf, checks what every object needs
- * (BTF), routes libbpf's log, and starts b on obj (an opened skeleton's
- * object, still owned by the skeleton). The caller chooses programs and
- * flags from b->kf and sets b->needs. Returns 0 or -EOPNOTSUPP with a
- * message naming cause and fix.
+ * Checks what every object needs (BTF), routes libbpf's log, and starts b
+ * on obj (an opened skeleton's object, still owned by the skeleton). With
+ * probe, the kernel's features are probed now, for the caller to choose
+ * programs and flags from rs_bpf_features(); without, only when asked (a
+ * probe parses the kernel's BTF: ~40 ms, a tenth of a snapshot, which
+ * therefore probes only when its first load fails). The caller sets
+ * b->needs. Returns 0 or -EOPNOTSUPP with a message naming cause and fix.
  */
-int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
-		 size_t errlen);
+int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, bool probe,
+		 char *err, size_t errlen);
+/* The running kernel's features, probed on first use (and kept in b). */
+const struct rs_kfeatures *rs_bpf_features(struct rs_bpf *b);
 /*
  * Starts b again on obj, a fresh open of the same object after a load that
  * failed (its reason kept in b->refused): no new probe.

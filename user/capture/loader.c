@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -95,9 +96,23 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return r;
 }
 
-int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, char *err,
-		 size_t errlen)
+const struct rs_kfeatures *rs_bpf_features(struct rs_bpf *b)
 {
+	if (!b->probed) {
+		typeof(last_fail) keep = last_fail; /* the probe loads must not replace the reason */
+
+		rs_kfeatures_probe(&b->kf);
+		last_fail = keep;
+		b->probed = true;
+	}
+	return &b->kf;
+}
+
+int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, bool probe,
+		 char *err, size_t errlen)
+{
+	struct utsname u;
+
 	libbpf_set_print(libbpf_print);
 	memset(&last_fail, 0, sizeof(last_fail));
 	memset(b, 0, sizeof(*b));
@@ -106,12 +121,15 @@ int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, cha
 	b->ncpu = libbpf_num_possible_cpus();
 	if (b->ncpu < 1)
 		b->ncpu = 1;
-	rs_kfeatures_probe(&b->kf); /* what it cannot tell, the load finds out */
-	if (!b->kf.btf) {
+	if (probe)
+		rs_bpf_features(b); /* what it cannot tell, the load finds out */
+	if (probe ? !b->kf.btf : access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		if (uname(&u))
+			snprintf(u.release, sizeof(u.release), "unknown");
 		snprintf(
 		    err, errlen,
 		    "this kernel (Linux %s) has no BTF (/sys/kernel/btf/vmlinux): the BPF programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y; use --backend proc",
-		    *b->kf.release ? b->kf.release : "unknown");
+		    u.release);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -240,7 +258,7 @@ int rs_bpf_loaded(struct rs_bpf *b, int load_err, const struct rs_resolved *t, c
 	int e;
 
 	if (load_err) {
-		rs_kfeatures_load_error(&b->kf, load_err, b->what, b->needs, b->n_needs,
+		rs_kfeatures_load_error(rs_bpf_features(b), load_err, b->what, b->needs, b->n_needs,
 					last_fail.prog, last_fail.reason, err, errlen);
 		return load_err;
 	}

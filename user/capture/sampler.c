@@ -126,7 +126,7 @@ static int load(struct rs_sampler *s, char *err, size_t errlen)
 			return e;
 		}
 		if (first) {
-			e = rs_bpf_begin(&s->bpf, s->skel->obj, "profile", err, errlen);
+			e = rs_bpf_begin(&s->bpf, s->skel->obj, "profile", true, err, errlen);
 		} else {
 			rs_bpf_retry(&s->bpf, s->skel->obj);
 			e = 0;

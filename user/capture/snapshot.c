@@ -103,8 +103,9 @@ static const char *const per_cpu_maps[] = { "iter_scratch", "perf_scratch", NULL
 static const enum rs_kfeature snapshot_needs[] = { RS_KFEAT_BTF, RS_KFEAT_RINGBUF };
 
 /* Opens, configures and loads the snapshot object; 0 or -errno with a message in err. */
-static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snapshot_bpf **out,
-		char *err, size_t errlen)
+/* Opens the snapshot object and sets it up for cfg; 0 or -errno with a message in err. */
+static int open_obj(const struct rs_capture_cfg *cfg, struct rs_bpf *b, bool first,
+		    struct snapshot_bpf **out, char *err, size_t errlen)
 {
 	/* Twice the records of the threads there are now, each with a typical 16 KiB of stack. */
 	size_t per = sizeof(struct rs_task_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
@@ -116,33 +117,60 @@ static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snaps
 		.ring_max = 256u << 20,
 		.per_cpu = per_cpu_maps,
 	};
-	struct snapshot_bpf *skel;
-	int e;
+	int e = 0;
 
-	skel = snapshot_bpf__open();
-	if (!skel) {
+	*out = snapshot_bpf__open();
+	if (!*out) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 		return e;
 	}
-	e = rs_bpf_begin(b, skel->obj, "snapshot", err, errlen);
+	if (first)
+		e = rs_bpf_begin(b, (*out)->obj, "snapshot", false, err, errlen);
+	else
+		rs_bpf_retry(b, (*out)->obj);
 	if (!e)
 		e = rs_bpf_setup(b, &setup, err, errlen);
-	if (!e) {
-		b->needs = snapshot_needs;
-		b->n_needs = sizeof(snapshot_needs) / sizeof(snapshot_needs[0]);
-		/* Without sleepable iterators (5.18) no user stacks of other threads: the other program. */
-		bpf_program__set_autoload(skel->progs.dump_task, b->kf.iter_task_sleepable);
-		bpf_program__set_autoload(skel->progs.dump_task_nosleep, !b->kf.iter_task_sleepable);
-	}
-	if (!e)
-		e = rs_bpf_loaded(b, snapshot_bpf__load(skel), cfg->target, err, errlen);
-	if (e) {
+	b->needs = snapshot_needs;
+	b->n_needs = sizeof(snapshot_needs) / sizeof(snapshot_needs[0]);
+	return e;
+}
+
+/*
+ * Opens, configures and loads the snapshot object; 0 or -errno with a
+ * message in err. The sleepable iterator is tried first; only when the
+ * kernel refuses it are its features probed, and without sleepable task
+ * iterators (before 5.18) the other program is loaded: no user stacks of
+ * threads that are not running.
+ */
+static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snapshot_bpf **out,
+		char *err, size_t errlen)
+{
+	struct snapshot_bpf *skel = NULL;
+	bool sleepable = true;
+	int e;
+
+	for (;;) {
+		e = open_obj(cfg, b, sleepable, &skel, err, errlen);
+		if (e)
+			goto fail;
+		bpf_program__set_autoload(skel->progs.dump_task, sleepable);
+		bpf_program__set_autoload(skel->progs.dump_task_nosleep, !sleepable);
+		e = snapshot_bpf__load(skel);
+		if (!e || !sleepable || rs_bpf_features(b)->iter_task_sleepable)
+			break;
 		snapshot_bpf__destroy(skel);
-		return e;
+		skel = NULL;
+		sleepable = false;
 	}
+	e = rs_bpf_loaded(b, e, cfg->target, err, errlen);
+	if (e)
+		goto fail;
 	*out = skel;
 	return 0;
+fail:
+	snapshot_bpf__destroy(skel);
+	return e;
 }
 
 /* Index of the latest record of each tid; later records (perf, retry) win. */

@@ -9,10 +9,8 @@ void rs_thread_clear(struct rs_thread *t)
 		return;
 	rs_frames_free(t->kframes, t->n_kframes);
 	rs_frames_free(t->uframes, t->n_uframes);
-	free(t->rec);
 	t->kframes = t->uframes = NULL;
 	t->n_kframes = t->n_uframes = 0;
-	t->rec = NULL;
 }
 
 void rs_process_clear(struct rs_process *p)

@@ -45,7 +45,6 @@ struct rs_thread {
 	uint32_t mutex_owner_ns_tid; /* the owner as the target sees it (gettid in its namespace) */
 	uint32_t mutex_owner_tid;    /* the owner's host tid (always a captured thread) */
 	uint32_t deadlock;	     /* > 0: member of that process's deadlock cycle number */
-	struct rs_task_rec *rec; /* raw record + ustack_len + utop_len stack bytes; owned */
 };
 
 struct rs_process {
