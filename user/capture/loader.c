@@ -17,6 +17,18 @@
 #include <bpf/libbpf.h>
 #include "capture/capture_priv.h"
 
+/*
+ * The verifier's log reaches us through a buffer the kernel wrote, which
+ * valgrind's model of bpf(2) does not know about: under valgrind the text is
+ * marked defined where it enters our code (a no-op otherwise).
+ */
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define KERNEL_WROTE(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define KERNEL_WROTE(p, n) ((void)(p), (void)(n))
+#endif
+
 #define RING_MIN (4u << 20)
 
 /*
@@ -89,6 +101,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		vsnprintf(buf, (size_t)len + 1, fmt, copy);
 		va_end(copy);
 	}
+	KERNEL_WROTE(buf, (size_t)len + 1);
 	note_failure(buf);
 	r = getenv("RSAMPLE_DEBUG") ? fputs(buf, stderr) : 0;
 	if (buf != small)
