@@ -31,6 +31,8 @@ struct rs_ksyms {
 	char *text; /* the file, modified in place: names point into it */
 	struct ksym *syms;
 	size_t n;
+	struct ksym *names; /* rs_ksyms_load_names(): every text symbol, by name */
+	size_t n_names;
 };
 
 static int type_rank(char t)
@@ -108,7 +110,20 @@ static int parse_line(char *line, struct ksym *s, bool *zero)
 	return 1;
 }
 
-int rs_ksyms_load(const char *path, struct rs_ksyms **out)
+static int cmp_name(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	c = strcmp(x->module ? x->module : "", y->module ? y->module : "");
+	if (c)
+		return c;
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static int load(const char *path, bool names, struct rs_ksyms **out)
 {
 	struct rs_ksyms *k = NULL;
 	size_t len = 0, cap = 0, n_lines = 0, n_zero = 0, w;
@@ -159,6 +174,17 @@ int rs_ksyms_load(const char *path, struct rs_ksyms **out)
 			err = n_lines ? -EINVAL : -ENODATA;
 		goto err_free;
 	}
+	if (names) {
+		/* every name, aliases included: the kernel may print any of them */
+		k->names = malloc(k->n * sizeof(*k->names));
+		if (!k->names) {
+			err = -ENOMEM;
+			goto err_free;
+		}
+		memcpy(k->names, k->syms, k->n * sizeof(*k->names));
+		k->n_names = k->n;
+		qsort(k->names, k->n_names, sizeof(*k->names), cmp_name);
+	}
 	qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
 	/* aliases: keep the first (best ranked) name per address */
 	for (size_t r = w = 1; r < k->n; r++)
@@ -172,10 +198,21 @@ err_free:
 	return err;
 }
 
+int rs_ksyms_load(const char *path, struct rs_ksyms **out)
+{
+	return load(path, false, out);
+}
+
+int rs_ksyms_load_names(const char *path, struct rs_ksyms **out)
+{
+	return load(path, true, out);
+}
+
 void rs_ksyms_free(struct rs_ksyms *k)
 {
 	if (!k)
 		return;
+	free(k->names);
 	free(k->syms);
 	free(k->text);
 	free(k);
@@ -223,8 +260,73 @@ void rs_ksyms_explain(const char *path, int err, char *buf, size_t len)
 	const char *why = strerror(-err);
 
 	if (err == -EPERM)
-		why = geteuid() ? "its addresses are hidden from users other than root"
-				: "its addresses are hidden even from root (sysctl kernel.kptr_restrict=2; 1 shows them to root)";
-	snprintf(buf, len, "cannot read kernel symbols from '%s': %s: kernel frames are shown as addresses",
+		why =
+		    geteuid()
+			? "its addresses are hidden from users other than root"
+			: "its addresses are hidden even from root (sysctl kernel.kptr_restrict=2; 1 shows them to root)";
+	snprintf(buf, len,
+		 "cannot read kernel symbols from '%s': %s: kernel frames are shown as addresses",
 		 path, why);
+}
+
+/* Bytes from addr to the next symbol of the table, or RS_KSYM_TAIL_MAX after the last one. */
+static uint64_t span_of(const struct rs_ksyms *k, uint64_t addr)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == k->n || !same_module(k->syms[lo].module, lo ? k->syms[lo - 1].module : NULL))
+		return RS_KSYM_TAIL_MAX;
+	return k->syms[lo].addr - addr;
+}
+
+int rs_ksyms_addr(const struct rs_ksyms *k, const char *name, const char *module, uint64_t off,
+		  uint64_t size, uint64_t *addr)
+{
+	struct ksym key = { .name = name, .module = module && *module ? module : NULL };
+	uint64_t best_diff = UINT64_MAX, best = 0;
+	size_t lo = 0, hi;
+
+	if (!k || !k->names)
+		return -EOPNOTSUPP;
+	hi = k->n_names;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ksym probe = k->names[mid];
+
+		probe.addr = 0;
+		if (cmp_name(&probe, &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/*
+	 * Static functions of different files can share a name: take the one the
+	 * printed offset fits in whose extent is closest to the printed size (ours
+	 * runs to the next function, the kernel's to its __pfx_ padding).
+	 */
+	for (size_t i = lo; i < k->n_names && !strcmp(k->names[i].name, name) &&
+			    same_module(k->names[i].module, key.module);
+	     i++) {
+		uint64_t span = span_of(k, k->names[i].addr), diff;
+
+		if (off >= span)
+			continue;
+		diff = !size ? 0 : span >= size ? span - size : UINT64_MAX - 1;
+		if (diff < best_diff) {
+			best_diff = diff;
+			best = k->names[i].addr;
+		}
+	}
+	if (best_diff == UINT64_MAX)
+		return -ENOENT;
+	*addr = best + off;
+	return 0;
 }

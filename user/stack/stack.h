@@ -31,12 +31,12 @@
 
 /* One symbolized frame. Strings are malloc'd and owned by the frame. */
 struct rs_frame {
-	uint64_t addr;	     /* the PC (user: as unwound; kernel: from the kernel stack) */
-	char *function;	     /* demangled function name, or NULL when unknown */
-	char *module;	     /* module path as the target sees it; "[kernel]" or "[mod]" for kernel */
-	char *file;	     /* source file, or NULL */
-	uint32_t line;	     /* 0 when unknown */
-	uint32_t column;     /* 0 when unknown */
+	uint64_t addr;	 /* the PC (user: as unwound; kernel: from the kernel stack) */
+	char *function;	 /* demangled function name, or NULL when unknown */
+	char *module;	 /* module path as the target sees it; "[kernel]" or "[mod]" for kernel */
+	char *file;	 /* source file, or NULL */
+	uint32_t line;	 /* 0 when unknown */
+	uint32_t column; /* 0 when unknown */
 	uint64_t sym_offset; /* addr - symbol start when the name came from a symbol table */
 	bool inlined;	     /* this frame was inlined into the frame that follows it */
 	bool tailcall;	     /* left by a tail call (not on the stack); addr: its return PC */
@@ -210,8 +210,22 @@ struct rs_ksyms;
  * text symbol. Prints nothing.
  */
 int rs_ksyms_load(const char *path, struct rs_ksyms **out);
+/*
+ * rs_ksyms_load() that also keeps every text symbol's name (aliases
+ * included) for rs_ksyms_addr(). Same results.
+ */
+int rs_ksyms_load_names(const char *path, struct rs_ksyms **out);
 /* Accepts NULL. */
 void rs_ksyms_free(struct rs_ksyms *k);
+/*
+ * The address name+off, as /proc/PID/stack prints it ("name+off/size
+ * [module]"): module "[mod]", or NULL or "" for the kernel proper; size the
+ * printed size (0 when not printed) chooses among symbols of the same name.
+ * Returns 0 and *addr; -ENOENT when no symbol of that name holds off;
+ * -EOPNOTSUPP when k was not loaded by rs_ksyms_load_names().
+ */
+int rs_ksyms_addr(const struct rs_ksyms *k, const char *name, const char *module, uint64_t off,
+		  uint64_t size, uint64_t *addr);
 /*
  * The one-line warning for an rs_ksyms_load() of path that failed with err:
  * what was wrong and what it costs (kernel frames shown as addresses).

@@ -198,6 +198,42 @@ static void test_ksyms_proc_kallsyms(void **state)
 	rs_ksyms_free(k);
 }
 
+/* Kernel names back to addresses, as the /proc backend reads /proc/PID/stack. */
+static void test_ksyms_addr_of_names(void **state)
+{
+	struct rs_ksyms *k = NULL;
+	const char *mod;
+	uint64_t a = 0, off;
+
+	(void)state;
+	assert_int_equal(rs_ksyms_load_names(FIX "kallsyms-dup", &k), 0);
+	/* two static functions named do_wait: the printed size says which */
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", NULL, 0x10, 0x100, &a), 0);
+	assert_int_equal(a, 0xffffffff81001010ull);
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", "", 0x10, 0x3f0, &a), 0);
+	assert_int_equal(a, 0xffffffff81002010ull);
+	/* without a size, the first that holds the offset */
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", NULL, 0x200, 0, &a), 0);
+	assert_int_equal(a, 0xffffffff81002200ull);
+	/* the module's own */
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", "[mod]", 0x8, 0x200, &a), 0);
+	assert_int_equal(a, 0xffffffffc0000008ull);
+	/* an alias: the name the address is shown with may be another one */
+	assert_int_equal(rs_ksyms_addr(k, "do_wait_alias", NULL, 0x4, 0, &a), 0);
+	assert_int_equal(a, 0xffffffff81002004ull);
+	assert_non_null(rs_ksyms_lookup(k, a, &off, &mod));
+	assert_int_equal(off, 4);
+	/* nothing of that name holds the offset, or no such name */
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", NULL, 0x1000, 0, &a), -ENOENT);
+	assert_int_equal(rs_ksyms_addr(k, "no_such", NULL, 0, 0, &a), -ENOENT);
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", "[other]", 0, 0, &a), -ENOENT);
+	rs_ksyms_free(k);
+	/* loaded without names: says so */
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms-dup", &k), 0);
+	assert_int_equal(rs_ksyms_addr(k, "do_wait", NULL, 0, 0, &a), -EOPNOTSUPP);
+	rs_ksyms_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_ksyms_load_errors),
 		cmocka_unit_test(test_ksyms_large_file),
 		cmocka_unit_test(test_ksyms_proc_kallsyms),
+		cmocka_unit_test(test_ksyms_addr_of_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
