@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -16,6 +17,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "capture/capture.h"
+#include "capture/proc_priv.h"
+#include "lib/lib.h"
 
 static const struct {
 	const char *name;
@@ -204,22 +207,20 @@ static int probe_tracing(const struct btf *btf, const char *name, int kind,
 	return 1;
 }
 
-/* The effective capability set (CapEff in /proc/self/status); all ones for uid 0 when unreadable. */
+/* The effective capability set (CapEff in /proc/self/status); all ones for uid 0 when unreadable.
+ */
 static uint64_t cap_eff(void)
 {
-	unsigned long long eff = 0;
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/self/status", "re");
+	struct rs_proc_status st;
+	char *text = NULL;
+	size_t len;
+	bool found = !rs_read_file("/proc/self/status", &text, &len) &&
+		     !rs_parse_status(text, &st) && st.has_cap_eff;
 
-	if (f) {
-		while (!found && fgets(line, sizeof(line), f))
-			found = sscanf(line, "CapEff: %llx", &eff) == 1;
-		fclose(f);
-	}
+	free(text);
 	if (!found)
 		return geteuid() == 0 ? ~0ull : 0;
-	return eff;
+	return st.cap_eff;
 }
 
 /* A libbpf or own probe's answer replaces the BTF one unless the probe could not run. */
@@ -240,15 +241,17 @@ int rs_kfeatures_probe(struct rs_kfeatures *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->release, release, sizeof(release));
 	out->cap_eff = cap_eff();
-	out->privileged = rs_kfeatures_cap(out, RS_CAP_SYS_ADMIN) ||
-			  (rs_kfeatures_cap(out, RS_CAP_BPF) && rs_kfeatures_cap(out, RS_CAP_PERFMON));
+	out->privileged =
+	    rs_kfeatures_cap(out, RS_CAP_SYS_ADMIN) ||
+	    (rs_kfeatures_cap(out, RS_CAP_BPF) && rs_kfeatures_cap(out, RS_CAP_PERFMON));
 	out->root = geteuid() == 0;
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
 		return errno ? -errno : -EINVAL;
 	fill_from_btf(btf, out);
 	if (!out->privileged) {
-		/* Probe loads would fail for want of privileges and say nothing: keep BTF's answers. */
+		/* Probe loads would fail for want of privileges and say nothing: keep BTF's
+		 * answers. */
 		btf__free(btf);
 		return 0;
 	}
@@ -322,16 +325,18 @@ void rs_kfeatures_load_error(const struct rs_kfeatures *f, int err, const char *
 	char missing[512];
 
 	if (rs_kfeatures_missing(f, need, n, missing, sizeof(missing)))
-		snprintf(buf, len,
-			 "cannot load the %s BPF programs: this kernel (Linux %s) lacks %s: run rsample on a newer kernel, or use --backend proc",
-			 what, rel, missing);
+		snprintf(
+		    buf, len,
+		    "cannot load the %s BPF programs: this kernel (Linux %s) lacks %s: run rsample on a newer kernel, or use --backend proc",
+		    what, rel, missing);
 	else if ((err == -EPERM || err == -EACCES) && !f->privileged)
 		snprintf(
 		    buf, len,
 		    "cannot load the %s BPF programs: %s: this process lacks CAP_BPF and CAP_PERFMON: %s CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE, or use --backend proc",
 		    what, strerror(-err),
-		    f->root ? "its user is root but its capability set is reduced (a container?): grant it"
-			    : "run rsample as root or grant it");
+		    f->root
+			? "its user is root but its capability set is reduced (a container?): grant it"
+			: "run rsample as root or grant it");
 	else
 		snprintf(
 		    buf, len,
