@@ -3,6 +3,9 @@
 #ifndef RS_ARCH_X86_H
 #define RS_ARCH_X86_H
 
+#include <stddef.h>
+#include <asm/perf_regs.h>
+
 #define RS_DWARF_NREGS 17 /* rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 #define RS_DWARF_FP    6  /* rbp */
 #define RS_DWARF_SP    7  /* rsp */
@@ -55,6 +58,64 @@ static inline bool rs_regs_syscall(const struct rs_regs *r, int *nr, uint64_t ar
 	args[4] = r->r8;
 	args[5] = r->r9;
 	return true;
+}
+
+/* A perf register number (asm/perf_regs.h) and the struct rs_regs field it fills. */
+struct rs_perf_reg {
+	uint8_t perf;
+	uint16_t off;
+};
+
+/*
+ * The user registers perf can record that struct rs_regs holds (all but
+ * the segment registers x86-64 does not keep), *n of them.
+ */
+static inline const struct rs_perf_reg *rs_perf_reg_table(size_t *n)
+{
+	static const struct rs_perf_reg t[] = {
+		{ PERF_REG_X86_AX, offsetof(struct rs_regs, ax) },
+		{ PERF_REG_X86_BX, offsetof(struct rs_regs, bx) },
+		{ PERF_REG_X86_CX, offsetof(struct rs_regs, cx) },
+		{ PERF_REG_X86_DX, offsetof(struct rs_regs, dx) },
+		{ PERF_REG_X86_SI, offsetof(struct rs_regs, si) },
+		{ PERF_REG_X86_DI, offsetof(struct rs_regs, di) },
+		{ PERF_REG_X86_BP, offsetof(struct rs_regs, bp) },
+		{ PERF_REG_X86_SP, offsetof(struct rs_regs, sp) },
+		{ PERF_REG_X86_IP, offsetof(struct rs_regs, ip) },
+		{ PERF_REG_X86_FLAGS, offsetof(struct rs_regs, flags) },
+		{ PERF_REG_X86_CS, offsetof(struct rs_regs, cs) },
+		{ PERF_REG_X86_R8, offsetof(struct rs_regs, r8) },
+		{ PERF_REG_X86_R9, offsetof(struct rs_regs, r9) },
+		{ PERF_REG_X86_R10, offsetof(struct rs_regs, r10) },
+		{ PERF_REG_X86_R11, offsetof(struct rs_regs, r11) },
+		{ PERF_REG_X86_R12, offsetof(struct rs_regs, r12) },
+		{ PERF_REG_X86_R13, offsetof(struct rs_regs, r13) },
+		{ PERF_REG_X86_R14, offsetof(struct rs_regs, r14) },
+		{ PERF_REG_X86_R15, offsetof(struct rs_regs, r15) },
+	};
+
+	*n = sizeof(t) / sizeof(t[0]);
+	return t;
+}
+
+/*
+ * Registers set from a blocked thread's /proc/PID/task/TID/syscall line
+ * (nr args[6] sp pc): sp, pc, the syscall number and its arguments where
+ * rs_regs_syscall() reads them; the rest zero.
+ */
+static inline void rs_regs_from_syscall(struct rs_regs *r, int64_t nr, const uint64_t args[6],
+					uint64_t sp, uint64_t pc)
+{
+	*r = (struct rs_regs){ 0 };
+	r->ip = pc;
+	r->sp = sp;
+	r->orig_ax = (uint64_t)nr;
+	r->di = args[0];
+	r->si = args[1];
+	r->dx = args[2];
+	r->r10 = args[3];
+	r->r8 = args[4];
+	r->r9 = args[5];
 }
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * Internals of the BPF-free snapshot, the /proc backend of capture/
  * (rs_capture_procfs_run in capture.h): the parsers of the /proc files it
- * reads (procparse.c), and what its files share. Not for other stages.
+ * reads (procparse.c), the perf sample of a running thread without BPF
+ * (perfsample.c), and what its files share. Not for other stages.
  *
  * Parsers work on strings so the unit tests feed them fixtures. Each returns
  * 0 or -EINVAL (malformed text) and leaves *out unspecified on failure.
@@ -13,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <linux/perf_event.h>
+#include <linux/types.h>
+#include "rsample.h"
 
 /* ---- parsers (procparse.c) ---- */
 
@@ -86,5 +91,85 @@ int rs_parse_ns_link(const char *link, uint32_t *ino);
  * letter.
  */
 int rs_state_from_letter(char c, uint32_t *state, uint32_t *exit_state);
+
+/* ---- one perf sample of a running thread, without BPF (perfsample.c) ----
+ *
+ * A per-thread software cpu-clock event that records the user registers,
+ * the user stack and the kernel callchain of the thread in its own context
+ * (perf_event_open(2) through the seam in sys.c), and the parser of that
+ * sample.
+ */
+
+/*
+ * 10 us of the thread's own CPU time (cpu-clock's shortest): a thread that
+ * runs only now and then is caught too. The event stops itself after that
+ * one sample (PERF_EVENT_IOC_REFRESH 1), so the thread pays for one only.
+ */
+#define RS_PROC_PERF_PERIOD_NS 10000
+/* The kernel's limit on sample_stack_user: sizes are u16, stacks 8-aligned. */
+#define RS_PERF_STACK_MAX 65528
+#define RS_PERF_SAMPLE_TYPE                                                                        \
+	(PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_CALLCHAIN |            \
+	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)
+
+/* The user registers perf records (arch.h: rs_perf_reg_table()), as a sample_regs_user mask. */
+uint64_t rs_perf_regs_mask(void);
+/*
+ * The values of a sample's regs[] (one per bit of mask, lowest bit first)
+ * into the matching fields of *r; fields perf does not record (orig_ax) are
+ * left alone. The one place that maps perf's register order to struct rs_regs.
+ */
+void rs_perf_regs_to_rs(uint64_t mask, const uint64_t *vals, size_t n, struct rs_regs *r);
+
+/* The attributes of the per-thread event; exclude_kernel when kernel is false. */
+void rs_perf_attr_init(struct perf_event_attr *attr, uint32_t stack_bytes, bool kernel);
+
+/* A PERF_RECORD_SAMPLE of RS_PERF_SAMPLE_TYPE, parsed. Pointers point into the record. */
+struct rs_perf_sample {
+	uint32_t pid, tid;
+	uint64_t time_ns; /* the event's clock (CLOCK_MONOTONIC, see rs_perf_attr_init) */
+	uint32_t cpu;
+	bool user_mode;			/* the sample interrupted user code (header.misc) */
+	uint64_t kstack[RS_KSTACK_MAX]; /* kernel callchain, innermost first, markers dropped */
+	uint32_t kstack_len;
+	bool regs_valid; /* abi was not PERF_SAMPLE_REGS_ABI_NONE (a kernel thread) */
+	struct rs_regs regs;
+	const void *stack; /* stack_len bytes copied from regs.sp upward */
+	size_t stack_len;
+};
+
+/*
+ * Parses one record (header included, len bytes) written with sample_type
+ * and sample_regs_user regs_mask. Returns 0; -ENOENT when it is not a
+ * PERF_RECORD_SAMPLE; -EINVAL when it is cut short or malformed.
+ */
+int rs_perf_parse_sample(const void *rec, size_t len, uint64_t sample_type, uint64_t regs_mask,
+			 struct rs_perf_sample *out);
+
+/* One armed event and its ring buffer. */
+struct rs_perf_thread {
+	int fd;
+	uint32_t tid;
+	void *ring;
+	size_t ring_len;
+	bool kernel; /* kernel samples and callchains allowed */
+};
+
+/*
+ * Opens and arms the event on one thread and maps its ring. Tries with the
+ * kernel included first and, when perf_event_paranoid forbids that
+ * (-EACCES/-EPERM), user space only. Returns 0, or -errno of
+ * perf_event_open() (-ESRCH: the thread exited) or mmap(); *t untouched on
+ * failure.
+ */
+int rs_perf_thread_open(uint32_t tid, uint32_t stack_bytes, struct rs_perf_thread *t);
+/*
+ * Copies the first sample record of the ring into buf (cap bytes); other
+ * records are skipped. Returns its length, 0 when none arrived yet, or
+ * -EMSGSIZE when it does not fit.
+ */
+ssize_t rs_perf_thread_take(struct rs_perf_thread *t, void *buf, size_t cap);
+/* Disarms, unmaps and closes; accepts a closed one (fd -1). */
+void rs_perf_thread_close(struct rs_perf_thread *t);
 
 #endif
