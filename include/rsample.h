@@ -31,6 +31,17 @@
 #define RS_TF_USER_MODE	   (1u << 5) /* perf sample hit while the task ran user code */
 #define RS_TF_EXITING	   (1u << 6) /* task was exiting (PF_EXITING) */
 #define RS_TF_FUTEX_PEEK   (1u << 7) /* futex_peek[] holds the words at the futex address */
+/*
+ * Set only by the BPF-free /proc backend (user/capture/procthread.c), never by a BPF program:
+ * RS_TF_REGS_SPIP  of the user registers only ip and sp are known (and, in a syscall,
+ *                  orig_ax, di, si, dx, r10, r8, r9 from /proc/PID/task/TID/syscall);
+ *                  every other one is unknown, not zero
+ * RS_TF_MOVED      the thread ran while its stack was copied, on every retry: the copy
+ *                  and the registers may not belong together
+ * Bit 8 is RS_TF_UFP_ONLY of the profile records below.
+ */
+#define RS_TF_REGS_SPIP (1u << 9)
+#define RS_TF_MOVED	(1u << 10)
 
 /* rs_counters indexes: every loss is counted, never silent */
 enum rs_counter {

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# Fixture programs for test_unwind, test_symbolize and test_tailcall (included by the Makefile).
+# Fixture programs for the tests that unwind real victims (included by the Makefile).
 # Built without sanitizers: they are the targets being unwound, not test code.
 #
 #   victim_nofp    -O2 -fomit-frame-pointer -g     DWARF CFI only
@@ -40,7 +40,7 @@ UNIT_DEPS	+= $(FIX_BINS)
 
 # Order-only: the tests run the fixtures, they do not link them.
 $(OUT)/tests/stack/test_unwind $(OUT)/tests/stack/test_symbolize $(OUT)/tests/stack/test_tailcall \
-$(OUT)/tests/snapshot/test_assemble: | $(FIX_BINS)
+	$(OUT)/tests/snapshot/test_assemble $(OUT)/tests/stack/test_unwind_sppc $(OUT)/tests/capture/test_procfs: | $(FIX_BINS)
 
 $(FIX_DIR) $(FIX_DIR)/.debug:
 	$(Q)mkdir -p $@

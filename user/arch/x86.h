@@ -4,11 +4,13 @@
 #define RS_ARCH_X86_H
 
 #include <stddef.h>
+#include <string.h>
 #include <asm/perf_regs.h>
 
 #define RS_DWARF_NREGS 17 /* rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 #define RS_DWARF_FP    6  /* rbp */
 #define RS_DWARF_SP    7  /* rsp */
+#define RS_DWARF_PC    16 /* rip: the return address column */
 
 /* rbp points at the caller's rbp, the return address is above it. */
 #define RS_FP_NEXT  0
@@ -116,6 +118,42 @@ static inline void rs_regs_from_syscall(struct rs_regs *r, int64_t nr, const uin
 	r->r10 = args[3];
 	r->r8 = args[4];
 	r->r9 = args[5];
+}
+
+/* The name of DWARF register reg, for messages ("rbp"); "?" when out of range. */
+static inline const char *rs_dwarf_reg_name(int reg)
+{
+	static const char *const names[RS_DWARF_NREGS] = {
+		"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8",
+		"r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip",
+	};
+
+	return reg >= 0 && reg < RS_DWARF_NREGS ? names[reg] : "?";
+}
+
+/*
+ * Whether the 8 bytes b that end right before the return address ra end
+ * with a call instruction: 2 for a direct call (*target its destination),
+ * 1 for an indirect one, 0 for none.
+ */
+static inline int rs_call_before(const unsigned char b[8], uint64_t ra, uint64_t *target)
+{
+	int32_t rel;
+
+	if (b[3] == 0xe8) { /* call rel32 */
+		memcpy(&rel, b + 4, sizeof(rel));
+		*target = ra + (uint64_t)(int64_t)rel;
+		return 2;
+	}
+	/* call *r/m: ff /2 with each addressing form and its length */
+	if ((b[6] == 0xff && ((b[7] & 0xf8) == 0xd0 ||
+			      ((b[7] & 0xf8) == 0x10 && (b[7] & 7) != 4 && (b[7] & 7) != 5))) ||
+	    (b[5] == 0xff && (((b[6] & 0xf8) == 0x50 && (b[6] & 7) != 4) || b[6] == 0x14)) ||
+	    (b[4] == 0xff && b[5] == 0x54) ||
+	    (b[2] == 0xff && (b[3] == 0x15 || ((b[3] & 0xf8) == 0x90 && (b[3] & 7) != 4))) ||
+	    (b[1] == 0xff && b[2] == 0x94))
+		return 1;
+	return 0;
 }
 
 #endif

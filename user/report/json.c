@@ -161,6 +161,7 @@ static void put_meta(struct jw *w, const struct rs_snapshot *s, const struct rs_
 	jw_bool(w, "partial", s->partial);
 	jw_u64(w, "threshold_ns", o->threshold_ns);
 	jw_bool(w, "kernel_stacks", !o->no_kernel);
+	jw_str(w, "backend", s->backend);
 	jw_open(w, "counters", '{', false);
 	for (size_t i = 0; i < RS_CNT_MAX; i++)
 		jw_u64(w, counter_names[i], s->counters[i]);
@@ -258,6 +259,13 @@ static void put_thread(struct jw *w, const struct rs_thread *t, size_t group,
 	jw_str(w, "method", u->method ? u->method : "none");
 	jw_bool(w, "complete", u->complete);
 	jw_strn(w, "stop_reason", u->stop_reason, sizeof(u->stop_reason));
+	/* extras: what the /proc backend could not know */
+	jw_bool(w, "sp_pc_only", u->sp_pc_only);
+	if (u->guessed)
+		jw_u64(w, "rbp_recovered_from", u->guessed_frame);
+	else
+		jw_null(w, "rbp_recovered_from");
+	jw_bool(w, "moved_during_copy", u->moved);
 	jw_close(w, '}');
 	jw_close(w, '}');
 }

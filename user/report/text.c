@@ -125,6 +125,9 @@ static void put_header(FILE *f, const struct rs_snapshot *s)
 	}
 	if (any)
 		fputc('\n', f);
+	if (s->backend && !strcmp(s->backend, "proc"))
+		fputs("backend: /proc (no BPF): blocked threads' registers are sp and pc only\n",
+		      f);
 	if (s->partial)
 		fputs("partial: some threads or modules could not be read (details on stderr)\n",
 		      f);
@@ -167,8 +170,8 @@ static void put_deadlocks(FILE *f, const struct rs_process *p)
 		do {
 			fprintf(f, "tid %u ", t->tid);
 			put_quoted(f, t->name, sizeof(t->name));
-			fprintf(f, "%s waits for mutex 0x%" PRIx64 " held by ", t == start ? "" : ", which",
-				t->mutex_addr);
+			fprintf(f, "%s waits for mutex 0x%" PRIx64 " held by ",
+				t == start ? "" : ", which", t->mutex_addr);
 			t = thread_by_tid(p, t->mutex_owner_tid);
 		} while (t && t != start);
 		fprintf(f, "tid %u\n", start->tid);
@@ -417,7 +420,15 @@ static void put_unwind(FILE *f, const struct rs_thread *t)
 	} else {
 		fputs(", incomplete", f);
 	}
+	if (u->sp_pc_only)
+		fputs("; from sp and pc only (/proc backend)", f);
+	if (u->guessed)
+		fprintf(f, "; #%u and after found with rbp recovered from the stack",
+			u->guessed_frame);
 	fputc('\n', f);
+	if (u->moved)
+		fputs("  stack may be inconsistent: the thread kept running while it was copied\n",
+		      f);
 }
 
 static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct rs_report_opts *o)

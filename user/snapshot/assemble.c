@@ -79,6 +79,22 @@ static int kernel_frames(struct rs_thread *t, const struct rs_task_rec *r,
 	return 0;
 }
 
+/*
+ * The first user frame that comes from pc index from or later: frames come
+ * per pc, inline frames (inlined) first, then the frame of the function
+ * itself; tail-call frames, rebuilt from the next pc's call site, sit
+ * between two pcs and go with the later one.
+ */
+static uint32_t frame_of_pc(const struct rs_thread *t, size_t from)
+{
+	size_t pc = 0, i;
+
+	for (i = 0; i < t->n_uframes && pc < from; i++)
+		if (!t->uframes[i].inlined && !t->uframes[i].tailcall)
+			pc++;
+	return (uint32_t)i;
+}
+
 static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct rs_proc *proc)
 {
 	const struct rs_ustack us = {
@@ -88,6 +104,7 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		.top = r->utop_len ? (const char *)(r + 1) + r->ustack_len : NULL,
 		.top_addr = r->utop_addr,
 		.top_len = r->utop_len,
+		.sp_pc_only = r->flags & RS_TF_REGS_SPIP,
 	};
 	struct rs_unwound *u;
 	int e = 0;
@@ -98,8 +115,11 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		return 0;
 	}
 	if (!(r->flags & RS_TF_REGS)) {
-		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
-			 "no user registers (thread exiting)");
+		snprintf(
+		    t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "%s",
+		    (r->flags & RS_TF_ON_CPU)
+			? "no user registers: the thread kept running and no perf sample caught it"
+			: "no user registers (thread exiting)");
 		return 0;
 	}
 	if (!proc) {
@@ -122,8 +142,15 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
 			 "user stack unreadable (error %d)", r->ustack_err);
 	if ((r->flags & RS_TF_ON_CPU) && !(r->flags & RS_TF_FROM_PERF))
-		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
-			 "registers may be stale: thread kept running and no perf sample caught it");
+		snprintf(
+		    t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
+		    "registers may be stale: thread kept running and no perf sample caught it");
+	t->unwind.sp_pc_only = us.sp_pc_only;
+	t->unwind.moved = r->flags & RS_TF_MOVED;
+	if (u->guessed_from < u->n) {
+		t->unwind.guessed = true;
+		t->unwind.guessed_frame = frame_of_pc(t, u->guessed_from);
+	}
 cleanup:
 	free(u);
 	return e;
@@ -217,8 +244,10 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		char path[64];
 
 		snprintf(path, sizeof(path), "%s/%u/maps", cfg->proc_root, p->pid);
-		set_error(p, e == -ESRCH ? "cannot read '%s': %s (the process exited during the snapshot)"
-					 : "cannot read '%s': %s",
+		set_error(p,
+			  e == -ESRCH
+			      ? "cannot read '%s': %s (the process exited during the snapshot)"
+			      : "cannot read '%s': %s",
 			  path, -e);
 		proc = NULL;
 	}

@@ -22,22 +22,22 @@
 struct rs_thread {
 	uint32_t tid, ns_tid;
 	char name[RS_COMM_LEN + 1];
-	char state;		/* 'R','S','D','T','t','Z','X','I','P' as /proc shows it */
-	bool on_cpu;		/* running on a CPU when captured */
-	bool from_perf;		/* captured in its own context by a perf sample */
+	char state;	/* 'R','S','D','T','t','Z','X','I','P' as /proc shows it */
+	bool on_cpu;	/* running on a CPU when captured */
+	bool from_perf; /* captured in its own context by a perf sample */
 	bool blocked_known;
-	uint64_t blocked_ns;	/* time since it last left the CPU (0 when on CPU) */
+	uint64_t blocked_ns; /* time since it last left the CPU (0 when on CPU) */
 	bool in_syscall;
 	int syscall_nr;
 	uint64_t syscall_args[6];
 	uint64_t nvcsw, nivcsw;
-	uint64_t capture_ns;	/* CLOCK_MONOTONIC at capture, for the snapshot's spread */
+	uint64_t capture_ns;	  /* CLOCK_MONOTONIC at capture, for the snapshot's spread */
 	struct rs_frame *kframes; /* innermost first */
 	size_t n_kframes;
 	struct rs_frame *uframes; /* innermost first, inline frames expanded */
 	size_t n_uframes;
 	struct rs_unwind_info unwind;
-	bool futex_peek_valid;	/* futex_peek holds the words at syscall_args[0] */
+	bool futex_peek_valid; /* futex_peek holds the words at syscall_args[0] */
 	uint32_t futex_peek[6];
 	/* Lock analysis (locks.c): the mutex this thread waits for, and who holds it. */
 	bool waits_mutex;
@@ -50,25 +50,26 @@ struct rs_thread {
 struct rs_process {
 	uint32_t pid, ns_pid;
 	char comm[RS_COMM_LEN + 1];
-	char *exe;		/* path as the target sees it, or NULL */
+	char *exe; /* path as the target sees it, or NULL */
 	uint32_t pidns_ino, mntns_ino;
 	uint64_t cgroup_id;
-	char *cgroup;		/* cgroup v2 path relative to the mount, or NULL */
+	char *cgroup; /* cgroup v2 path relative to the mount, or NULL */
 	struct rs_thread *threads;
 	size_t n_threads;
-	char *error;		/* non-fatal problem reading this process, or NULL */
-	uint32_t n_deadlocks;	/* mutex wait-for cycles found among its threads */
+	char *error;	      /* non-fatal problem reading this process, or NULL */
+	uint32_t n_deadlocks; /* mutex wait-for cycles found among its threads */
 };
 
 struct rs_snapshot {
 	struct rs_process *procs;
 	size_t n_procs;
-	char *target;		/* what the user asked for, e.g. "cgroup /kubepods/pod…" */
+	char *target;		  /* what the user asked for, e.g. "cgroup /kubepods/pod…" */
 	int64_t taken_at_unix_ns; /* wall clock when the snapshot began */
-	uint64_t duration_ns;	/* capture wall time, iterator start to last record */
-	uint64_t spread_ns;	/* last capture - first capture among threads */
+	uint64_t duration_ns;	  /* capture wall time, iterator start to last record */
+	uint64_t spread_ns;	  /* last capture - first capture among threads */
 	uint64_t counters[RS_CNT_MAX];
-	bool partial;		/* some thread or module could not be read */
+	bool partial;	     /* some thread or module could not be read */
+	const char *backend; /* "bpf" or "proc" (static string; NULL: not said) */
 };
 
 /* Frees the arrays of a thread / process / snapshot and everything they own. Accept NULL. */
@@ -81,12 +82,11 @@ char rs_state_letter(uint32_t state, uint32_t exit_state);
 
 /* ---- from records to the model (assemble.c) ---- */
 
-
 struct rs_assemble_cfg {
-	const char *proc_root;		/* "/proc" */
-	const struct rs_ksyms *ksyms;	/* NULL: kernel frames stay addresses */
-	bool kernel;			/* keep kernel frames */
-	struct rs_symcache *cache;	/* may be NULL */
+	const char *proc_root;	      /* "/proc" */
+	const struct rs_ksyms *ksyms; /* NULL: kernel frames stay addresses */
+	bool kernel;		      /* keep kernel frames */
+	struct rs_symcache *cache;    /* may be NULL */
 };
 
 /*

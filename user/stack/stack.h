@@ -15,7 +15,7 @@
  * into every process).
  *
  * Files: maps.c (/proc/PID/maps), proc.c (the Dwfl of a process),
- * elfopen.c (ELF and debug files), unwind.c, symbolize.c, tailcall.c and
+ * elfopen.c (ELF and debug files), unwind.c, unwind_sppc.c, symbolize.c, tailcall.c and
  * callsite.c (tail-call frames), symcache.c, frame.c (frames, kernel frames),
  * ksyms.c (/proc/kallsyms), demangle.c; gdb/ holds what exists to print
  * names and lines as gdb does.
@@ -48,6 +48,12 @@ struct rs_unwind_info {
 	const char *method; /* "dwarf", "fp", "dwarf+fp" or "none" (static string) */
 	bool complete;	    /* reached the outermost frame (e.g. _start / clone3) */
 	char stop_reason[160];
+	/* What the /proc backend could not know (RS_TF_REGS_SPIP, RS_TF_MOVED): */
+	bool sp_pc_only; /* unwound from sp and pc only, every other register unknown */
+	bool guessed;	 /* frames from guessed_frame on: found with rbp recovered from the stack */
+	uint32_t guessed_frame; /* an index of the thread's symbolized user frames */
+	bool
+	    moved; /* the thread ran while its stack was copied: stack and registers may disagree */
 };
 
 /* ---- frames (frame.c) ---- */
@@ -136,6 +142,11 @@ struct rs_unwound {
 	bool activation[RS_MAX_UFRAMES]; /* true: pc is exact (innermost or signal frame) */
 	size_t n;
 	struct rs_unwind_info info;
+	/*
+	 * From sp/pc only: pc[guessed_from] and the frames after it were found
+	 * with an rbp recovered from the stack, not known (SIZE_MAX: none).
+	 */
+	size_t guessed_from;
 };
 
 /* A copy of a user stack, as a capture hands it over. */
@@ -146,6 +157,15 @@ struct rs_ustack {
 	const void *top;   /* when the window did not reach the stack's top: top_len bytes */
 	uint64_t top_addr; /* that were at top_addr, read where the window does not reach */
 	size_t top_len;	   /* (top NULL and top_len 0 otherwise) */
+	/*
+	 * Only regs' pc and sp are known (the /proc backend's blocked threads,
+	 * RS_TF_REGS_SPIP): libdw gets only those, every other register stays
+	 * undefined until CFI restores it, and the frame-pointer chain starts
+	 * only where rbp became known. A frame whose CFA needs an rbp nobody
+	 * restored is passed with an rbp recovered from the stack
+	 * (rs_unwound.guessed_from says where).
+	 */
+	bool sp_pc_only;
 };
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of stack/: proc.c (Dwfl construction), elfopen.c (finding ELF
- * and debug files), symcache.c, unwind.c, symbolize.c, tailcall.c and
- * callsite.c. Not for other stages.
+ * and debug files), symcache.c, unwind.c and unwind_sppc.c, symbolize.c,
+ * tailcall.c and callsite.c. Not for other stages.
  */
 #ifndef RS_STACK_PRIV_H
 #define RS_STACK_PRIV_H
@@ -25,8 +25,6 @@ struct rs_mod {
 	struct rs_dwcache *names; /* DIE parents for function names (gdb.h), or NULL */
 };
 
-struct rs_sample;
-
 struct rs_proc {
 	char *proc_root;
 	uint32_t pid;
@@ -45,6 +43,71 @@ struct rs_proc {
 	struct rs_sample *cur;	     /* the sample rs_unwind is working on */
 	pid_t next_tid;		     /* a fresh libdwfl thread id per unwind */
 };
+
+/* ---- unwinding (unwind.c; unwind_sppc.c from sp and pc only) ---- */
+
+/* Why libdw's walk ended, as frame_cb() saw it. */
+enum rs_unwind_stop {
+	RS_STOP_NONE = 0,
+	RS_STOP_ZERO,  /* zero return address: the outermost frame */
+	RS_STOP_LIMIT, /* RS_MAX_UFRAMES reached */
+	RS_STOP_BADPC, /* return address outside any executable mapping */
+	RS_STOP_ERROR, /* dwfl_frame_pc failed */
+};
+
+struct rs_sample {
+	struct rs_proc *proc;
+	const struct rs_regs *regs;
+	const unsigned char *stack;
+	uint64_t sp;
+	size_t len;
+	const unsigned char *top; /* a second window: the stack's top, when it was deeper */
+	uint64_t top_addr;
+	size_t top_len;
+	uint64_t stack_end; /* end of the mapping holding sp, 0 when unknown */
+	size_t cur_idx;	    /* the frame libdw is stepping from */
+	bool read_failed;   /* a memory read failed while stepping from frame fail_idx */
+	bool fail_window;   /* ... beyond the copy, inside the stack mapping */
+	size_t fail_idx;
+	uint64_t fail_addr;
+	bool window_stop; /* DWARF unwinding ended at the end of the copied window */
+	bool tid_given;
+	pid_t tid;
+	enum rs_unwind_stop stop;
+	uint64_t bad_pc;
+	struct rs_unwound *out;
+	uint64_t bp[RS_MAX_UFRAMES]; /* rbp per DWARF frame, for the fp continuation */
+	uint64_t spv[RS_MAX_UFRAMES];
+	bool bp_ok[RS_MAX_UFRAMES];
+	/* sp/pc only (rs_ustack.sp_pc_only, unwind_sppc.c) */
+	bool sp_pc_only;
+	bool have_bp; /* bp_init (found by rs_unwind_recover_bp()) is handed to libdw as rbp */
+	uint64_t bp_init;
+	uint32_t known[RS_MAX_UFRAMES]; /* DWARF registers (bit n: register n) each frame knows */
+};
+
+/* The word at addr from one of s's copied windows. */
+bool rs_unwind_stack_word(const struct rs_sample *s, uint64_t addr, uint64_t *v);
+/* A word of a read-only, file-backed segment of a mapped ELF file. */
+bool rs_unwind_elf_word(Dwfl *dwfl, uint64_t addr, uint64_t *v);
+/* Whether pc is in an executable mapping of p. */
+bool rs_unwind_is_exec(const struct rs_proc *p, uint64_t pc);
+/* The path of the mapping holding pc, or "anonymous memory"; owned by p. */
+const char *rs_unwind_module(const struct rs_proc *p, uint64_t pc);
+/*
+ * Runs libdw's unwinder over s into s->out (appending frames, setting the
+ * stop reason); true when it ended cleanly (outermost frame reached).
+ */
+bool rs_unwind_dwarf(struct rs_proc *p, struct rs_sample *s);
+/*
+ * From sp and pc only (unwind_sppc.c), after rs_unwind_dwarf(): when the
+ * last frame needs a register nobody knows, the walk did not end at the
+ * outermost frame though libdw took it so. For rbp, the walk is redone with
+ * rbp recovered from the stack when that goes on past the frame
+ * (s->out->guessed_from says where); otherwise the stop reason names the
+ * register. Returns whether the (possibly redone) walk ended cleanly.
+ */
+bool rs_unwind_sppc_finish(struct rs_proc *p, struct rs_sample *s, bool clean);
 
 /* Appends one line to the warnings (dropped silently on allocation failure). */
 void rs_proc_warn(struct rs_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

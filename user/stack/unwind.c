@@ -11,49 +11,18 @@
  *
  * Memory reads are answered from the copied stack bytes, else from the
  * read-only segments of the mapped ELF files. The live target is never read.
+ *
+ * A stack with only sp and pc (rs_ustack.sp_pc_only) is finished by
+ * unwind_sppc.c.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include "arch/arch.h"
 #include "stack/stack_priv.h"
-
-
-enum stop {
-	STOP_NONE = 0,
-	STOP_ZERO,  /* zero return address: the outermost frame */
-	STOP_LIMIT, /* RS_MAX_UFRAMES reached */
-	STOP_BADPC, /* return address outside any executable mapping */
-	STOP_ERROR, /* dwfl_frame_pc failed */
-};
-
-struct rs_sample {
-	struct rs_proc *proc;
-	const struct rs_regs *regs;
-	const unsigned char *stack;
-	uint64_t sp;
-	size_t len;
-	const unsigned char *top; /* a second window: the stack's top, when it was deeper */
-	uint64_t top_addr;
-	size_t top_len;
-	uint64_t stack_end; /* end of the mapping holding sp, 0 when unknown */
-	size_t cur_idx;	    /* the frame libdw is stepping from */
-	bool read_failed;   /* a memory read failed while stepping from frame fail_idx */
-	bool fail_window;   /* ... beyond the copy, inside the stack mapping */
-	size_t fail_idx;
-	uint64_t fail_addr;
-	bool window_stop; /* DWARF unwinding ended at the end of the copied window */
-	bool tid_given;
-	pid_t tid;
-	enum stop stop;
-	uint64_t bad_pc;
-	struct rs_unwound *out;
-	uint64_t bp[RS_MAX_UFRAMES]; /* rbp per DWARF frame, for the fp continuation */
-	uint64_t spv[RS_MAX_UFRAMES];
-	bool bp_ok[RS_MAX_UFRAMES];
-};
 
 /* The word at addr from a window of len bytes copied from base. */
 static bool window_word(const unsigned char *w, uint64_t base, size_t len, uint64_t addr,
@@ -65,7 +34,7 @@ static bool window_word(const unsigned char *w, uint64_t base, size_t len, uint6
 	return true;
 }
 
-static bool stack_word(const struct rs_sample *s, uint64_t addr, uint64_t *v)
+bool rs_unwind_stack_word(const struct rs_sample *s, uint64_t addr, uint64_t *v)
 {
 	return window_word(s->stack, s->sp, s->len, addr, v) ||
 	       window_word(s->top, s->top_addr, s->top_len, addr, v);
@@ -79,7 +48,7 @@ static bool beyond_window(const struct rs_sample *s, uint64_t addr)
 }
 
 /* Reads a word of a read-only, file-backed segment of a mapped ELF file. */
-static bool elf_word(Dwfl *dwfl, uint64_t addr, uint64_t *v)
+bool rs_unwind_elf_word(Dwfl *dwfl, uint64_t addr, uint64_t *v)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
 	GElf_Addr bias;
@@ -138,7 +107,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	struct rs_sample *s = p->cur;
 	uint64_t v;
 
-	if (stack_word(s, addr, &v) || (!beyond_window(s, addr) && elf_word(dwfl, addr, &v))) {
+	if (rs_unwind_stack_word(s, addr, &v) ||
+	    (!beyond_window(s, addr) && rs_unwind_elf_word(dwfl, addr, &v))) {
 		*result = v;
 		return true;
 	}
@@ -157,6 +127,16 @@ static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
 	uint64_t v[RS_DWARF_NREGS];
 	Dwarf_Word w[RS_DWARF_NREGS];
 
+	if (p->cur->sp_pc_only) {
+		/* Registers never set stay undefined for libdw: never a made-up zero. */
+		Dwarf_Word sp = rs_regs_sp(r), bp = p->cur->bp_init;
+
+		if (!dwfl_thread_state_registers(thread, RS_DWARF_SP, 1, &sp) ||
+		    (p->cur->have_bp && !dwfl_thread_state_registers(thread, RS_DWARF_FP, 1, &bp)))
+			return false;
+		dwfl_thread_state_register_pc(thread, rs_regs_pc(r));
+		return true;
+	}
 	rs_regs_dwarf(r, v);
 	for (int i = 0; i < RS_DWARF_NREGS; i++)
 		w[i] = v[i];
@@ -173,7 +153,7 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
-static bool is_exec(const struct rs_proc *p, uint64_t pc)
+bool rs_unwind_is_exec(const struct rs_proc *p, uint64_t pc)
 {
 	const struct rs_map *m = rs_maps_find(&p->maps, pc);
 
@@ -191,19 +171,19 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	/* Asking for isactivation makes libdw step from this frame now: reads are for it. */
 	s->cur_idx = u->n;
 	if (!dwfl_frame_pc(state, &pc, &act)) {
-		s->stop = STOP_ERROR;
+		s->stop = RS_STOP_ERROR;
 		return DWARF_CB_ABORT;
 	}
 	if (u->n && !pc) {
-		s->stop = STOP_ZERO;
+		s->stop = RS_STOP_ZERO;
 		return DWARF_CB_ABORT;
 	}
 	if (u->n == RS_MAX_UFRAMES) {
-		s->stop = STOP_LIMIT;
+		s->stop = RS_STOP_LIMIT;
 		return DWARF_CB_ABORT;
 	}
-	if (u->n && !is_exec(s->proc, pc)) {
-		s->stop = STOP_BADPC;
+	if (u->n && !rs_unwind_is_exec(s->proc, pc)) {
+		s->stop = RS_STOP_BADPC;
 		s->bad_pc = pc;
 		return DWARF_CB_ABORT;
 	}
@@ -212,6 +192,12 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	s->bp_ok[u->n] = !dwfl_frame_reg(state, RS_DWARF_FP, &v);
 	s->bp[u->n] = s->bp_ok[u->n] ? v : 0;
 	s->spv[u->n] = !dwfl_frame_reg(state, RS_DWARF_SP, &v) ? v : 0;
+	if (s->sp_pc_only) {
+		s->known[u->n] = 0;
+		for (unsigned int r = 0; r < RS_DWARF_PC; r++)
+			if (!dwfl_frame_reg(state, r, &v))
+				s->known[u->n] |= 1u << r;
+	}
 	u->n++;
 	return DWARF_CB_OK;
 }
@@ -267,7 +253,7 @@ bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc)
 	return name && !strcmp(name, "__restore_rt");
 }
 
-static const char *module_name(const struct rs_proc *p, uint64_t pc)
+const char *rs_unwind_module(const struct rs_proc *p, uint64_t pc)
 {
 	const struct rs_map *m = rs_maps_find(&p->maps, pc);
 
@@ -326,7 +312,8 @@ static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
 			snprintf(reason, rlen, "bad frame pointer chain (rbp 0x%" PRIx64 ")", bp);
 			return;
 		}
-		if (!stack_word(s, bp + RS_FP_NEXT, &next) || !stack_word(s, bp + RS_FP_RET, &ret)) {
+		if (!rs_unwind_stack_word(s, bp + RS_FP_NEXT, &next) ||
+		    !rs_unwind_stack_word(s, bp + RS_FP_RET, &ret)) {
 			if (beyond_window(s, bp + RS_FP_RET))
 				set_window_reason(&u->info, s->len);
 			else
@@ -341,7 +328,7 @@ static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
 			u->info.complete = true;
 			return;
 		}
-		if (!is_exec(s->proc, ret)) {
+		if (!rs_unwind_is_exec(s->proc, ret)) {
 			snprintf(reason, rlen,
 				 "bad frame pointer chain (return address 0x%" PRIx64 ")", ret);
 			return;
@@ -371,7 +358,7 @@ static bool attach(struct rs_proc *p)
 }
 
 /* Runs libdw's unwinder; returns true when it ended cleanly (outermost frame reached). */
-static bool dwarf_unwind(struct rs_proc *p, struct rs_sample *s)
+bool rs_unwind_dwarf(struct rs_proc *p, struct rs_sample *s)
 {
 	struct rs_unwind_info *info = &s->out->info;
 	char *reason = info->stop_reason;
@@ -387,31 +374,31 @@ static bool dwarf_unwind(struct rs_proc *p, struct rs_sample *s)
 	p->cur = NULL;
 	/* A read failed while stepping from the last frame: that is why it is the last. */
 	read_stop =
-	    s->read_failed && s->out->n && s->fail_idx == s->out->n - 1 && s->stop == STOP_NONE;
-	if ((rc == 0 && !read_stop) || s->stop == STOP_ZERO) {
+	    s->read_failed && s->out->n && s->fail_idx == s->out->n - 1 && s->stop == RS_STOP_NONE;
+	if ((rc == 0 && !read_stop) || s->stop == RS_STOP_ZERO) {
 		snprintf(reason, rlen, "end of stack");
 		return true;
 	}
 	s->window_stop = read_stop && s->fail_window;
-	if (s->stop == STOP_LIMIT) {
+	if (s->stop == RS_STOP_LIMIT) {
 		snprintf(reason, rlen, "frame limit reached (%d frames)", RS_MAX_UFRAMES);
 	} else if (s->window_stop) {
 		set_window_reason(info, s->len);
 	} else if (read_stop) {
 		snprintf(reason, rlen, "cannot read 0x%" PRIx64 ": not in the copied stack",
 			 s->fail_addr);
-	} else if (s->stop == STOP_BADPC) {
+	} else if (s->stop == RS_STOP_BADPC) {
 		snprintf(reason, rlen, "bad return address 0x%" PRIx64, s->bad_pc);
 	} else if (s->out->n) {
 		size_t i = s->out->n - 1;
 		uint64_t pc = s->out->pc[i];
 
 		if (!has_cfi(p->dwfl, pc, s->out->activation[i]))
-			snprintf(reason, rlen, "no CFI for %s at 0x%" PRIx64, module_name(p, pc),
-				 pc);
+			snprintf(reason, rlen, "no CFI for %s at 0x%" PRIx64,
+				 rs_unwind_module(p, pc), pc);
 		else
 			snprintf(reason, rlen, "%s at 0x%" PRIx64 " in %s", dwfl_errmsg(-1), pc,
-				 module_name(p, pc));
+				 rs_unwind_module(p, pc));
 	} else {
 		snprintf(reason, rlen, "%s", dwfl_errmsg(-1));
 	}
@@ -440,6 +427,9 @@ static void fp_continue(struct rs_sample *s, size_t n_dwarf)
 	uint64_t bp = from ? s->bp[from] : rs_regs_fp(s->regs);
 	uint64_t sp = from ? s->spv[from] : rs_regs_sp(s->regs);
 
+	/* From sp/pc only, rbp is known only where libdw knows it (restored, or recovered). */
+	if (s->sp_pc_only && (!n_dwarf || !s->bp_ok[from]))
+		return;
 	if (from && !s->bp_ok[from])
 		return;
 	memcpy(dwarf_reason, u->info.stop_reason, sizeof(dwarf_reason));
@@ -470,6 +460,7 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->info.method = "none";
+	out->guessed_from = SIZE_MAX;
 	if (!rs_regs_pc(regs)) {
 		snprintf(out->info.stop_reason, sizeof(out->info.stop_reason), "no user registers");
 		return 0;
@@ -487,12 +478,15 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 		s->top_addr = top_addr;
 		s->top_len = top_len;
 	}
+	s->sp_pc_only = us->sp_pc_only;
 	s->out = out;
 	sm = rs_maps_find(&p->maps, rs_regs_sp(regs));
 	s->stack_end = sm ? sm->end : 0;
 
 	if ((p->unwind_methods & RS_UNWIND_DWARF) && attach(p)) {
-		clean = dwarf_unwind(p, s);
+		clean = rs_unwind_dwarf(p, s);
+		if (s->sp_pc_only)
+			clean = rs_unwind_sppc_finish(p, s, clean);
 		n_dwarf = out->n;
 		if (n_dwarf > 1)
 			out->info.method = used_fp(p->dwfl, out, n_dwarf) ? "dwarf+fp" : "dwarf";
@@ -503,14 +497,14 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 		out->n = 1;
 	}
 	if (!clean && (p->unwind_methods & RS_UNWIND_FP) && !s->window_stop &&
-	    s->stop != STOP_LIMIT)
+	    s->stop != RS_STOP_LIMIT)
 		fp_continue(s, n_dwarf);
 	else if (!clean && !n_dwarf && !out->info.stop_reason[0])
 		snprintf(out->info.stop_reason, sizeof(out->info.stop_reason),
 			 "no unwinding method");
 	if (clean)
 		out->info.complete = true;
-	else if (!out->info.complete && s->stop != STOP_LIMIT && !s->window_stop &&
+	else if (!out->info.complete && s->stop != RS_STOP_LIMIT && !s->window_stop &&
 		 is_outermost(p->dwfl, out->pc[out->n - 1], out->activation[out->n - 1])) {
 		/* Stopped right after the function that starts every stack: nothing was lost. */
 		out->info.complete = true;

@@ -595,6 +595,49 @@ static void test_report_json_no_kernel_and_empty(void **state)
 	free(out);
 }
 
+/* The /proc backend's snapshot says what it could not know, in both reports. */
+static void test_report_proc_backend_extras(void **state)
+{
+	struct rs_report_opts o = { .threshold_ns = S(1) };
+	struct rs_snapshot s = { 0 };
+	struct rs_process *p;
+	struct rs_thread *t;
+	size_t len;
+	char *out;
+
+	(void)state;
+	s.target = xstrdup("pid 4300");
+	s.backend = "proc";
+	p = add_proc(&s, 4300, 4300, "app", "/usr/bin/app");
+	t = add_thread(p, 4300, 4300, "app", 'S');
+	set_blocked(t, S(3.0));
+	set_syscall(t, SYS_read, 3, 0x7ffd0000, 8, 0, 0, 0);
+	uf(t, 0x7f0000001000, "read", "/usr/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, false);
+	uf(t, 0x401000, "read_full", "/usr/bin/app", "app.c", 10, false);
+	uf(t, 0x401100, "main", "/usr/bin/app", "app.c", 20, false);
+	t->unwind.sp_pc_only = true;
+	t->unwind.guessed = true;
+	t->unwind.guessed_frame = 2;
+	t->unwind.moved = true;
+
+	out = render(rs_report_text, &s, &o, &len);
+	assert_non_null(strstr(
+	    out, "\nbackend: /proc (no BPF): blocked threads' registers are sp and pc only\n"));
+	assert_non_null(strstr(
+	    out,
+	    "  unwind: dwarf, complete; from sp and pc only (/proc backend); #2 and after found with rbp recovered from the stack\n"));
+	assert_non_null(strstr(
+	    out, "\n  stack may be inconsistent: the thread kept running while it was copied\n"));
+	free(out);
+	out = render(rs_report_json, &s, &o, &len);
+	assert_int_equal(check_json(out, len, false), 0);
+	assert_non_null(strstr(out, "\"backend\": \"proc\""));
+	assert_non_null(strstr(
+	    out, "\"sp_pc_only\": true, \"rbp_recovered_from\": 2, \"moved_during_copy\": true"));
+	free(out);
+	rs_snapshot_clear(&s);
+}
+
 /* A big group: tids and names are summarized, not listed. */
 static void test_report_text_big_group(void **state)
 {
@@ -656,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_report_json_checker_rejects),
 		cmocka_unit_test_setup_teardown(test_report_json_no_kernel_and_empty, setup,
 						teardown),
+		cmocka_unit_test(test_report_proc_backend_extras),
 		cmocka_unit_test(test_report_text_big_group),
 		cmocka_unit_test_setup_teardown(test_report_write_error, setup, teardown),
 	};
