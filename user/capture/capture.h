@@ -7,6 +7,9 @@
  * (sampler.c, sampler_window.c: bpf/profile.bpf.c's on-CPU perf events and
  * off-CPU scheduler programs, streamed and cut into windows). Hands back raw
  * records (include/rsample.h); nothing here unwinds or symbolizes.
+ *
+ * Without BPF, the snapshot's records come from /proc (procfs.c, proclist.c,
+ * proctask.c, procthread.c, perfsample.c, procparse.c: proc_priv.h).
  */
 #ifndef RS_CAPTURE_H
 #define RS_CAPTURE_H
@@ -22,9 +25,9 @@
 
 struct rs_capture_cfg {
 	const struct rs_resolved *target; /* tgids, tids or cgroup subtree; not owned */
-	uint32_t stack_bytes;	/* user stack bytes copied per thread */
+	uint32_t stack_bytes;		  /* user stack bytes copied per thread */
 	bool kernel_stacks;
-	uint32_t oncpu_wait_ms;	/* how long to wait for on-CPU threads' perf samples */
+	uint32_t oncpu_wait_ms; /* how long to wait for on-CPU threads' perf samples */
 	size_t expect_threads;	/* sizing hint for the ring buffer, 0 = default */
 };
 
@@ -32,9 +35,11 @@ struct rs_capture {
 	struct rs_task_rec **recs; /* each malloc'd: header + ustack_len + utop_len bytes */
 	size_t n;
 	uint64_t counters[RS_CNT_MAX];
-	uint64_t wall_ns;	/* iterator start to last record */
+	uint64_t wall_ns;	  /* iterator start to last record */
 	int64_t taken_at_unix_ns; /* CLOCK_REALTIME when the iterator started */
-	size_t oncpu_missed;	/* on-CPU threads with stale registers (no perf sample) */
+	size_t oncpu_missed;	  /* on-CPU threads with stale registers (no perf sample) */
+	char notes[1024];	  /* the /proc backend's non-fatal problems, one per line, or "" */
+	bool partial;		  /* something the notes say was left out of the records */
 };
 
 /*
@@ -45,6 +50,20 @@ struct rs_capture {
 int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
 		   size_t errlen);
 void rs_capture_free(struct rs_capture *c);
+
+/*
+ * The BPF-free snapshot (procfs.c): the same records from /proc, the user
+ * stacks read with process_vm_readv(2) (the target is never stopped,
+ * ptraced or signalled), the threads that were running sampled once each
+ * by a per-thread perf event. A blocked thread's record has only ip and sp
+ * of its registers (RS_TF_REGS_SPIP), and RS_TF_MOVED when it kept moving
+ * while its stack was copied. Same arguments, outputs and errors as
+ * rs_capture_run(); -EPERM/-EACCES when the target's threads cannot be
+ * read, with cause and fix in err. Threads that exit meanwhile are left out
+ * and said in (*out)->notes.
+ */
+int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
+			  size_t errlen);
 
 /* What the snapshot's programs use on this kernel (rs_capture_check()). */
 struct rs_capture_mechanism {
@@ -205,18 +224,18 @@ struct rs_kfeatures {
 	bool pt_regs_csx;      /* pt_regs.cs is a u16 beside csx (6.9, FRED); else unsigned long */
 	bool task_state_new;   /* task_struct.__state (5.14); else state */
 	bool cgroup_ancestors; /* cgroup.ancestors[] (6.0); else ancestor_ids[] */
-	/* rs_kfeatures_probe() only: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON, in effect. */
+	/* CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON, in effect */
 	bool privileged;
-	bool root; /* rs_kfeatures_probe() only: effective uid 0 (a container's root may lack them) */
-	uint64_t cap_eff; /* rs_kfeatures_probe() only: the effective capability set */
+	bool root;	  /* effective uid 0 (a container's root may lack them) */
+	uint64_t cap_eff; /* the effective capability set */
 };
 
 /* Capabilities rsample asks rs_kfeatures_cap() about (linux/capability.h numbers). */
-#define RS_CAP_SYS_PTRACE	   19
-#define RS_CAP_SYS_ADMIN	   21
-#define RS_CAP_SYSLOG		   34
-#define RS_CAP_PERFMON		   38
-#define RS_CAP_BPF		   39
+#define RS_CAP_SYS_PTRACE	  19
+#define RS_CAP_SYS_ADMIN	  21
+#define RS_CAP_SYSLOG		  34
+#define RS_CAP_PERFMON		  38
+#define RS_CAP_BPF		  39
 #define RS_CAP_CHECKPOINT_RESTORE 40
 
 /* Whether capability cap is in f's effective set. */
@@ -233,7 +252,13 @@ bool rs_kfeatures_cap(const struct rs_kfeatures *f, int cap);
 int rs_kfeatures_from_btf(const char *btf_path, struct rs_kfeatures *out);
 
 /*
- * Fills *out for the running kernel: its release, its BTF as above, then,
+ * Fills only what *out says of this process and kernel without BTF: the
+ * release, cap_eff, privileged and root (the rest zeroed).
+ */
+void rs_kfeatures_self(struct rs_kfeatures *out);
+
+/*
+ * Fills *out for the running kernel: rs_kfeatures_self(), its BTF as above, then,
  * when privileged (CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON), probe loads
  * for program types, map types and helpers. Without privileges, or where a
  * probe cannot run (EPERM), the answer from BTF stands. Returns 0, or

@@ -230,21 +230,25 @@ static void refine(bool *have, int probe)
 		*have = probe > 0;
 }
 
-int rs_kfeatures_probe(struct rs_kfeatures *out)
+void rs_kfeatures_self(struct rs_kfeatures *out)
 {
-	char release[sizeof(out->release)] = "";
 	struct utsname u;
-	struct btf *btf;
 
-	if (!uname(&u))
-		snprintf(release, sizeof(release), "%s", u.release);
 	memset(out, 0, sizeof(*out));
-	memcpy(out->release, release, sizeof(release));
+	if (!uname(&u))
+		snprintf(out->release, sizeof(out->release), "%s", u.release);
 	out->cap_eff = cap_eff();
 	out->privileged =
 	    rs_kfeatures_cap(out, RS_CAP_SYS_ADMIN) ||
 	    (rs_kfeatures_cap(out, RS_CAP_BPF) && rs_kfeatures_cap(out, RS_CAP_PERFMON));
 	out->root = geteuid() == 0;
+}
+
+int rs_kfeatures_probe(struct rs_kfeatures *out)
+{
+	struct btf *btf;
+
+	rs_kfeatures_self(out);
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
 		return errno ? -errno : -EINVAL;

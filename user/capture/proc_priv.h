@@ -3,7 +3,10 @@
  * Internals of the BPF-free snapshot, the /proc backend of capture/
  * (rs_capture_procfs_run in capture.h): the parsers of the /proc files it
  * reads (procparse.c), the perf sample of a running thread without BPF
- * (perfsample.c), and what its files share. Not for other stages.
+ * (perfsample.c), and what the driver's files share: procfs.c (the
+ * snapshot, running threads), proclist.c (which threads), proctask.c (what
+ * /proc says of a task) and procthread.c (a blocked thread's consistent
+ * copy). Not for other stages.
  *
  * Parsers work on strings so the unit tests feed them fixtures. Each returns
  * 0 or -EINVAL (malformed text) and leaves *out unspecified on failure.
@@ -18,6 +21,8 @@
 #include <linux/perf_event.h>
 #include <linux/types.h>
 #include "rsample.h"
+#include "capture/capture.h"
+#include "stack/stack.h"
 
 /* ---- parsers (procparse.c) ---- */
 
@@ -171,5 +176,102 @@ int rs_perf_thread_open(uint32_t tid, uint32_t stack_bytes, struct rs_perf_threa
 ssize_t rs_perf_thread_take(struct rs_perf_thread *t, void *buf, size_t cap);
 /* Disarms, unmaps and closes; accepts a closed one (fd -1). */
 void rs_perf_thread_close(struct rs_perf_thread *t);
+
+/* ---- the driver (procfs.c, proclist.c, proctask.c, procthread.c) ---- */
+
+/* One thread to capture. */
+struct rs_pthread_ref {
+	uint32_t tgid, tid;
+	uint64_t cgroup_id; /* known from the cgroup walk; 0: read it from /proc */
+};
+
+struct rs_pthread_refs {
+	struct rs_pthread_ref *v;
+	size_t n, cap;
+};
+
+/* Per-CPU "now" on the clock /proc/PID/sched's se.exec_start uses (proctask.c). */
+struct rs_sched_clock {
+	int64_t *off; /* CLOCK_MONOTONIC - exec_start clock, per CPU */
+	bool *known;
+	int ncpu;
+	bool unusable; /* our own /proc/thread-self/sched cannot be read */
+};
+
+struct rs_procfs {
+	const struct rs_capture_cfg *cfg;
+	struct rs_capture *cap;
+	struct rs_ksyms *ksyms; /* with names; NULL: kernel stacks cannot be named */
+	char *cg_mount;		/* the cgroup2 mount, for thread cgroup ids; may be NULL */
+	struct rs_sched_clock clock;
+	/* the maps of the process last read, for the stack mappings */
+	uint32_t maps_pid;
+	bool maps_ok;
+	struct rs_maps maps;
+	/* namespaces of the process last read */
+	uint32_t ns_pid, pidns_ino;
+	/* last cgroup path and its id */
+	char *cg_path;
+	uint64_t cg_id;
+	unsigned char *buf; /* RS_USTACK_MAX + RS_USTACK_TOP bytes of scratch */
+	/* what went wrong, said once each */
+	size_t n_exited;
+	size_t n_moved;
+	size_t n_unsampled;  /* running, no perf sample, still running afterwards */
+	int perm_err;	     /* first permission error reading a target (-EPERM/-EACCES) */
+	bool perm_mem;	     /* ...and it was process_vm_readv() of the target's memory */
+	char perm_what[256]; /* what it was reading */
+	bool kstack_said, perf_said;
+};
+
+/*
+ * The threads of target t that the BPF filter would let through (a set of
+ * tgids, of tids, or a cgroup subtree), sorted, each once, into *r (grown).
+ * Threads and processes that are gone are left out. Returns 0, or -errno
+ * with a message in err.
+ */
+int rs_procfs_list(const struct rs_resolved *t, struct rs_pthread_refs *r, char *err,
+		   size_t errlen);
+
+/*
+ * What /proc says of a task, into *h (proctask.c): ids, name, state, flags,
+ * cgroup, namespaces, switch counts and the blocked-since facts; the status
+ * read in *st. Returns 0, -ENOENT/-ESRCH when it is gone, or the -errno of
+ * a read (-EACCES/-EPERM).
+ */
+int rs_proctask_fill(struct rs_procfs *ps, const struct rs_pthread_ref *ref, struct rs_task_rec *h,
+		     struct rs_proc_status *st);
+/*
+ * The kernel stack from /proc/PID/task/TID/stack, named back to addresses
+ * into h->kstack (proctask.c). Problems are counted and said once in the
+ * notes; nothing fails.
+ */
+void rs_proctask_kstack(struct rs_procfs *ps, const struct rs_pthread_ref *ref,
+			struct rs_task_rec *h);
+/* The mapping of pid holding addr, from ps->maps (re-read when pid changed or addr is not mapped).
+ */
+const struct rs_map *rs_procfs_mapping(struct rs_procfs *ps, uint32_t pid, uint64_t addr);
+/* Appends a line to the capture's notes (cut short when full). */
+void rs_procfs_note(struct rs_procfs *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Frees the clock's arrays. */
+void rs_sched_clock_clear(struct rs_sched_clock *c);
+
+/* Outcome of rs_pthread_capture(). */
+enum rs_pthread_result {
+	RS_PT_DONE = 0, /* *out holds the record */
+	RS_PT_RUNNING,	/* runnable: *out holds the facts without registers; sample it */
+	RS_PT_GONE,	/* the thread exited (*out untouched) */
+};
+
+/*
+ * Captures one thread from /proc (procthread.c): what rs_proctask_fill()
+ * reads, the kernel stack, and for a blocked thread sp/pc, its user stack
+ * copied with process_vm_readv() and the futex words, retried while it
+ * moves. Returns 0 with *res, or -ENOMEM, or -EPERM/-EACCES (ps->perm_what
+ * says what could not be read). *out is malloc'd (header + stack bytes).
+ */
+int rs_pthread_capture(struct rs_procfs *ps, const struct rs_pthread_ref *ref,
+		       enum rs_pthread_result *res, struct rs_task_rec **out);
 
 #endif
