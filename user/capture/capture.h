@@ -9,7 +9,8 @@
  * records (include/rsample.h); nothing here unwinds or symbolizes.
  *
  * Without BPF, the snapshot's records come from /proc (procfs.c, proclist.c,
- * proctask.c, procthread.c, perfsample.c, procparse.c: proc_priv.h).
+ * proctask.c, procthread.c, perfsample.c, procparse.c: proc_priv.h), and
+ * backend.c chooses between the two (--backend).
  */
 #ifndef RS_CAPTURE_H
 #define RS_CAPTURE_H
@@ -29,6 +30,11 @@ struct rs_capture_cfg {
 	bool kernel_stacks;
 	uint32_t oncpu_wait_ms; /* how long to wait for on-CPU threads' perf samples */
 	size_t expect_threads;	/* sizing hint for the ring buffer, 0 = default */
+	/*
+	 * BPF: fail (-EOPNOTSUPP) rather than capture blocked threads without
+	 * their user stacks (a kernel without sleepable task iterators, 5.18).
+	 */
+	bool need_blocked_stacks;
 };
 
 struct rs_capture {
@@ -64,6 +70,21 @@ void rs_capture_free(struct rs_capture *c);
  */
 int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
 			  size_t errlen);
+
+/* Which capture takes a snapshot (--backend). */
+enum rs_backend { RS_BACKEND_AUTO = 0, RS_BACKEND_BPF, RS_BACKEND_PROC };
+
+/*
+ * Runs one snapshot with backend (backend.c). RS_BACKEND_AUTO tries BPF,
+ * requiring blocked threads' user stacks, and when that fails for any
+ * reason but -ENOMEM takes the /proc one: *used says which ran, and notice
+ * holds the one line to print about it (why BPF could not, that /proc is
+ * used; "" when nothing is to be said). Returns as rs_capture_run(); err
+ * names both causes when both backends failed.
+ */
+int rs_capture_select(enum rs_backend backend, const struct rs_capture_cfg *cfg,
+		      struct rs_capture **out, enum rs_backend *used, char *notice,
+		      size_t noticelen, char *err, size_t errlen);
 
 /* What the snapshot's programs use on this kernel (rs_capture_check()). */
 struct rs_capture_mechanism {

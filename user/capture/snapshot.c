@@ -108,7 +108,8 @@ static int open_obj(const struct rs_capture_cfg *cfg, struct rs_bpf *b, bool fir
 		    struct snapshot_bpf **out, char *err, size_t errlen)
 {
 	/* Twice the records of the threads there are now, each with a typical 16 KiB of stack. */
-	size_t per = sizeof(struct rs_task_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
+	size_t per =
+	    sizeof(struct rs_task_rec) + (cfg->stack_bytes < 16384 ? cfg->stack_bytes : 16384);
 	struct rs_bpf_setup setup = {
 		.target = cfg->target,
 		.stack_bytes = cfg->stack_bytes,
@@ -161,6 +162,17 @@ static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snaps
 			break;
 		snapshot_bpf__destroy(skel);
 		skel = NULL;
+		if (cfg->need_blocked_stacks) {
+			const struct rs_kfeatures *kf = rs_bpf_features(b);
+
+			snprintf(
+			    err, errlen,
+			    "this kernel (Linux %s) lacks %s (Linux %s): the BPF snapshot would have no user stacks of blocked threads",
+			    *kf->release ? kf->release : "unknown",
+			    rs_kfeature_name(RS_KFEAT_ITER_TASK_SLEEPABLE),
+			    rs_kfeature_since(RS_KFEAT_ITER_TASK_SLEEPABLE));
+			return -EOPNOTSUPP;
+		}
 		sleepable = false;
 	}
 	e = rs_bpf_loaded(b, e, cfg->target, err, errlen);
@@ -362,7 +374,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	if (!iter_link) {
 		e = -errno;
 		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
-			strerror(-e));
+			 strerror(-e));
 		goto cleanup;
 	}
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "capture/capture.h"
 #include "target/target.h"
 
 /* Exit codes (documented by --help); the commands return them, main() passes them on. */
@@ -32,8 +33,9 @@ struct rs_opts {
 	/* snapshot */
 	bool json;
 	bool no_kernel;
-	uint32_t stack_bytes;  /* user stack bytes copied per thread */
-	uint64_t threshold_ns; /* report: threads blocked at least this long are flagged */
+	uint32_t stack_bytes;	 /* user stack bytes copied per thread */
+	uint64_t threshold_ns;	 /* report: threads blocked at least this long are flagged */
+	enum rs_backend backend; /* --backend auto|bpf|proc (capture.h) */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;

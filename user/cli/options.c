@@ -28,6 +28,7 @@ enum {
 	OPT_OUT_DIR,
 	OPT_GROUP_BY,
 	OPT_CHECK,
+	OPT_BACKEND,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
 	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -61,6 +63,9 @@ static const char short_opts[] = "+:p:t:c:F:d:o:vhV";
 
 static const char *const formats[] = { "folded", "svg", "pprof", "speedscope" };
 static const char *const groupings[] = { "none", "process", "thread" };
+static const char *const backends[] = {
+	[RS_BACKEND_AUTO] = "auto", [RS_BACKEND_BPF] = "bpf", [RS_BACKEND_PROC] = "proc"
+};
 
 /* Output file suffix -> format; longest suffixes first. */
 static const struct {
@@ -269,7 +274,7 @@ static bool is_profile_only(int c)
 
 static bool is_snapshot_only(int c)
 {
-	return c == OPT_JSON || c == OPT_THRESHOLD;
+	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -369,6 +374,14 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 				return set_string(&o->group_by, arg);
 		return fail(err, errlen,
 			    "invalid --group-by '%s': expected thread, process or none", arg);
+	case OPT_BACKEND:
+		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+			if (!strcmp(arg, backends[i])) {
+				o->backend = (enum rs_backend)i;
+				return 0;
+			}
+		}
+		return fail(err, errlen, "invalid --backend '%s': expected auto, bpf or proc", arg);
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -480,7 +493,8 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 			return fail(err, errlen, "option '%s' needs a value (see rsample --help)",
 				    word[0] == '-' ? word : opt_name(optopt, name, sizeof(name)));
 		if (c == OPT_CHECK && first == 2 && o->cmd != RS_CMD_CHECK)
-			return fail(err, errlen, "option '--check' is a command of its own: 'rsample check'");
+			return fail(err, errlen,
+				    "option '--check' is a command of its own: 'rsample check'");
 		if (o->cmd == RS_CMD_CHECK && c != 'v' && c != 'h' && c != 'V' && c != OPT_CHECK)
 			return fail(err, errlen, "option '%s' does not apply to 'rsample check'",
 				    opt_name(c, name, sizeof(name)));
@@ -506,8 +520,9 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 			    argv[optind]);
 	}
 	if (o->cmd == RS_CMD_CHECK && o->target.kind != RS_TARGET_NONE)
-		return fail(err, errlen,
-			    "'rsample check' takes no target: it checks this kernel, not a process");
+		return fail(
+		    err, errlen,
+		    "'rsample check' takes no target: it checks this kernel, not a process");
 	if (o->help || o->version || o->cmd == RS_CMD_CHECK)
 		return 0;
 	if (o->target.kind == RS_TARGET_NONE)

@@ -20,20 +20,20 @@ static bool report_losses(const struct rs_capture *cap)
 
 	if (cap->counters[RS_CNT_RINGBUF_FULL]) {
 		rs_msg(
-		"%llu threads were not captured: the ring buffer was full (lower --stack-bytes)",
-			(unsigned long long)cap->counters[RS_CNT_RINGBUF_FULL]);
+		    "%llu threads were not captured: the ring buffer was full (lower --stack-bytes)",
+		    (unsigned long long)cap->counters[RS_CNT_RINGBUF_FULL]);
 		lost = true;
 	}
 	if (cap->counters[RS_CNT_USTACK_FAIL]) {
 		rs_msg(
-		"the user stack of %llu threads could not be copied: their user frames are missing",
-			(unsigned long long)cap->counters[RS_CNT_USTACK_FAIL]);
+		    "the user stack of %llu threads could not be copied: their user frames are missing",
+		    (unsigned long long)cap->counters[RS_CNT_USTACK_FAIL]);
 		lost = true;
 	}
 	if (cap->oncpu_missed)
 		rs_msg(
-		"%zu threads kept running and were not caught by a perf sample: their user stacks may be stale",
-			cap->oncpu_missed);
+		    "%zu threads kept running and were not caught by a perf sample: their user stacks may be stale",
+		    cap->oncpu_missed);
 	return lost;
 }
 
@@ -46,9 +46,23 @@ static void report_process_errors(const struct rs_snapshot *s)
 		while (e && *e) {
 			size_t len = strcspn(e, "\n");
 
-			rs_msg( "pid %u: %.*s", p->pid, (int)len, e);
+			rs_msg("pid %u: %.*s", p->pid, (int)len, e);
 			e += len + (e[len] == '\n');
 		}
+	}
+}
+
+/* The capture's own non-fatal notes, one line each. */
+static void report_notes(const struct rs_capture *cap)
+{
+	const char *e = cap->notes;
+
+	while (*e) {
+		size_t len = strcspn(e, "\n");
+
+		if (len)
+			rs_msg("%.*s", (int)len, e);
+		e += len + (e[len] == '\n');
 	}
 }
 
@@ -56,13 +70,15 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 {
 	struct rs_capture_cfg cfg = { 0 };
 	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
-	struct rs_report_opts ropts = { .no_kernel = o->no_kernel, .threshold_ns = o->threshold_ns };
+	struct rs_report_opts ropts = { .no_kernel = o->no_kernel,
+					.threshold_ns = o->threshold_ns };
 	struct rs_snapshot snap = { 0 };
 	struct rs_resolved tgt = { 0 };
 	struct rs_capture *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
 	struct rs_symcache *cache = NULL;
-	char err[2048] = "";
+	enum rs_backend used = RS_BACKEND_BPF;
+	char err[2048] = "", notice[1200] = "";
 	int ret = RS_EXIT_FATAL, e;
 
 	e = rs_target_resolve(&o->target, "/proc", NULL, &tgt, err, sizeof(err));
@@ -77,23 +93,27 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	cfg.oncpu_wait_ms = 100;
 	cfg.expect_threads = tgt.expect_threads;
 
-	e = rs_capture_run(&cfg, &cap, err, sizeof(err));
+	e = rs_capture_select(o->backend, &cfg, &cap, &used, notice, sizeof(notice), err,
+			      sizeof(err));
 	if (e) {
 		rs_msg("%s", err);
 		goto cleanup;
 	}
+	if (notice[0])
+		rs_msg("%s", notice);
+	report_notes(cap);
 	if (!cap->n && !tgt.cgroup.id) {
 		rs_msg(
-		"%s was not captured: it exited, or the kernel hides it from this PID namespace",
-			tgt.desc);
+		    "%s was not captured: it exited, or the kernel hides it from this PID namespace",
+		    tgt.desc);
 		goto cleanup;
 	}
 	if (!cap->n)
-		rs_msg( "%s has no processes right now", tgt.desc);
+		rs_msg("%s has no processes right now", tgt.desc);
 
 	if (!o->no_kernel) {
 		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
-		if (e) {
+		if (e && used != RS_BACKEND_PROC) { /* the /proc capture said so in its notes */
 			char why[256];
 
 			rs_ksyms_explain("/proc/kallsyms", e, why, sizeof(why));
@@ -107,15 +127,16 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	tgt.desc = NULL;
 	snap.taken_at_unix_ns = cap->taken_at_unix_ns;
 	snap.duration_ns = cap->wall_ns;
+	snap.backend = used == RS_BACKEND_PROC ? "proc" : "bpf";
 	memcpy(snap.counters, cap->counters, sizeof(snap.counters));
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
 	e = rs_assemble(cap, &acfg, &snap);
 	if (e) {
-		rs_msg( "cannot build the report: %s", strerror(-e));
+		rs_msg("cannot build the report: %s", strerror(-e));
 		goto cleanup;
 	}
-	if (report_losses(cap) || (!o->no_kernel && !ksyms))
+	if (report_losses(cap) || cap->partial || (!o->no_kernel && !ksyms))
 		snap.partial = true;
 	report_process_errors(&snap);
 
@@ -123,7 +144,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	if (!e && fflush(stdout))
 		e = -errno;
 	if (e) {
-		rs_msg( "cannot write the report to stdout: %s", strerror(-e));
+		rs_msg("cannot write the report to stdout: %s", strerror(-e));
 		goto cleanup;
 	}
 	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
@@ -135,4 +156,3 @@ cleanup:
 	rs_resolved_clear(&tgt);
 	return ret;
 }
-

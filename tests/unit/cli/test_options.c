@@ -70,8 +70,44 @@ static void test_opts_snapshot_defaults(void **state)
 	assert_false(o.version);
 	assert_int_equal(o.stack_bytes, 64 * 1024);
 	assert_int_equal(o.threshold_ns, S(1));
+	assert_int_equal(o.backend, RS_BACKEND_AUTO);
 	rs_opts_free(&o);
 	assert_null(o.target.pids);
+}
+
+static void test_opts_backend(void **state)
+{
+	static const struct {
+		const char *arg;
+		enum rs_backend want;
+	} forms[] = {
+		{ "auto", RS_BACKEND_AUTO },
+		{ "bpf", RS_BACKEND_BPF },
+		{ "proc", RS_BACKEND_PROC },
+	};
+	struct rs_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		assert_int_equal(PARSE(&o, "--pid", "42", "--backend", forms[i].arg), 0);
+		assert_int_equal(o.backend, forms[i].want);
+		rs_opts_free(&o);
+	}
+	assert_int_equal(PARSE(&o, "snapshot", "--backend=proc", "--tid", "7", "--json"), 0);
+	assert_int_equal(o.backend, RS_BACKEND_PROC);
+	assert_true(o.json);
+	rs_opts_free(&o);
+	/* the last one wins, as for every option */
+	assert_int_equal(PARSE(&o, "--backend", "proc", "--backend", "bpf", "-p", "1"), 0);
+	assert_int_equal(o.backend, RS_BACKEND_BPF);
+	rs_opts_free(&o);
+	EXPECT_FAIL(ARGS("--pid", "1", "--backend", "ebpf"),
+		    WORDS("invalid --backend 'ebpf'", "auto, bpf or proc"));
+	EXPECT_FAIL(ARGS("--pid", "1", "--backend", ""), WORDS("invalid --backend ''"));
+	EXPECT_FAIL(ARGS("--pid", "1", "--backend"), WORDS("--backend", "needs a value"));
+	/* the profiler has one capture only */
+	EXPECT_FAIL(ARGS("profile", "--pid", "1", "--backend", "proc"),
+		    WORDS("'--backend'", "only to 'rsample snapshot'"));
 }
 
 static void test_opts_snapshot_all_options(void **state)
@@ -400,6 +436,9 @@ static void test_opts_usage_documents_everything(void **state)
 		"--interval DUR",
 		"--out-dir DIR",
 		"--group-by G",
+		"--backend B",
+		"auto",
+		"proc",
 		"--help",
 		"--version",
 		"rsample [snapshot] TARGET",
@@ -526,6 +565,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts_snapshot_defaults),
 		cmocka_unit_test(test_opts_snapshot_all_options),
+		cmocka_unit_test(test_opts_backend),
 		cmocka_unit_test(test_opts_target_forms),
 		cmocka_unit_test(test_opts_stack_bytes),
 		cmocka_unit_test(test_opts_profile_defaults),
