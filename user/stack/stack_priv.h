@@ -81,7 +81,7 @@ struct rs_sample {
 	bool bp_ok[RS_MAX_UFRAMES];
 	/* sp/pc only (rs_ustack.sp_pc_only, unwind_sppc.c) */
 	bool sp_pc_only;
-	bool have_bp; /* bp_init (found by rs_unwind_recover_bp()) is handed to libdw as rbp */
+	bool have_bp; /* bp_init (a candidate of unwind_sppc.c) is handed to libdw as rbp */
 	uint64_t bp_init;
 	uint32_t known[RS_MAX_UFRAMES]; /* DWARF registers (bit n: register n) each frame knows */
 };

@@ -9,7 +9,7 @@
  * built with frame pointers, called from code that never saved it) ends
  * libdw's walk as if it were the outermost. For rbp alone there is a way
  * on: rbp then still holds, at the syscall, the value that frame set up, so
- * it is looked for in the stack (recover_bp()) and the walk is redone with
+ * it is looked for in the stack (bp_candidates()) and the walk is redone with
  * it; the frames it adds are marked (rs_unwound.guessed_from).
  */
 #include <dwarf.h>
@@ -21,8 +21,10 @@
 #include "arch/arch.h"
 #include "stack/stack_priv.h"
 
-/* How far above a frame's sp recover_bp() looks for the frame record rbp points to. */
+/* How far above a frame's sp bp_candidates() looks for the frame record rbp points to. */
 #define RS_BP_SCAN_MAX (256 * 1024)
+/* How many unverifiable candidates for rbp are tried, each by a walk of its own. */
+#define RS_BP_CANDS 8
 
 /*
  * sp/pc only: the DWARF register the step from frame i reads that frame i
@@ -111,27 +113,35 @@ static bool func_start(Dwfl *dwfl, uint64_t addr, uint64_t *start)
 	return true;
 }
 
+/* A value rbp may have held at the syscall, and the return address its frame record holds. */
+struct bp_cand {
+	uint64_t bp, ra;
+	bool direct; /* ra follows a direct call of frame k's very function */
+};
+
 /*
  * Frame k's CFA is rbp + off and rbp is unknown: nothing inside frame k
  * saved or changed it (CFI would say so), so at the syscall rbp still held
  * what frame k's prologue set, the address of its frame record: the caller's
- * rbp at [rbp], the return address at [rbp + off - 8]. The lowest word above
- * frame k's sp that is a return address right after a call of frame k's
- * function is taken; else, the lowest one after a call that cannot be checked
- * (indirect, through a PLT). One after a direct call of another function is
- * never taken (a stale record of an earlier, deeper call). Returns false when
- * none is found in the copied window.
+ * rbp at [rbp], the return address at [rbp + off - 8]. Candidates are the
+ * words above frame k's sp that are a return address right after a call:
+ * one after a direct call of frame k's function (taken alone: it cannot be
+ * wrong but for a stale copy), else the lowest RS_BP_CANDS after a call that
+ * cannot be checked (indirect, through a register, the GOT or a PLT); one
+ * after a direct call of another function is never one (a stale record of
+ * an earlier, deeper call). Returns how many are in c[].
  */
-static bool recover_bp(struct rs_proc *p, struct rs_sample *s, size_t k, int64_t off, uint64_t *bp,
-		       uint64_t *ra_out)
+static size_t bp_candidates(struct rs_proc *p, struct rs_sample *s, size_t k, int64_t off,
+			    struct bp_cand *c)
 {
 	const struct rs_unwound *u = s->out;
-	uint64_t sp = s->spv[k], fstart = 0, best = 0, best_ra = 0;
+	uint64_t sp = s->spv[k], fstart = 0;
 	uint64_t end = s->sp + s->len, lim = sp + RS_BP_SCAN_MAX;
 	bool have_f = func_start(p->dwfl, u->activation[k] ? u->pc[k] : u->pc[k] - 1, &fstart);
+	size_t n = 0;
 
 	if (off < 16 || off > 4096 || !sp)
-		return false;
+		return 0;
 	for (uint64_t slot = (sp + 7) & ~7ull; slot < end && slot < lim; slot += 8) {
 		uint64_t ra, target = 0, tstart;
 		int call;
@@ -140,22 +150,15 @@ static bool recover_bp(struct rs_proc *p, struct rs_sample *s, size_t k, int64_t
 		    !(call = call_before(p->dwfl, ra, &target)))
 			continue;
 		if (call == 2 && have_f && target == fstart) {
-			*bp = slot + 8 - (uint64_t)off;
-			*ra_out = ra;
-			return true;
+			c[0] = (struct bp_cand){ slot + 8 - (uint64_t)off, ra, true };
+			return 1;
 		}
 		if (call == 2 && func_start(p->dwfl, target, &tstart) && tstart == target)
 			continue; /* a call of another function */
-		if (!best) {
-			best = slot + 8 - (uint64_t)off;
-			best_ra = ra;
-		}
+		if (n < RS_BP_CANDS)
+			c[n++] = (struct bp_cand){ slot + 8 - (uint64_t)off, ra, false };
 	}
-	if (!best)
-		return false;
-	*bp = best;
-	*ra_out = best_ra;
-	return true;
+	return n;
 }
 
 static void reset_run(struct rs_sample *s)
@@ -175,7 +178,9 @@ bool rs_unwind_sppc_finish(struct rs_proc *p, struct rs_sample *s, bool clean)
 	struct rs_unwound *u = s->out;
 	char *reason = u->info.stop_reason;
 	size_t rlen = sizeof(u->info.stop_reason), k;
-	uint64_t bp, ra;
+	struct bp_cand cand[RS_BP_CANDS];
+	size_t n, best = SIZE_MAX, best_n = 0;
+	bool best_clean = false;
 	int64_t off;
 	int need;
 
@@ -186,19 +191,36 @@ bool rs_unwind_sppc_finish(struct rs_proc *p, struct rs_sample *s, bool clean)
 	if (need < 0)
 		return clean;
 	if (need == RS_DWARF_FP && !s->have_bp && off != INT64_MIN &&
-	    recover_bp(p, s, k, off, &bp, &ra)) {
+	    (n = bp_candidates(p, s, k, off, cand))) {
+		/*
+		 * Each candidate walks again; the one that goes furthest through
+		 * frame k's caller wins (a stale return address ends the walk
+		 * within a frame or two), the lowest among equals.
+		 */
+		for (size_t i = 0; i < n; i++) {
+			bool cl;
+
+			reset_run(s);
+			s->have_bp = true;
+			s->bp_init = cand[i].bp;
+			cl = rs_unwind_dwarf(p, s);
+			if (u->n <= k + 1 || u->pc[k + 1] != cand[i].ra)
+				continue;
+			if (u->n > best_n || (u->n == best_n && cl && !best_clean)) {
+				best = i;
+				best_n = u->n;
+				best_clean = cl;
+			}
+		}
 		reset_run(s);
-		s->have_bp = true;
-		s->bp_init = bp;
+		s->have_bp = best < n;
+		s->bp_init = best < n ? cand[best].bp : 0;
 		clean = rs_unwind_dwarf(p, s);
-		if (u->n > k + 1 && u->pc[k + 1] == ra) {
+		if (best < n) {
 			u->guessed_from = k + 1;
 			return rs_unwind_sppc_finish(p, s, clean);
 		}
-		/* it went nowhere: the walk without it, as it was */
-		reset_run(s);
-		s->have_bp = false;
-		rs_unwind_dwarf(p, s);
+		/* none went anywhere: the walk without, as it was */
 	}
 	snprintf(reason, rlen,
 		 "%s unknown at 0x%" PRIx64 " in %s: only sp and pc were captured (/proc backend)",
