@@ -131,7 +131,8 @@ unit: $(UNIT_BINS) $(UNIT_DEPS)
 .PHONY: test
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-profile valgrind
+	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-proc \
+		integration-profile valgrind
 
 .PHONY: deps
 deps:

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# `make valgrind`: rsample's snapshot and profile under valgrind's memcheck,
+# `make valgrind`: rsample's snapshot (BPF and /proc backends) and profile under valgrind's memcheck,
 # against a victim of its own (bigframe: two threads below a 300 KiB frame).
 # Fails on any memcheck error or leak; libbpf's known bpf(2) attr reports are
 # suppressed (tests/valgrind.supp). Root, real BPF.
@@ -37,6 +37,8 @@ run() {
 }
 run snapshot --pid "$vpid" --json
 run report --pid "$vpid"
+run snapshot-proc --pid "$vpid" --json --backend proc
+run report-proc --pid "$vpid" --backend proc
 run profile profile --pid "$vpid" --on-cpu --off-cpu -d 2s -o "$out/p.svg"
 run profile-pprof profile --pid "$vpid" --off-cpu -d 1s -o "$out/p.pb.gz"
 exit $fail

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """Compare rsample's user stacks with gdb's 'thread apply all bt', frame by frame.
 
-    compare.py [--rsample PATH] [--label NAME] [--save DIR] [-v] PID...
+    compare.py [--rsample PATH] [--rsample-args ARGS] [--label NAME] [--save DIR] [-v] PID...
     compare.py --files RSAMPLE.json GDB.txt [--label NAME]
 
 For each PID: runs `rsample --pid PID --json` first (it never stops the
-target), then
+target; --rsample-args adds more, such as "--backend proc"), then
     gdb -nx -batch -ex 'set backtrace past-main on' -ex 'thread apply all bt' -p PID
 with frame arguments hidden (they are not compared) and no line wrapping.
 Threads are matched by LWP. Frames are aligned on their function names and
@@ -26,6 +26,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -250,8 +251,9 @@ def compare(label, rs_doc, gdb_text, verbose=False):
     return res
 
 
-def run_pid(pid, rsample, save, label):
-    r = subprocess.run([rsample, "--pid", str(pid), "--json"], capture_output=True,
+def run_pid(pid, rsample, save, label, extra=()):
+    """rsample --pid PID --json EXTRA..., then gdb; their outputs (saved in SAVE if given)."""
+    r = subprocess.run([rsample, "--pid", str(pid), "--json"] + list(extra), capture_output=True,
                        encoding="utf-8", errors="replace", timeout=120)
     if r.returncode != 0:
         raise RuntimeError("rsample failed (%d): %s" % (r.returncode, r.stderr.strip()))
@@ -282,6 +284,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("pids", nargs="*", type=int)
     ap.add_argument("--rsample", default=os.path.join(REPO, "build", "rsample"))
+    ap.add_argument("--rsample-args", default="", metavar="ARGS",
+                    help='more arguments for every rsample run, e.g. "--backend proc"')
     ap.add_argument("--label", action="append", default=[],
                     help="a name per PID (default: the process's comm)")
     ap.add_argument("--save", help="keep the raw outputs in this directory")
@@ -300,7 +304,7 @@ def main():
         for i, pid in enumerate(a.pids):
             label = a.label[i] if i < len(a.label) else open(
                 "/proc/%d/comm" % pid).read().strip()
-            doc, text = run_pid(pid, a.rsample, a.save, label)
+            doc, text = run_pid(pid, a.rsample, a.save, label, shlex.split(a.rsample_args))
             results.append(compare(label, doc, text, a.verbose))
     except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as e:
         print("error: %s" % e, file=sys.stderr)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Start real programs on loopback, let them idle, and compare rsample with gdb (compare.py).
 
-    run_all.py [--rsample PATH] [--save DIR] [-v] [PROGRAM...]
+    run_all.py [--rsample PATH] [--rsample-args ARGS] [--save DIR] [-v] [PROGRAM...]
 
 Run as root. PROGRAMs (default: all that are installed or buildable):
 nginx, redis, memcached, postgres, sshd, rsyslogd, cron, apache2 (mpm_event),
@@ -25,12 +25,14 @@ recursion; postfix and exim4 deliver and relay nothing; chrony has no sources
 and never touches the clock (-x). Every process of a program is compared
 (nginx's master and workers, postgres's server processes, apache2's workers,
 varnish's manager and child, postfix's master and children, smbd's helpers).
-Work files go to /tmp/rsample-gdbcompare. Prints compare.py's listing, then
-one summary line per program and the total.
+Work files go to /tmp/rsample-gdbcompare. --rsample-args adds arguments to
+every rsample run (e.g. "--backend proc" compares the /proc backend). Prints
+compare.py's listing, then one summary line per program and the total.
 """
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -639,9 +641,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("programs", nargs="*")
     ap.add_argument("--rsample", default=os.path.join(REPO, "build", "rsample"))
+    ap.add_argument("--rsample-args", default="", metavar="ARGS",
+                    help='more arguments for every rsample run, e.g. "--backend proc"')
     ap.add_argument("--save", help="keep the raw outputs in this directory")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
+    extra = shlex.split(a.rsample_args)
     os.makedirs(WORK, exist_ok=True)
     os.chmod(WORK, 0o755)
     results, errors = [], []
@@ -658,7 +663,7 @@ def main():
                 label = "%s/%s[%d]" % (p.name, comm(pid), pid) if len(pids) > 1 else p.name
                 try:
                     doc, text = compare.run_pid(pid, a.rsample, a.save,
-                                                label.replace("/", "_"))
+                                                label.replace("/", "_"), extra)
                 except RuntimeError as e:
                     errors.append("%s: %s" % (label, e))
                     continue

@@ -1,12 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # The integration suite: root, real BPF, real victims in a cgroup + PID/mount namespace.
-# Included by the top Makefile. `make integration ARGS='-k rust'` runs a subset.
+# Included by the top Makefile. `make integration ARGS='-k rust'` runs a subset;
+# RS_BACKEND=proc|bpf|auto passes --backend to every snapshot run.
 
 PYTHON		?= python3
 
 .PHONY: integration
 integration: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/run.py $(ARGS)
+
+# The same suite with every snapshot taken by the /proc backend (--backend proc;
+# RS_BACKEND=proc make integration is the same): what BPF-free nodes get.
+.PHONY: integration-proc
+integration-proc: all victims
+	$(Q)RS_BACKEND=proc RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/run.py $(ARGS)
 
 # rsample under valgrind's memcheck (tests/valgrind.sh).

@@ -2,7 +2,8 @@
 """Running rsample and watching the victim while it runs (tests/integration).
 
 run_rsample() runs one rsample command while a StopMonitor samples
-/proc/PID/task/*/status every 2 ms for stopped (t/T) or traced tasks.
+/proc/PID/task/*/status every 2 ms for stopped (t/T) or traced tasks; with
+RS_BACKEND set, snapshots run with --backend RS_BACKEND (with_backend()).
 proc_threads() records what /proc says about each thread (ids, syscall, kernel
 stack); reading /proc never stops a task. hb_gap() reads the victim's heartbeat
 slots (tests/victims/ledger.c) for a time window.
@@ -26,6 +27,24 @@ MONITOR_PERIOD_S = 0.002
 RUN_TIMEOUT_S = 60
 
 NOTES = []  # measured numbers, printed at the end
+
+# RS_BACKEND=proc (make integration-proc), bpf or auto: every snapshot run gets --backend.
+BACKEND = os.environ.get("RS_BACKEND") or None
+if BACKEND not in (None, "auto", "bpf", "proc"):
+    raise SystemExit("RS_BACKEND=%r: expected auto, bpf or proc" % BACKEND)
+TARGET_OPTS = ("-p", "--pid", "-t", "--tid", "-c", "--cgroup")
+
+
+def with_backend(args):
+    """ARGS with --backend BACKEND in front when they take a snapshot and choose none."""
+    args = list(args)
+    snapshot = args[:1] == ["snapshot"]
+    if not BACKEND or any(a == "--backend" or a.startswith("--backend=") for a in args) or \
+            not any(a in TARGET_OPTS or a.startswith(("--pid=", "--tid=", "--cgroup="))
+                    for a in args) or args[:1] in (["profile"], ["check"]):
+        return args
+    return args[:1] + ["--backend", BACKEND] + args[1:] if snapshot else \
+        ["--backend", BACKEND] + args
 
 
 def note(msg):
@@ -108,6 +127,7 @@ class Run:
 
 def run_rsample(args, pid=None, timeout=RUN_TIMEOUT_S, want_json=None, cpus=None):
     """Runs rsample ARGS (on CPUS only, if given) while a StopMonitor watches PID."""
+    args = with_backend(args)
     r = Run(args)
     mon = StopMonitor(pid, cpus) if pid else None
     if mon:

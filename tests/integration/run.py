@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expect  # noqa: E402
 import launch  # noqa: E402
 from fixtures import fixture, peer  # noqa: E402
-from observe import (NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR, fmt_ms,  # noqa: E402
-                     Run, note, run_rsample)
+from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR,  # noqa: E402
+                     Run, fmt_ms, note, run_rsample, with_backend)
 
 
 def require_bpf(test):
@@ -345,7 +345,8 @@ class Errors(unittest.TestCase):
                     time.sleep(max(0.0, started + delay_ms / 1000 + off - time.monotonic()))
                     args = (["--cgroup", v.cgroup_rel.lstrip("/"), "--json"] if i % 2 or not v.host_pid
                             else ["--pid", str(v.host_pid), "--json"])
-                    procs.append((args, subprocess.Popen([RSAMPLE] + args, stdout=subprocess.PIPE,
+                    procs.append((args, subprocess.Popen([RSAMPLE] + with_backend(args),
+                                                         stdout=subprocess.PIPE,
                                                          stderr=subprocess.PIPE, encoding="utf-8",
                                                          errors="replace")))
                 for args, p in procs:
@@ -389,28 +390,54 @@ class Errors(unittest.TestCase):
         return errs
 
     def test_no_permission(self):
-        """Without root or capabilities: exit 2, one line naming the cause and the fix."""
+        """Without root or capabilities: exit 2, one line naming the cause and the fix; auto
+        falls back to /proc when BPF cannot load, and says why."""
         sleeper = subprocess.Popen(["sleep", "30"])
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        drop = ["--inh-caps=-all", "--bounding-set=-all"]
+        other = subprocess.Popen(nobody + ["sleep", "30"])  # another user's process
+        capless = subprocess.Popen(["setpriv"] + drop + ["sleep", "30"])  # uid 0, no capabilities
+
+        def run(prefix, args):
+            return subprocess.run(prefix + [RSAMPLE] + with_backend(args), capture_output=True,
+                                  encoding="utf-8", timeout=RUN_TIMEOUT_S)
         try:
+            time.sleep(0.1)
             r = run_rsample(["--pid", str(sleeper.pid)], want_json=False)
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                   "--inh-caps=-all", "--bounding-set=-all", RSAMPLE, "--pid", str(sleeper.pid)]
-            p = subprocess.run(cmd, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
-            # uid 0 without capabilities (a container's root): not told to run as root
-            cmd0 = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", RSAMPLE, "--pid",
-                    str(sleeper.pid)]
-            p0 = subprocess.run(cmd0, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
+            p = run(nobody + drop, ["--pid", str(sleeper.pid)])
+            # uid 0 without capabilities (a container's root): never told to run as root
+            p0 = run(["setpriv"] + drop, ["--backend", "bpf", "--pid", str(sleeper.pid)])
+            p1 = run(["setpriv"] + drop, ["--backend", "proc", "--pid", str(other.pid)])
+            pa = run(["setpriv"] + drop, ["--backend", "auto", "--pid", str(capless.pid)])
         finally:
-            sleeper.kill()  # our own child
-            sleeper.wait()
+            for c in (sleeper, other, capless):
+                c.kill()  # our own children
+                c.wait()
         errs = [] if r.rc == 0 else ["as root: exit %r, stderr %r" % (r.rc, r.stderr)]
         r.rc, r.stdout, r.stderr = p.returncode, p.stdout, p.stderr
-        errs += self._one_fatal_line(r, ["Operation not permitted", "root"])
-        r.rc, r.stdout, r.stderr = p0.returncode, p0.stdout, p0.stderr
-        errs += self._one_fatal_line(r, ["Operation not permitted", "capability set is reduced",
-                                         "CAP_BPF"])
-        if "as root" in p0.stderr:
-            errs.append("uid 0 without capabilities was told to run as root: %r" % p0.stderr)
+        if BACKEND == "proc":
+            words = ["Permission denied", "CAP_SYS_PTRACE", "root"]
+        elif BACKEND == "bpf":
+            words = ["Operation not permitted", "root"]
+        else:  # auto: both causes, in one line
+            words = ["Operation not permitted", "/proc fallback failed too", "CAP_SYS_PTRACE"]
+        errs += self._one_fatal_line(r, words)
+        for what, q, words in (("BPF", p0, ["Operation not permitted", "capability set is reduced",
+                                            "CAP_BPF"]),
+                               ("/proc", p1, ["capability set is reduced", "CAP_SYS_PTRACE"])):
+            r.rc, r.stdout, r.stderr = q.returncode, q.stdout, q.stderr
+            errs += ["%s: %s" % (what, e) for e in self._one_fatal_line(r, words)]
+            if "as root" in q.stderr:
+                errs.append("uid 0 without capabilities was told to run as root: %r" % q.stderr)
+        first = (pa.stderr.splitlines() or [""])[0]
+        if pa.returncode not in (0, 1) or "backend: /proc" not in pa.stdout:
+            errs.append("auto without CAP_BPF: exit %r, stdout %r, stderr %r, want a report from /proc"
+                        % (pa.returncode, pa.stdout[:300], pa.stderr))
+        if not first.startswith("rsample: snapshot from /proc, not BPF: ") or "CAP_BPF" not in first \
+                or "as root" in pa.stderr:
+            errs.append("auto without CAP_BPF: first stderr line %r, want why BPF could not load"
+                        % first)
+        note("auto fallback without CAP_BPF: exit %d, %r" % (pa.returncode, first[:160]))
         fail_if(self, errs)
 
     def test_check(self):
@@ -436,19 +463,33 @@ class Errors(unittest.TestCase):
         fail_if(self, errs)
 
     def test_kernel_without_btf(self):
-        """A kernel without BTF (hidden here by a private tmpfs): exit 2, one line with the fix."""
+        """A kernel without BTF (hidden here by a private tmpfs): --backend bpf exits 2 with one
+        line and the fix; auto takes the snapshot from /proc and says why."""
         sleeper = subprocess.Popen(["sleep", "30"])
+        out = {}
         try:
-            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                   'mount -t tmpfs rsample-nobtf /sys/kernel/btf && exec "$0" --pid "$1"',
-                   RSAMPLE, str(sleeper.pid)]
-            p = subprocess.run(cmd, capture_output=True, encoding="utf-8", timeout=RUN_TIMEOUT_S)
+            for backend in ("bpf", "auto"):
+                cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                       'mount -t tmpfs rsample-nobtf /sys/kernel/btf && exec "$0" "$@"',
+                       RSAMPLE, "--backend", backend, "--pid", str(sleeper.pid)]
+                out[backend] = subprocess.run(cmd, capture_output=True, encoding="utf-8",
+                                              timeout=RUN_TIMEOUT_S)
         finally:
             sleeper.kill()  # our own child
             sleeper.wait()
-        r = Run(["--pid", str(sleeper.pid)])
+        p = out["bpf"]
+        r = Run(["--backend", "bpf", "--pid", str(sleeper.pid)])
         r.rc, r.stdout, r.stderr = p.returncode, p.stdout, p.stderr
-        fail_if(self, self._one_fatal_line(r, ["BTF", "CONFIG_DEBUG_INFO_BTF"]))
+        errs = self._one_fatal_line(r, ["BTF", "CONFIG_DEBUG_INFO_BTF"])
+        a = out["auto"]
+        first = (a.stderr.splitlines() or [""])[0]
+        if a.returncode not in (0, 1) or "backend: /proc" not in a.stdout:
+            errs.append("auto without BTF: exit %r, stdout %r, stderr %r, want a /proc report"
+                        % (a.returncode, a.stdout[:300], a.stderr))
+        if not first.startswith("rsample: snapshot from /proc, not BPF: ") or "BTF" not in first:
+            errs.append("auto without BTF: first stderr line %r, want why BPF could not load"
+                        % first)
+        fail_if(self, errs)
 
     def test_threads_exiting_midrun(self):
         """Threads starting and exiting while snapshotted: exit 0 or 1, valid JSON, no crash."""
@@ -526,7 +567,8 @@ class GdbComparison(unittest.TestCase):
             self.assertIsNone(victim.poll(), "%s exited early" % argv[0])
             cmp = subprocess.run([sys.executable, os.path.join(REPO, "tests", "gdbcompare",
                                                                "compare.py"),
-                                  "--rsample", RSAMPLE, str(victim.pid)],
+                                  "--rsample", RSAMPLE, str(victim.pid)]
+                                 + (["--rsample-args", "--backend " + BACKEND] if BACKEND else []),
                                  capture_output=True, text=True, timeout=120)
         finally:
             victim.kill()  # our own child
@@ -590,7 +632,8 @@ def main(argv):
     ap.add_argument("-k", dest="patterns", action="append", default=[],
                     help="run only tests whose name contains this")
     a = ap.parse_args(argv)
-    print("rsample integration: RSAMPLE=%s victims=%s" % (RSAMPLE, VICTIM_DIR), flush=True)
+    print("rsample integration: RSAMPLE=%s victims=%s backend=%s"
+          % (RSAMPLE, VICTIM_DIR, BACKEND or "default"), flush=True)
     if not SKIP:
         for f in [RSAMPLE] + [os.path.join(VICTIM_DIR, v["binary"]) for v in expect.VICTIMS.values()]:
             if not os.access(f, os.X_OK):
