@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rsample --help: the command line of DESIGN.md §5 and the exit codes. */
+/* rsample --help: the command line and the exit codes. */
 #include <stdio.h>
 #include "cli/cli.h"
 

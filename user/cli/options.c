@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The command line (DESIGN.md §5): parsed into struct rs_opts, no globals of our own. */
+/*
+ * The command line (README, rsample --help): parsed into struct rs_opts, no
+ * globals of our own. Over 500 lines on purpose: every option's parsing and
+ * every per-command check sit with the table of options they belong to, so
+ * a new option is one place to edit; the help text is help.c.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hang report as one JSON document, schema_version 1 (DESIGN.md §6):
+ * The hang report as one JSON document, schema_version 1 (docs/json.md):
  * the required core plus extras. Processes by pid, threads by tid, frames
  * innermost first; addresses as "0x…" strings, unknown strings as null.
  */

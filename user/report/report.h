@@ -40,9 +40,9 @@ void rs_report_groups_free(struct rs_group *g, size_t n);
  */
 bool rs_report_capture_spread(const struct rs_snapshot *s, uint64_t *ns);
 
-/* The human hang report (DESIGN.md §6). 0 or -errno from the stream. */
+/* The human hang report (README "What it prints"). 0 or -errno from the stream. */
 int rs_report_text(FILE *f, const struct rs_snapshot *s, const struct rs_report_opts *o);
-/* The JSON document (schema_version 1, DESIGN.md §6). */
+/* The JSON document (schema_version 1, docs/json.md). */
 int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_opts *o);
 
 #endif

@@ -14,6 +14,10 @@
  *
  * A stack with only sp and pc (rs_ustack.sp_pc_only) is finished by
  * unwind_sppc.c.
+ *
+ * Just over 500 lines: libdw's callbacks, the frame-pointer fallback and the
+ * joining of the two share the sample's state; unwinding from sp and pc
+ * only (the /proc backend) is unwind_sppc.c.
  */
 #include <errno.h>
 #include <inttypes.h>

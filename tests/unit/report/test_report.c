@@ -357,7 +357,7 @@ static char *render(writer_fn w, const struct rs_snapshot *s, const struct rs_re
 
 /*
  * Runs python3 on the JSON: it must parse, and hold the core schema of
- * DESIGN.md §6 with the right types. Returns the checker's exit status.
+ * docs/json.md with the right types. Returns the checker's exit status.
  */
 static int check_json(const char *json, size_t len, bool quiet)
 {
