@@ -22,13 +22,13 @@
  */
 struct rs_bpf {
 	struct bpf_object *obj;
-	const char *what; /* "snapshot", "profile": names the object in messages */
-	int ncpu;	  /* possible CPUs: per-CPU map sizes and counter sums */
+	const char *what;	/* "snapshot", "profile": names the object in messages */
+	int ncpu;		/* possible CPUs: per-CPU map sizes and counter sums */
 	struct rs_kfeatures kf; /* the running kernel's: rs_bpf_features() */
 	bool probed;
-	const enum rs_kfeature *needs;	/* what the object cannot load without... */
-	size_t n_needs;			/* ...named when a load fails */
-	char refused[320];		/* rs_bpf_retry(): the verifier's reason for the failed load */
+	const enum rs_kfeature *needs; /* what the object cannot load without... */
+	size_t n_needs;		       /* ...named when a load fails */
+	char refused[320]; /* rs_bpf_retry(): the verifier's reason for the failed load */
 };
 
 struct rs_bpf_setup {
@@ -49,8 +49,8 @@ struct rs_bpf_setup {
  * therefore probes only when its first load fails). The caller sets
  * b->needs. Returns 0 or -EOPNOTSUPP with a message naming cause and fix.
  */
-int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, bool probe,
-		 char *err, size_t errlen);
+int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, bool probe, char *err,
+		 size_t errlen);
 /* The running kernel's features, probed on first use (and kept in b). */
 const struct rs_kfeatures *rs_bpf_features(struct rs_bpf *b);
 /*
@@ -83,7 +83,8 @@ int rs_bpf_loaded(struct rs_bpf *b, int load_err, const struct rs_resolved *t, c
 int rs_bpf_iter_read(struct bpf_link *iter);
 /* Sums the per-CPU "counters" map into out[0..n). */
 void rs_bpf_counters(const struct rs_bpf *b, uint64_t *out, size_t n);
-/* A ring buffer on the object's "records" map calling cb(ctx, ...). 0 or -errno (message in err). */
+/* A ring buffer on the object's "records" map calling cb(ctx, ...). 0 or -errno (message in err).
+ */
 int rs_bpf_ring(const struct rs_bpf *b, ring_buffer_sample_fn cb, void *ctx,
 		struct ring_buffer **out, char *err, size_t errlen);
 

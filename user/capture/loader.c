@@ -56,8 +56,10 @@ static void note_failure(const char *text)
 			 p);
 		return;
 	}
-	/* The verifier's log: its reason is the last line that is neither an instruction nor a summary. */
-	for (const char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+	/* The verifier's log: its reason is the last line that is neither an instruction nor a
+	 * summary. */
+	for (const char *line = text; *line;
+	     line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
 		size_t len = strcspn(line, "\n");
 
 		if (!len)
@@ -112,7 +114,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 const struct rs_kfeatures *rs_bpf_features(struct rs_bpf *b)
 {
 	if (!b->probed) {
-		typeof(last_fail) keep = last_fail; /* the probe loads must not replace the reason */
+		typeof(last_fail) keep =
+		    last_fail; /* the probe loads must not replace the reason */
 
 		rs_kfeatures_probe(&b->kf);
 		last_fail = keep;
@@ -121,8 +124,8 @@ const struct rs_kfeatures *rs_bpf_features(struct rs_bpf *b)
 	return &b->kf;
 }
 
-int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, bool probe,
-		 char *err, size_t errlen)
+int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, bool probe, char *err,
+		 size_t errlen)
 {
 	struct utsname u;
 
@@ -161,7 +164,8 @@ static struct bpf_map *rodata_map(struct bpf_object *obj)
 {
 	struct bpf_map *m;
 
-	bpf_object__for_each_map(m, obj) {
+	bpf_object__for_each_map(m, obj)
+	{
 		const char *name = bpf_map__name(m);
 		size_t len = strlen(name);
 
@@ -204,7 +208,8 @@ int rs_bpf_set(struct rs_bpf *b, const char *var, const void *val, size_t size)
 	return -ENOENT;
 }
 
-/* Bytes of the ring buffer: the smallest power of two from RING_MIN that holds want, at most max. */
+/* Bytes of the ring buffer: the smallest power of two from RING_MIN that holds want, at most max.
+ */
 static size_t ring_bytes(size_t want, size_t max)
 {
 	size_t sz = RING_MIN;
@@ -228,7 +233,8 @@ int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size
 	e = e ?: RS_BPF_SET(b, "stack_bytes", (__u32)s->stack_bytes);
 	e = e ?: RS_BPF_SET(b, "want_kstack", (bool)s->kernel_stacks);
 	/* A single pid or tid, for objects whose hottest filter compares a constant. */
-	if (!e && RS_BPF_SET(b, "targ_tgid1", (__u32)(t->n_tgids == 1 ? t->tgids[0] : 0)) == -EINVAL)
+	if (!e &&
+	    RS_BPF_SET(b, "targ_tgid1", (__u32)(t->n_tgids == 1 ? t->tgids[0] : 0)) == -EINVAL)
 		e = -EINVAL;
 	if (!e && RS_BPF_SET(b, "targ_tid1", (__u32)(t->n_tids == 1 ? t->tids[0] : 0)) == -EINVAL)
 		e = -EINVAL;

@@ -37,7 +37,7 @@ static int on_record(void *ctx, void *data, size_t size)
 }
 
 static const char *const per_cpu_maps[] = { "sample_scratch", "iter_scratch", "switch_scratch",
-					     NULL };
+					    NULL };
 
 /* What each kind of profile cannot load without (what it can do without, its programs test). */
 static const enum rs_kfeature oncpu_needs[] = { RS_KFEAT_BTF, RS_KFEAT_RINGBUF };
@@ -95,7 +95,9 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 	__u32 zero = 0;
 	int fd, e = 0;
 
-	fd = s->cfg.target->cgroup.path ? open(s->cfg.target->cgroup.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	fd = s->cfg.target->cgroup.path
+		 ? open(s->cfg.target->cgroup.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+		 : -1;
 	if (fd < 0 ||
 	    bpf_map_update_elem(bpf_map__fd(s->skel->maps.targ_cgrp), &zero, &fd, BPF_ANY))
 		e = -errno;
@@ -103,7 +105,8 @@ static int set_cgroup(struct rs_sampler *s, char *err, size_t errlen)
 		close(fd);
 	if (e)
 		snprintf(err, errlen, "cannot open the cgroup '%s': %s",
-			s->cfg.target->cgroup.path ? s->cfg.target->cgroup.path : "?", strerror(-e));
+			 s->cfg.target->cgroup.path ? s->cfg.target->cgroup.path : "?",
+			 strerror(-e));
 	return e;
 }
 
@@ -240,7 +243,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 			e = -errno;
 			close(pfd);
 			snprintf(err, errlen, "cannot attach to the perf event of CPU %d: %s", cpu,
-				strerror(-e));
+				 strerror(-e));
 			break;
 		}
 		e = add_link(s, l);
@@ -264,7 +267,7 @@ static int attach_prog(struct rs_sampler *s, struct bpf_program *p, char *err, s
 	if (!l) {
 		e = -errno;
 		snprintf(err, errlen, "cannot attach '%s': %s (needs Linux >= 6.1 with BTF)",
-			bpf_program__name(p), strerror(-e));
+			 bpf_program__name(p), strerror(-e));
 		return e;
 	}
 	return add_link(s, l);
@@ -288,7 +291,7 @@ static int attach_offcpu(struct rs_sampler *s, char *err, size_t errlen)
 	if (!s->iter) {
 		e = -errno;
 		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
-			strerror(-e));
+			 strerror(-e));
 		return e;
 	}
 	/* Threads that were blocked before we attached. */

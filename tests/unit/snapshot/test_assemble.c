@@ -23,7 +23,7 @@
 #include "victim.h"
 
 #define KSYMS  RS_FIXTURES "/ksyms/kallsyms"
-#define MS(x)  ((uint64_t)(x) * 1000000ull)
+#define MS(x)  ((uint64_t)(x)*1000000ull)
 #define TASK_S 1u /* TASK_INTERRUPTIBLE */
 
 /* A record for tid of tgid, blocked since 'left' on a clock now reads 'now'. */
@@ -83,9 +83,8 @@ static void assert_user_names(const struct rs_thread *t, const char *const *want
 
 		if (t->uframes[j].inlined)
 			continue;
-		if (!strcmp(fn, want[i]) ||
-		    (want[i][strlen(want[i]) - 1] == '*' &&
-		     !strncmp(fn, want[i], strlen(want[i]) - 1)))
+		if (!strcmp(fn, want[i]) || (want[i][strlen(want[i]) - 1] == '*' &&
+					     !strncmp(fn, want[i], strlen(want[i]) - 1)))
 			i++;
 	}
 	if (i != n)
@@ -100,9 +99,10 @@ static void assert_user_names(const struct rs_thread *t, const char *const *want
  */
 static void test_assemble_recorded_records(void **state)
 {
-	static const char *const main_stack[] = { "level_three", "level_two", "level_one", "main",
-						  "__libc_start_call_main", "__libc_start_main*",
-						  "_start" };
+	static const char *const main_stack[] = {
+		"level_three",	      "level_two", "level_one", "main", "__libc_start_call_main",
+		"__libc_start_main*", "_start"
+	};
 	struct rs_assemble_cfg cfg = { .proc_root = "/proc", .kernel = true };
 	struct rs_capture cap = { 0 };
 	struct rs_snapshot snap = { 0 };
