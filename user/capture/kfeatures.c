@@ -326,21 +326,24 @@ void rs_kfeatures_load_error(const struct rs_kfeatures *f, int err, const char *
 			     const char *reason, char *buf, size_t len)
 {
 	const char *rel = *f->release ? f->release : "unknown";
+	/* Only snapshots have a way without BPF. */
+	const char *alt = strcmp(what, "snapshot") ? "" : ", or use --backend proc";
 	char missing[512];
 
 	if (rs_kfeatures_missing(f, need, n, missing, sizeof(missing)))
 		snprintf(
 		    buf, len,
-		    "cannot load the %s BPF programs: this kernel (Linux %s) lacks %s: run rsample on a newer kernel, or use --backend proc",
-		    what, rel, missing);
+		    "cannot load the %s BPF programs: this kernel (Linux %s) lacks %s: run rsample on a newer kernel%s",
+		    what, rel, missing, alt);
 	else if ((err == -EPERM || err == -EACCES) && !f->privileged)
 		snprintf(
 		    buf, len,
-		    "cannot load the %s BPF programs: %s: this process lacks CAP_BPF and CAP_PERFMON: %s CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE, or use --backend proc",
+		    "cannot load the %s BPF programs: %s: this process lacks CAP_BPF and CAP_PERFMON: %s CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE%s",
 		    what, strerror(-err),
 		    f->root
 			? "its user is root but its capability set is reduced (a container?): grant it"
-			: "run rsample as root or grant it");
+			: "run rsample as root or grant it",
+		    alt);
 	else
 		snprintf(
 		    buf, len,

@@ -144,8 +144,8 @@ int rs_bpf_begin(struct rs_bpf *b, struct bpf_object *obj, const char *what, boo
 			snprintf(u.release, sizeof(u.release), "unknown");
 		snprintf(
 		    err, errlen,
-		    "this kernel (Linux %s) has no BTF (/sys/kernel/btf/vmlinux): the BPF programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y; use --backend proc",
-		    u.release);
+		    "this kernel (Linux %s) has no BTF (/sys/kernel/btf/vmlinux): the BPF programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y%s",
+		    u.release, strcmp(what, "snapshot") ? "" : "; use --backend proc");
 		return -EOPNOTSUPP;
 	}
 	return 0;

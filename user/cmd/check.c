@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 #include "capture/capture.h"
 #include "cmd/cmd.h"
@@ -70,6 +71,33 @@ static void snapshot_rows(struct tally *t, const struct rs_kfeatures *kf, bool *
 		? "mutex owners and wait-for cycles from the futex words the iterator reads"
 		: "needs the futex words, read by a sleepable iterator");
 	(void)kf;
+}
+
+/* The BPF-free snapshot (--backend proc): what /proc, process_vm_readv and perf allow here. */
+static bool proc_snapshot_row(struct tally *t, const struct rs_kfeatures *kf)
+{
+	bool ok = access("/proc/self/syscall", R_OK) == 0;
+	bool perf = rs_kfeatures_cap(kf, RS_CAP_PERFMON) || rs_kfeatures_cap(kf, RS_CAP_SYS_ADMIN);
+	bool kstacks = rs_kfeatures_cap(kf, RS_CAP_SYS_ADMIN);
+	char how[512];
+	FILE *f;
+	int paranoid = 2;
+
+	if (!perf && (f = fopen("/proc/sys/kernel/perf_event_paranoid", "re"))) {
+		perf = fscanf(f, "%d", &paranoid) == 1 && paranoid <= 1;
+		fclose(f);
+	}
+	if (!ok) {
+		row(t, "snapshot (/proc)", false,
+		    "/proc/PID/task/TID/syscall is missing (a kernel without CONFIG_HAVE_ARCH_TRACEHOOK)");
+		return false;
+	}
+	snprintf(how, sizeof(how),
+		 "--backend proc: syscall, sp and pc from /proc, stacks by process_vm_readv; running threads: %s; kernel stacks: %s",
+		 perf ? "a perf sample each" : "none (needs CAP_PERFMON or perf_event_paranoid <= 1)",
+		 kstacks ? "/proc/PID/stack" : "none (/proc/PID/stack needs CAP_SYS_ADMIN)");
+	row(t, "snapshot (/proc)", perf && kstacks, how);
+	return true;
 }
 
 static void profile_rows(struct tally *t)
@@ -146,7 +174,7 @@ int rs_cmd_check(const struct rs_opts *o)
 	struct rs_kfeatures kf;
 	struct tally t = { 0 };
 	struct utsname u;
-	bool snap_ok;
+	bool snap_ok, proc_ok;
 
 	rs_kfeatures_probe(&kf);
 	if (uname(&u))
@@ -165,6 +193,7 @@ int rs_cmd_check(const struct rs_opts *o)
 		    "/sys/kernel/btf/vmlinux is missing: the BPF programs need CONFIG_DEBUG_INFO_BTF=y");
 	}
 	snapshot_rows(&t, &kf, &snap_ok);
+	proc_ok = proc_snapshot_row(&t, &kf);
 	profile_rows(&t);
 	kernel_stack_row(&t, &kf);
 	container_row(&t, &kf);
@@ -172,7 +201,7 @@ int rs_cmd_check(const struct rs_opts *o)
 		rs_msg("cannot write to stdout: %s", strerror(errno));
 		return RS_EXIT_FATAL;
 	}
-	if (!snap_ok)
+	if (!snap_ok && !proc_ok)
 		return RS_EXIT_FATAL;
 	return t.no ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 }

@@ -337,8 +337,10 @@ static void test_kfeatures_load_error_names_the_cause(void **state)
 	rs_kfeatures_load_error(&f, -EINVAL, "profile", need, 3, "", "", buf, sizeof(buf));
 	assert_string_equal(buf, "cannot load the profile BPF programs: this kernel (Linux 5.4.0) "
 				 "lacks task local storage (Linux 5.11), BTF-typed tracepoints "
-				 "(tp_btf) (Linux 5.5): run rsample on a newer kernel, or use "
-				 "--backend proc");
+				 "(tp_btf) (Linux 5.5): run rsample on a newer kernel");
+	/* only a snapshot has a way without BPF */
+	rs_kfeatures_load_error(&f, -EINVAL, "snapshot", need, 3, "", "", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "run rsample on a newer kernel, or use --backend proc"));
 
 	f = (struct rs_kfeatures){
 		.release = "6.18.44", .btf = true, .task_storage = true, .tp_btf = true
