@@ -181,6 +181,58 @@ static void test_assemble_recorded_records(void **state)
 	victim_stop(&v);
 }
 
+/*
+ * Records of the /proc backend: sp and pc only, every other register junk.
+ * The model says so (sp_pc_only, moved), and with frame pointers says from
+ * which user frame on rbp was recovered from the stack.
+ */
+static void test_assemble_proc_records(void **state)
+{
+	static const char *const main_stack[] = {
+		"level_three",	      "level_two", "level_one", "main", "__libc_start_call_main",
+		"__libc_start_main*", "_start"
+	};
+	static const char *const bins[] = { "victim_nofp", "victim_fp" };
+
+	(void)state;
+	for (size_t b = 0; b < 2; b++) {
+		struct rs_assemble_cfg cfg = { .proc_root = "/proc" };
+		struct rs_capture cap = { 0 };
+		struct rs_snapshot snap = { 0 };
+		struct victim v = { 0 };
+		struct victim_sample s;
+		const struct rs_thread *t;
+		struct rs_task_rec *r;
+		uint32_t pid;
+
+		victim_start(&v, bins[b], "main", NULL);
+		victim_sample(&v, &s);
+		pid = (uint32_t)v.pid;
+		r = record(pid, pid, bins[b], &s);
+		memset(&r->regs, 0x5a, sizeof(r->regs));
+		r->regs.ip = s.hdr.regs.ip;
+		r->regs.sp = s.hdr.regs.sp;
+		r->flags |= RS_TF_REGS_SPIP | (b ? RS_TF_MOVED : 0);
+		capture_add(&cap, r);
+		assert_int_equal(rs_assemble(&cap, &cfg, &snap), 0);
+		t = thread_of(&snap.procs[0], pid);
+		assert_user_names(t, main_stack, sizeof(main_stack) / sizeof(main_stack[0]));
+		assert_true(t->unwind.complete);
+		assert_true(t->unwind.sp_pc_only);
+		assert_int_equal(t->unwind.moved, b == 1);
+		/* frame pointers: level_three's CFA needs rbp, found for level_two on */
+		assert_int_equal(t->unwind.guessed, b == 1);
+		if (b)
+			assert_string_equal(t->uframes[t->unwind.guessed_frame].function,
+					    "level_two");
+		rs_snapshot_clear(&snap);
+		free(cap.recs[0]);
+		free(cap.recs);
+		free(s.stack);
+		victim_stop(&v);
+	}
+}
+
 /* --no-kernel: no kernel frames; a process gone before its maps were read: an error, no crash. */
 static void test_assemble_no_kernel_and_gone_process(void **state)
 {
@@ -208,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_assemble_recorded_records),
+		cmocka_unit_test(test_assemble_proc_records),
 		cmocka_unit_test(test_assemble_no_kernel_and_gone_process),
 	};
 
