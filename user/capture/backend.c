@@ -5,6 +5,20 @@
 #include <string.h>
 #include "capture/capture.h"
 
+/* A message without its advice to use the other backend: auto is trying both. */
+static void drop_advice(char *msg)
+{
+	static const char *const advice[] = { ", or use --backend proc", "; use --backend proc",
+					      ", or use --backend bpf", ": use --backend bpf" };
+
+	for (size_t i = 0; i < sizeof(advice) / sizeof(advice[0]); i++) {
+		char *p = strstr(msg, advice[i]);
+
+		if (p)
+			memmove(p, p + strlen(advice[i]), strlen(p + strlen(advice[i])) + 1);
+	}
+}
+
 int rs_capture_select(enum rs_backend backend, const struct rs_capture_cfg *cfg,
 		      struct rs_capture **out, enum rs_backend *used, char *notice,
 		      size_t noticelen, char *err, size_t errlen)
@@ -30,8 +44,10 @@ int rs_capture_select(enum rs_backend backend, const struct rs_capture_cfg *cfg,
 	}
 	/* never a silent downgrade: the caller prints notice */
 	*used = RS_BACKEND_PROC;
+	drop_advice(bpf_err);
 	e = rs_capture_procfs_run(cfg, out, proc_err, sizeof(proc_err));
 	if (e) {
+		drop_advice(proc_err);
 		snprintf(err, errlen, "%s; and the /proc fallback failed too: %s", bpf_err,
 			 proc_err);
 		return e;
