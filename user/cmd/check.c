@@ -92,10 +92,11 @@ static bool proc_snapshot_row(struct tally *t, const struct rs_kfeatures *kf)
 		    "/proc/PID/task/TID/syscall is missing (a kernel without CONFIG_HAVE_ARCH_TRACEHOOK)");
 		return false;
 	}
-	snprintf(how, sizeof(how),
-		 "--backend proc: syscall, sp and pc from /proc, stacks by process_vm_readv; running threads: %s; kernel stacks: %s",
-		 perf ? "a perf sample each" : "none (needs CAP_PERFMON or perf_event_paranoid <= 1)",
-		 kstacks ? "/proc/PID/stack" : "none (/proc/PID/stack needs CAP_SYS_ADMIN)");
+	snprintf(
+	    how, sizeof(how),
+	    "--backend proc: syscall, sp and pc from /proc, stacks by process_vm_readv; running threads: %s; kernel stacks: %s",
+	    perf ? "a perf sample each" : "none (needs CAP_PERFMON or perf_event_paranoid <= 1)",
+	    kstacks ? "/proc/PID/stack" : "none (/proc/PID/stack needs CAP_SYS_ADMIN)");
 	row(t, "snapshot (/proc)", perf && kstacks, how);
 	return true;
 }
