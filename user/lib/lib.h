@@ -85,6 +85,16 @@ uint64_t rs_mono_ns(void);
  */
 void rs_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- growing arrays (grow.c) ---- */
+
+/*
+ * Makes room for element n (0-based) of the array *arrayp (a pointer to a
+ * pointer) of elements of elem bytes, whose capacity is *cap: doubles it,
+ * from first when it is 0, until it holds n + 1. 0 or -ENOMEM (the array is
+ * left as it was).
+ */
+int rs_grow(void *arrayp, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* ---- hashing (hash.c) ---- */
 
 /* FNV-1a (64 bits) of len bytes. */

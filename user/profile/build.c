@@ -10,6 +10,7 @@
 #include <string.h>
 #include "stack/stack.h"
 #include "profile/profile_priv.h"
+#include "lib/lib.h"
 
 static bool kcache_eq(const void *ctx, size_t idx, const void *key)
 {
@@ -27,15 +28,8 @@ static const struct rs_kcache_ent *kstack_of(struct rs_profwin *w, uint64_t key)
 		return &w->kcache[i];
 	if (rs_htab_reserve(&w->kindex, w->n_kcache + 1))
 		return NULL;
-	if (w->n_kcache == w->cap_kcache) {
-		size_t cap = w->cap_kcache ? w->cap_kcache * 2 : 64;
-		struct rs_kcache_ent *v = realloc(w->kcache, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		w->kcache = v;
-		w->cap_kcache = cap;
-	}
+	if (rs_grow(&w->kcache, &w->cap_kcache, w->n_kcache, sizeof(*w->kcache), 64))
+		return NULL;
 	e = &w->kcache[w->n_kcache];
 	e->key = key;
 	e->err =
@@ -128,17 +122,16 @@ static int resolve(struct rs_profwin *w, enum rs_prof_kind kind, struct rs_agg *
 	return e;
 }
 
+/* Room for one more frame in s (capacity *cap). 0 or -ENOMEM. */
+static int frame_room(struct rs_psample *s, size_t *cap)
+{
+	return rs_grow(&s->frames, cap, s->n_frames, sizeof(*s->frames), 16);
+}
+
 static int push_frame(struct rs_psample *s, size_t *cap, const struct rs_frame *f)
 {
-	if (s->n_frames == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		struct rs_frame *v = realloc(s->frames, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->frames = v;
-		*cap = c;
-	}
+	if (frame_room(s, cap))
+		return -ENOMEM;
 	if (rs_frame_copy(&s->frames[s->n_frames], f))
 		return -ENOMEM;
 	s->n_frames++;
@@ -148,15 +141,8 @@ static int push_frame(struct rs_psample *s, size_t *cap, const struct rs_frame *
 /* Appends the kernel frame of pc: built in place, not copied. */
 static int kernel_frame(struct rs_profwin *w, struct rs_psample *s, size_t *cap, uint64_t pc)
 {
-	if (s->n_frames == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		struct rs_frame *v = realloc(s->frames, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->frames = v;
-		*cap = c;
-	}
+	if (frame_room(s, cap))
+		return -ENOMEM;
 	if (rs_kframe(w->ksyms, pc, &s->frames[s->n_frames]))
 		return -ENOMEM;
 	s->n_frames++;

@@ -204,15 +204,8 @@ static struct ustack *stack_of(struct rs_pidinfo *pi, const uint64_t *w, size_t 
 		return NULL;
 	if (pi->n_frames >= RS_PIDCACHE_FRAMES_MAX)
 		stacks_clear(pi);
-	if (pi->n_stacks == pi->cap_stacks) {
-		size_t cap = pi->cap_stacks ? pi->cap_stacks * 2 : 64;
-		struct ustack *v = realloc(pi->stacks, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		pi->stacks = v;
-		pi->cap_stacks = cap;
-	}
+	if (rs_grow(&pi->stacks, &pi->cap_stacks, pi->n_stacks, sizeof(*pi->stacks), 64))
+		return NULL;
 	if (rs_htab_reserve(&pi->index, pi->n_stacks + 1))
 		return NULL;
 	st = &pi->stacks[pi->n_stacks];

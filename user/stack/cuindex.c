@@ -171,25 +171,14 @@ static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
 	if (depth > WALK_MAX || dwarf_child(parent, &child))
 		return;
 	do {
-		switch (dwarf_tag(&child)) {
-		case DW_TAG_subprogram:
-		case DW_TAG_inlined_subroutine:
-		case DW_TAG_lexical_block:
-		case DW_TAG_entry_point:
-		case DW_TAG_try_block:
-		case DW_TAG_catch_block:
-		case DW_TAG_with_stmt:
+		switch (rs_die_kind(dwarf_tag(&child))) {
+		case RS_DIE_CODE:
 			fidx_push(x, &child);
 			break;
-		case DW_TAG_namespace:
-		case DW_TAG_module:
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_union_type:
-		case DW_TAG_interface_type:
+		case RS_DIE_CONTAINER:
 			fidx_walk(x, &child, depth + 1);
 			break;
-		case DW_TAG_imported_unit:
+		case RS_DIE_IMPORT:
 			if (dwarf_attr(&child, DW_AT_import, &a) &&
 			    dwarf_formref_die(&a, &imported))
 				fidx_walk(x, &imported, depth + 1);
@@ -221,6 +210,31 @@ static void fidx_free(struct fidx *x)
 	free(x->v);
 	free(x->maxhi);
 	free(x);
+}
+
+enum rs_die_kind rs_die_kind(int tag)
+{
+	switch (tag) {
+	case DW_TAG_subprogram:
+	case DW_TAG_inlined_subroutine:
+	case DW_TAG_lexical_block:
+	case DW_TAG_entry_point:
+	case DW_TAG_try_block:
+	case DW_TAG_catch_block:
+	case DW_TAG_with_stmt:
+		return RS_DIE_CODE;
+	case DW_TAG_namespace:
+	case DW_TAG_module:
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+	case DW_TAG_interface_type:
+		return RS_DIE_CONTAINER;
+	case DW_TAG_imported_unit:
+		return RS_DIE_IMPORT;
+	default:
+		return RS_DIE_OTHER;
+	}
 }
 
 /* The index of cu in m, built on first use; NULL when it cannot be built. */

@@ -150,6 +150,16 @@ void rs_cutab_free(struct rs_cutab *t);
 int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out);
 void rs_cufuncs_free(struct rs_cufuncs *t);
 
+/* What a DIE is to the walks that look for code (the function index, the inline chain). */
+enum rs_die_kind {
+	RS_DIE_OTHER = 0,
+	RS_DIE_CODE,	  /* a subprogram, inlined subroutine or block: holds code ranges */
+	RS_DIE_CONTAINER, /* a namespace, module, class, struct, union: holds functions */
+	RS_DIE_IMPORT,	  /* DW_TAG_imported_unit: the walk goes on in the unit it imports */
+};
+/* The kind of a DIE of tag tag (DW_TAG_*). */
+enum rs_die_kind rs_die_kind(int tag);
+
 /*
  * The innermost DW_TAG_subprogram of cu whose ranges hold addr (an address of
  * the module's ELF file), through namespaces, types and imported units

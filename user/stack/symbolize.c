@@ -21,6 +21,7 @@
 #include "stack/gdb/gdb.h"
 #include "stack/stack.h"
 #include "stack/stack_priv.h"
+#include "lib/lib.h"
 
 #define SCOPE_DEPTH_MAX 16
 #define CHAIN_MAX	64
@@ -42,15 +43,8 @@ static void fvec_clear(struct fvec *fv)
 /* Appends a zeroed frame; NULL on allocation failure. */
 static struct rs_frame *fvec_push(struct fvec *fv)
 {
-	if (fv->n == fv->cap) {
-		size_t cap = fv->cap ? fv->cap * 2 : 4;
-		struct rs_frame *v = realloc(fv->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		fv->v = v;
-		fv->cap = cap;
-	}
+	if (rs_grow(&fv->v, &fv->cap, fv->n, sizeof(*fv->v), 4))
+		return NULL;
 	memset(&fv->v[fv->n], 0, sizeof(fv->v[0]));
 	return &fv->v[fv->n++];
 }
@@ -208,14 +202,8 @@ static bool find_pc(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth
 	if (depth > CHAIN_MAX || dwarf_child(parent, &child))
 		return false;
 	do {
-		switch (dwarf_tag(&child)) {
-		case DW_TAG_subprogram:
-		case DW_TAG_inlined_subroutine:
-		case DW_TAG_lexical_block:
-		case DW_TAG_entry_point:
-		case DW_TAG_try_block:
-		case DW_TAG_catch_block:
-		case DW_TAG_with_stmt:
+		switch (rs_die_kind(dwarf_tag(&child))) {
+		case RS_DIE_CODE:
 			if (dwarf_haspc(&child, pc) <= 0)
 				break;
 			if (c->n < CHAIN_MAX) {
@@ -223,16 +211,11 @@ static bool find_pc(Dwarf_Die *parent, Dwarf_Addr pc, struct chain *c, int depth
 				find_pc(&c->die[c->n - 1], pc, c, depth + 1);
 			}
 			return true;
-		case DW_TAG_namespace:
-		case DW_TAG_module:
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_union_type:
-		case DW_TAG_interface_type:
+		case RS_DIE_CONTAINER:
 			if (find_pc(&child, pc, c, depth + 1))
 				return true;
 			break;
-		case DW_TAG_imported_unit:
+		case RS_DIE_IMPORT:
 			if (dwarf_attr(&child, DW_AT_import, &a) &&
 			    dwarf_formref_die(&a, &imported) &&
 			    find_pc(&imported, pc, c, depth + 1))

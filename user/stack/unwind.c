@@ -207,50 +207,50 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 }
 
 /* True when libdw has CFI for the frame at pc (so it did not step by frame pointer). */
-static bool has_cfi(Dwfl *dwfl, uint64_t pc, bool activation)
+/*
+ * The CFI frame of address a in mod (malloc'd), or NULL: .eh_frame first, as
+ * libdw does, since .debug_frame means loading (inflating) all DWARF.
+ */
+static Dwarf_Frame *cfi_frame(Dwfl_Module *mod, Dwarf_Addr a)
 {
-	uint64_t a = activation ? pc : pc - 1;
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, a);
-
-	if (!mod)
-		return false;
-	/* .eh_frame first, as libdw does: .debug_frame means loading (inflating) all DWARF. */
 	for (int i = 0; i < 2; i++) {
 		Dwarf_Addr bias;
 		Dwarf_CFI *cfi =
 		    i ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
 		Dwarf_Frame *frame;
 
-		if (cfi && !dwarf_cfi_addrframe(cfi, a - bias, &frame)) {
-			free(frame);
-			return true;
-		}
+		if (cfi && !dwarf_cfi_addrframe(cfi, a - bias, &frame))
+			return frame;
 	}
-	return false;
+	return NULL;
+}
+
+static bool has_cfi(Dwfl *dwfl, uint64_t pc, bool activation)
+{
+	uint64_t a = activation ? pc : pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, a);
+	Dwarf_Frame *frame = mod ? cfi_frame(mod, a) : NULL;
+
+	free(frame);
+	return frame != NULL;
 }
 
 bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc)
 {
 	Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, pc) : NULL;
+	Dwarf_Frame *frame;
 	const char *name;
+	bool sig = false;
 
 	if (!mod)
 		return false;
 	/* the CIE of a signal trampoline's FDE says so ("S" augmentation) */
-	for (int i = 0; i < 2; i++) {
-		Dwarf_Addr bias;
-		Dwarf_CFI *cfi =
-		    i ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
-		Dwarf_Frame *frame;
-		bool sig = false;
-
-		if (cfi && !dwarf_cfi_addrframe(cfi, pc - bias, &frame)) {
-			dwarf_frame_info(frame, NULL, NULL, &sig);
-			free(frame);
-			if (sig)
-				return true;
-			break;
-		}
+	frame = cfi_frame(mod, pc);
+	if (frame) {
+		dwarf_frame_info(frame, NULL, NULL, &sig);
+		free(frame);
+		if (sig)
+			return true;
 	}
 	/* gdb's amd64 Linux check: glibc's trampoline by name */
 	name = dwfl_module_addrname(mod, pc);

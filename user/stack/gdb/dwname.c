@@ -38,6 +38,7 @@
 #include "stack/stack.h"
 #include "stack/gdb/gdb.h"
 #include "stack/gdb/gdb_priv.h"
+#include "lib/lib.h"
 
 void rs_nbuf_add(struct rs_nbuf *b, const char *s)
 {
@@ -203,15 +204,8 @@ static struct pmap *pmap_of(struct rs_dwcache **cache, Dwarf_Die *d)
 			pmap_free(&c->v[i]);
 		c->n = c->rows = 0;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct pmap *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (rs_grow(&c->v, &c->cap, c->n, sizeof(*c->v), 8))
+		return NULL;
 	m = &c->v[c->n++];
 	*m = (struct pmap){ .dbg = dbg, .cu = cuoff };
 	pmap_add(m, cuoff, NO_PARENT);
