@@ -123,28 +123,29 @@ static int cmp_name(const void *a, const void *b)
 	return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
-static int load(const char *path, bool names, struct rs_ksyms **out)
+int rs_ksyms_parse(char *text, size_t len, bool names, struct rs_ksyms **out)
 {
 	struct rs_ksyms *k = NULL;
-	size_t len = 0, cap = 0, n_lines = 0, n_zero = 0, w;
+	size_t cap = 0, n_lines = 0, n_zero = 0, w;
 	char *line, *next;
 	bool zero;
 	int err;
 
 	k = calloc(1, sizeof(*k));
-	if (!k)
+	if (!k) {
+		free(text);
 		return -ENOMEM;
-	err = rs_read_file(path, &k->text, &len);
-	if (err)
-		goto err_free;
-	for (line = k->text; line < k->text + len; line = next) {
+	}
+	k->text = text;
+	for (line = text; line < text + len; line = next) {
 		struct ksym s;
 
-		next = strchr(line, '\n');
+		/* by length, not strchr: an embedded NUL must not stop the walk (it looped) */
+		next = memchr(line, '\n', (size_t)(text + len - line));
 		if (next)
 			*next++ = '\0';
 		else
-			next = line + strlen(line);
+			next = text + len;
 		if (!*line)
 			continue;
 		n_lines++;
@@ -196,6 +197,15 @@ static int load(const char *path, bool names, struct rs_ksyms **out)
 err_free:
 	rs_ksyms_free(k);
 	return err;
+}
+
+static int load(const char *path, bool names, struct rs_ksyms **out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int err = rs_read_file(path, &text, &len);
+
+	return err ? err : rs_ksyms_parse(text, len, names, out);
 }
 
 int rs_ksyms_load(const char *path, struct rs_ksyms **out)

@@ -270,4 +270,13 @@ int rs_cs_func(struct rs_csgraph *g, uint64_t entry);
 /* Frees the arrays g holds. */
 void rs_csgraph_clear(struct rs_csgraph *g);
 
+/* ---- kallsyms text (ksyms.c) ---- */
+
+/*
+ * rs_ksyms_load() (names: rs_ksyms_load_names()) of kallsyms text already
+ * read: text[0..len) is malloc'd with text[len] == '\0', and is owned by the
+ * table from the call on, failure included. Same results.
+ */
+int rs_ksyms_parse(char *text, size_t len, bool names, struct rs_ksyms **out);
+
 #endif
