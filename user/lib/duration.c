@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Durations on the command line and in reports: "500ms", "1m30s", "2h05m". */
+/* Durations on the command line and in reports: "500ms", "1m30s", "2h05m", "1.5s". */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,9 +30,11 @@ static bool is_digit(char c)
 /*
  * Parses one "<digits>[.<digits>]<unit>" term at *p, adds it to *total and
  * advances *p. A term may lack its unit (seconds) only when it is the whole
- * string (whole, and nothing follows it).
+ * string (whole, and nothing follows it). Units strictly decrease from term to
+ * term (*prev: the previous term's unit, updated), so "1h1h" and "1s1m" are
+ * refused; only the last term may have a fraction ("1.5h30m" is refused).
  */
-static int parse_term(const char **p, bool whole, uint64_t *total)
+static int parse_term(const char **p, bool whole, uint64_t *prev, uint64_t *total)
 {
 	const char *s = *p;
 	uint64_t ip = 0, frac = 0, frac_div = 1, unit = 0, v;
@@ -71,6 +73,9 @@ static int parse_term(const char **p, bool whole, uint64_t *total)
 			return -EINVAL;
 		unit = NS_PER_S;
 	}
+	if (unit >= *prev || (n_frac && *s))
+		return -EINVAL;
+	*prev = unit;
 	if (__builtin_mul_overflow(ip, unit, &v))
 		return -EINVAL;
 	/* frac / frac_div of a unit; unit <= 3.6e12 and frac < 1e18 could overflow: split */
@@ -96,14 +101,14 @@ static int parse_term(const char **p, bool whole, uint64_t *total)
 
 int rs_parse_duration(const char *s, uint64_t *ns)
 {
-	uint64_t total = 0;
+	uint64_t total = 0, prev = UINT64_MAX;
 	const char *p = s;
 	int err;
 
 	if (!s || !*s)
 		return -EINVAL;
 	while (*p) {
-		err = parse_term(&p, p == s, &total);
+		err = parse_term(&p, p == s, &prev, &total);
 		if (err)
 			return err;
 	}

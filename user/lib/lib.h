@@ -65,7 +65,8 @@ static inline int rs_hexval(char c)
 /*
  * "500ms", "10s", "2m", "1h", "1d", "250us", "100ns", plain "3" = seconds,
  * "1.5s", and sums such as "1m30s" (what rs_format_duration() prints parses). Returns 0, or -EINVAL
- * (empty, negative, junk, more than 64-bit nanoseconds); *ns is untouched on failure.
+ * (empty, negative, junk, a unit repeated or out of order as in "1h1h" or "1s1m", a fraction
+ * before the last term, more than 64-bit nanoseconds); *ns is untouched on failure.
  */
 int rs_parse_duration(const char *s, uint64_t *ns);
 /*

@@ -39,7 +39,8 @@ static void test_duration_parse_table(void **state)
 		{ "2.5ns", 2 },
 		{ "1m30s", S(90) },
 		{ "1h2m3s", S(3723) },
-		{ "1h1h", S(7200) },
+		{ "1d2h3m4s5ms6us7ns", S(93784) + MS(5) + 6007 },
+		{ "1m0.5s", MS(60500) },
 		{ "3m12s", S(192) },
 		{ "2h05m", S(7500) },
 		{ "18446744073s", S(18446744073ull) },
@@ -86,6 +87,16 @@ static void test_duration_parse_rejects(void **state)
 		"99999999999999999999",
 		"213504d",
 		"1sm30",
+		/* each unit once, largest first, a fraction only in the last term */
+		"1h1h",
+		"1s1s",
+		"1s1m",
+		"30s1m",
+		"1ms1s",
+		"1ns1us",
+		"1.5h30m",
+		"0.5m1s",
+		"1h2m3s4h",
 	};
 	uint64_t ns = 777;
 
