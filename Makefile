@@ -117,6 +117,7 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 -include tests/bench/bench.mk
 -include tests/bench/profile.mk
 -include tests/kernels/kernels.mk
+-include tests/fuzz/fuzz.mk
 
 # make bench: the snapshot benchmarks (bench.mk) and the profiler overhead (profile.mk).
 bench: bench-profile

@@ -8,7 +8,7 @@ pkgs="make gcc g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev
       libc6-dbg protobuf-c-compiler libprotobuf-c-dev
       golang-go libdevel-nytprof-perl chromium libbpf-tools
       lldb linux-perf libllvm15
-      clang-format"
+      clang-format libclang-rt-14-dev"
 
 missing=""
 for p in $pkgs; do
