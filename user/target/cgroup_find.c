@@ -96,8 +96,17 @@ bool rs_is_container_id(const char *s, char id[RS_CID_LEN + 1])
 	const char *scheme = strstr(s, "://");
 	size_t n;
 
-	if (scheme)
+	if (scheme) {
+		/* a runtime's name: "containerd", "cri-o", "docker"; "://id" or "a b://id" is no ID
+		 */
+		if (scheme == s)
+			return false;
+		for (const char *c = s; c < scheme; c++)
+			if (!isdigit((unsigned char)*c) && (*c < 'a' || *c > 'z') && *c != '-' &&
+			    *c != '.')
+				return false;
 		s = scheme + 3;
+	}
 	n = strlen(s);
 	if (n < RS_CID_MIN || n > RS_CID_LEN)
 		return false;

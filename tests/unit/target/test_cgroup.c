@@ -428,6 +428,16 @@ static void test_resolve_unknown_spec(void **state)
 	    true);
 	expect_err(&sd_env, "Not A Pod!", -ENOENT, "no cgroup, pod or container matches", false);
 	expect_err(&sd_env, "", -EINVAL, "empty cgroup spec: give a cgroup path", false);
+	/* a scheme that names no runtime makes no container ID, as "1h1h" makes no duration */
+	expect_err(&sd_env, "://" CID_WEB, -ENOENT, "no cgroup, pod or container matches", false);
+	expect_err(&sd_env, "Containerd://" CID_WEB, -ENOENT, "no cgroup, pod or container matches",
+		   false);
+	expect_err(&sd_env, "a b://" CID_WEB, -ENOENT, "no cgroup, pod or container matches",
+		   false);
+	expect_err(&sd_env, "x;y://" CID_WEB, -ENOENT, "no cgroup, pod or container matches",
+		   false);
+	expect_rel(&sd_env, "cri-o://" CID_DNS, POD_DNS "/crio-" CID_DNS ".scope");
+	expect_rel(&sd_env, "docker://9d0cc5", "/system.slice/docker-" CID_DOCKER ".scope");
 }
 
 static void test_resolve_does_not_follow_symlinks(void **state)
