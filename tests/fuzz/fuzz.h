@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for the libFuzzer targets (tests/fuzz/<target>.c): inputs as C
- * strings, and as files for parsers that read a path.
+ * strings, and as memfds for parsers that read a path.
  */
 #ifndef RS_FUZZ_H
 #define RS_FUZZ_H
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,12 +56,25 @@ static inline const char *fuzz_tmpdir(void)
 	return fuzz_dir;
 }
 
-/* Writes size bytes to path (replaced), aborting on failure: the harness, not the parser. */
-static inline void fuzz_write(const char *path, const uint8_t *data, size_t size)
+/*
+ * A memfd for inputs that parsers read by path (no disk write per run): its
+ * "/proc/self/fd/N" path in path[len]; fd returned. Aborts on failure, as
+ * fuzz_fill() does: the harness failing is not a finding.
+ */
+static inline int fuzz_memfd(const char *name, char *path, size_t len)
 {
-	FILE *f = fopen(path, "we");
+	int fd = memfd_create(name, MFD_CLOEXEC);
 
-	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f))
+	if (fd < 0)
+		abort();
+	snprintf(path, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+/* Makes the memfd hold exactly data[0..size). */
+static inline void fuzz_fill(int fd, const uint8_t *data, size_t size)
+{
+	if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
 }
 
