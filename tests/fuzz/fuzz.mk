@@ -19,7 +19,8 @@ FUZZ_LIB	:= $(FUZZ_DIR)/librsample.a
 # Binaries the elf target starts from (plus corrupted copies, tests/fuzz/seeds.py).
 FUZZ_ELF_SEEDS	:= $(addprefix $(OUT)/fixtures/,victim_nofp victim_dbg victim_symtab victim_dynsym \
 		   victim_noid victim_badlink .debug/victim_dbg.debug lines) \
-		   $(addprefix $(OUT)/victims/,ledger-nofp ledger-dbg.debug symnames bigframe)
+		   $(addprefix $(OUT)/victims/,ledger-nofp ledger-dbg.debug symnames bigframe) \
+		   $(FUZZ_DIR)/zdebug/ledger-nofp.zdebug
 
 # Instrumented for coverage (fuzzer-no-link): the sanitizers and libFuzzer's main come at link.
 $(FUZZ_DIR)/user/%.o: user/%.c $(SKELS) $(GEN_HDRS)
@@ -36,6 +37,12 @@ $(FUZZ_DIR)/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -Itests/unit -Itests/fuzz \
 		-DRS_FIXTURES='"$(CURDIR)/tests/fixtures"' $< $(FUZZ_LIB) $(LIBS) -o $@
+
+# Compressed debug sections: libelf inflates them for libdw.
+$(FUZZ_DIR)/zdebug/ledger-nofp.zdebug: $(OUT)/victims/ledger-nofp
+	$(call msg,OBJCOPY,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OBJCOPY) --compress-debug-sections=zlib $< $@
 
 $(FUZZ_DIR)/seeds/.stamp: tests/fuzz/seeds.py $(FUZZ_ELF_SEEDS)
 	$(call msg,GEN,$(FUZZ_DIR)/seeds)
