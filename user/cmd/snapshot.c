@@ -8,6 +8,7 @@
 #include <string.h>
 #include "capture/capture.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_priv.h"
 #include "lib/lib.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
@@ -52,6 +53,41 @@ static void report_process_errors(const struct rs_snapshot *s)
 	}
 }
 
+/*
+ * Threads and processes that exited during the snapshot: normal churn, one
+ * line for all of them, not a partial result.
+ */
+static void report_churn(const struct rs_snapshot *s)
+{
+	size_t np = s->exited_procs, nt = s->exited_threads;
+	char procs[48] = "", threads[48] = "";
+
+	if (!np && !nt)
+		return;
+	if (np)
+		snprintf(procs, sizeof(procs), "%zu process%s", np, np == 1 ? "" : "es");
+	if (nt)
+		snprintf(threads, sizeof(threads), "%zu thread%s", nt, nt == 1 ? "" : "s");
+	rs_msg("%s%s%s exited during the snapshot: left out of the report", procs,
+	       np && nt ? " and " : "", threads);
+}
+
+/* Threads without the user stack they should have: one line, the first one's reason. */
+static void report_incomplete(const struct rs_snapshot *s)
+{
+	const struct rs_thread *first = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_procs; i++)
+		for (size_t j = 0; j < s->procs[i].n_threads; j++)
+			if (rs_thread_incomplete(&s->procs[i].threads[j]) && !n++)
+				first = &s->procs[i].threads[j];
+	if (n)
+		rs_msg("%zu thread%s without a user stack (tid %u: %s)%s", n, n == 1 ? "" : "s",
+		       first->tid, first->unwind.stop_reason,
+		       n > 1 ? "; the report says why for each" : "");
+}
+
 /* The capture's own non-fatal notes, one line each. */
 static void report_notes(const struct rs_capture *cap)
 {
@@ -64,6 +100,14 @@ static void report_notes(const struct rs_capture *cap)
 			rs_msg("%.*s", (int)len, e);
 		e += len + (e[len] == '\n');
 	}
+}
+
+static int drop_privs(const struct rs_opts *o, char *err, size_t errlen)
+{
+	const struct rs_privs_cfg cfg = { .verbose = o->verbose };
+	uint64_t kept;
+
+	return rs_privs_drop(&cfg, &kept, err, errlen);
 }
 
 int rs_cmd_snapshot(const struct rs_opts *o)
@@ -120,6 +164,11 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 			rs_msg("%s", why);
 		}
 	}
+	/* No BPF nor perf event from here on: only reading the targets. */
+	if (drop_privs(o, err, sizeof(err))) {
+		rs_msg("%s", err);
+		goto cleanup;
+	}
 	if (rs_symcache_new(&cache))
 		cache = NULL;
 
@@ -132,13 +181,20 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
 	e = rs_assemble(cap, &acfg, &snap);
+	snap.exited_threads += cap->exited;
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));
+		goto cleanup;
+	}
+	if (!snap.n_procs && snap.exited_procs && !tgt.cgroup.id) {
+		rs_msg("%s exited during the snapshot: nothing left to report", snap.target);
 		goto cleanup;
 	}
 	if (report_losses(cap) || cap->partial || (!o->no_kernel && !ksyms))
 		snap.partial = true;
 	report_process_errors(&snap);
+	report_incomplete(&snap);
+	report_churn(&snap);
 
 	e = o->json ? rs_report_json(stdout, &snap, &ropts) : rs_report_text(stdout, &snap, &ropts);
 	if (!e && fflush(stdout))

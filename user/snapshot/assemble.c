@@ -114,6 +114,11 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "kernel thread");
 		return 0;
 	}
+	if (t->state == 'Z') {
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "%s",
+			 RS_ZOMBIE_REASON);
+		return 0;
+	}
 	if (!(r->flags & RS_TF_REGS)) {
 		snprintf(
 		    t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "%s",
@@ -213,12 +218,38 @@ static void read_comm(struct rs_process *p, const char *proc_root)
 	fclose(f);
 }
 
-/* One process: recs[0..n) all share one tgid. */
+/* Whether PROC/pid is gone: the process exited (and was reaped) since it was captured. */
+static bool process_gone(const char *proc_root, uint32_t pid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
+	return access(path, F_OK) && errno == ENOENT;
+}
+
+bool rs_rec_exiting(const struct rs_task_rec *r)
+{
+	char st = rs_state_letter(r->state, (uint32_t)r->exit_state);
+
+	return !(r->flags & RS_TF_KTHREAD) && st != 'Z' &&
+	       (st == 'X' || (r->flags & RS_TF_EXITING));
+}
+
+bool rs_thread_incomplete(const struct rs_thread *t)
+{
+	return !t->n_uframes && t->state != 'Z' && strcmp(t->unwind.stop_reason, "kernel thread");
+}
+
+/*
+ * One process: recs[0..n) all share one tgid. Threads that were exiting are
+ * counted in *exited, not kept; p->exited when the process itself is gone.
+ */
 static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t n,
-			 const struct rs_assemble_cfg *cfg)
+			 const struct rs_assemble_cfg *cfg, size_t *exited)
 {
 	struct rs_proc *proc = NULL;
 	const char *warn;
+	size_t gone = 0;
 	int e = 0;
 
 	p->pid = recs[0]->tgid;
@@ -240,6 +271,13 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
 	if (e == -ENOMEM)
 		return e;
+	/* Gone, or a zombie by now: a user process without mappings has exited. */
+	if (((e == -ESRCH || e == -ENOENT) && process_gone(cfg->proc_root, p->pid)) ||
+	    (!e && !rs_proc_maps(proc)->n && !(recs[0]->flags & RS_TF_KTHREAD))) {
+		rs_proc_free(proc);
+		p->exited = true;
+		return 0;
+	}
 	if (e) {
 		char path[64];
 
@@ -253,6 +291,10 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	}
 	e = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (rs_rec_exiting(recs[i])) {
+			gone++;
+			continue;
+		}
 		e = add_thread(p, recs[i], cfg, proc);
 		if (e)
 			break;
@@ -261,7 +303,28 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	if (proc && (warn = rs_proc_warnings(proc)) && !p->error)
 		p->error = strdup(warn);
 	rs_proc_free(proc);
+	/* Its modules vanished under the symbolizer, or only exiting threads were left. */
+	if (!e && ((p->error && process_gone(cfg->proc_root, p->pid)) || gone == n))
+		p->exited = true;
+	else
+		*exited += gone;
 	return e;
+}
+
+/* Drops the processes that exited during the snapshot, counting them. */
+static void drop_exited(struct rs_snapshot *s)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < s->n_procs; i++) {
+		if (s->procs[i].exited) {
+			rs_process_clear(&s->procs[i]);
+			s->exited_procs++;
+		} else {
+			s->procs[w++] = s->procs[i];
+		}
+	}
+	s->n_procs = w;
 }
 
 int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
@@ -289,8 +352,10 @@ int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
 	for (i = 0; i < cap->n && !e; i = j) {
 		for (j = i + 1; j < cap->n && recs[j]->tgid == recs[i]->tgid; j++)
 			;
-		e = build_process(&s->procs[s->n_procs++], recs + i, j - i, cfg);
+		e = build_process(&s->procs[s->n_procs++], recs + i, j - i, cfg,
+				  &s->exited_threads);
 	}
+	drop_exited(s);
 	for (i = 0; i < cap->n; i++) {
 		lo = recs[i]->capture_ktime_ns < lo ? recs[i]->capture_ktime_ns : lo;
 		hi = recs[i]->capture_ktime_ns > hi ? recs[i]->capture_ktime_ns : hi;
@@ -302,8 +367,7 @@ int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
 		if (p->error)
 			s->partial = true;
 		for (j = 0; j < p->n_threads; j++)
-			if (!p->threads[j].n_uframes &&
-			    strcmp(p->threads[j].unwind.stop_reason, "kernel thread"))
+			if (rs_thread_incomplete(&p->threads[j]))
 				s->partial = true;
 	}
 	free(recs);
