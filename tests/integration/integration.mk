@@ -21,3 +21,10 @@ integration-proc: all victims
 .PHONY: valgrind
 valgrind: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) sh tests/valgrind.sh
+
+# Exit codes under churn: snapshots of a forking, thread-churning service exit 0
+# with one summary line; a zombie is said as one (tests/integration/churn.py).
+.PHONY: integration-churn
+integration-churn: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/churn.py $(ARGS)

@@ -15,9 +15,19 @@
 #include "stack/stack.h"
 #include "target/target.h"
 
-static bool report_losses(const struct rs_capture *cap)
+/*
+ * What the capture lost. User stacks that could not be copied are counted
+ * in the model, not by the BPF counter: a thread that exited meanwhile lost
+ * its stack too, and is churn.
+ */
+static bool report_losses(const struct rs_capture *cap, const struct rs_snapshot *s)
 {
+	size_t ustack_lost = 0;
 	bool lost = false;
+
+	for (size_t i = 0; i < s->n_procs; i++)
+		for (size_t j = 0; j < s->procs[i].n_threads; j++)
+			ustack_lost += s->procs[i].threads[j].ustack_lost;
 
 	if (cap->counters[RS_CNT_RINGBUF_FULL]) {
 		rs_msg(
@@ -25,10 +35,10 @@ static bool report_losses(const struct rs_capture *cap)
 		    (unsigned long long)cap->counters[RS_CNT_RINGBUF_FULL]);
 		lost = true;
 	}
-	if (cap->counters[RS_CNT_USTACK_FAIL]) {
+	if (ustack_lost) {
 		rs_msg(
-		    "the user stack of %llu threads could not be copied: their user frames are missing",
-		    (unsigned long long)cap->counters[RS_CNT_USTACK_FAIL]);
+		    "the user stack of %zu thread%s could not be copied: %s user frames are missing",
+		    ustack_lost, ustack_lost == 1 ? "" : "s", ustack_lost == 1 ? "its" : "their");
 		lost = true;
 	}
 	if (cap->oncpu_missed)
@@ -38,8 +48,22 @@ static bool report_losses(const struct rs_capture *cap)
 	return lost;
 }
 
+#define RS_CAP_SYS_PTRACE_BIT (1ull << 19)
+#define PTRACE_FIX                                                                                 \
+	"grant rsample CAP_SYS_PTRACE (other users' processes, and processes with capabilities it lacks, need it)"
+
+/* Whether /proc refusals are for want of CAP_SYS_PTRACE (then the fix is to grant it). */
+static bool lacks_ptrace(void)
+{
+	uint64_t eff, prm;
+
+	return !rs_caps_get(&eff, &prm) && !(eff & RS_CAP_SYS_PTRACE_BIT);
+}
+
 static void report_process_errors(const struct rs_snapshot *s)
 {
+	bool fix = lacks_ptrace();
+
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct rs_process *p = &s->procs[i];
 		const char *e = p->error;
@@ -47,10 +71,25 @@ static void report_process_errors(const struct rs_snapshot *s)
 		while (e && *e) {
 			size_t len = strcspn(e, "\n");
 
-			rs_msg("pid %u: %.*s", p->pid, (int)len, e);
+			rs_msg("pid %u: %.*s%s", p->pid, (int)len, e,
+			       p->denied && fix ? ": " PTRACE_FIX : "");
 			e += len + (e[len] == '\n');
 		}
 	}
+}
+
+/* Every process refused: no user stack at all. One line, fatal. */
+static bool all_denied(const struct rs_snapshot *s, const char *target)
+{
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (!s->procs[i].denied)
+			return false;
+	if (!s->n_procs)
+		return false;
+	rs_msg("cannot read the mappings of %s ('/proc/%u/maps': Permission denied): %s", target,
+	       s->procs[0].pid,
+	       lacks_ptrace() ? PTRACE_FIX : "run rsample as the user the target runs as");
+	return true;
 }
 
 /*
@@ -72,14 +111,17 @@ static void report_churn(const struct rs_snapshot *s)
 	       np && nt ? " and " : "", threads);
 }
 
-/* Threads without the user stack they should have: one line, the first one's reason. */
+/*
+ * Threads without the user stack they should have: one line, the first
+ * one's reason (a refused process's line already says why).
+ */
 static void report_incomplete(const struct rs_snapshot *s)
 {
 	const struct rs_thread *first = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->n_procs; i++)
-		for (size_t j = 0; j < s->procs[i].n_threads; j++)
+		for (size_t j = 0; !s->procs[i].denied && j < s->procs[i].n_threads; j++)
 			if (rs_thread_incomplete(&s->procs[i].threads[j]) && !n++)
 				first = &s->procs[i].threads[j];
 	if (n)
@@ -190,7 +232,9 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		rs_msg("%s exited during the snapshot: nothing left to report", snap.target);
 		goto cleanup;
 	}
-	if (report_losses(cap) || cap->partial || (!o->no_kernel && !ksyms))
+	if (all_denied(&snap, snap.target))
+		goto cleanup;
+	if (report_losses(cap, &snap) || cap->partial || (!o->no_kernel && !ksyms))
 		snap.partial = true;
 	report_process_errors(&snap);
 	report_incomplete(&snap);

@@ -143,7 +143,8 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		goto cleanup;
 	}
 	t->unwind = u->info;
-	if (!r->ustack_len && r->ustack_err)
+	t->ustack_lost = !r->ustack_len && r->ustack_err;
+	if (t->ustack_lost)
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
 			 "user stack unreadable (error %d)", r->ustack_err);
 	if ((r->flags & RS_TF_ON_CPU) && !(r->flags & RS_TF_FROM_PERF))
@@ -218,13 +219,24 @@ static void read_comm(struct rs_process *p, const char *proc_root)
 	fclose(f);
 }
 
-/* Whether PROC/pid is gone: the process exited (and was reaped) since it was captured. */
-static bool process_gone(const char *proc_root, uint32_t pid)
+/* Whether PROC/pid (tid 0) or PROC/pid/task/tid is gone: it exited since its capture. */
+static bool proc_gone(const char *proc_root, uint32_t pid, uint32_t tid)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
+	if (tid)
+		snprintf(path, sizeof(path), "%s/%u/task/%u", proc_root, pid, tid);
+	else
+		snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
 	return access(path, F_OK) && errno == ENOENT;
+}
+
+static bool any_zombie(struct rs_task_rec *const *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rs_state_letter(recs[i]->state, (uint32_t)recs[i]->exit_state) == 'Z')
+			return true;
+	return false;
 }
 
 bool rs_rec_exiting(const struct rs_task_rec *r)
@@ -248,6 +260,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 			 const struct rs_assemble_cfg *cfg, size_t *exited)
 {
 	struct rs_proc *proc = NULL;
+	struct rs_thread *t;
 	const char *warn;
 	size_t gone = 0;
 	int e = 0;
@@ -271,9 +284,13 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
 	if (e == -ENOMEM)
 		return e;
-	/* Gone, or a zombie by now: a user process without mappings has exited. */
-	if (((e == -ESRCH || e == -ENOENT) && process_gone(cfg->proc_root, p->pid)) ||
-	    (!e && !rs_proc_maps(proc)->n && !(recs[0]->flags & RS_TF_KTHREAD))) {
+	/*
+	 * Gone, or a zombie by now: a user process without mappings has exited
+	 * since its capture (one captured as a zombie stays: that is its state).
+	 */
+	if (((e == -ESRCH || e == -ENOENT) && proc_gone(cfg->proc_root, p->pid, 0)) ||
+	    (!e && !rs_proc_maps(proc)->n && !(recs[0]->flags & RS_TF_KTHREAD) &&
+	     !any_zombie(recs, n))) {
 		rs_proc_free(proc);
 		p->exited = true;
 		return 0;
@@ -281,6 +298,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	if (e) {
 		char path[64];
 
+		p->denied = e == -EACCES || e == -EPERM;
 		snprintf(path, sizeof(path), "%s/%u/maps", cfg->proc_root, p->pid);
 		set_error(p,
 			  e == -ESRCH
@@ -298,13 +316,22 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		e = add_thread(p, recs[i], cfg, proc);
 		if (e)
 			break;
+		/* Its stack could not be read, and it is gone by now: churn too. */
+		t = &p->threads[p->n_threads - 1];
+		if ((t->ustack_lost || rs_thread_incomplete(t)) &&
+		    proc_gone(cfg->proc_root, p->pid, t->tid)) {
+			rs_thread_clear(t);
+			memset(t, 0, sizeof(*t));
+			p->n_threads--;
+			gone++;
+		}
 	}
 	rs_locks_analyze(p);
 	if (proc && (warn = rs_proc_warnings(proc)) && !p->error)
 		p->error = strdup(warn);
 	rs_proc_free(proc);
 	/* Its modules vanished under the symbolizer, or only exiting threads were left. */
-	if (!e && ((p->error && process_gone(cfg->proc_root, p->pid)) || gone == n))
+	if (!e && ((p->error && proc_gone(cfg->proc_root, p->pid, 0)) || gone == n))
 		p->exited = true;
 	else
 		*exited += gone;

@@ -37,6 +37,7 @@ struct rs_thread {
 	struct rs_frame *uframes; /* innermost first, inline frames expanded */
 	size_t n_uframes;
 	struct rs_unwind_info unwind;
+	bool ustack_lost;      /* its user stack could not be copied (the record's ustack_err) */
 	bool futex_peek_valid; /* futex_peek holds the words at syscall_args[0] */
 	uint32_t futex_peek[6];
 	/* Lock analysis (locks.c): the mutex this thread waits for, and who holds it. */
@@ -59,6 +60,7 @@ struct rs_process {
 	char *error;	      /* non-fatal problem reading this process, or NULL */
 	uint32_t n_deadlocks; /* mutex wait-for cycles found among its threads */
 	bool exited;	      /* it exited during the snapshot (rs_assemble() drops it) */
+	bool denied;	      /* its mappings were refused to rsample (EACCES, EPERM) */
 };
 
 struct rs_snapshot {

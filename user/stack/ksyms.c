@@ -271,7 +271,7 @@ void rs_ksyms_explain(const char *path, int err, char *buf, size_t len)
 		    geteuid() ? "its addresses are hidden from users other than root"
 		    : to_nobody
 			? "its addresses are hidden even from root (sysctl kernel.kptr_restrict=2; 1 shows them to CAP_SYSLOG)"
-			: "its addresses are hidden from this process: it lacks CAP_SYSLOG (sysctl kernel.kptr_restrict=1)";
+			: "its addresses are hidden from this process: grant it CAP_SYSLOG";
 	snprintf(buf, len,
 		 "cannot read kernel symbols from '%s': %s: kernel frames are shown as addresses",
 		 path, why);

@@ -265,7 +265,7 @@ static void test_assemble_no_kernel_and_gone_process(void **state)
  * Churn against failure: a thread that was exiting is left out and counted;
  * a zombie stays and says so, neither makes the snapshot partial; a live
  * thread whose registers are missing does, and is what rs_thread_incomplete()
- * finds.
+ * finds; the same thread gone by the time it is assembled is churn again.
  */
 static void test_assemble_churn_is_not_partial(void **state)
 {
@@ -301,15 +301,24 @@ static void test_assemble_churn_is_not_partial(void **state)
 	assert_false(snap.partial);
 	rs_snapshot_clear(&snap);
 
-	/* the same thread alive, without registers: that is a failure */
+	/* a thread alive (this one), without registers: that is a failure */
 	cap.recs[2]->exit_state = 0;
 	cap.recs[2]->flags &= ~RS_TF_EXITING;
+	cap.recs[2]->tid = self;
 	memset(&snap, 0, sizeof(snap));
 	assert_int_equal(rs_assemble(&cap, &cfg, &snap), 0);
 	assert_int_equal(snap.n_procs, 1);
 	assert_int_equal(snap.procs[0].n_threads, 1);
 	assert_true(rs_thread_incomplete(&snap.procs[0].threads[0]));
 	assert_true(snap.partial);
+	rs_snapshot_clear(&snap);
+
+	cap.recs[2]->tid = 4000005; /* no such thread (any more) */
+	memset(&snap, 0, sizeof(snap));
+	assert_int_equal(rs_assemble(&cap, &cfg, &snap), 0);
+	assert_int_equal(snap.n_procs, 0); /* nothing left of it but churn */
+	assert_int_equal(snap.exited_procs, 1);
+	assert_false(snap.partial);
 	rs_snapshot_clear(&snap);
 	for (size_t i = 0; i < cap.n; i++)
 		free(cap.recs[i]);
