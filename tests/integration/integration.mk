@@ -28,3 +28,11 @@ valgrind: all victims
 integration-churn: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/churn.py $(ARGS)
+
+# Least privilege: the capabilities kept after loading, read from /proc while
+# rsample runs; the README's minimum is enough; one less is one clear line
+# (tests/integration/privs.py).
+.PHONY: integration-privs
+integration-privs: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/privs.py $(ARGS)
