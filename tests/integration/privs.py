@@ -30,7 +30,7 @@ from observe import NOTES, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR, note  # noq
 CAP = {"dac_override": 1, "dac_read_search": 2, "sys_ptrace": 19, "sys_admin": 21,
        "sys_resource": 24, "syslog": 34, "perfmon": 38, "bpf": 39, "checkpoint_restore": 40}
 MINIMUM = ("bpf", "perfmon", "sys_ptrace", "dac_read_search", "checkpoint_restore", "syslog")
-KEPT = ("sys_ptrace", "dac_read_search", "checkpoint_restore")  # after loading, Linux >= 6.5
+KEPT = ("sys_ptrace", "dac_read_search", "checkpoint_restore")  # after loading, Linux >= 5.19
 THREADS = ("dl-a", "dl-b", "cv-wait", "pipe-rd", "epoll", "sleeper")
 
 
@@ -121,9 +121,9 @@ class Privileges(unittest.TestCase):
         return errs
 
     def kept(self):
-        """What rsample keeps here: CAP_BPF too before Linux 6.5 (map lookups need it)."""
+        """What rsample keeps here: CAP_BPF too before Linux 5.19 (map lookups need it)."""
         major, minor = (int(x) for x in os.uname().release.split(".")[:2])
-        old = (major, minor) < (6, 5) and open("/proc/sys/kernel/unprivileged_bpf_disabled"
+        old = (major, minor) < (5, 19) and open("/proc/sys/kernel/unprivileged_bpf_disabled"
                                                ).read().strip() != "0"
         return mask(KEPT + (("bpf",) if old else ())), old
 
@@ -144,12 +144,12 @@ class Privileges(unittest.TestCase):
             if rc != 0 or len(os.listdir(d)) < 3:
                 errs.append("continuous: exit %r, files %r, stderr %r" % (rc, os.listdir(d), err))
         note("kept after loading: CapEff %s%s" % (st and st["CapEff"],
-                                                  " (CAP_BPF: Linux < 6.5)" if old else ""))
+                                                  " (CAP_BPF: Linux < 5.19)" if old else ""))
         if errs:
             self.fail("\n  " + "\n  ".join(errs))
 
     def test_snapshot_keeps_no_bpf(self):
-        """A snapshot's symbolizing runs without CAP_BPF even before 6.5: -v names the set."""
+        """A snapshot's symbolizing runs without CAP_BPF on every kernel: -v names the set."""
         r = self.run_rs([], ["-v", "--pid", str(self.pid)])
         line = "capabilities kept after loading: CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, " \
                "CAP_CHECKPOINT_RESTORE; no_new_privs set"

@@ -12,7 +12,7 @@
 
 /* What the rest of the run needs beyond reading targets. */
 struct rs_privs_need {
-	bool bpf_fds;	   /* bpf(2) on maps already open needs CAP_BPF (before Linux 6.5) */
+	bool bpf_fds;	   /* bpf(2) on maps already open needs CAP_BPF (before Linux 5.19) */
 	bool dac_override; /* the output directory is writable only by CAP_DAC_OVERRIDE */
 };
 

@@ -85,8 +85,9 @@ void rs_caps_names(uint64_t set, char *buf, size_t len)
 }
 
 /*
- * Before Linux 6.5, with kernel.unprivileged_bpf_disabled set, every bpf(2)
- * command needs CAP_BPF, map lookups on fds already open too.
+ * Before Linux 5.19 (commit c8644cd0efe7), with kernel.unprivileged_bpf_disabled
+ * set, every bpf(2) command needs CAP_BPF, map lookups on fds already open too;
+ * since then only creating maps and loading programs do.
  */
 static bool bpf_fds_need_cap(void)
 {
@@ -97,7 +98,7 @@ static bool bpf_fds_need_cap(void)
 	bool disabled = true;
 
 	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	    (major > 6 || (major == 6 && minor >= 5)))
+	    (major > 5 || (major == 5 && minor >= 19)))
 		return false;
 	if (!rs_read_file("/proc/sys/kernel/unprivileged_bpf_disabled", &text, &len))
 		disabled = text[0] != '0';
