@@ -17,8 +17,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (rs_opts_parse(argc, argv, &o, err, sizeof(err))) {
-		rs_msg("%s", err);
-		fprintf(stderr, "Try 'rsample --help' for more information.\n");
+		rs_opts_usage_error(err);
 		return RS_EXIT_USAGE;
 	}
 	if (o.help) {

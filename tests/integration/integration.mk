@@ -21,3 +21,18 @@ integration-proc: all victims
 .PHONY: valgrind
 valgrind: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) sh tests/valgrind.sh
+
+# Exit codes under churn: snapshots of a forking, thread-churning service exit 0
+# with one summary line; a zombie is said as one (tests/integration/churn.py).
+.PHONY: integration-churn
+integration-churn: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/churn.py $(ARGS)
+
+# Least privilege: the capabilities kept after loading, read from /proc while
+# rsample runs; the README's minimum is enough; one less is one clear line
+# (tests/integration/privs.py).
+.PHONY: integration-privs
+integration-privs: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/privs.py $(ARGS)

@@ -16,6 +16,8 @@
 #   bigframe            C, -O2 -g: threads waiting below a 300 KiB stack frame
 #   cxxservice-split    tests/gdbcompare/progs/cxxservice.cc, -O2 -g -gsplit-dwarf:
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
+#   forker              C, -O2 -g: long-lived threads beside short-lived children and
+#                       threads started without pause (the churn tests)
 #
 # The victims always build with the system C compiler and rustc from PATH;
 # they never get the sanitizer or warning flags of the rsample build.
@@ -29,7 +31,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 		   -C panic=unwind
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
-		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe)
+		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe forker)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -78,6 +80,10 @@ $(VICTIM_DIR)/symnames: tests/victims/symnames.c | $(VICTIM_DIR)
 	$(Q)$(VICTIM_CC) -O1 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
 
 $(VICTIM_DIR)/bigframe: tests/victims/bigframe.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/forker: tests/victims/forker.c | $(VICTIM_DIR)
 	$(call msg,CC-VIC,$@)
 	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
 

@@ -44,6 +44,7 @@ struct rs_capture {
 	uint64_t wall_ns;	  /* iterator start to last record */
 	int64_t taken_at_unix_ns; /* CLOCK_REALTIME when the iterator started */
 	size_t oncpu_missed;	  /* on-CPU threads with stale registers (no perf sample) */
+	size_t exited;		  /* threads that exited before they were read: left out */
 	char notes[1024];	  /* the /proc backend's non-fatal problems, one per line, or "" */
 	bool partial;		  /* something the notes say was left out of the records */
 };

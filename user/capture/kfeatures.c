@@ -321,6 +321,14 @@ size_t rs_kfeatures_missing(const struct rs_kfeatures *f, const enum rs_kfeature
 	return missing;
 }
 
+/* Which of CAP_BPF and CAP_PERFMON (what loading needs, CAP_SYS_ADMIN aside) f lacks. */
+static const char *lacking_bpf_caps(const struct rs_kfeatures *f)
+{
+	bool bpf = rs_kfeatures_cap(f, RS_CAP_BPF), perfmon = rs_kfeatures_cap(f, RS_CAP_PERFMON);
+
+	return bpf ? "CAP_PERFMON" : perfmon ? "CAP_BPF" : "CAP_BPF and CAP_PERFMON";
+}
+
 void rs_kfeatures_load_error(const struct rs_kfeatures *f, int err, const char *what,
 			     const enum rs_kfeature *need, size_t n, const char *prog,
 			     const char *reason, char *buf, size_t len)
@@ -337,13 +345,12 @@ void rs_kfeatures_load_error(const struct rs_kfeatures *f, int err, const char *
 		    what, rel, missing, alt);
 	else if ((err == -EPERM || err == -EACCES) && !f->privileged)
 		snprintf(
-		    buf, len,
-		    "cannot load the %s BPF programs: %s: this process lacks CAP_BPF and CAP_PERFMON: %s CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE%s",
-		    what, strerror(-err),
+		    buf, len, "cannot load the %s BPF programs: %s: this process lacks %s: %s %s%s",
+		    what, strerror(-err), lacking_bpf_caps(f),
 		    f->root
 			? "its user is root but its capability set is reduced (a container?): grant it"
 			: "run rsample as root or grant it",
-		    alt);
+		    lacking_bpf_caps(f), alt);
 	else
 		snprintf(
 		    buf, len,

@@ -259,9 +259,7 @@ static void perm_message(const struct rs_procfs *ps, char *err, size_t errlen)
 
 static void say_losses(struct rs_procfs *ps)
 {
-	if (ps->n_exited)
-		rs_procfs_note(ps, "%zu thread%s exited during the snapshot: left out",
-			       ps->n_exited, ps->n_exited == 1 ? "" : "s");
+	ps->cap->exited = ps->n_exited; /* churn: the snapshot counts it with its own */
 	if (ps->n_unsampled) {
 		rs_procfs_note(
 		    ps,

@@ -60,5 +60,10 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 void rs_opts_free(struct rs_opts *o);
 /* Prints --help (synopsis, options, targets, durations, exit codes) to f. */
 void rs_opts_usage(FILE *f);
+/*
+ * A usage error, as one line on stderr: err (from rs_opts_parse(), which
+ * never points at --help itself) and where to look, said once.
+ */
+void rs_opts_usage_error(const char *err);
 
 #endif

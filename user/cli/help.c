@@ -2,6 +2,7 @@
 /* rsample --help: the command line and the exit codes. */
 #include <stdio.h>
 #include "cli/cli.h"
+#include "lib/lib.h"
 
 void rs_opts_usage(FILE *f)
 {
@@ -105,4 +106,9 @@ void rs_opts_usage(FILE *f)
 	    "  rsample profile --cgroup default/backend-7d9f4c-xk2lp --on-cpu --off-cpu \\\n"
 	    "          --interval 60s --out-dir /var/tmp/rsample --format pprof\n",
 	    f);
+}
+
+void rs_opts_usage_error(const char *err)
+{
+	rs_msg("%s (see 'rsample --help')", err);
 }

@@ -469,10 +469,8 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 		o->cmd = RS_CMD_CHECK;
 		first = 2;
 	} else if (argc > 1 && argv[1][0] != '-') {
-		return fail(
-		    err, errlen,
-		    "unknown command '%s': expected snapshot, profile or check (see rsample --help)",
-		    argv[1]);
+		return fail(err, errlen,
+			    "unknown command '%s': expected snapshot, profile or check", argv[1]);
 	}
 	/* getopt_long skips argv[0]: hand it the words after the command name */
 	argc -= first - 1;
@@ -486,16 +484,14 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 			const char *eq = strchr(word, '=');
 
 			if (strncmp(word, "--", 2))
-				return fail(err, errlen,
-					    "unknown option '-%c' (see rsample --help)", optopt);
+				return fail(err, errlen, "unknown option '-%c'", optopt);
 			if (optopt && eq)
 				return fail(err, errlen, "option '%.*s' takes no value",
 					    (int)(eq - word), word);
-			return fail(err, errlen,
-				    "unknown or ambiguous option '%s' (see rsample --help)", word);
+			return fail(err, errlen, "unknown or ambiguous option '%s'", word);
 		}
 		if (c == ':')
-			return fail(err, errlen, "option '%s' needs a value (see rsample --help)",
+			return fail(err, errlen, "option '%s' needs a value",
 				    word[0] == '-' ? word : opt_name(optopt, name, sizeof(name)));
 		if (c == OPT_CHECK && first == 2 && o->cmd != RS_CMD_CHECK)
 			return fail(err, errlen,
@@ -521,8 +517,7 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 			    err, errlen,
 			    "unexpected argument '%s': the command comes first, as in 'rsample %s --pid PID'",
 			    argv[optind], argv[optind]);
-		return fail(err, errlen, "unexpected argument '%s' (see rsample --help)",
-			    argv[optind]);
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
 	}
 	if (o->cmd == RS_CMD_CHECK && o->target.kind != RS_TARGET_NONE)
 		return fail(

@@ -21,6 +21,7 @@
 #include "lib/lib.h"
 #include "out/out.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_priv.h"
 #include "profile/profile.h"
 #include "target/target.h"
 
@@ -345,6 +346,32 @@ static void say_offcpu_path(const struct rs_sampler *s, bool verbose)
 						      : "at the blocking syscall's exit");
 }
 
+/*
+ * Attached, every perf event open, kallsyms read: from here on only the
+ * targets are read, BPF maps looked up and the output written.
+ */
+static int drop_privs(const struct rs_opts *o, char *err, size_t errlen)
+{
+	struct rs_privs_cfg cfg = { .bpf_fds = true, .verbose = o->verbose };
+	char *copy = NULL;
+	uint64_t kept;
+	int e;
+
+	if (o->out_dir) {
+		cfg.out_dir = o->out_dir;
+	} else if (o->output) {
+		copy = strdup(o->output);
+		if (!copy) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		cfg.out_dir = dirname(copy);
+	}
+	e = rs_privs_drop(&cfg, &kept, err, errlen);
+	free(copy);
+	return e;
+}
+
 static int start(struct run *r)
 {
 	const struct rs_opts *o = r->o;
@@ -389,6 +416,11 @@ static int start(struct run *r)
 	}
 	if (o->off_cpu)
 		say_offcpu_path(rs_profwin_sampler(r->win), o->verbose);
+	e = drop_privs(o, err, sizeof(err));
+	if (e) {
+		msg(err);
+		return e;
+	}
 	r->unix_minus_mono = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	if (o->out_dir) {
 		char every[32];

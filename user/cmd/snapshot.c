@@ -8,15 +8,26 @@
 #include <string.h>
 #include "capture/capture.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_priv.h"
 #include "lib/lib.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
 #include "stack/stack.h"
 #include "target/target.h"
 
-static bool report_losses(const struct rs_capture *cap)
+/*
+ * What the capture lost. User stacks that could not be copied are counted
+ * in the model, not by the BPF counter: a thread that exited meanwhile lost
+ * its stack too, and is churn.
+ */
+static bool report_losses(const struct rs_capture *cap, const struct rs_snapshot *s)
 {
+	size_t ustack_lost = 0;
 	bool lost = false;
+
+	for (size_t i = 0; i < s->n_procs; i++)
+		for (size_t j = 0; j < s->procs[i].n_threads; j++)
+			ustack_lost += s->procs[i].threads[j].ustack_lost;
 
 	if (cap->counters[RS_CNT_RINGBUF_FULL]) {
 		rs_msg(
@@ -24,10 +35,10 @@ static bool report_losses(const struct rs_capture *cap)
 		    (unsigned long long)cap->counters[RS_CNT_RINGBUF_FULL]);
 		lost = true;
 	}
-	if (cap->counters[RS_CNT_USTACK_FAIL]) {
+	if (ustack_lost) {
 		rs_msg(
-		    "the user stack of %llu threads could not be copied: their user frames are missing",
-		    (unsigned long long)cap->counters[RS_CNT_USTACK_FAIL]);
+		    "the user stack of %zu thread%s could not be copied: %s user frames are missing",
+		    ustack_lost, ustack_lost == 1 ? "" : "s", ustack_lost == 1 ? "its" : "their");
 		lost = true;
 	}
 	if (cap->oncpu_missed)
@@ -37,8 +48,22 @@ static bool report_losses(const struct rs_capture *cap)
 	return lost;
 }
 
+#define RS_CAP_SYS_PTRACE_BIT (1ull << 19)
+#define PTRACE_FIX                                                                                 \
+	"grant rsample CAP_SYS_PTRACE (other users' processes, and processes with capabilities it lacks, need it)"
+
+/* Whether /proc refusals are for want of CAP_SYS_PTRACE (then the fix is to grant it). */
+static bool lacks_ptrace(void)
+{
+	uint64_t eff, prm;
+
+	return !rs_caps_get(&eff, &prm) && !(eff & RS_CAP_SYS_PTRACE_BIT);
+}
+
 static void report_process_errors(const struct rs_snapshot *s)
 {
+	bool fix = lacks_ptrace();
+
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct rs_process *p = &s->procs[i];
 		const char *e = p->error;
@@ -46,10 +71,63 @@ static void report_process_errors(const struct rs_snapshot *s)
 		while (e && *e) {
 			size_t len = strcspn(e, "\n");
 
-			rs_msg("pid %u: %.*s", p->pid, (int)len, e);
+			rs_msg("pid %u: %.*s%s", p->pid, (int)len, e,
+			       p->denied && fix ? ": " PTRACE_FIX : "");
 			e += len + (e[len] == '\n');
 		}
 	}
+}
+
+/* Every process refused: no user stack at all. One line, fatal. */
+static bool all_denied(const struct rs_snapshot *s, const char *target)
+{
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (!s->procs[i].denied)
+			return false;
+	if (!s->n_procs)
+		return false;
+	rs_msg("cannot read the mappings of %s ('/proc/%u/maps': Permission denied): %s", target,
+	       s->procs[0].pid,
+	       lacks_ptrace() ? PTRACE_FIX : "run rsample as the user the target runs as");
+	return true;
+}
+
+/*
+ * Threads and processes that exited during the snapshot: normal churn, one
+ * line for all of them, not a partial result.
+ */
+static void report_churn(const struct rs_snapshot *s)
+{
+	size_t np = s->exited_procs, nt = s->exited_threads;
+	char procs[48] = "", threads[48] = "";
+
+	if (!np && !nt)
+		return;
+	if (np)
+		snprintf(procs, sizeof(procs), "%zu process%s", np, np == 1 ? "" : "es");
+	if (nt)
+		snprintf(threads, sizeof(threads), "%zu thread%s", nt, nt == 1 ? "" : "s");
+	rs_msg("%s%s%s exited during the snapshot: left out of the report", procs,
+	       np && nt ? " and " : "", threads);
+}
+
+/*
+ * Threads without the user stack they should have: one line, the first
+ * one's reason (a refused process's line already says why).
+ */
+static void report_incomplete(const struct rs_snapshot *s)
+{
+	const struct rs_thread *first = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_procs; i++)
+		for (size_t j = 0; !s->procs[i].denied && j < s->procs[i].n_threads; j++)
+			if (rs_thread_incomplete(&s->procs[i].threads[j]) && !n++)
+				first = &s->procs[i].threads[j];
+	if (n)
+		rs_msg("%zu thread%s without a user stack (tid %u: %s)%s", n, n == 1 ? "" : "s",
+		       first->tid, first->unwind.stop_reason,
+		       n > 1 ? "; the report says why for each" : "");
 }
 
 /* The capture's own non-fatal notes, one line each. */
@@ -64,6 +142,14 @@ static void report_notes(const struct rs_capture *cap)
 			rs_msg("%.*s", (int)len, e);
 		e += len + (e[len] == '\n');
 	}
+}
+
+static int drop_privs(const struct rs_opts *o, char *err, size_t errlen)
+{
+	const struct rs_privs_cfg cfg = { .verbose = o->verbose };
+	uint64_t kept;
+
+	return rs_privs_drop(&cfg, &kept, err, errlen);
 }
 
 int rs_cmd_snapshot(const struct rs_opts *o)
@@ -120,6 +206,11 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 			rs_msg("%s", why);
 		}
 	}
+	/* No BPF nor perf event from here on: only reading the targets. */
+	if (drop_privs(o, err, sizeof(err))) {
+		rs_msg("%s", err);
+		goto cleanup;
+	}
 	if (rs_symcache_new(&cache))
 		cache = NULL;
 
@@ -132,13 +223,22 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
 	e = rs_assemble(cap, &acfg, &snap);
+	snap.exited_threads += cap->exited;
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));
 		goto cleanup;
 	}
-	if (report_losses(cap) || cap->partial || (!o->no_kernel && !ksyms))
+	if (!snap.n_procs && snap.exited_procs && !tgt.cgroup.id) {
+		rs_msg("%s exited during the snapshot: nothing left to report", snap.target);
+		goto cleanup;
+	}
+	if (all_denied(&snap, snap.target))
+		goto cleanup;
+	if (report_losses(cap, &snap) || cap->partial || (!o->no_kernel && !ksyms))
 		snap.partial = true;
 	report_process_errors(&snap);
+	report_incomplete(&snap);
+	report_churn(&snap);
 
 	e = o->json ? rs_report_json(stdout, &snap, &ropts) : rs_report_text(stdout, &snap, &ropts);
 	if (!e && fflush(stdout))

@@ -21,6 +21,17 @@
  */
 int rs_read_file(const char *path, char **out, size_t *len);
 
+/* ---- paths (path.c) ---- */
+
+/*
+ * Cleans path in place, by its text alone (nothing is looked up, symlinks
+ * are not followed): repeated '/', "." and a trailing '/' go, "name/.."
+ * goes, ".." of the root of an absolute path is the root, and a relative
+ * path keeps the leading ".." it cannot resolve. "" becomes ".". The result
+ * is never longer.
+ */
+void rs_path_clean(char *path);
+
 /* ---- UTF-8 (utf8.c) ---- */
 
 /*

@@ -114,6 +114,11 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "kernel thread");
 		return 0;
 	}
+	if (t->state == 'Z') {
+		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "%s",
+			 RS_ZOMBIE_REASON);
+		return 0;
+	}
 	if (!(r->flags & RS_TF_REGS)) {
 		snprintf(
 		    t->unwind.stop_reason, sizeof(t->unwind.stop_reason), "%s",
@@ -138,7 +143,8 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		goto cleanup;
 	}
 	t->unwind = u->info;
-	if (!r->ustack_len && r->ustack_err)
+	t->ustack_lost = !r->ustack_len && r->ustack_err;
+	if (t->ustack_lost)
 		snprintf(t->unwind.stop_reason, sizeof(t->unwind.stop_reason),
 			 "user stack unreadable (error %d)", r->ustack_err);
 	if ((r->flags & RS_TF_ON_CPU) && !(r->flags & RS_TF_FROM_PERF))
@@ -213,12 +219,50 @@ static void read_comm(struct rs_process *p, const char *proc_root)
 	fclose(f);
 }
 
-/* One process: recs[0..n) all share one tgid. */
+/* Whether PROC/pid (tid 0) or PROC/pid/task/tid is gone: it exited since its capture. */
+static bool proc_gone(const char *proc_root, uint32_t pid, uint32_t tid)
+{
+	char path[256];
+
+	if (tid)
+		snprintf(path, sizeof(path), "%s/%u/task/%u", proc_root, pid, tid);
+	else
+		snprintf(path, sizeof(path), "%s/%u", proc_root, pid);
+	return access(path, F_OK) && errno == ENOENT;
+}
+
+static bool any_zombie(struct rs_task_rec *const *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rs_state_letter(recs[i]->state, (uint32_t)recs[i]->exit_state) == 'Z')
+			return true;
+	return false;
+}
+
+bool rs_rec_exiting(const struct rs_task_rec *r)
+{
+	char st = rs_state_letter(r->state, (uint32_t)r->exit_state);
+
+	return !(r->flags & RS_TF_KTHREAD) && st != 'Z' &&
+	       (st == 'X' || (r->flags & RS_TF_EXITING));
+}
+
+bool rs_thread_incomplete(const struct rs_thread *t)
+{
+	return !t->n_uframes && t->state != 'Z' && strcmp(t->unwind.stop_reason, "kernel thread");
+}
+
+/*
+ * One process: recs[0..n) all share one tgid. Threads that were exiting are
+ * counted in *exited, not kept; p->exited when the process itself is gone.
+ */
 static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t n,
-			 const struct rs_assemble_cfg *cfg)
+			 const struct rs_assemble_cfg *cfg, size_t *exited)
 {
 	struct rs_proc *proc = NULL;
+	struct rs_thread *t;
 	const char *warn;
+	size_t gone = 0;
 	int e = 0;
 
 	p->pid = recs[0]->tgid;
@@ -240,9 +284,21 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
 	if (e == -ENOMEM)
 		return e;
+	/*
+	 * Gone, or a zombie by now: a user process without mappings has exited
+	 * since its capture (one captured as a zombie stays: that is its state).
+	 */
+	if (((e == -ESRCH || e == -ENOENT) && proc_gone(cfg->proc_root, p->pid, 0)) ||
+	    (!e && !rs_proc_maps(proc)->n && !(recs[0]->flags & RS_TF_KTHREAD) &&
+	     !any_zombie(recs, n))) {
+		rs_proc_free(proc);
+		p->exited = true;
+		return 0;
+	}
 	if (e) {
 		char path[64];
 
+		p->denied = e == -EACCES || e == -EPERM;
 		snprintf(path, sizeof(path), "%s/%u/maps", cfg->proc_root, p->pid);
 		set_error(p,
 			  e == -ESRCH
@@ -253,15 +309,49 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	}
 	e = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (rs_rec_exiting(recs[i])) {
+			gone++;
+			continue;
+		}
 		e = add_thread(p, recs[i], cfg, proc);
 		if (e)
 			break;
+		/* Its stack could not be read, and it is gone by now: churn too. */
+		t = &p->threads[p->n_threads - 1];
+		if ((t->ustack_lost || rs_thread_incomplete(t)) &&
+		    proc_gone(cfg->proc_root, p->pid, t->tid)) {
+			rs_thread_clear(t);
+			memset(t, 0, sizeof(*t));
+			p->n_threads--;
+			gone++;
+		}
 	}
 	rs_locks_analyze(p);
 	if (proc && (warn = rs_proc_warnings(proc)) && !p->error)
 		p->error = strdup(warn);
 	rs_proc_free(proc);
+	/* Its modules vanished under the symbolizer, or only exiting threads were left. */
+	if (!e && ((p->error && proc_gone(cfg->proc_root, p->pid, 0)) || gone == n))
+		p->exited = true;
+	else
+		*exited += gone;
 	return e;
+}
+
+/* Drops the processes that exited during the snapshot, counting them. */
+static void drop_exited(struct rs_snapshot *s)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < s->n_procs; i++) {
+		if (s->procs[i].exited) {
+			rs_process_clear(&s->procs[i]);
+			s->exited_procs++;
+		} else {
+			s->procs[w++] = s->procs[i];
+		}
+	}
+	s->n_procs = w;
 }
 
 int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
@@ -289,8 +379,10 @@ int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
 	for (i = 0; i < cap->n && !e; i = j) {
 		for (j = i + 1; j < cap->n && recs[j]->tgid == recs[i]->tgid; j++)
 			;
-		e = build_process(&s->procs[s->n_procs++], recs + i, j - i, cfg);
+		e = build_process(&s->procs[s->n_procs++], recs + i, j - i, cfg,
+				  &s->exited_threads);
 	}
+	drop_exited(s);
 	for (i = 0; i < cap->n; i++) {
 		lo = recs[i]->capture_ktime_ns < lo ? recs[i]->capture_ktime_ns : lo;
 		hi = recs[i]->capture_ktime_ns > hi ? recs[i]->capture_ktime_ns : hi;
@@ -302,8 +394,7 @@ int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
 		if (p->error)
 			s->partial = true;
 		for (j = 0; j < p->n_threads; j++)
-			if (!p->threads[j].n_uframes &&
-			    strcmp(p->threads[j].unwind.stop_reason, "kernel thread"))
+			if (rs_thread_incomplete(&p->threads[j]))
 				s->partial = true;
 	}
 	free(recs);

@@ -37,6 +37,7 @@ struct rs_thread {
 	struct rs_frame *uframes; /* innermost first, inline frames expanded */
 	size_t n_uframes;
 	struct rs_unwind_info unwind;
+	bool ustack_lost;      /* its user stack could not be copied (the record's ustack_err) */
 	bool futex_peek_valid; /* futex_peek holds the words at syscall_args[0] */
 	uint32_t futex_peek[6];
 	/* Lock analysis (locks.c): the mutex this thread waits for, and who holds it. */
@@ -58,6 +59,8 @@ struct rs_process {
 	size_t n_threads;
 	char *error;	      /* non-fatal problem reading this process, or NULL */
 	uint32_t n_deadlocks; /* mutex wait-for cycles found among its threads */
+	bool exited;	      /* it exited during the snapshot (rs_assemble() drops it) */
+	bool denied;	      /* its mappings were refused to rsample (EACCES, EPERM) */
 };
 
 struct rs_snapshot {
@@ -68,7 +71,9 @@ struct rs_snapshot {
 	uint64_t duration_ns;	  /* capture wall time, iterator start to last record */
 	uint64_t spread_ns;	  /* last capture - first capture among threads */
 	uint64_t counters[RS_CNT_MAX];
-	bool partial;	     /* some thread or module could not be read */
+	bool partial; /* some thread or module could not be read */
+	/* Churn, not failure: processes and threads that exited during the snapshot, left out. */
+	size_t exited_procs, exited_threads;
 	const char *backend; /* "bpf" or "proc" (static string; NULL: not said) */
 };
 
@@ -93,10 +98,26 @@ struct rs_assemble_cfg {
  * Builds s->procs from the capture: one process per tgid (sorted by pid),
  * threads sorted by tid, each unwound and symbolized. Problems with one
  * process or thread are recorded in the model (p->error, unwind.stop_reason,
- * s->partial), not returned. Returns 0 or -ENOMEM. The capture is not modified.
+ * s->partial), not returned. Churn is not a problem: threads that were
+ * exiting when captured (rs_rec_exiting()) and processes gone before their
+ * mappings or modules could be read are left out and counted in
+ * s->exited_threads and s->exited_procs; a zombie stays, with
+ * RS_ZOMBIE_REASON as its stop reason. Returns 0 or -ENOMEM. The capture is
+ * not modified.
  */
 int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
 		struct rs_snapshot *s);
+
+/* The unwind stop reason of a zombie thread: it has no user stack to read. */
+#define RS_ZOMBIE_REASON "zombie: the thread has exited and waits to be reaped (no user stack)"
+
+/* Whether the record is of a thread that was exiting (not a zombie, not a kernel thread). */
+bool rs_rec_exiting(const struct rs_task_rec *r);
+/*
+ * Whether t lacks user frames that should have been read (what makes a
+ * snapshot partial): not a kernel thread, not a zombie.
+ */
+bool rs_thread_incomplete(const struct rs_thread *t);
 
 /* ---- locks (locks.c) ---- */
 

@@ -269,11 +269,19 @@ void rs_ksyms_explain(const char *path, int err, char *buf, size_t len)
 {
 	const char *why = strerror(-err);
 
+	char *restrict_text = NULL;
+	size_t n;
+	/* kptr_restrict 1 shows addresses to CAP_SYSLOG, 2 to nobody */
+	bool to_nobody = !rs_read_file("/proc/sys/kernel/kptr_restrict", &restrict_text, &n) &&
+			 restrict_text[0] == '2';
+
+	free(restrict_text);
 	if (err == -EPERM)
 		why =
-		    geteuid()
-			? "its addresses are hidden from users other than root"
-			: "its addresses are hidden even from root (sysctl kernel.kptr_restrict=2; 1 shows them to root)";
+		    geteuid() ? "its addresses are hidden from users other than root"
+		    : to_nobody
+			? "its addresses are hidden even from root (sysctl kernel.kptr_restrict=2; 1 shows them to CAP_SYSLOG)"
+			: "its addresses are hidden from this process: grant it CAP_SYSLOG";
 	snprintf(buf, len,
 		 "cannot read kernel symbols from '%s': %s: kernel frames are shown as addresses",
 		 path, why);

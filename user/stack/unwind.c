@@ -349,14 +349,45 @@ static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
 	snprintf(reason, rlen, "frame limit reached (%d frames)", RS_MAX_UFRAMES);
 }
 
+static int count_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	GElf_Addr bias;
+
+	(void)ud, (void)name, (void)start;
+	if (dwfl_module_getelf(mod, &bias)) /* libdwfl keeps a failed open's error: no retry */
+		(*(size_t *)arg)++;
+	return DWARF_CB_OK;
+}
+
+/*
+ * dwfl_attach_state() failed. When no module is an ELF file libdwfl says
+ * "Couldn't find architecture of any ELF": said here in our words (each
+ * module's own warning says why it could not be opened).
+ */
+static void attach_failed(struct rs_proc *p)
+{
+	const char *why = dwfl_errmsg(-1); /* libdwfl's static text; before more calls */
+	size_t n_elf = 0;
+
+	dwfl_getmodules(p->dwfl, count_elf, &n_elf, 0);
+	if (!p->n_mods)
+		rs_proc_warn(p, "cannot unwind: the process has no mappings left (it is exiting)");
+	else if (!n_elf)
+		rs_proc_warn(
+		    p,
+		    "cannot unwind with DWARF: none of its %zu modules could be opened; using frame pointers",
+		    p->n_mods);
+	else
+		rs_proc_warn(p, "cannot unwind with DWARF: %s; using frame pointers", why);
+}
+
 static bool attach(struct rs_proc *p)
 {
 	if (!p->attached) {
 		p->attached =
 		    dwfl_attach_state(p->dwfl, NULL, (pid_t)p->pid, &thread_callbacks, p) ? 1 : -1;
 		if (p->attached < 0)
-			rs_proc_warn(p, "cannot unwind with DWARF: %s; using frame pointers",
-				     dwfl_errmsg(-1));
+			attach_failed(p);
 	}
 	return p->attached > 0;
 }

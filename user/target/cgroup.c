@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/lib.h"
 #include "target/target.h"
 #include "target/target_priv.h"
 
@@ -151,14 +152,30 @@ static int by_path(struct ctx *c, char **rel)
 		}
 	}
 	if (!real) {
-		if (slash && is_under(spec, c->root))
-			cand = strdup(spec);
-		else if (asprintf(&cand, "%s/%s", c->root, spec + slash) < 0)
-			cand = NULL;
+		/* By the text first: "a/missing/../b" is "a/b", as cgroupfs has no symlinks. */
+		cand = strdup(spec);
+		if (cand) {
+			rs_path_clean(cand);
+			/* written under the mount, taken out of it by "..": no second reading */
+			if (slash && !is_under(cand, c->root) && is_under(spec, c->root))
+				goto outside;
+			if (!slash || !is_under(cand, c->root)) {
+				char *joined = NULL;
+
+				if (asprintf(&joined, "%s/%s", c->root, spec + slash) < 0)
+					joined = NULL;
+				free(cand);
+				cand = joined;
+				if (cand)
+					rs_path_clean(cand);
+			}
+		}
 		if (!cand) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
+		if (!is_under(cand, c->root))
+			goto outside;
 		real = realpath(cand, NULL);
 	}
 	if (!real) {

@@ -352,6 +352,15 @@ static void test_kfeatures_load_error_names_the_cause(void **state)
 	rs_kfeatures_load_error(&f, -EPERM, "profile", need, 3, "", "", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "its user is root but its capability set is reduced"));
 	assert_null(strstr(buf, "as root"));
+	/* only the one that is missing is named; CAP_SYS_RESOURCE is not needed to load */
+	f.cap_eff = 1ull << RS_CAP_BPF;
+	rs_kfeatures_load_error(&f, -EPERM, "snapshot", need, 3, "", "", buf, sizeof(buf));
+	assert_non_null(strstr(buf,
+			       "this process lacks CAP_PERFMON: its user is root but its "
+			       "capability set is reduced (a container?): grant it CAP_PERFMON, "
+			       "or use --backend proc"));
+	assert_null(strstr(buf, "CAP_SYS_RESOURCE"));
+	f.cap_eff = 0;
 	f.root = false;
 
 	f.privileged = true; /* the verifier says EPERM or EACCES too */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "cli/cli.h"
 #include "lib/lib.h"
@@ -40,6 +41,9 @@ static void expect_fail_v(const char *const *args, const char *const *words)
 	assert_int_equal(parse_v(&o, args), -EINVAL);
 	assert_true(strlen(err) > 10);
 	assert_null(strchr(err, '\n'));
+	/* the pointer to --help is rs_opts_usage_error()'s, said once */
+	if (strstr(err, "rsample --help"))
+		fail_msg("message '%s' points at --help itself", err);
 	for (; *words; words++) {
 		if (!strstr(err, *words))
 			fail_msg("message '%s' lacks '%s'", err, *words);
@@ -560,6 +564,31 @@ static void test_opts_reparse_after_error(void **state)
 	rs_opts_free(NULL);
 }
 
+/* A usage error is one line on stderr, pointing at --help once. */
+static void test_opts_usage_error_one_line(void **state)
+{
+	char buf[512] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	(void)state;
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(tmp), 2) >= 0);
+	rs_opts_usage_error("unknown or ambiguous option '--bogus'");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	fclose(tmp);
+	buf[n] = '\0';
+	assert_string_equal(
+	    buf, "rsample: unknown or ambiguous option '--bogus' (see 'rsample --help')\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_opts_syntax_errors),
 		cmocka_unit_test(test_opts_value_errors),
 		cmocka_unit_test(test_opts_reparse_after_error),
+		cmocka_unit_test(test_opts_usage_error_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,6 +245,11 @@ static void test_resolve_relative_path(void **state)
 	expect_rel(&sd_env, "system.slice/docker-" CID_DOCKER ".scope",
 		   "/system.slice/docker-" CID_DOCKER ".scope");
 	expect_rel(&fs_env, "kubepods/burstable", "/kubepods/burstable");
+	/* ".." by the text, before the lookup: the component it cancels need not exist */
+	expect_rel(&sd_env, "/no-such.slice/../system.slice", "/system.slice");
+	expect_rel(&sd_env, SD_ROOT "/no-such.slice/../kubepods.slice/./", "/kubepods.slice");
+	expect_rel(&sd_env, "kubepods.slice/x/y/../../kubepods-burstable.slice",
+		   "/kubepods.slice/kubepods-burstable.slice");
 	/* A symlink inside the mount is followed for a path, and rel is canonical. */
 	expect_rel(&sd_env, "system.slice/kubepods-link", "/kubepods.slice");
 }
@@ -259,6 +264,10 @@ static void test_resolve_path_outside_mount(void **state)
 	expect_err(&sd_env, "/kubepods.slice/../../..", -EINVAL, "is outside the cgroup2 mount",
 		   false);
 	expect_err(&sd_env, "../../../var", -EINVAL, "is outside the cgroup2 mount", false);
+	/* out by the text, whatever exists there: said so, not "no such pod" */
+	expect_err(&sd_env, "system.slice/../../no-such", -EINVAL,
+		   "'system.slice/../../no-such' is outside the cgroup2 mount", false);
+	expect_err(&sd_env, SD_ROOT "/../no-such", -EINVAL, "is outside the cgroup2 mount", false);
 }
 
 static void test_resolve_path_missing(void **state)

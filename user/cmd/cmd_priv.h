@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of cmd/: the privilege drop after loading (privs.c), shared by
+ * the snapshot and profile commands. Not for other stages.
+ */
+#ifndef RS_CMD_PRIV_H
+#define RS_CMD_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the rest of the run needs beyond reading targets. */
+struct rs_privs_need {
+	bool bpf_fds;	   /* bpf(2) on maps already open needs CAP_BPF (before Linux 5.19) */
+	bool dac_override; /* the output directory is writable only by CAP_DAC_OVERRIDE */
+};
+
+/*
+ * The capabilities (linux/capability.h bit numbers) reading targets needs,
+ * out of permitted: CAP_SYS_PTRACE (other users' and more privileged
+ * processes' /proc/PID/maps, map_files and root), CAP_DAC_READ_SEARCH (their
+ * files whatever their mode), CAP_CHECKPOINT_RESTORE where the kernel has it
+ * (else CAP_SYS_ADMIN) for /proc/PID/map_files; plus what need asks for.
+ */
+uint64_t rs_privs_keep(uint64_t permitted, const struct rs_privs_need *need);
+
+struct rs_privs_cfg {
+	bool bpf_fds;	     /* BPF maps are still read (a profile) */
+	const char *out_dir; /* where files are still to be created, or NULL */
+	bool verbose;	     /* -v: one line on stderr says what was kept */
+};
+
+/*
+ * Lowers the effective and permitted sets to rs_privs_keep() (the
+ * inheritable and ambient ones to nothing) and sets no_new_privs. Call it
+ * after the last BPF load, attach and perf_event_open(), and after
+ * /proc/kallsyms is read. For the calling thread only: call it while it is
+ * the only one. *kept: the capabilities kept. 0, or -errno with a message
+ * in err (nothing dropped then, or only the effective set).
+ */
+int rs_privs_drop(const struct rs_privs_cfg *cfg, uint64_t *kept, char *err, size_t errlen);
+
+/* The effective and permitted sets of the calling thread. 0 or -errno. */
+int rs_caps_get(uint64_t *eff, uint64_t *prm);
+
+/* "CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE" for a set, "none" for 0; always terminated. */
+void rs_caps_names(uint64_t set, char *buf, size_t len);
+
+#endif
