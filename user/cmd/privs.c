@@ -39,6 +39,8 @@ int rs_caps_get(uint64_t *eff, uint64_t *prm)
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
 
+	/* valgrind marks only the first of the two as written by capget */
+	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capget, &h, d))
 		return -errno;
 	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
@@ -49,12 +51,16 @@ int rs_caps_get(uint64_t *eff, uint64_t *prm)
 /* Sets the effective and permitted sets, the inheritable one empty (ambient follows). */
 static int caps_set(uint64_t eff, uint64_t prm)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = {
-		{ .effective = (uint32_t)eff, .permitted = (uint32_t)prm },
-		{ .effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(prm >> 32) },
-	};
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[2];
 
+	memset(&h, 0, sizeof(h));
+	memset(d, 0, sizeof(d));
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	d[0].effective = (uint32_t)eff;
+	d[0].permitted = (uint32_t)prm;
+	d[1].effective = (uint32_t)(eff >> 32);
+	d[1].permitted = (uint32_t)(prm >> 32);
 	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 

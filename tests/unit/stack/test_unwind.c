@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include "stack/stack.h"
 #include "victim.h"
@@ -387,10 +389,55 @@ static void test_unwind_without_registers(void **state)
 	rs_proc_free(NULL);
 }
 
+/*
+ * No module can be opened (a process whose files are all out of reach):
+ * libdwfl's "Couldn't find architecture of any ELF" is said in our words,
+ * beside each module's own reason.
+ */
+static void test_unwind_no_module_opened(void **state)
+{
+	char dir[] = "/tmp/rsample-unwind-XXXXXX", path[128];
+	uint64_t stack[64] = { 0 };
+	struct rs_regs regs = { 0 };
+	struct rs_proc *p = NULL;
+	struct rs_unwound u;
+	const char *w;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/4242", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/4242/maps", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("55550000-55551000 r-xp 00000000 08:01 1234  /no/such/binary\n", f);
+	fclose(f);
+	regs.ip = 0x55550100;
+	regs.sp = 0x7ffd0000;
+	assert_int_equal(rs_proc_open(dir, 4242, NULL, &p), 0);
+	assert_int_equal(
+	    rs_stack_unwind(
+		p, &(struct rs_ustack){ .regs = &regs, .stack = stack, .len = sizeof(stack) }, &u),
+	    0);
+	w = rs_proc_warnings(p);
+	assert_non_null(w);
+	assert_non_null(
+	    strstr(w, "cannot unwind with DWARF: none of its 1 modules could be opened"));
+	assert_non_null(strstr(w, "/no/such/binary"));
+	assert_null(strstr(w, "Couldn't find architecture"));
+	rs_proc_free(p);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/4242", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwind_nofp_main_thread_to_start),
+		cmocka_unit_test(test_unwind_no_module_opened),
 		cmocka_unit_test(test_unwind_nofp_second_thread_to_clone3),
 		cmocka_unit_test(test_unwind_through_signal_frame),
 		cmocka_unit_test(test_unwind_fp_build_uses_dwarf),
