@@ -29,7 +29,7 @@ static inline char *fuzz_str(const uint8_t *data, size_t size)
 	return s;
 }
 
-static char fuzz_dir[64];
+static char fuzz_dir[4096];
 
 static inline int fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -44,11 +44,18 @@ static inline void fuzz_rmdir(void)
 	nftw(fuzz_dir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* A private temporary directory, made once per process and removed at exit. */
+/*
+ * A private temporary directory under $TMPDIR (run.sh: one it removes after
+ * each target, as a crash skips atexit), made once and removed at exit.
+ */
 static inline const char *fuzz_tmpdir(void)
 {
 	if (!fuzz_dir[0]) {
-		snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/rsfuzz.XXXXXX");
+		const char *tmp = getenv("TMPDIR");
+
+		if (snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/rsfuzz.XXXXXX",
+			     tmp && *tmp ? tmp : "/tmp") >= (int)sizeof(fuzz_dir))
+			abort();
 		if (!mkdtemp(fuzz_dir))
 			abort();
 		atexit(fuzz_rmdir);

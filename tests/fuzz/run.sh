@@ -19,7 +19,8 @@ for t in "$@"; do
 	log="$dir/logs/$t.log"
 	maxlen=65536
 	[ "$t" = elf ] && maxlen=1048576 # whole binaries: section headers sit at the end
-	if "$dir/bin/$t" -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 \
+	mkdir -p "$dir/tmp"
+	if TMPDIR="$dir/tmp" "$dir/bin/$t" -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 \
 		-max_len="$maxlen" -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" \
 		"$@" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
@@ -30,6 +31,7 @@ for t in "$@"; do
 		grep -E 'ERROR|runtime error|Test unit written|timeout' "$log" | head -5 | sed 's/^/  /'
 		fail=$((fail + 1))
 	fi
+	rm -rf "$dir/tmp"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
