@@ -119,17 +119,26 @@ bool rs_shed_keep(struct rs_shed *b);
 /* Hz: the kernel's sampling rate begins at most here, and never goes below it (or -F). */
 #define RS_RATE_START 1000
 
+#define RS_RATE_PROBE_CYCLES 10 /* calm cycles at the ceiling before it is raised */
+
 /* The kernel's effective on-CPU sampling rate, adapted once per cycle. */
 struct rs_rate {
-	uint32_t want;	 /* -F */
-	uint32_t cur;	 /* now */
-	uint32_t floor;	 /* the lowest it may go */
-	uint32_t lowest; /* the lowest it went */
+	uint32_t want;	  /* -F */
+	uint32_t cur;	  /* now */
+	uint32_t floor;	  /* the lowest it may go */
+	uint32_t lowest;  /* the lowest it went */
+	uint32_t ceiling; /* the highest it may climb to now (below a rate that caused pressure) */
+	uint32_t calm;	  /* calm cycles at the ceiling */
 };
 
 /* Starts r for -F want_hz (>= 1): at min(want_hz, RS_RATE_START), also its floor. */
 void rs_rate_init(struct rs_rate *r, uint32_t want_hz);
-/* One cycle: halves the rate (not below the floor) under pressure, else doubles it up to want. */
+/*
+ * One cycle: under pressure halves the rate (not below the floor) and makes
+ * that the ceiling; else doubles it up to the ceiling, and raises the
+ * ceiling by a quarter (up to want) after RS_RATE_PROBE_CYCLES calm cycles
+ * there. Returns the new rate.
+ */
 uint32_t rs_rate_step(struct rs_rate *r, bool pressure);
 
 /* ---- the sampler (sampler.c: load, attach; sampler_window.c: reading, windows) ---- */

@@ -15,8 +15,10 @@
  * themselves (and, in a VM, their exits) can take the CPUs from everyone,
  * rsample included. So the kernel's rate adapts too (rs_rate_step): it
  * starts at no more than RS_RATE_START Hz (1000), doubles every calm cycle
- * up to -F, and halves, not below 1000 Hz, in a cycle with pressure (samples lost in a full ring
- * buffer, samples shed for --max-cpu, or a poll that returned late).
+ * up to -F, and halves, not below 1000 Hz, in a cycle with pressure
+ * (samples lost in a full ring buffer, samples shed for --max-cpu, or a
+ * poll that returned late). A rate that caused pressure is a ceiling for a
+ * while: after RS_RATE_PROBE_CYCLES calm cycles it rises by a quarter.
  */
 #include "capture/capture_priv.h"
 
@@ -70,16 +72,26 @@ void rs_rate_init(struct rs_rate *r, uint32_t want_hz)
 {
 	r->want = want_hz;
 	r->floor = want_hz < RS_RATE_START ? want_hz : RS_RATE_START;
-	r->cur = want_hz < RS_RATE_START ? want_hz : RS_RATE_START;
+	r->cur = r->floor;
 	r->lowest = r->cur;
+	r->ceiling = want_hz;
+	r->calm = 0;
 }
 
 uint32_t rs_rate_step(struct rs_rate *r, bool pressure)
 {
-	if (pressure)
+	if (pressure) {
+		/* what caused pressure is not tried again soon: the ceiling is the rate halved */
 		r->cur = r->cur / 2 > r->floor ? r->cur / 2 : r->floor;
-	else
-		r->cur = r->cur > r->want / 2 ? r->want : r->cur * 2;
+		r->ceiling = r->cur;
+		r->calm = 0;
+	} else if (r->cur < r->ceiling) {
+		r->cur = r->cur > r->ceiling / 2 ? r->ceiling : r->cur * 2;
+	} else if (++r->calm >= RS_RATE_PROBE_CYCLES && r->ceiling < r->want) {
+		/* calm at the ceiling for a while: probe a quarter higher */
+		r->ceiling = r->ceiling > r->want / 5 * 4 ? r->want : r->ceiling / 4 * 5;
+		r->calm = 0;
+	}
 	if (r->cur < r->lowest)
 		r->lowest = r->cur;
 	return r->cur;

@@ -643,6 +643,37 @@ def test_high_rate_sigint():
     check(interval_s(text) < 3.0, "interval longer than the run: %s" % text)
 
 
+def stamp_s(name):
+    m = re.fullmatch(r"\d{8}T(\d\d)(\d\d)(\d\d)\.(\d{3})Z\.folded", name)
+    check(m, "file name %s" % name)
+    h, mi, sec, ms = (int(x) for x in m.groups())
+    return h * 3600 + mi * 60 + sec + ms / 1000.0
+
+
+def test_high_rate_intervals_on_time():
+    p = start(victim("spinall"), cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-cint-")
+    try:
+        res = rsample(["profile", "--pid", str(p.pid), "-F", "100000", "--interval", "1s",
+                       "-d", "3s", "--out-dir", d])
+        files = window_files(d)
+        check(res.rc in (0, 1), "continuous profile failed", res)
+        check(len(files) == 3, "want 3 intervals, got %s" % files, res)
+        starts = [stamp_s(n) for n in files]
+        gaps = [b - a for a, b in zip(starts, starts[1:])]
+        print("  measured: interval starts %s s apart (want 1 s, bound %.1f + %.1f load "
+              "tolerance)" % (["%.3f" % g for g in gaps], STOP_BOUND_S, LOAD_TOLERANCE_S),
+              flush=True)
+        for g in gaps:
+            check(abs(g - 1.0) <= STOP_BOUND_S + LOAD_TOLERANCE_S, "an interval of %.3f s" % g,
+                  res)
+        check(re.search(r"3 intervals, 3\.[01]\d\d s", res.stderr.decode()),
+              "the intervals do not sum to -d", res)
+    finally:
+        stop(p)
+        shutil.rmtree(d)
+
+
 # ---- -o: what is there is written, not replaced ------------------------------
 
 def test_output_special_files():
@@ -709,6 +740,7 @@ TESTS = [
     test_full_disk,
     test_high_rate_ends_on_time,
     test_high_rate_sigint,
+    test_high_rate_intervals_on_time,
     test_output_special_files,
 ]
 

@@ -93,6 +93,24 @@ static void test_rate_starts_low_and_climbs(void **state)
 	assert_int_equal(r.lowest, 1000);
 }
 
+static void test_rate_ceiling_after_pressure(void **state)
+{
+	struct rs_rate r;
+
+	(void)state;
+	rs_rate_init(&r, 100000);
+	for (int i = 0; i < 5; i++)
+		rs_rate_step(&r, false); /* 32000 */
+	assert_int_equal(rs_rate_step(&r, true), 16000);
+	for (int i = 0; i < RS_RATE_PROBE_CYCLES - 1; i++)
+		assert_int_equal(rs_rate_step(&r, false), 16000); /* not 32000 again at once */
+	rs_rate_step(&r, false);			  /* the ceiling rises by a quarter... */
+	assert_int_equal(rs_rate_step(&r, false), 20000); /* ...and the rate follows */
+	for (int i = 0; i < 20 * RS_RATE_PROBE_CYCLES; i++)
+		rs_rate_step(&r, false);
+	assert_int_equal(r.cur, 100000); /* calm for long: back to -F */
+}
+
 static void test_rate_low_f_is_fixed(void **state)
 {
 	struct rs_rate r;
@@ -113,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_shed_recovers_at_most_twice),
 		cmocka_unit_test(test_shed_floor),
 		cmocka_unit_test(test_rate_starts_low_and_climbs),
+		cmocka_unit_test(test_rate_ceiling_after_pressure),
 		cmocka_unit_test(test_rate_low_f_is_fixed),
 	};
 
