@@ -31,7 +31,9 @@ static int ring_result(int e)
 	return e == -ETIME ? 0 : e < 0 ? e : 0;
 }
 
-#define LATE_NS 50000000ull /* a poll that returns this long after its end: pressure */
+#define LATE_NS	     50000000ull /* a poll that returns this long after its end: pressure */
+#define OVERSLEEP_NS 10000000ull /* a wait that ends this long after its timeout: pressure */
+#define CLOCK_EVERY  64		 /* records: fewer taken in a late wait, the wait was the delay */
 
 /* Once per cycle: the kernel's rate down under pressure, else back up towards -F. */
 static void adapt_rate(struct rs_sampler *s)
@@ -68,8 +70,18 @@ int rs_sampler_poll(struct rs_sampler *s, int timeout_ms, uint64_t until_ns)
 	s->stoppable = true;
 	s->taken = 0;
 	/* Records rarely wake us (see rb_flags() in profile.bpf.c): wait, then read. */
-	if (timeout_ms > 0)
+	if (timeout_ms > 0) {
+		uint64_t t0 = rs_mono_ns();
+
 		e = ring_result(ring_buffer__poll(s->rb, timeout_ms));
+		/*
+		 * Woken this late, with few records to read: the CPUs are busy with
+		 * something else, such as the sampling interrupts themselves.
+		 */
+		if (rs_mono_ns() > t0 + timeout_ms * 1000000ull + OVERSLEEP_NS &&
+		    s->taken < CLOCK_EVERY)
+			s->late = true;
+	}
 	if (!e && rs_mono_ns() < until_ns && !(s->cfg.stop && *s->cfg.stop))
 		e = ring_result(ring_buffer__consume(s->rb));
 	s->stoppable = false;

@@ -16,8 +16,10 @@
  * rsample included. So the kernel's rate adapts too (rs_rate_step): it
  * starts at no more than RS_RATE_START Hz (1000), doubles every calm cycle
  * up to -F, and halves, not below 1000 Hz, in a cycle with pressure
- * (samples lost in a full ring buffer, samples shed for --max-cpu, or a
- * poll that returned late). A rate that caused pressure is a ceiling for a
+ * (samples lost in a full ring buffer, samples shed for --max-cpu, a poll
+ * that returned late, or a wait woken 10 ms past its timeout with little
+ * to read: the CPUs were busy elsewhere, at 100 kHz with the interrupts
+ * themselves). A rate that caused pressure is a ceiling for a
  * while: after RS_RATE_PROBE_CYCLES calm cycles it rises by a quarter.
  */
 #include "capture/capture_priv.h"
