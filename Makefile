@@ -119,8 +119,9 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 -include tests/kernels/kernels.mk
 -include tests/fuzz/fuzz.mk
 
-# make bench: the snapshot benchmarks (bench.mk) and the profiler overhead (profile.mk).
-bench: bench-profile
+# make bench: the snapshot benchmarks (bench.mk), the profiler overhead and -F 100000 ending on
+# time (profile.mk).
+bench: bench-profile bench-profile-stop
 
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_DEPS)

@@ -34,3 +34,10 @@ $(PROFILE_BENCH_DIR)/swfloor.bpf.o: tests/bench/swfloor.bpf.c $(VMLINUX) | $(PRO
 $(PROFILE_BENCH_DIR)/swfloor: tests/bench/swfloor.c | $(PROFILE_BENCH_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g $(PKG_CFLAGS) $< -o $@ $(PKG_LIBS)
+
+# -F 100000 on every CPU ending on time (tests/bench/profile_stop.py, ~1 minute):
+#   make bench-profile-stop PROFILE_STOP_ARGS='--runs 3'
+.PHONY: bench-profile-stop
+bench-profile-stop: all profile-victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_SPINALL=$(CURDIR)/$(PROF_VICTIM_DIR)/spinall \
+		$(PYTHON) tests/bench/profile_stop.py $(PROFILE_STOP_ARGS)

@@ -15,6 +15,7 @@
 #ifndef RS_CAPTURE_H
 #define RS_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,7 +124,24 @@ struct rs_sampler_cfg {
 	uint64_t min_block_ns, max_block_ns; /* max 0: no limit */
 	uint32_t stack_bytes;		     /* user stack bytes copied at most */
 	bool kernel_stacks;
-	bool no_task_work; /* use the tp_btf/sys_exit capture even if bpf_task_work exists */
+	bool no_task_work;    /* use the tp_btf/sys_exit capture even if bpf_task_work exists */
+	uint32_t max_cpu_pct; /* rsample's CPU budget, percent of one CPU (0: none): --max-cpu */
+	/* When it becomes non-zero (a signal handler's flag), a poll returns within a record. */
+	const volatile sig_atomic_t *stop;
+};
+
+/*
+ * Records the reader dropped for lack of time, summed since the start
+ * (the kernel's own losses, a full ring buffer, are in the counters).
+ */
+struct rs_sampler_drops {
+	uint64_t cpu; /* on-CPU samples not taken in: over the --max-cpu budget */
+	/* records still in the ring buffer when a window's end ran out of time: */
+	uint64_t late_samples; /* on-CPU samples */
+	uint64_t late_other;   /* off-CPU records (blocks, user stacks) */
+	double keep;	       /* the share of on-CPU samples taken in at the last cycle, (0, 1] */
+	/* The kernel's on-CPU rate, adapted to the load (-F at most): now, and the lowest. */
+	uint32_t rate_hz, lowest_hz;
 };
 
 /* Where records go. Every callback is called from rs_sampler_poll/end_window only. */
@@ -170,19 +188,31 @@ struct rs_sampler_mechanism {
 int rs_sampler_check(bool off_cpu, struct rs_sampler_mechanism *m, char *err, size_t errlen);
 /*
  * Waits up to timeout_ms (0: not at all) and delivers the records available
- * then. The kernel wakes the reader only when the ring buffer fills up, so
- * call this at least every 100 ms or so. Returns the number of records, or
- * -errno (-EINTR when a signal came).
+ * then, until until_ns (CLOCK_MONOTONIC) or cfg->stop: what is left stays in
+ * the ring buffer for the next call. On-CPU samples beyond the --max-cpu
+ * budget are dropped undelivered (rs_sampler_drops()). The kernel wakes the
+ * reader only when the ring buffer fills up, so call this at least every
+ * 100 ms or so. Returns the number of records taken, or -errno (-EINTR when
+ * a signal came).
  */
-int rs_sampler_poll(struct rs_sampler *s, int timeout_ms);
+int rs_sampler_poll(struct rs_sampler *s, int timeout_ms, uint64_t until_ns);
 /*
  * Ends the current window at end_ns (CLOCK_MONOTONIC, not in the future;
  * the caller routes samples taken from then on to the next window): charges
- * the threads still blocked up to end_ns, delivers every record produced so
- * far and the window's off-CPU sums. Returns 0 or -errno (the window's
- * off-CPU sums may be incomplete).
+ * the threads still blocked up to end_ns, delivers the records produced so
+ * far until until_ns, drops (and counts as late) those still there then, and
+ * delivers the window's off-CPU sums. Returns within 20 ms of until_ns, 0
+ * or -errno (the window's off-CPU sums may be incomplete).
  */
-int rs_sampler_end_window(struct rs_sampler *s, uint64_t end_ns);
+int rs_sampler_end_window(struct rs_sampler *s, uint64_t end_ns, uint64_t until_ns);
+/*
+ * Stops the on-CPU perf events (no more samples from now on; the rest of
+ * the sampler goes on): before the last window's end, so that at a high
+ * rate the end and the teardown do not compete with the interrupts.
+ */
+void rs_sampler_stop_oncpu(struct rs_sampler *s);
+/* What the reader dropped for lack of time since the start. */
+void rs_sampler_drops(const struct rs_sampler *s, struct rs_sampler_drops *out);
 /*
  * The kernel stack with key (innermost first) into ips[0..max), its length
  * in *n. Returns 0, -ENOENT when the key is unknown (dropped), -EINVAL for 0.

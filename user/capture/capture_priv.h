@@ -94,6 +94,53 @@ int rs_bpf_ring(const struct rs_bpf *b, ring_buffer_sample_fn cb, void *ctx,
 int rs_sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
 			   unsigned long flags);
 
+/* ---- self-protection (shed.c) ---- */
+
+/* Which on-CPU samples the reader takes in to stay within a CPU budget. */
+struct rs_shed {
+	uint32_t pct;	      /* CPU allowed, percent of one CPU; 0: no limit */
+	double keep;	      /* share of samples taken in, (0, 1] */
+	double acc;	      /* running sum spreading the kept ones evenly */
+	uint64_t wall0, cpu0; /* CLOCK_MONOTONIC and process CPU time the cycle began at */
+};
+
+/* Starts b with budget pct at wall_ns (CLOCK_MONOTONIC) and cpu_ns (the process's CPU time). */
+void rs_shed_init(struct rs_shed *b, uint32_t pct, uint64_t wall_ns, uint64_t cpu_ns);
+/*
+ * Called at least every 100 ms or so: once a cycle of 100 ms has passed,
+ * compares the CPU time used in it with the budget and adapts the share
+ * kept (down at once, up at most twice per cycle, never below 1e-4), and
+ * returns true (a cycle ended); else returns false.
+ */
+bool rs_shed_cycle(struct rs_shed *b, uint64_t wall_ns, uint64_t cpu_ns);
+/* Whether to take in the next sample (false: drop it, counted by the caller). */
+bool rs_shed_keep(struct rs_shed *b);
+
+/* Hz: the kernel's sampling rate begins at most here, and never goes below it (or -F). */
+#define RS_RATE_START 1000
+
+#define RS_RATE_PROBE_CYCLES 10 /* calm cycles at the ceiling before it is raised */
+
+/* The kernel's effective on-CPU sampling rate, adapted once per cycle. */
+struct rs_rate {
+	uint32_t want;	  /* -F */
+	uint32_t cur;	  /* now */
+	uint32_t floor;	  /* the lowest it may go */
+	uint32_t lowest;  /* the lowest it went */
+	uint32_t ceiling; /* the highest it may climb to now (below a rate that caused pressure) */
+	uint32_t calm;	  /* calm cycles at the ceiling */
+};
+
+/* Starts r for -F want_hz (>= 1): at min(want_hz, RS_RATE_START), also its floor. */
+void rs_rate_init(struct rs_rate *r, uint32_t want_hz);
+/*
+ * One cycle: under pressure halves the rate (not below the floor) and makes
+ * that the ceiling; else doubles it up to the ceiling, and raises the
+ * ceiling by a quarter (up to want) after RS_RATE_PROBE_CYCLES calm cycles
+ * there. Returns the new rate.
+ */
+uint32_t rs_rate_step(struct rs_rate *r, bool pressure);
+
 /* ---- the sampler (sampler.c: load, attach; sampler_window.c: reading, windows) ---- */
 
 struct profile_bpf;
@@ -108,6 +155,19 @@ struct rs_sampler {
 	size_t n_links;
 	struct bpf_link *iter;
 	uint64_t start_ns;
+	/* Bounded reading (sampler_window.c): the callback stops the ring at until_ns. */
+	uint64_t until_ns;   /* CLOCK_MONOTONIC: take no more records from then on */
+	bool stoppable;	     /* a poll (not a window end): *cfg.stop also ends it */
+	bool discarding;     /* a window end out of time: count records, do not deliver */
+	uint32_t tick;	     /* records since the clock was last read */
+	size_t taken;	     /* records delivered or dropped in the current call */
+	struct rs_shed shed; /* --max-cpu */
+	struct rs_rate rate; /* the perf events' rate */
+	int *perf_fds;	     /* one per attached CPU, owned by their links: for the period */
+	size_t n_perf_fds;
+	uint64_t lost_seen; /* RS_PCNT_SAMPLE_LOST at the last cycle */
+	bool late;	    /* a poll returned late since the last cycle */
+	struct rs_sampler_drops drops;
 	bool task_work;
 	bool task_work_refused; /* tried and refused: bpf.refused says why */
 };

@@ -24,6 +24,20 @@ _Static_assert(sizeof(struct rs_kstack) == RS_KSTACK_MAX * 8, "rs_kstack layout"
 _Static_assert(sizeof(struct rs_off_key) == 32, "rs_off_key layout");
 _Static_assert(sizeof(struct rs_off_val) == 48, "rs_off_val layout");
 
+#define CLOCK_EVERY 64 /* records dropped between two looks at the clock */
+
+/* Whether the current call must return now (a record more is taken first). */
+static bool out_of_time(struct rs_sampler *s)
+{
+	return rs_mono_ns() >= s->until_ns || (s->stoppable && s->cfg.stop && *s->cfg.stop);
+}
+
+/*
+ * The ring buffer's callback. Returning a negative value makes libbpf
+ * (1.1 and later) stop right after this record, counted as consumed, and
+ * return that value from ring_buffer__poll()/__consume(): -ETIME is how a
+ * call ends on time however fast records arrive.
+ */
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct rs_sampler *s = ctx;
@@ -31,9 +45,23 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*rec) || sizeof(*rec) + rec->ustack_len > size)
 		return 0; /* malformed: cannot happen with a matching BPF object */
-	if (s->ops.record)
-		s->ops.record(s->ops.ctx, rec);
-	return 0;
+	s->taken++;
+	if (s->discarding) {
+		if (rec->type == RS_PREC_SAMPLE)
+			s->drops.late_samples++;
+		else
+			s->drops.late_other++;
+	} else if (rec->type == RS_PREC_SAMPLE && !rs_shed_keep(&s->shed)) {
+		s->drops.cpu++;
+	} else {
+		if (s->ops.record)
+			s->ops.record(s->ops.ctx, rec);
+		s->tick = CLOCK_EVERY; /* a delivery costs more than a look at the clock */
+	}
+	if (++s->tick < CLOCK_EVERY)
+		return 0;
+	s->tick = 0;
+	return out_of_time(s) ? -ETIME : 0;
 }
 
 static const char *const per_cpu_maps[] = { "sample_scratch", "iter_scratch", "switch_scratch",
@@ -206,8 +234,11 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 	FILE *f;
 
 	online = calloc(s->bpf.ncpu, sizeof(*online));
-	if (!online)
+	s->perf_fds = calloc(s->bpf.ncpu, sizeof(*s->perf_fds));
+	if (!online || !s->perf_fds) {
+		free(online);
 		return -ENOMEM;
+	}
 	f = fopen(path, "re");
 	if (!f || !fgets(text, sizeof(text), f) || parse_cpu_list(text, online, s->bpf.ncpu)) {
 		snprintf(err, errlen, "cannot read the online CPUs from '%s'", path);
@@ -222,7 +253,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 			.type = PERF_TYPE_SOFTWARE,
 			.size = sizeof(attr),
 			.config = PERF_COUNT_SW_CPU_CLOCK,
-			.sample_period = 1000000000ull / s->cfg.freq_hz,
+			.sample_period = 1000000000ull / s->rate.cur,
 		};
 		struct bpf_link *l;
 		int pfd;
@@ -249,6 +280,7 @@ static int attach_perf(struct rs_sampler *s, char *err, size_t errlen)
 		e = add_link(s, l);
 		if (e)
 			break;
+		s->perf_fds[s->n_perf_fds++] = pfd;
 		attached++;
 	}
 	free(online);
@@ -325,6 +357,9 @@ int rs_sampler_start(const struct rs_sampler_cfg *cfg, const struct rs_sampler_o
 	if (e)
 		goto fail;
 	s->start_ns = rs_mono_ns();
+	rs_shed_init(&s->shed, cfg->max_cpu_pct, s->start_ns,
+		     rs_clock_ns(CLOCK_PROCESS_CPUTIME_ID));
+	rs_rate_init(&s->rate, cfg->freq_hz ? cfg->freq_hz : 1);
 	s->skel->bss->win_start = s->start_ns;
 	if (cfg->off_cpu) {
 		e = attach_offcpu(s, err, errlen);
@@ -393,6 +428,7 @@ void rs_sampler_free(struct rs_sampler *s)
 	for (size_t i = 0; i < s->n_links; i++)
 		bpf_link__destroy(s->links[i]);
 	free(s->links);
+	free(s->perf_fds);
 	bpf_link__destroy(s->iter);
 	ring_buffer__free(s->rb);
 	profile_bpf__destroy(s->skel);

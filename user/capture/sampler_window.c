@@ -5,11 +5,15 @@
  * the kernel stack map and the counters.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include "capture/capture_priv.h"
+#include "lib/lib.h"
 #include "profile.skel.h"
 
 /* Reads the iterator to its end; the records arrive through the ring buffer. */
@@ -19,17 +23,99 @@ int rs_sampler_sweep(struct rs_sampler *s, bool init)
 	return rs_bpf_iter_read(s->iter);
 }
 
-int rs_sampler_poll(struct rs_sampler *s, int timeout_ms)
-{
-	int n = 0, m;
+#define END_DISCARD_NS 20000000ull /* a window end out of time: at most this long dropping */
 
+/* One ring_buffer__poll/consume whose -ETIME (on time, out of time) is no error. */
+static int ring_result(int e)
+{
+	return e == -ETIME ? 0 : e < 0 ? e : 0;
+}
+
+#define LATE_NS	     50000000ull /* a poll that returns this long after its end: pressure */
+#define OVERSLEEP_NS 10000000ull /* a wait that ends this long after its timeout: pressure */
+#define CLOCK_EVERY  64		 /* records: fewer taken in a late wait, the wait was the delay */
+
+/* Once per cycle: the kernel's rate down under pressure, else back up towards -F. */
+static void adapt_rate(struct rs_sampler *s)
+{
+	uint64_t c[RS_PCNT_MAX], period;
+	uint32_t before = s->rate.cur;
+	bool pressure;
+
+	rs_bpf_counters(&s->bpf, c, RS_PCNT_MAX);
+	pressure = s->late || c[RS_PCNT_SAMPLE_LOST] > s->lost_seen || s->shed.keep < 1.0;
+	s->lost_seen = c[RS_PCNT_SAMPLE_LOST];
+	s->late = false;
+	if (rs_rate_step(&s->rate, pressure) == before)
+		return;
+	period = 1000000000ull / s->rate.cur;
+	for (size_t i = 0; i < s->n_perf_fds; i++)
+		ioctl(s->perf_fds[i], PERF_EVENT_IOC_PERIOD, &period);
+}
+
+void rs_sampler_stop_oncpu(struct rs_sampler *s)
+{
+	for (size_t i = 0; i < s->n_perf_fds; i++)
+		ioctl(s->perf_fds[i], PERF_EVENT_IOC_DISABLE, 0);
+}
+
+int rs_sampler_poll(struct rs_sampler *s, int timeout_ms, uint64_t until_ns)
+{
+	int e = 0;
+
+	if (rs_shed_cycle(&s->shed, rs_mono_ns(), rs_clock_ns(CLOCK_PROCESS_CPUTIME_ID)) &&
+	    s->cfg.on_cpu)
+		adapt_rate(s);
+	s->until_ns = until_ns;
+	s->stoppable = true;
+	s->taken = 0;
 	/* Records rarely wake us (see rb_flags() in profile.bpf.c): wait, then read. */
-	if (timeout_ms > 0)
-		n = ring_buffer__poll(s->rb, timeout_ms);
-	if (n < 0)
-		return n;
-	m = ring_buffer__consume(s->rb);
-	return m < 0 ? m : n + m;
+	if (timeout_ms > 0) {
+		uint64_t t0 = rs_mono_ns();
+
+		e = ring_result(ring_buffer__poll(s->rb, timeout_ms));
+		/*
+		 * Woken this late, with few records to read: the CPUs are busy with
+		 * something else, such as the sampling interrupts themselves.
+		 */
+		if (rs_mono_ns() > t0 + timeout_ms * 1000000ull + OVERSLEEP_NS &&
+		    s->taken < CLOCK_EVERY)
+			s->late = true;
+	}
+	if (!e && rs_mono_ns() < until_ns && !(s->cfg.stop && *s->cfg.stop))
+		e = ring_result(ring_buffer__consume(s->rb));
+	s->stoppable = false;
+	if (rs_mono_ns() > until_ns + LATE_NS)
+		s->late = true;
+	return e < 0 ? e : (int)(s->taken < INT32_MAX ? s->taken : INT32_MAX);
+}
+
+/*
+ * Delivers the records produced so far until until_ns, then drops what is
+ * still there (at most END_DISCARD_NS more). Returns 0 or -errno.
+ */
+static int take_rest(struct rs_sampler *s, uint64_t until_ns)
+{
+	int e;
+
+	s->until_ns = until_ns;
+	s->tick = 0;
+	e = ring_buffer__consume(s->rb);
+	if (e != -ETIME)
+		return e < 0 ? e : 0;
+	s->discarding = true;
+	s->until_ns = rs_mono_ns() + END_DISCARD_NS;
+	e = ring_result(ring_buffer__consume(s->rb));
+	s->discarding = false;
+	return e;
+}
+
+void rs_sampler_drops(const struct rs_sampler *s, struct rs_sampler_drops *out)
+{
+	*out = s->drops;
+	out->keep = s->shed.keep;
+	out->rate_hz = s->rate.cur;
+	out->lowest_hz = s->rate.lowest;
 }
 
 /* Delivers and deletes every entry of one aggregation map (no writer uses it any more). */
@@ -55,21 +141,19 @@ static int drain_agg(struct rs_sampler *s, struct bpf_map *map)
 	return 0;
 }
 
-int rs_sampler_end_window(struct rs_sampler *s, uint64_t end_ns)
+int rs_sampler_end_window(struct rs_sampler *s, uint64_t end_ns, uint64_t until_ns)
 {
 	struct profile_bpf__bss *bss = s->skel->bss;
 	uint32_t old;
 	int e = 0, e2;
 
-	if (!s->cfg.off_cpu) {
-		e = ring_buffer__consume(s->rb);
-		return e < 0 ? e : 0;
-	}
+	if (!s->cfg.off_cpu)
+		return take_rest(s, until_ns);
 	old = bss->agg_idx & 1;
 	bss->win_start = end_ns;
 	__atomic_store_n(&bss->agg_idx, old ^ 1, __ATOMIC_SEQ_CST);
 	e = rs_sampler_sweep(s, false);
-	e2 = ring_buffer__consume(s->rb);
+	e2 = take_rest(s, until_ns);
 	if (!e && e2 < 0)
 		e = e2;
 	e2 = drain_agg(s, old ? s->skel->maps.agg1 : s->skel->maps.agg0);

@@ -22,6 +22,8 @@
 #define RS_THRESHOLD_DEFAULT_NS	       1000000000ull  /* --threshold */
 #define RS_FREQ_DEFAULT		       99	      /* profile -F */
 #define RS_FREQ_MAX		       100000	      /* profile -F upper bound */
+#define RS_MAX_CPU_DEFAULT	       50	      /* profile --max-cpu: half of one CPU */
+#define RS_MAX_CPU_MAX		       10000	      /* --max-cpu upper bound (100 CPUs) */
 #define RS_PROFILE_DURATION_DEFAULT_NS 10000000000ull /* profile -d */
 
 enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE, RS_CMD_CHECK };
@@ -39,6 +41,7 @@ struct rs_opts {
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;
+	uint32_t max_cpu_pct; /* rsample's own CPU budget, percent of one CPU; 0: no limit */
 	/* duration 0: until interrupted (continuous mode without -d); max_block 0: no limit */
 	uint64_t duration_ns, min_block_ns, max_block_ns, interval_ns;
 	char *format;		/* "folded", "svg", "pprof" or "speedscope" (from --format or -o) */

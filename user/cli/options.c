@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <linux/types.h>
 #include "rsample.h"
 #include "cli/cli.h"
@@ -32,6 +33,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_OUT_DIR,
 	OPT_GROUP_BY,
+	OPT_MAX_CPU,
 	OPT_CHECK,
 	OPT_BACKEND,
 };
@@ -55,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "out-dir", required_argument, NULL, OPT_OUT_DIR },
 	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
+	{ "max-cpu", required_argument, NULL, OPT_MAX_CPU },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -272,6 +275,7 @@ static bool is_profile_only(int c)
 	case OPT_INTERVAL:
 	case OPT_OUT_DIR:
 	case OPT_GROUP_BY:
+	case OPT_MAX_CPU:
 		return true;
 	}
 	return false;
@@ -292,6 +296,14 @@ static int set_target(struct rs_target *t, enum rs_target_kind kind, const char 
 		    opt);
 	t->kind = kind;
 	return 0;
+}
+
+/* Whether path is a regular file or names nothing yet (the file -o would create). */
+static bool is_regular_or_new(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) ? errno == ENOENT : S_ISREG(st.st_mode);
 }
 
 /* One option from getopt_long; its value (if any) in arg. */
@@ -352,6 +364,14 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		return 0;
 	case 'd':
 		return parse_dur_opt("-d", arg, false, &o->duration_ns, err, errlen);
+	case OPT_MAX_CPU:
+		if (parse_uint(arg, 0, RS_MAX_CPU_MAX, &v))
+			return fail(
+			    err, errlen,
+			    "invalid --max-cpu '%s': expected percent of one CPU, a number from 0 (no limit) to %d",
+			    arg, RS_MAX_CPU_MAX);
+		o->max_cpu_pct = (uint32_t)v;
+		return 0;
 	case OPT_MIN_BLOCK:
 		return parse_dur_opt("--min-block", arg, true, &o->min_block_ns, err, errlen);
 	case OPT_MAX_BLOCK:
@@ -439,6 +459,10 @@ static int check_profile(struct rs_opts *o, bool duration_set, char *err, size_t
 		fmt = "folded";
 		if (o->output) {
 			fmt = format_from_path(o->output);
+			/* A device, FIFO, socket, /dev/stdout: folded, as on stdout (a directory is
+			 * refused by the profile's output check, before sampling). */
+			if (!fmt && !is_regular_or_new(o->output))
+				fmt = "folded";
 			if (!fmt)
 				return fail(
 				    err, errlen,
@@ -545,6 +569,7 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 	o->stack_bytes = RS_USTACK_DEFAULT;
 	o->threshold_ns = RS_THRESHOLD_DEFAULT_NS;
 	o->freq_hz = RS_FREQ_DEFAULT;
+	o->max_cpu_pct = RS_MAX_CPU_DEFAULT;
 	o->duration_ns = RS_PROFILE_DURATION_DEFAULT_NS;
 	ret = parse(argc, argv, o, err, errlen);
 	if (ret == -ENOMEM && err && errlen)

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +24,8 @@
 #include "profile/profile.h"
 #include "target/target.h"
 
-#define POLL_MS 100 /* longest wait for records before looking at the clock and signals */
+#define POLL_MS 100 /* longest time between two looks at the clock and signals */
+#define WAIT_MS 50  /* ...of which at most this long waiting for records */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -57,14 +57,6 @@ struct out {
 	enum rs_group_by group;
 	const char *title;
 };
-
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void msg(const char *text)
 {
@@ -135,7 +127,7 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 		return;
 	}
 	if (o->output) {
-		e = rs_write_atomic(o->output, write_out, &c, err, sizeof(err));
+		e = rs_write_output(o->output, write_out, &c, err, sizeof(err));
 		if (e)
 			msg(err);
 	} else {
@@ -168,7 +160,7 @@ static int end_window(struct run *r, uint64_t start, uint64_t *end)
 	bool partial = false;
 	int e;
 
-	*end = clock_ns(CLOCK_MONOTONIC);
+	*end = rs_mono_ns();
 	e = rs_profwin_finish(r->win, start, *end, (int64_t)start + r->unix_minus_mono, &on, &off,
 			      &partial);
 	if (partial)
@@ -217,10 +209,16 @@ static int loop(struct run *r)
 	for (;;) {
 		uint64_t due = rs_window_end(t0, o->interval_ns, stop, start);
 
-		while (!stop_signal && !gone && (now = clock_ns(CLOCK_MONOTONIC)) < due) {
-			uint64_t left_ms = (due - now) / 1000000 + 1;
+		while (!stop_signal && !gone && (now = rs_mono_ns()) < due) {
+			uint64_t left_ms = (due - now) / 1000000 + 1,
+				 until = now + POLL_MS * 1000000ull;
 
-			e = rs_profwin_poll(r->win, left_ms < POLL_MS ? (int)left_ms : POLL_MS);
+			/*
+			 * Waits at most half the period, takes records in for the rest: returns
+			 * by until (or due, or a signal) however fast records come.
+			 */
+			e = rs_profwin_poll(r->win, left_ms < WAIT_MS ? (int)left_ms : WAIT_MS,
+					    until < due ? until : due);
 			if (e < 0 && e != -EINTR) {
 				rs_msg("cannot read the ring buffer: %s", strerror(-e));
 				return e;
@@ -230,6 +228,8 @@ static int loop(struct run *r)
 				gone = targets_gone(r);
 			}
 		}
+		if (stop_signal || gone || !o->interval_ns || (stop && rs_mono_ns() >= stop))
+			rs_profwin_last_window(r->win);
 		e = end_window(r, start, &end);
 		if (e)
 			return e;
@@ -246,10 +246,12 @@ static int loop(struct run *r)
 static void report(struct run *r)
 {
 	const struct rs_profwin_stats *st = rs_profwin_stats(r->win);
+	struct rs_sampler_drops d;
 	uint64_t c[RS_PCNT_MAX];
 	char dur[32], on[96], off[128];
 
 	rs_profwin_counters(r->win, c);
+	rs_profwin_drops(r->win, &d);
 	rs_format_duration(r->off_ns, dur, sizeof(dur));
 	snprintf(on, sizeof(on), ", %" PRIu64 " on-CPU samples (%" PRIu64 " lost)", r->samples,
 		 r->lost_on);
@@ -301,6 +303,16 @@ static void report(struct run *r)
 		    "%" PRIu64 " of %" PRIu64
 		    " user stacks stopped before their outermost frame (no CFI, or deeper than --stack-bytes)",
 		    st->user_incomplete, st->user_unwound);
+	if (d.cpu || d.late_samples || d.late_other ||
+	    (r->o->on_cpu && d.lowest_hz < r->o->freq_hz))
+		rs_msg(
+		    "kept up by dropping work: on-CPU sampling at %" PRIu32
+		    " Hz at the end (lowest %" PRIu32 ", -F %" PRIu32 "); %" PRIu64
+		    " samples dropped over --max-cpu %" PRIu32 "%%, %" PRIu64
+		    " samples and %" PRIu64
+		    " off-CPU records dropped at an interval's end (lower -F or raise --max-cpu)",
+		    d.rate_hz, d.lowest_hz, r->o->freq_hz, d.cpu, r->o->max_cpu_pct, d.late_samples,
+		    d.late_other);
 	if (st->dropped_nomem)
 		rs_msg("%" PRIu64 " records were dropped: out of memory", st->dropped_nomem);
 	if (r->write_failures)
@@ -310,18 +322,13 @@ static void report(struct run *r)
 /* Checks where the profile goes before sampling anything. */
 static int check_output(const struct rs_opts *o)
 {
-	char err[1024], *copy;
+	char err[1024];
 	int e = 0;
 
-	if (o->out_dir) {
+	if (o->out_dir)
 		e = rs_dir_check_writable(o->out_dir, err, sizeof(err));
-	} else if (o->output) {
-		copy = strdup(o->output);
-		if (!copy)
-			return -ENOMEM;
-		e = rs_dir_check_writable(dirname(copy), err, sizeof(err));
-		free(copy);
-	}
+	else if (o->output)
+		e = rs_output_check(o->output, err, sizeof(err));
 	if (e)
 		msg(err);
 	return e;
@@ -390,6 +397,8 @@ static int start(struct run *r)
 		.stack_bytes = o->stack_bytes,
 		.kernel_stacks = !o->no_kernel,
 		.no_task_work = getenv("RSAMPLE_NO_TASK_WORK") != NULL,
+		.max_cpu_pct = o->max_cpu_pct,
+		.stop = &stop_signal,
 	};
 	char err[1024];
 	int e;
@@ -421,7 +430,9 @@ static int start(struct run *r)
 		msg(err);
 		return e;
 	}
-	r->unix_minus_mono = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	if (o->verbose)
+		rs_msg("sampling %s now", r->tgt.desc);
+	r->unix_minus_mono = (int64_t)(rs_clock_ns(CLOCK_REALTIME) - rs_mono_ns());
 	if (o->out_dir) {
 		char every[32];
 

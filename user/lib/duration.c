@@ -142,10 +142,15 @@ void rs_format_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%llud%02lluh", v / NS_PER_DAY, v % NS_PER_DAY / NS_PER_H);
 }
 
-uint64_t rs_mono_ns(void)
+uint64_t rs_clock_ns(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t rs_mono_ns(void)
+{
+	return rs_clock_ns(CLOCK_MONOTONIC);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* ---- files (readfile.c) ---- */
 
@@ -86,6 +87,8 @@ int rs_parse_duration(const char *s, uint64_t *ns);
  * Always NUL-terminates when len > 0.
  */
 void rs_format_duration(uint64_t ns, char *buf, size_t len);
+/* Clock c (CLOCK_REALTIME, CLOCK_PROCESS_CPUTIME_ID, ...) in nanoseconds. */
+uint64_t rs_clock_ns(clockid_t c);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t rs_mono_ns(void);
 

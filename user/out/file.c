@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Profile files: formats, timestamped names and atomic writes (out.h). */
+/*
+ * Profile files: formats, timestamped names, atomic writes and -o's target
+ * (out.h).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,11 +105,33 @@ static int fail(char *err, size_t errlen, const char *path, int e)
 	return e;
 }
 
+/* Writes what fn writes into fd (fsync'd with sync) and closes it. Returns 0 or -errno. */
+static int write_fd(int fd, rs_write_fn fn, void *ctx, bool sync)
+{
+	FILE *f = fdopen(fd, "w");
+	int e;
+
+	if (!f) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	e = fn(f, ctx);
+	if (e == -EIO && ferror(f) && errno)
+		e = -errno;
+	if (!e && fflush(f))
+		e = -errno;
+	if (!e && sync && fsync(fileno(f)))
+		e = -errno;
+	if (fclose(f) && !e)
+		e = -errno;
+	return e;
+}
+
 int rs_write_atomic(const char *path, rs_write_fn fn, void *ctx, char *err, size_t errlen)
 {
 	char *tmp = temp_name(path);
 	mode_t mask;
-	FILE *f = NULL;
 	int fd, e;
 
 	if (!tmp)
@@ -119,24 +145,9 @@ int rs_write_atomic(const char *path, rs_write_fn fn, void *ctx, char *err, size
 	mask = umask(0);
 	umask(mask);
 	fchmod(fd, 0666 & ~mask);
-	f = fdopen(fd, "w");
-	if (!f) {
-		e = -errno;
-		close(fd);
-		goto cleanup;
-	}
-	e = fn(f, ctx);
-	if (e == -EIO && ferror(f) && errno)
-		e = -errno;
-	if (!e && fflush(f))
-		e = -errno;
-	if (!e && fsync(fileno(f)))
-		e = -errno;
-	if (fclose(f) && !e)
-		e = -errno;
+	e = write_fd(fd, fn, ctx, true);
 	if (!e && rename(tmp, path))
 		e = -errno;
-cleanup:
 	if (e)
 		unlink(tmp);
 	free(tmp);
@@ -165,4 +176,89 @@ int rs_dir_check_writable(const char *dir, char *err, size_t errlen)
 	if (e)
 		snprintf(err, errlen, "cannot write to '%s': %s", dir, strerror(-e));
 	return e;
+}
+
+/* Whether path is a name rs_write_atomic() may rename over: a regular file, or nothing yet. */
+static int replaceable(const char *path, bool *out)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno != ENOENT)
+			return -errno;
+		*out = true;
+		return 0;
+	}
+	*out = S_ISREG(st.st_mode);
+	return 0;
+}
+
+int rs_output_check(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	bool regular = false;
+	char *copy;
+	int e;
+
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot write the profile to '%s': %s (give a file name)",
+			 path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	e = replaceable(path, &regular);
+	if (e)
+		return fail(err, errlen, path, e);
+	if (!regular) /* a device, FIFO, socket or symlink: written in place */
+		return access(path, W_OK) ? fail(err, errlen, path, -errno) : 0;
+	copy = strdup(path);
+	if (!copy)
+		return fail(err, errlen, path, -ENOMEM);
+	e = rs_dir_check_writable(dirname(copy), err, errlen);
+	free(copy);
+	return e;
+}
+
+/* Whether path is our own stdout (/dev/stdout, /proc/self/fd/1, or the file it points to). */
+static bool is_stdout(const char *path)
+{
+	struct stat a, b;
+
+	return !stat(path, &a) && !fstat(STDOUT_FILENO, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/*
+ * Writes into path as it is (no temporary, no rename): a device, FIFO,
+ * socket or symlink. Our own stdout is written through its descriptor, so a
+ * pipe, a terminal or a file opened for appending gets what it expects.
+ */
+static int write_in_place(const char *path, rs_write_fn fn, void *ctx)
+{
+	bool out = is_stdout(path);
+	struct stat st;
+	int fd, e;
+
+	fd = out ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)
+		 : open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Another name for a regular file (a symlink to one): its old content goes. */
+	if (!out && !fstat(fd, &st) && S_ISREG(st.st_mode) && ftruncate(fd, 0)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return write_fd(fd, fn, ctx, false);
+}
+
+int rs_write_output(const char *path, rs_write_fn fn, void *ctx, char *err, size_t errlen)
+{
+	bool regular = false;
+	int e = replaceable(path, &regular);
+
+	if (!e && regular)
+		return rs_write_atomic(path, fn, ctx, err, errlen);
+	if (!e)
+		e = write_in_place(path, fn, ctx);
+	return e ? fail(err, errlen, path, e) : 0;
 }

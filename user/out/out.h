@@ -95,6 +95,22 @@ typedef int (*rs_write_fn)(FILE *f, void *ctx);
  */
 int rs_write_atomic(const char *path, rs_write_fn fn, void *ctx, char *err, size_t errlen);
 /*
+ * -o's target: a regular file or a new name is written with
+ * rs_write_atomic(); anything else (a character device such as /dev/null,
+ * a FIFO, a socket, a symlink such as /dev/stdout) is opened as it is and
+ * written in place, never replaced. Returns 0 or -errno with "cannot write
+ * 'PATH': CAUSE" in err.
+ */
+int rs_write_output(const char *path, rs_write_fn fn, void *ctx, char *err, size_t errlen);
+/*
+ * Checks, before anything is sampled, that rs_write_output() can write path:
+ * -EISDIR for a directory (err: "cannot write the profile to 'PATH': Is a
+ * directory (give a file name)"), else the errors of
+ * rs_dir_check_writable() on its directory (a regular file or a new name)
+ * or of access(W_OK) (anything else), with the message in err.
+ */
+int rs_output_check(const char *path, char *err, size_t errlen);
+/*
  * Checks that files can be created in dir (creates and removes a temporary
  * file). Returns 0 or -errno with "cannot write to 'DIR': CAUSE" in err.
  */

@@ -354,6 +354,12 @@ static int add_comments(struct rs_pp *pp, const struct rs_profile *const *profs,
 			snprintf(buf, sizeof(buf), "off-cpu: %" PRIu64 " events lost",
 				 profs[i]->lost);
 		err = add_comment(pp, buf);
+		if (err || !profs[i]->shed)
+			continue;
+		snprintf(buf, sizeof(buf), "%s: %" PRIu64 " %s dropped by rsample for lack of time",
+			 profs[i]->kind == RS_PROF_ONCPU ? "on-cpu" : "off-cpu", profs[i]->shed,
+			 profs[i]->kind == RS_PROF_ONCPU ? "samples" : "records");
+		err = add_comment(pp, buf);
 	}
 	return err;
 }

@@ -266,15 +266,23 @@ static int put_profile(FILE *f, const struct ss *ss, size_t i, size_t j)
 static int put_file(FILE *f, const struct ss *ss, const struct rs_profile *const *profs, size_t n,
 		    const char *name)
 {
-	uint64_t lost[2] = { 0, 0 };
+	uint64_t lost[2] = { 0, 0 }, shed[2] = { 0, 0 };
 	char *full = NULL;
 	int err, len;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		lost[profs[i]->kind == RS_PROF_OFFCPU] += profs[i]->lost;
+		shed[profs[i]->kind == RS_PROF_OFFCPU] += profs[i]->shed;
+	}
 	if (!name)
 		name = profs[0]->target ? profs[0]->target : "rsample profile";
-	if (lost[0] || lost[1])
+	if (shed[0] || shed[1])
+		len = asprintf(&full,
+			       "%s (lost: %" PRIu64 " on-CPU samples, %" PRIu64
+			       " off-CPU events; dropped for lack of time: %" PRIu64
+			       " on-CPU samples, %" PRIu64 " off-CPU records)",
+			       name, lost[0], lost[1], shed[0], shed[1]);
+	else if (lost[0] || lost[1])
 		len = asprintf(&full,
 			       "%s (lost: %" PRIu64 " on-CPU samples, %" PRIu64 " off-CPU events)",
 			       name, lost[0], lost[1]);

@@ -42,6 +42,7 @@ struct tree {
 	unsigned int depth;    /* the highest row drawn */
 	uint64_t count;	       /* on-CPU samples / off-CPU blocking episodes */
 	uint64_t lost;
+	uint64_t shed; /* dropped by rsample for lack of time */
 	uint32_t freq_hz;
 };
 
@@ -290,17 +291,19 @@ static void put_panel(FILE *f, const struct tree *t, int idx, int top)
 {
 	int base_y = top + PANEL_HEAD + (int)t->depth * FRAME_H;
 	uint64_t total = t->v[0].total;
-	char head[160], amount[64];
+	char head[224], amount[64], shed[64] = "";
 
+	if (t->shed)
+		snprintf(shed, sizeof(shed), ", %" PRIu64 " dropped for lack of time", t->shed);
 	if (t->kind == RS_PROF_OFFCPU) {
 		fmt_us(amount, sizeof(amount), total);
 		snprintf(head, sizeof(head),
-			 "off-CPU: %s blocked in %" PRIu64 " waits (%" PRIu64 " lost)", amount,
-			 t->count, t->lost);
+			 "off-CPU: %s blocked in %" PRIu64 " waits (%" PRIu64 " lost%s)", amount,
+			 t->count, t->lost, shed);
 	} else {
 		snprintf(head, sizeof(head),
-			 "on-CPU: %" PRIu64 " samples at %" PRIu32 " Hz (%" PRIu64 " lost)", total,
-			 t->freq_hz, t->lost);
+			 "on-CPU: %" PRIu64 " samples at %" PRIu32 " Hz (%" PRIu64 " lost%s)",
+			 total, t->freq_hz, t->lost, shed);
 	}
 	fprintf(f,
 		"<g class=\"panel\" id=\"panel%d\" data-kind=\"%s\" data-total=\"%" PRIu64
@@ -366,6 +369,7 @@ static int tree_build(struct tree *t, const struct rs_stacks *st,
 		if (profs[i]->kind != t->kind)
 			continue;
 		t->lost += profs[i]->lost;
+		t->shed += profs[i]->shed;
 		if (!t->freq_hz)
 			t->freq_hz = profs[i]->freq_hz;
 		for (size_t j = 0; j < profs[i]->n_samples; j++)

@@ -258,6 +258,22 @@ const struct rs_frame *rs_pidinfo_frames(struct rs_pidinfo *pi, const uint64_t *
 	return st && st->n_frames ? st->frames : NULL;
 }
 
+void rs_pidinfo_warm(struct rs_pidinfo *pi, uint64_t until_ns)
+{
+	const struct rs_maps *m = rs_pidinfo_maps(pi);
+
+	for (size_t i = 0; m && i < m->n && rs_mono_ns() < until_ns; i++) {
+		const struct rs_map *mp = &m->v[i];
+		struct rs_frame *frames = NULL;
+		size_t n = 0;
+
+		if (mp->perms[2] != 'x' || !mp->path || mp->path[0] != '/')
+			continue;
+		if (!rs_symbolize(pi->proc, mp->start, true, &frames, &n))
+			rs_frames_free(frames, n);
+	}
+}
+
 const struct rs_maps *rs_pidinfo_maps(const struct rs_pidinfo *pi)
 {
 	return pi->proc ? rs_proc_maps(pi->proc) : NULL;

@@ -57,6 +57,11 @@ struct rs_profile {
 	struct rs_pmapping *mappings;
 	size_t n_mappings;
 	uint64_t lost; /* samples or events that could not be recorded */
+	/*
+	 * Samples (on-CPU) or records (off-CPU) rsample dropped for lack of time:
+	 * over --max-cpu, or left when the window's end ran out of time.
+	 */
+	uint64_t shed;
 };
 
 /* Frees everything a profile owns (not the struct). Accepts NULL. */
@@ -104,10 +109,16 @@ const struct rs_sampler *rs_profwin_sampler(const struct rs_profwin *w);
 uint64_t rs_profwin_start_ns(const struct rs_profwin *w);
 /*
  * Waits up to timeout_ms for the sampler's records and takes them in
- * (unwinding user stacks as they come). Returns the number of records, or
- * -errno (-EINTR when a signal came). Call it at least every 100 ms.
+ * (unwinding user stacks as they come) until until_ns (CLOCK_MONOTONIC) or
+ * the sampler's stop flag: rs_sampler_poll(). Returns the number of
+ * records, or -errno (-EINTR when a signal came). Call it at least every
+ * 100 ms.
  */
-int rs_profwin_poll(struct rs_profwin *w, int timeout_ms);
+int rs_profwin_poll(struct rs_profwin *w, int timeout_ms, uint64_t until_ns);
+/* Before the last window's end: stops the on-CPU sampling (rs_sampler_stop_oncpu()). */
+void rs_profwin_last_window(struct rs_profwin *w);
+/* What the sampler dropped for lack of time since the start (capture.h). */
+void rs_profwin_drops(const struct rs_profwin *w, struct rs_sampler_drops *out);
 /*
  * Ends the window [start_ns, end_ns) (CLOCK_MONOTONIC, end_ns not in the
  * future; start_unix_ns is its wall-clock start): samples from end_ns on go
@@ -115,7 +126,9 @@ int rs_profwin_poll(struct rs_profwin *w, int timeout_ms);
  * on and/or off (those the configuration asks for; the other is left alone)
  * are filled, with what the kernel lost in the window. The profiles own what
  * they hold (rs_profile_clear). *partial is set when the window's off-CPU
- * sums may be incomplete. Returns 0 or -ENOMEM (then the profiles are empty).
+ * sums may be incomplete. The records still in the ring buffer are taken in
+ * for at most 50 ms, the rest dropped and counted in each profile's shed.
+ * Returns 0 or -ENOMEM (then the profiles are empty).
  */
 int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
 		      int64_t start_unix_ns, struct rs_profile *on, struct rs_profile *off,

@@ -176,6 +176,12 @@ const struct rs_frame *rs_pidinfo_frames(struct rs_pidinfo *pi, const uint64_t *
 					 size_t n_words, size_t *n);
 /* The process's mappings (NULL when unreadable). */
 const struct rs_maps *rs_pidinfo_maps(const struct rs_pidinfo *pi);
+/*
+ * Loads what a first sample of the process would: the ELF and debug files
+ * of each executable mapping (symbolizing its first address), until
+ * until_ns (CLOCK_MONOTONIC). Nothing is kept but the files' state.
+ */
+void rs_pidinfo_warm(struct rs_pidinfo *pi, uint64_t until_ns);
 /* The cached process pid, or NULL; does not open anything. */
 struct rs_pidinfo *rs_pidcache_peek(struct rs_pidcache *c, uint32_t pid);
 
@@ -203,6 +209,8 @@ struct rs_profwin {
 	const struct rs_ksyms *ksyms;
 	struct rs_sampler *sampler; /* owned; NULL until rs_profwin_start() */
 	uint64_t cnt[RS_PCNT_MAX];  /* the sampler's counters at the last window end */
+	uint64_t shed_on,
+	    shed_off; /* the sampler's drops (on-CPU, off-CPU) at the last window end */
 	struct rs_pidcache *pids;
 	struct rs_ufpcache ufps;
 	struct rs_agg on_cur, on_next; /* raw on-CPU keys: this window, the next */

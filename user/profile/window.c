@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "lib/lib.h"
 #include "profile/profile_priv.h"
 
 #define LATE_USTACK_WAIT_MS 100 /* how long a window end waits for lazy user stacks */
 #define UFP_KEEP_WINDOWS    4	/* unused fingerprints are forgotten after this many windows */
 #define UFP_MAX		    32768
-#define KSTACK_KEEP_WINDOWS 4 /* kernel stacks unused this long may be dropped */
+#define KSTACK_KEEP_WINDOWS 4		  /* kernel stacks unused this long may be dropped */
+#define WARM_NS		    5000000000ull /* at most 5 s opening the named processes' files */
+#define END_TAKE_NS	    50000000ull	  /* a window end takes in records for at most 50 ms */
 
 int rs_profwin_new(const struct rs_profwin_cfg *cfg, const struct rs_ksyms *ksyms,
 		   struct rs_profwin **out)
@@ -173,26 +176,18 @@ static bool ustacks_complete(struct rs_profwin *w)
 	return true;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A lazy capture runs when its thread returns to user space, usually within
  * microseconds of the wake-up that made it wanted: give late ones a moment.
  */
 static void wait_late_ustacks(struct rs_profwin *w)
 {
-	uint64_t deadline = mono_ms() + LATE_USTACK_WAIT_MS;
+	uint64_t deadline = rs_mono_ns() + LATE_USTACK_WAIT_MS * 1000000ull;
 
 	if (!w->sampler)
 		return;
-	while (!ustacks_complete(w) && mono_ms() < deadline)
-		if (rs_sampler_poll(w->sampler, 5) < 0)
+	while (!ustacks_complete(w) && rs_mono_ns() < deadline)
+		if (rs_sampler_poll(w->sampler, 5, deadline) < 0)
 			break;
 }
 
@@ -285,8 +280,21 @@ int rs_profwin_build_window(struct rs_profwin *w, uint64_t start_ns, uint64_t en
 int rs_profwin_start(struct rs_profwin *w, const struct rs_sampler_cfg *cfg, char *err,
 		     size_t errlen)
 {
+	uint64_t until = rs_mono_ns() + WARM_NS;
 	struct rs_sampler_ops ops;
 
+	/*
+	 * A process's first sample costs the most (its maps, its ELF and debug
+	 * files: 0.7 s for libc's on a loaded machine), and no deadline can cut
+	 * one record short: for the processes named, pay that before the first
+	 * window begins (for WARM_NS at most), not inside it.
+	 */
+	for (size_t i = 0; i < cfg->target->n_tgids; i++) {
+		struct rs_pidinfo *pi = rs_pidcache_get(w->pids, cfg->target->tgids[i]);
+
+		if (pi)
+			rs_pidinfo_warm(pi, until);
+	}
 	rs_profwin_ops(w, &ops);
 	return rs_sampler_start(cfg, &ops, &w->sampler, err, errlen);
 }
@@ -301,9 +309,19 @@ uint64_t rs_profwin_start_ns(const struct rs_profwin *w)
 	return rs_sampler_start_ns(w->sampler);
 }
 
-int rs_profwin_poll(struct rs_profwin *w, int timeout_ms)
+int rs_profwin_poll(struct rs_profwin *w, int timeout_ms, uint64_t until_ns)
 {
-	return rs_sampler_poll(w->sampler, timeout_ms);
+	return rs_sampler_poll(w->sampler, timeout_ms, until_ns);
+}
+
+void rs_profwin_last_window(struct rs_profwin *w)
+{
+	rs_sampler_stop_oncpu(w->sampler);
+}
+
+void rs_profwin_drops(const struct rs_profwin *w, struct rs_sampler_drops *out)
+{
+	rs_sampler_drops(w->sampler, out);
 }
 
 void rs_profwin_counters(struct rs_profwin *w, uint64_t *out)
@@ -316,9 +334,11 @@ int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
 		      bool *partial)
 {
 	uint64_t c[RS_PCNT_MAX], lost_on, lost_off;
+	struct rs_sampler_drops d;
+	int e;
 
 	rs_profwin_set_cut(w, end_ns);
-	*partial = rs_sampler_end_window(w->sampler, end_ns) != 0;
+	*partial = rs_sampler_end_window(w->sampler, end_ns, end_ns + END_TAKE_NS) != 0;
 	rs_sampler_counters(w->sampler, c);
 	lost_on = c[RS_PCNT_SAMPLE_LOST] - w->cnt[RS_PCNT_SAMPLE_LOST];
 	/* off-CPU: blocks the sums map had no room for, blocks never seen, records lost */
@@ -326,6 +346,13 @@ int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
 		   w->cnt[RS_PCNT_STORAGE_FAIL] + c[RS_CNT_RINGBUF_FULL] -
 		   w->cnt[RS_CNT_RINGBUF_FULL];
 	memcpy(w->cnt, c, sizeof(c));
-	return rs_profwin_build_window(w, start_ns, end_ns, start_unix_ns, lost_on, lost_off, on,
-				       off);
+	rs_sampler_drops(w->sampler, &d);
+	e = rs_profwin_build_window(w, start_ns, end_ns, start_unix_ns, lost_on, lost_off, on, off);
+	if (!e && w->cfg.on_cpu)
+		on->shed = d.cpu + d.late_samples - w->shed_on;
+	if (!e && w->cfg.off_cpu)
+		off->shed = d.late_other - w->shed_off;
+	w->shed_on = d.cpu + d.late_samples;
+	w->shed_off = d.late_other;
+	return e;
 }

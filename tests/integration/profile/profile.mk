@@ -9,7 +9,7 @@ PROF_VICTIM_CFLAGS := -O2 -g -pthread -fomit-frame-pointer -Wall -Wextra -Werror
 PROF_RUSTC	?= $(RUSTC)
 PROF_RUSTFLAGS	:= --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-pointers=no
 
-PROF_VICTIMS	:= $(addprefix $(PROF_VICTIM_DIR)/,cpusplit offsplit busy cpusplit-rs offsplit-rs)
+PROF_VICTIMS	:= $(addprefix $(PROF_VICTIM_DIR)/,cpusplit offsplit busy spinall cpusplit-rs offsplit-rs)
 
 .PHONY: profile-victims
 profile-victims: $(PROF_VICTIMS)

@@ -12,6 +12,7 @@ Victims (tests/integration/profile/victims/, no frame pointers, C and Rust):
              cycle; "stuck" blocked in wait_forever() from the start; "late"
              sleeping LATE_S s, then blocked in wait_late(); main in join
   busy       an outsider that spins and naps: must never appear
+  spinall    one thread per CPU spinning in spin_leaf(): load for -F 100000
 Every cgroup made here is named rsample-prof-*, every process started here is
 killed by PID, and both are cleaned up in finally blocks and at exit.
 """
@@ -22,14 +23,19 @@ import json
 import os
 import re
 import secrets
+import stat
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import xml.dom.minidom
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from observe import StopMonitor  # noqa: E402  (tests/integration/observe.py)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -530,6 +536,193 @@ def test_full_disk():
         os.rmdir(d)
 
 
+# ---- never hang: -F 100000 on every CPU, -d and SIGINT on time ---------------
+
+# The bound is 100 ms past -d (or past the signal). This 2-CPU VM is shared with
+# other builds and the victim keeps both CPUs busy, so each check allows 0.5 s
+# more (LOAD_TOLERANCE_S) for the scheduler; rsample's own lateness is printed.
+STOP_BOUND_S = 0.1
+LOAD_TOLERANCE_S = 0.5
+
+
+class NeverStopped(StopMonitor):
+    """observe.StopMonitor (any task stopped, t/T, or traced) checked when the run is over."""
+
+    def finish(self):
+        self.stop()
+        check(self.samples > 0, "the victim's state was never read")
+        check(not self.violations, "the victim was stopped or traced: %s" % self.violations[:3])
+
+
+def interval_s(res_stderr):
+    m = re.search(r"1 interval, ([0-9.]+) s", res_stderr)
+    check(m, "no summary line: %s" % res_stderr)
+    return float(m.group(1))
+
+
+def check_drops_said(text):
+    """The one summary line about what was dropped or slowed for lack of time."""
+    lines = [l for l in text.splitlines() if "kept up by dropping work" in l]
+    check(len(lines) == 1, "want one line on dropped work: %s" % text)
+    m = re.search(r"at (\d+) Hz at the end \(lowest (\d+), -F 100000\); (\d+) samples dropped "
+                  r"over --max-cpu 50%, (\d+) samples and (\d+) off-CPU records dropped", lines[0])
+    check(m, "drops line malformed: %s" % lines[0])
+    print("  measured: %s" % lines[0].split("work: ", 1)[1], flush=True)
+    return [int(x) for x in m.groups()]
+
+
+def spin_leaf_samples(path):
+    with open(path, "rb") as f:
+        lines = folded(f.read())
+    return weight(lines, lambda fr: any(x.endswith("spin_leaf") for x in fr))
+
+
+def run_timed(args, signal_after=None):
+    """Runs rsample -v ARGS; returns (rc, stderr, seconds from its "sampling ... now" line to
+    its exit, or from the signal to its exit when signal_after is given)."""
+    r = subprocess.Popen([RSAMPLE] + args + ["-v"], stderr=subprocess.PIPE)
+    _procs.append(r)
+    lines, began = [], None
+    for raw in r.stderr:
+        lines.append(raw.decode())
+        if began is None and re.search(r"^rsample: sampling .* now$", lines[-1]):
+            began = time.monotonic()
+            break
+    check(began is not None, "no 'sampling ... now' line: %s" % "".join(lines))
+    t0 = began
+    if signal_after is not None:
+        time.sleep(signal_after)
+        check(r.poll() is None, "rsample ended before the signal")
+        t0 = time.monotonic()
+        r.send_signal(signal.SIGINT)
+    rest = r.stderr.read().decode()
+    r.wait(timeout=60)
+    return r.returncode, "".join(lines) + rest, time.monotonic() - t0
+
+
+def high_rate(duration, signal_after=None):
+    """-F 100000 -d DURATION on spinall (SIGINT after signal_after s of sampling), its victim
+    watched throughout. Returns (stderr, seconds as run_timed() measures them); checks the exit,
+    the one drops line and that the profile was written."""
+    p = start(victim("spinall"), cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-rate-")
+    mon = NeverStopped(p.pid)
+    mon.start()
+    try:
+        out = os.path.join(d, "x.folded")
+        rc, text, took = run_timed(["profile", "--pid", str(p.pid), "-F", "100000", "-d",
+                                    duration, "-o", out], signal_after=signal_after)
+        mon.finish()
+        check(rc in (0, 1), "exit %s: %s" % (rc, text))
+        check_drops_said(text)
+        check(spin_leaf_samples(out) > 0, "no spin_leaf samples in the profile: %s" % text)
+        return text, took
+    finally:
+        if mon.is_alive():
+            mon.stop()
+        stop(p)
+        shutil.rmtree(d)
+
+
+def test_high_rate_ends_on_time():
+    text, took = high_rate("1s")
+    iv = interval_s(text)
+    print("  measured: interval %.3f s for -d 1s; sampling start to exit %.3f s "
+          "(bound 1 + %.1f + %.1f load tolerance)" % (
+              iv, took, STOP_BOUND_S, LOAD_TOLERANCE_S), flush=True)
+    check(iv <= 1.0 + STOP_BOUND_S + LOAD_TOLERANCE_S, "the interval ran %.3f s" % iv)
+    check(took <= 1.0 + STOP_BOUND_S + LOAD_TOLERANCE_S, "ended %.3f s after it began" % took)
+
+
+def test_high_rate_sigint():
+    # 2 s into sampling: the rate has climbed as far as the load lets it
+    text, took = high_rate("60s", signal_after=2.0)
+    print("  measured: SIGINT to exit %.3f s (bound %.1f + %.1f load tolerance)" % (
+        took, STOP_BOUND_S, LOAD_TOLERANCE_S), flush=True)
+    check(took <= STOP_BOUND_S + LOAD_TOLERANCE_S, "SIGINT took %.3f s to end it" % took)
+    check(interval_s(text) < 3.0, "interval longer than the run: %s" % text)
+
+
+def stamp_s(name):
+    m = re.fullmatch(r"\d{8}T(\d\d)(\d\d)(\d\d)\.(\d{3})Z\.folded", name)
+    check(m, "file name %s" % name)
+    h, mi, sec, ms = (int(x) for x in m.groups())
+    return h * 3600 + mi * 60 + sec + ms / 1000.0
+
+
+def test_high_rate_intervals_on_time():
+    p = start(victim("spinall"), cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-cint-")
+    try:
+        res = rsample(["profile", "--pid", str(p.pid), "-F", "100000", "--interval", "1s",
+                       "-d", "3s", "--out-dir", d])
+        files = window_files(d)
+        check(res.rc in (0, 1), "continuous profile failed", res)
+        check(len(files) == 3, "want 3 intervals, got %s" % files, res)
+        starts = [stamp_s(n) for n in files]
+        gaps = [b - a for a, b in zip(starts, starts[1:])]
+        print("  measured: interval starts %s s apart (want 1 s, bound %.1f + %.1f load "
+              "tolerance)" % (["%.3f" % g for g in gaps], STOP_BOUND_S, LOAD_TOLERANCE_S),
+              flush=True)
+        for g in gaps:
+            check(abs(g - 1.0) <= STOP_BOUND_S + LOAD_TOLERANCE_S, "an interval of %.3f s" % g,
+                  res)
+        check(re.search(r"3 intervals, 3\.[01]\d\d s", res.stderr.decode()),
+              "the intervals do not sum to -d", res)
+    finally:
+        stop(p)
+        shutil.rmtree(d)
+
+
+# ---- -o: what is there is written, not replaced ------------------------------
+
+def test_output_special_files():
+    p = start(victim("cpusplit"), cgroup=make_cgroup())
+    d = tempfile.mkdtemp(prefix="rsample-prof-out-")
+    try:
+        args = ["profile", "--pid", str(p.pid), "-d", "500ms", "-F", "499", "-o"]
+        res = rsample(args + ["/dev/null"])
+        check(res.rc == 0, "-o /dev/null failed", res)
+        check(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null is no longer a device")
+        check(res.stdout == b"", "-o /dev/null printed on stdout", res)
+
+        res = rsample(args + ["/dev/stdout"])
+        check(res.rc == 0, "-o /dev/stdout failed", res)
+        check(os.path.islink("/dev/stdout"), "/dev/stdout is no longer a symlink")
+        check(weight(folded(res.stdout), lambda fr: any(x.endswith("spin") for x in fr)) > 0,
+              "-o /dev/stdout printed no profile", res)
+
+        res = rsample(args + [d])
+        lines = res.stderr.decode().splitlines()
+        check(res.rc == 2, "want exit 2 for a directory", res)
+        check(lines == ["rsample: cannot write the profile to '%s': Is a directory "
+                        "(give a file name)" % d], "want the one line naming it", res)
+        check(res.wall < 1.0, "refused after %.3f s: not before sampling" % res.wall, res)
+
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()),
+                                  daemon=True)
+        reader.start()
+        res = rsample(args + [fifo])
+        reader.join(10)
+        check(res.rc == 0, "-o FIFO failed", res)
+        check(stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced")
+        check(got and weight(folded(got[0]), lambda fr: any(x.endswith("spin") for x in fr)) > 0,
+              "the FIFO's reader got no profile: %r" % got[:1], res)
+        check(sorted(os.listdir(d)) == ["fifo"], "debris: %s" % os.listdir(d))
+    finally:
+        stop(p)
+        fifo = os.path.join(d, "fifo")
+        if os.path.exists(fifo):  # a reader still waiting for a writer gets its EOF
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        shutil.rmtree(d)
+
+
 TESTS = [
     test_cpu_split_c,
     test_cpu_split_rust,
@@ -545,6 +738,10 @@ TESTS = [
     test_continuous_sigterm,
     test_unwritable_out_dir,
     test_full_disk,
+    test_high_rate_ends_on_time,
+    test_high_rate_sigint,
+    test_high_rate_intervals_on_time,
+    test_output_special_files,
 ]
 
 

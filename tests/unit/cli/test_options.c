@@ -220,7 +220,29 @@ static void test_opts_profile_defaults(void **state)
 	assert_null(o.output);
 	assert_null(o.out_dir);
 	assert_int_equal(o.stack_bytes, 64 * 1024);
+	assert_int_equal(o.max_cpu_pct, 50);
 	rs_opts_free(&o);
+}
+
+static void test_opts_max_cpu(void **state)
+{
+	struct rs_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "--max-cpu", "0"), 0);
+	assert_int_equal(o.max_cpu_pct, 0); /* no limit */
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "--max-cpu=250"), 0);
+	assert_int_equal(o.max_cpu_pct, 250);
+	rs_opts_free(&o);
+	/* a device without a suffix is written as folded, as stdout would be */
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "-o", "/dev/null"), 0);
+	assert_string_equal(o.format, "folded");
+	rs_opts_free(&o);
+	memset(err, 0, sizeof(err));
+	assert_int_equal(PARSE(&o, "profile", "-p", "1", "--max-cpu", "10001"), -EINVAL);
+	assert_non_null(strstr(err, "invalid --max-cpu '10001'"));
+	assert_int_equal(PARSE(&o, "--pid", "1", "--max-cpu", "5"), -EINVAL); /* profile only */
 }
 
 static void test_opts_profile_all_options(void **state)
@@ -598,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_opts_target_forms),
 		cmocka_unit_test(test_opts_stack_bytes),
 		cmocka_unit_test(test_opts_profile_defaults),
+		cmocka_unit_test(test_opts_max_cpu),
 		cmocka_unit_test(test_opts_profile_all_options),
 		cmocka_unit_test(test_opts_format_from_suffix),
 		cmocka_unit_test(test_opts_continuous_mode),

@@ -158,6 +158,59 @@ static void test_dir_check_writable(void **state)
 	free(dir);
 }
 
+static void read_back(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	buf[0] = 0;
+	assert_non_null(fgets(buf, (int)len, f));
+	fclose(f);
+}
+
+static void test_write_output_in_place(void **state)
+{
+	char *dir = make_tmpdir(), file[512], link[512], sub[512], fifo[512], err[1024], buf[64];
+	struct wctx ok = { "hello\n", 0 };
+	struct stat st;
+
+	(void)state;
+	/* a character device is written, not replaced */
+	assert_int_equal(rs_output_check("/dev/null", err, sizeof(err)), 0);
+	assert_int_equal(rs_write_output("/dev/null", writer, &ok, err, sizeof(err)), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	/* a symlink to a regular file: written through, the link stays a link */
+	snprintf(file, sizeof(file), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(rs_write_output(file, writer, &(struct wctx){ "old and longer\n", 0 }, err,
+					 sizeof(err)),
+			 0);
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(rs_write_output(link, writer, &ok, err, sizeof(err)), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	read_back(file, buf, sizeof(buf));
+	assert_string_equal(buf, "hello\n"); /* the old content is gone */
+	/* a FIFO without a reader is writable in place; it is not opened by the check */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(rs_output_check(fifo, err, sizeof(err)), 0);
+	/* a directory, or a symlink to one, is refused with one line */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(rs_output_check(sub, err, sizeof(err)), -EISDIR);
+	assert_non_null(strstr(err, "Is a directory (give a file name)"));
+	assert_null(strchr(err, '\n'));
+	/* a regular file or a new name: checked through its directory */
+	assert_int_equal(rs_output_check(file, err, sizeof(err)), 0);
+	snprintf(buf, sizeof(buf), "%s", "/nonexistent-dir/x.folded");
+	assert_int_equal(rs_output_check(buf, err, sizeof(err)), -ENOENT);
+	assert_int_equal(rmdir(sub), 0);
+	rm_tree(dir, (const char *const[]){ "target", "link", "fifo", NULL });
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_profile_path_collisions),
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_dir_check_writable),
+		cmocka_unit_test(test_write_output_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
