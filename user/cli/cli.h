@@ -36,6 +36,8 @@ struct rs_opts {
 	uint32_t stack_bytes;	 /* user stack bytes copied per thread */
 	uint64_t threshold_ns;	 /* report: threads blocked at least this long are flagged */
 	enum rs_backend backend; /* --backend auto|bpf|proc (capture.h) */
+	/* snapshot and profile */
+	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;

@@ -131,6 +131,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	memcpy(snap.counters, cap->counters, sizeof(snap.counters));
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
+	acfg.max_debug_size = o->max_debug_size;
 	e = rs_assemble(cap, &acfg, &snap);
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));

@@ -36,7 +36,8 @@ struct rs_pidcache {
 	struct rs_pidinfo **v;
 	size_t n, cap;
 	uint64_t window;
-	struct rs_unwound *uw; /* scratch */
+	struct rs_unwound *uw;	 /* scratch */
+	uint64_t max_debug_size; /* 0: rs_proc's default */
 };
 
 /* Start time and maps hash of pid now; -ESRCH when it is gone. */
@@ -102,6 +103,8 @@ static void pidinfo_open(struct rs_pidcache *c, struct rs_pidinfo *pi)
 	pi->open_err = identify(c->proc_root, pi->pid, &pi->starttime, &pi->maps_hash);
 	if (!pi->open_err)
 		pi->open_err = rs_proc_open(c->proc_root, pi->pid, c->sym, &pi->proc);
+	if (!pi->open_err && c->max_debug_size)
+		rs_proc_set_max_debug_size(pi->proc, c->max_debug_size);
 }
 
 int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out)
@@ -118,6 +121,11 @@ int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out)
 	}
 	*out = c;
 	return 0;
+}
+
+void rs_pidcache_set_max_debug_size(struct rs_pidcache *c, uint64_t bytes)
+{
+	c->max_debug_size = bytes;
 }
 
 void rs_pidcache_free(struct rs_pidcache *c)

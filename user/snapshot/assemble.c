@@ -240,6 +240,8 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
 	if (e == -ENOMEM)
 		return e;
+	if (!e && cfg->max_debug_size)
+		rs_proc_set_max_debug_size(proc, cfg->max_debug_size);
 	if (e) {
 		char path[64];
 

@@ -87,6 +87,7 @@ struct rs_assemble_cfg {
 	const struct rs_ksyms *ksyms; /* NULL: kernel frames stay addresses */
 	bool kernel;		      /* keep kernel frames */
 	struct rs_symcache *cache;    /* may be NULL */
+	uint64_t max_debug_size;      /* --max-debug-size; 0: RS_MAX_DEBUG_SIZE_DEFAULT */
 };
 
 /*

@@ -489,8 +489,8 @@ static int append(struct rs_frame **frames, size_t *n, const struct rs_frame *sr
 	return 0;
 }
 
-int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
-		 size_t *n)
+static int symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		     size_t *n)
 {
 	uint64_t addr = activation || !pc ? pc : pc - 1;
 	const struct rs_frame *cached = NULL;
@@ -525,5 +525,16 @@ int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_fram
 	if (!err)
 		err = append(frames, n, fv.v, fv.n, pc, module);
 	fvec_clear(&fv);
+	return err;
+}
+
+/* libdw reads p's files (a .dwo, a DWZ file) only inside p's root (dwopen.c). */
+int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		 size_t *n)
+{
+	struct rs_proc *prev = rs_root_enter(p);
+	int err = symbolize(p, pc, activation, frames, n);
+
+	rs_root_leave(prev);
 	return err;
 }
