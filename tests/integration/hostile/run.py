@@ -188,6 +188,15 @@ def test_fifo_at_build_id_path():
     lines = stderr_lines(r, re.escape(path) + r"' is not a regular file")
     assert len(lines) == 1, "want one line naming the FIFO, got: %r" % r.err
     named_frames(r)  # from the symbol table
+    # a profile too: its spinning thread's samples get symbolized
+    out = os.path.join(host_dir(), "p.folded")
+    p = Run(["profile", "--pid", str(v.host_pid), "-d", "1s", "-o", out])
+    p.assert_bounded()
+    assert p.rc in (0, 1), "profile: exit %d: %s" % (p.rc, p.err)
+    lines = stderr_lines(p, re.escape(path) + r"' is not a regular file")
+    assert len(lines) == 1, "profile: want one line naming the FIFO, got: %r" % p.err
+    with open(out) as f:
+        assert "hash_leaf" in f.read(), "the spinning thread's frames lack names"
 
 
 def test_dwo_path_to_host_fifo():
