@@ -159,7 +159,7 @@ static int open_module_file(struct rs_mod *m, char **name, Elf **elfp)
 		     m->path, err == RS_ENOTREG ? "not a regular file" : strerror(err));
 	return -1;
 found:
-	if (!rs_debug_size_ok(p, fd, path))
+	if (!rs_debug_size_ok(p, fd, m->path)) /* named as the target sees it */
 		*elfp = without_debug(fd);
 	*name = strdup(path);
 	return fd;
