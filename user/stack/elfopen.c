@@ -81,9 +81,10 @@ static bool host_own(struct rs_mod *m)
 
 /*
  * m's main file has compressed sections that decompress beyond the limit:
- * an Elf over a private mapping of fd whose debug and compressed sections
- * read as SHT_NOBITS, so libdw finds no DWARF there (nothing is inflated)
- * while the symbol table and CFI stay. NULL when libelf cannot read it.
+ * an Elf over a private mapping of fd whose debug, compressed and
+ * .gnu_debugdata sections read as SHT_NOBITS, so libdw finds no DWARF and no
+ * MiniDebugInfo there (nothing is inflated) while the symbol table and
+ * .eh_frame stay. NULL when libelf cannot read it.
  */
 static Elf *without_debug(int fd)
 {
@@ -105,7 +106,8 @@ static Elf *without_debug(int fd)
 						    : 0);
 
 		if (!(flags & SHF_COMPRESSED) &&
-		    (!name || (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8))))
+		    (!name || (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8) &&
+			       strcmp(name, ".gnu_debugdata"))))
 			continue;
 		if (s64)
 			s64->sh_type = SHT_NOBITS;

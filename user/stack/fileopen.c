@@ -120,11 +120,66 @@ static bool read_shdr(int fd, bool is64, uint64_t shoff, uint64_t i, struct shdr
 	return true;
 }
 
+/* An xz multibyte integer at *p (below end), or false. */
+static bool xz_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 9 && *p < end; i++) {
+		unsigned char b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* The most of an xz index read; real ones hold a few records. */
+#define RS_XZ_INDEX_MAX 65536
+
+/*
+ * What the xz stream filling section s (.gnu_debugdata, MiniDebugInfo, which
+ * libdwfl inflates for its symbol table) decompresses to, from the stream's
+ * index: the sum of its blocks' uncompressed sizes. UINT64_MAX when the
+ * section is not exactly one well-formed stream, so it is not trusted.
+ */
+static uint64_t xz_size(int fd, const struct shdr *s)
+{
+	unsigned char foot[12], idx[RS_XZ_INDEX_MAX];
+	const unsigned char *p = idx, *end;
+	uint64_t back, records, total = 0, blocks = 0;
+
+	if (s->size < 24 || !read_at(fd, foot, sizeof(foot), s->offset + s->size - 12) ||
+	    memcmp(foot + 10, "YZ", 2))
+		return UINT64_MAX;
+	back = ((uint64_t)foot[4] | (uint64_t)foot[5] << 8 | (uint64_t)foot[6] << 16 |
+		(uint64_t)foot[7] << 24) *
+		   4 +
+	       4;
+	if (back > sizeof(idx) || back + 24 > s->size ||
+	    !read_at(fd, idx, back, s->offset + s->size - 12 - back) || idx[0])
+		return UINT64_MAX;
+	end = idx + back;
+	p++;
+	if (!xz_varint(&p, end, &records))
+		return UINT64_MAX;
+	for (uint64_t i = 0; i < records; i++) {
+		uint64_t unpadded, size;
+
+		if (!xz_varint(&p, end, &unpadded) || !xz_varint(&p, end, &size) ||
+		    __builtin_add_overflow(total, size, &total) ||
+		    __builtin_add_overflow(blocks, (unpadded + 3) & ~3ull, &blocks))
+			return UINT64_MAX;
+	}
+	/* one stream: header (12), blocks, index, footer (12) fill the section */
+	return 12 + blocks + back + 12 == s->size ? total : UINT64_MAX;
+}
+
 /* What section s would take decompressed: 0 when it is not compressed. */
 static uint64_t inflated(int fd, bool is64, const struct shdr *s, const struct shdr *strtab)
 {
 	unsigned char hdr[12];
-	char name[8];
+	char name[16];
 
 	if (s->type == SHT_NOBITS || !s->size)
 		return 0;
@@ -139,10 +194,13 @@ static uint64_t inflated(int fd, bool is64, const struct shdr *s, const struct s
 			return read_at(fd, &c, sizeof(c), s->offset) ? c.ch_size : UINT64_MAX;
 		}
 	}
+	if (s->type != SHT_PROGBITS || !strtab || !read_at(fd, name, 8, strtab->offset + s->name))
+		return 0;
+	if (!memcmp(name, ".gnu_deb", 8) && read_at(fd, name, 15, strtab->offset + s->name) &&
+	    !memcmp(name, ".gnu_debugdata", 15))
+		return xz_size(fd, s);
 	/* The GNU format: ".zdebug_*" holding "ZLIB" and the size, 64-bit big-endian. */
-	if (s->type != SHT_PROGBITS || !strtab ||
-	    !read_at(fd, name, sizeof(name), strtab->offset + s->name) ||
-	    memcmp(name, ".zdebug", 7))
+	if (memcmp(name, ".zdebug", 7))
 		return 0;
 	if (!read_at(fd, hdr, sizeof(hdr), s->offset) || memcmp(hdr, "ZLIB", 4))
 		return 0; /* libelf reads it as it is */
@@ -234,7 +292,10 @@ bool rs_debug_size_ok(struct rs_proc *p, int fd, const char *name)
 	}
 	if (n <= p->max_debug_size)
 		return true;
-	rs_format_size(n, a, sizeof(a));
+	if (n == UINT64_MAX) /* a size that could not be read: an xz stream we cannot size */
+		snprintf(a, sizeof(a), "an unknown size");
+	else
+		rs_format_size(n, a, sizeof(a));
 	rs_format_size(p->max_debug_size, b, sizeof(b));
 	rs_proc_warn(
 	    p,

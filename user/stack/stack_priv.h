@@ -135,7 +135,8 @@ int rs_open_proc_link(const char *path);
 /*
  * What the compressed sections of ELF file fd take decompressed
  * (SHF_COMPRESSED: the Elf_Chdr's ch_size; GNU .zdebug_*: the size after
- * "ZLIB"), from the headers alone, in *out. 0; -ENOEXEC when fd is not ELF;
+ * "ZLIB"; .gnu_debugdata: its xz index, UINT64_MAX unless it is one
+ * well-formed stream), from the headers alone, in *out. 0; -ENOEXEC when fd is not ELF;
  * -EBADMSG for headers libelf should not be given (other byte order,
  * truncated, over a million sections).
  */

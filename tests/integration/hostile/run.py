@@ -27,6 +27,7 @@ blocks and at exit; only processes started here are killed, by PID.
 
 import atexit
 import json
+import lzma
 import os
 import re
 import secrets
@@ -340,6 +341,24 @@ def test_decompression_bomb():
     assert not any(fr.get("file") for fr in r.frames()), "DWARF was read"
 
 
+def test_minidebuginfo_is_bounded():
+    """.gnu_debugdata (xz, inflated by libdwfl for its symbols) counts against the limit."""
+    xz = os.path.join(host_dir(), "debugdata.xz")
+    with open(xz, "wb") as f:
+        f.write(lzma.compress(bytes(4 << 20), format=lzma.FORMAT_XZ))
+    binary = os.path.join(os.path.dirname(xz), "ledger-mini")
+    subprocess.run(["objcopy", "--add-section", ".gnu_debugdata=" + xz,
+                    os.path.join(VICTIMS, "ledger-stripped"), binary], check=True)
+    v = start(binary)
+    r = snapshot(v)
+    assert r.rc == 0, "exit %d: %s" % (r.rc, r.err)
+    r = snapshot(v, "--max-debug-size", "1M")
+    assert r.rc == 1, "exit %d: %s" % (r.rc, r.err)
+    assert len(stderr_lines(r, r"'/app/ledger': its compressed debug sections hold 4\.0 MiB, "
+                            r"over --max-debug-size 1\.0 MiB")) == 1, r.err
+    named_frames(r)
+
+
 def test_max_debug_size_applies_to_debug_files():
     """--max-debug-size below a real debug file's sections: refused, named, frames kept."""
     v = start(os.path.join(VICTIMS, "ledger-stripped"))
@@ -359,7 +378,7 @@ def test_max_debug_size_applies_to_debug_files():
 
 TESTS = [test_fifo_at_build_id_path, test_dwo_path_to_host_fifo, test_dwo_path_to_host_symlink,
          test_container_symlinks_to_host, test_huge_sparse_debuglink, test_decompression_bomb,
-         test_max_debug_size_applies_to_debug_files]
+         test_minidebuginfo_is_bounded, test_max_debug_size_applies_to_debug_files]
 
 
 def skip_reason():
