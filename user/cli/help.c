@@ -34,6 +34,8 @@ void rs_opts_usage(FILE *f)
 	    "                          suffix k for KiB (default 64k); a snapshot copies\n"
 	    "                          deeper threads again with 256k and the stack's top\n"
 	    "      --threshold DUR     mark threads blocked at least this long (default 1s)\n"
+	    "      --symbolize-budget DUR  read debug info for at most DUR (default 30s);\n"
+	    "                          later frames are named from symbol tables only\n"
 	    "      --backend B         how threads are read: bpf (Linux >= 5.18 with BTF), proc\n"
 	    "                          (/proc, process_vm_readv and perf samples, no BPF: a\n"
 	    "                          blocked thread's registers are only sp and pc, and it\n"

@@ -36,6 +36,7 @@ enum {
 	OPT_CHECK,
 	OPT_BACKEND,
 	OPT_MAX_DEBUG_SIZE,
+	OPT_SYMBOLIZE_BUDGET,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
+	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -269,7 +271,7 @@ static bool is_profile_only(int c)
 
 static bool is_snapshot_only(int c)
 {
-	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND;
+	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND || c == OPT_SYMBOLIZE_BUDGET;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -324,6 +326,9 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		return 0;
 	case OPT_STACK_BYTES:
 		return parse_stack_bytes(arg, &o->stack_bytes, err, errlen);
+	case OPT_SYMBOLIZE_BUDGET:
+		return parse_dur_opt("--symbolize-budget", arg, false, &o->symbolize_budget_ns, err,
+				     errlen);
 	case OPT_MAX_DEBUG_SIZE:
 		if (rs_parse_size(arg, &o->max_debug_size) || !o->max_debug_size)
 			return fail(
@@ -549,6 +554,7 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 	o->freq_hz = RS_FREQ_DEFAULT;
 	o->duration_ns = RS_PROFILE_DURATION_DEFAULT_NS;
 	o->max_debug_size = RS_MAX_DEBUG_SIZE_DEFAULT;
+	o->symbolize_budget_ns = RS_SYMBOLIZE_BUDGET_DEFAULT_NS;
 	ret = parse(argc, argv, o, err, errlen);
 	if (ret == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "out of memory while parsing the command line");

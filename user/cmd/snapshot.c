@@ -132,6 +132,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
 	acfg.max_debug_size = o->max_debug_size;
+	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
 	e = rs_assemble(cap, &acfg, &snap);
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));

@@ -16,6 +16,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "lib/lib.h"
 #include "stack/stack_priv.h"
 #include "stack/gdb/gdb.h"
 
@@ -301,6 +302,22 @@ void rs_proc_set_max_debug_size(struct rs_proc *p, uint64_t bytes)
 {
 	if (p)
 		p->max_debug_size = bytes;
+}
+
+void rs_proc_set_deadline(struct rs_proc *p, uint64_t deadline_ns)
+{
+	if (p)
+		p->deadline_ns = deadline_ns;
+}
+
+bool rs_proc_past_deadline(struct rs_proc *p)
+{
+	if (!p->deadline_ns || rs_mono_ns() < p->deadline_ns)
+		return false;
+	rs_proc_warn(
+	    p,
+	    "the snapshot ran past --symbolize-budget: further frames are named from the symbol table only, without file:line, inline or tail-call frames (raise --symbolize-budget)");
+	return true;
 }
 
 void rs_proc_set_unwind_methods(struct rs_proc *p, unsigned int methods)

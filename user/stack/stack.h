@@ -143,6 +143,16 @@ const char *rs_proc_warnings(const struct rs_proc *p);
 /* Sets p's limit for later reads (rs_stack_unwind, rs_symbolize). */
 void rs_proc_set_max_debug_size(struct rs_proc *p, uint64_t bytes);
 
+/*
+ * From CLOCK_MONOTONIC time deadline_ns on (rs_mono_ns(); 0: never), p's
+ * PCs are named from the symbol table only: no DWARF is loaded or read, no
+ * tail-call frames are searched, nothing so degraded is cached, and one
+ * warning says so (a snapshot's --symbolize-budget).
+ */
+void rs_proc_set_deadline(struct rs_proc *p, uint64_t deadline_ns);
+/* Whether p's deadline has passed (then the warning is recorded, once). */
+bool rs_proc_past_deadline(struct rs_proc *p);
+
 /* Methods rs_stack_unwind() may use, for rs_proc_set_unwind_methods(). */
 #define RS_UNWIND_DWARF (1u << 0) /* DWARF CFI (.eh_frame, .debug_frame) through libdw */
 #define RS_UNWIND_FP	(1u << 1) /* the frame-pointer chain (rbp) */

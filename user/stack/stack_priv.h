@@ -41,6 +41,7 @@ struct rs_proc {
 	int host_fd;	/* O_PATH directory fd of the host's "/", for files proven the host's */
 	uint64_t max_debug_size; /* --max-debug-size: bytes a debug file may decompress to */
 	bool warned_openat2;	 /* the missing openat2() was reported */
+	uint64_t deadline_ns;	 /* rs_mono_ns() after which DWARF is not read (0: none) */
 	char *warnings;		 /* newline-separated, or NULL */
 	size_t warnings_len;
 	unsigned int unwind_methods; /* RS_UNWIND_* */

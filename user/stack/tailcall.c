@@ -263,7 +263,8 @@ static int stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs
 		}
 		err = rs_symbolize(p, pc, u->activation[i], frames, n);
 		/* a frame a signal interrupted (exact PC) was not calling: no call site */
-		if (!err && pc && i + 1 < u->n && u->pc[i + 1] && !u->activation[i + 1])
+		if (!err && pc && i + 1 < u->n && u->pc[i + 1] && !u->activation[i + 1] &&
+		    !rs_proc_past_deadline(p))
 			err = tail_frames(p, inblock, u->pc[i + 1], frames, n);
 	}
 	return err;

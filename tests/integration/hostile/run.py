@@ -359,6 +359,19 @@ def test_minidebuginfo_is_bounded():
     named_frames(r)
 
 
+def test_symbolize_budget():
+    """--symbolize-budget: past it, frames come from the symbol table, said once."""
+    v = start(os.path.join(VICTIMS, "ledger-static"))
+    r = snapshot(v)
+    assert r.rc == 0 and any(fr.get("file") for fr in r.frames()), r.err
+    r = snapshot(v, "--symbolize-budget", "1ns")
+    assert r.rc == 1, "exit %d: %s" % (r.rc, r.err)
+    assert len(stderr_lines(r, r"ran past --symbolize-budget: further frames are named from the "
+                            r"symbol table only.*\(raise --symbolize-budget\)")) == 1, r.err
+    named_frames(r)
+    assert not any(fr.get("file") for fr in r.frames()), "DWARF was read past the budget"
+
+
 def test_max_debug_size_applies_to_debug_files():
     """--max-debug-size below a real debug file's sections: refused, named, frames kept."""
     v = start(os.path.join(VICTIMS, "ledger-stripped"))
@@ -378,7 +391,8 @@ def test_max_debug_size_applies_to_debug_files():
 
 TESTS = [test_fifo_at_build_id_path, test_dwo_path_to_host_fifo, test_dwo_path_to_host_symlink,
          test_container_symlinks_to_host, test_huge_sparse_debuglink, test_decompression_bomb,
-         test_minidebuginfo_is_bounded, test_max_debug_size_applies_to_debug_files]
+         test_minidebuginfo_is_bounded, test_symbolize_budget,
+         test_max_debug_size_applies_to_debug_files]
 
 
 def skip_reason():
