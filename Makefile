@@ -114,6 +114,7 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
 -include tests/integration/profile/profile.mk
+-include tests/integration/hostile/hostile.mk
 -include tests/bench/bench.mk
 -include tests/bench/profile.mk
 -include tests/kernels/kernels.mk

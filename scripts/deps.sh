@@ -7,7 +7,7 @@ pkgs="make gcc g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev libdw-dev
       libiberty-dev binutils zlib1g-dev libcmocka-dev util-linux procps gdb valgrind python3
       libc6-dbg protobuf-c-compiler libprotobuf-c-dev
       golang-go libdevel-nytprof-perl chromium libbpf-tools
-      lldb linux-perf libllvm15
+      lldb linux-perf libllvm15 strace
       clang-format libclang-rt-14-dev"
 
 missing=""

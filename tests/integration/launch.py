@@ -8,7 +8,14 @@ A victim runs
   - from a tmpfs mounted inside its mount namespace over an empty directory
     /tmp/rsample-ns-<random>/app: on the host that directory stays empty, so
     the binary (and its .debug file) can only be reached through
-    /proc/PID/root or /proc/PID/map_files.
+    /proc/PID/root or /proc/PID/map_files,
+  - with own_root="pivot", with /tmp/rsample-ns-<random> as the root of its
+    mount namespace (pivot_root, the old root detached, as container runtimes
+    do): a container root the host can see, where a test puts what the
+    "container image" holds. The binary must be static; /proc/PID/maps shows
+    it as /app/NAME, as it would in a container. With own_root="chroot", only
+    chrooted there, and without the tmpfs: the host sees the binary at
+    /tmp/rsample-ns-<random>/app/NAME, and so does /proc/PID/maps.
 It reports through a state file in /tmp/rsample-ns-<random>/state/, which the
 host can read (see tests/victims/ledger.c for the format).
 
@@ -71,11 +78,26 @@ def parse_state(text):
 _SCRIPT = r'''
 set -e
 echo 0 > "$RS_CGROUP/cgroup.procs"
-mount -t tmpfs -o size=256m,mode=0755 rsample-app "$RS_APP"
+if [ "$RS_ROOT_MODE" = pivot ]; then mount --bind "$RS_ROOT" "$RS_ROOT"; fi
+if [ "$RS_ROOT_MODE" != chroot ]; then mount -t tmpfs -o size=256m,mode=0755 rsample-app "$RS_APP"; fi
 cp "$RS_BIN" "$RS_APP/$RS_NAME"
 if [ -n "$RS_DEBUG" ]; then cp "$RS_DEBUG" "$RS_APP/"; fi
+if [ "$RS_ROOT_MODE" = chroot ]; then exec chroot "$RS_ROOT" "/app/$RS_NAME" "$@"; fi
+if [ "$RS_ROOT_MODE" = pivot ]; then cd "$RS_ROOT"; exec python3 -c "$RS_PIVOT" "/app/$RS_NAME" "$@"; fi
 cd /
 exec "$RS_APP/$RS_NAME" "$@"
+'''
+
+# pivot_root(".", ".oldroot"), detach the old root, exec argv[1:] (run from the new root).
+_PIVOT = r'''
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs(".oldroot", exist_ok=True)
+if libc.syscall(155, b".", b".oldroot") or libc.umount2(b"/.oldroot", 2):  # SYS_pivot_root, MNT_DETACH
+    sys.exit("pivot_root: %s" % os.strerror(ctypes.get_errno()))
+os.rmdir("/.oldroot")
+os.chdir("/")
+os.execv(sys.argv[1], sys.argv[1:])
 '''
 
 
@@ -83,7 +105,7 @@ class Victim:
     """One victim process in its own cgroup, PID namespace and mount namespace."""
 
     def __init__(self, binary, args=(), debug_file=None, name=None, prefix="rsample-test-",
-                 parent=None):
+                 parent=None, own_root=None):
         if "rsample" not in prefix:
             raise ValueError("cgroup prefix must contain 'rsample'")
         self.parent = parent  # a cgroup from make_cgroup(), or None for the root
@@ -91,6 +113,7 @@ class Victim:
         self.debug_file = os.path.abspath(debug_file) if debug_file else None
         self.name = name or os.path.basename(binary)
         self.args = list(args)
+        self.own_root = own_root
         self.prefix = prefix
         self.cg_mount = cgroup2_mount()
         self.cgroup_rel = None  # "/rsample-test-..."
@@ -120,13 +143,15 @@ class Victim:
         os.mkdir(self.app_dir, 0o755)
         os.mkdir(os.path.join(self.tmpdir, "state"))
         self.state_path = os.path.join(self.tmpdir, "state", "state")
-        self.exe = os.path.join(self.app_dir, self.name)
+        self.exe = os.path.join("/app" if self.own_root == "pivot" else self.app_dir, self.name)
         self.log_path = os.path.join(self.tmpdir, "state", "stderr")
         self._log = open(self.log_path, "wb")
         env = dict(os.environ, RS_CGROUP=self.cgroup_abs, RS_APP=self.app_dir,
-                   RS_BIN=self.binary, RS_NAME=self.name, RS_DEBUG=self.debug_file or "")
+                   RS_BIN=self.binary, RS_NAME=self.name, RS_DEBUG=self.debug_file or "",
+                   RS_ROOT=self.tmpdir, RS_ROOT_MODE=self.own_root or "", RS_PIVOT=_PIVOT)
+        state = "/state/state" if self.own_root else self.state_path  # as the victim sees it
         cmd = ["unshare", "--pid", "--mount", "--fork", "--mount-proc", "--propagation", "private",
-               "/bin/sh", "-c", _SCRIPT, "sh", "--state", self.state_path] + self.args
+               "/bin/sh", "-c", _SCRIPT, "sh", "--state", state] + self.args
         self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + timeout
@@ -134,7 +159,8 @@ class Victim:
             pids = self.cgroup_pids()
             for pid in pids:
                 try:
-                    if os.readlink("/proc/%d/exe" % pid).startswith(self.app_dir + "/"):
+                    exe = os.readlink("/proc/%d/exe" % pid)
+                    if exe.startswith(self.app_dir + "/") or (self.own_root and exe == self.exe):
                         self.host_pid = pid
                 except OSError:
                     pass
@@ -227,7 +253,8 @@ class Victim:
             self._log.close()
             self._log = None
         if self.tmpdir and os.path.isdir(self.tmpdir):
-            if self.app_dir and os.path.isdir(self.app_dir) and os.listdir(self.app_dir):
+            if (self.own_root != "chroot" and self.app_dir and os.path.isdir(self.app_dir)
+                    and os.listdir(self.app_dir)):
                 errors.append("%s is not empty on the host" % self.app_dir)
             shutil.rmtree(self.tmpdir, ignore_errors=True)
         if self in _live:

@@ -25,6 +25,7 @@
 #define RS_MAX_CPU_DEFAULT	       50	      /* profile --max-cpu: half of one CPU */
 #define RS_MAX_CPU_MAX		       10000	      /* --max-cpu upper bound (100 CPUs) */
 #define RS_PROFILE_DURATION_DEFAULT_NS 10000000000ull /* profile -d */
+#define RS_SYMBOLIZE_BUDGET_DEFAULT_NS 30000000000ull /* --symbolize-budget */
 
 enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE, RS_CMD_CHECK };
 struct rs_opts {
@@ -35,9 +36,12 @@ struct rs_opts {
 	/* snapshot */
 	bool json;
 	bool no_kernel;
-	uint32_t stack_bytes;	 /* user stack bytes copied per thread */
-	uint64_t threshold_ns;	 /* report: threads blocked at least this long are flagged */
-	enum rs_backend backend; /* --backend auto|bpf|proc (capture.h) */
+	uint32_t stack_bytes;	      /* user stack bytes copied per thread */
+	uint64_t threshold_ns;	      /* report: threads blocked at least this long are flagged */
+	enum rs_backend backend;      /* --backend auto|bpf|proc (capture.h) */
+	uint64_t symbolize_budget_ns; /* --symbolize-budget: DWARF is read for this long */
+	/* snapshot and profile */
+	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;

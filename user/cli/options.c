@@ -17,6 +17,7 @@
 #include "rsample.h"
 #include "cli/cli.h"
 #include "lib/lib.h"
+#include "stack/stack.h"
 
 #define RS_STACK_BYTES_MIN 4096u
 
@@ -36,6 +37,8 @@ enum {
 	OPT_MAX_CPU,
 	OPT_CHECK,
 	OPT_BACKEND,
+	OPT_MAX_DEBUG_SIZE,
+	OPT_SYMBOLIZE_BUDGET,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +64,8 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
+	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -175,28 +180,15 @@ cleanup:
 /* "65536", "64k", "64K": bytes of user stack to copy per thread. */
 static int parse_stack_bytes(const char *s, uint32_t *out, char *err, size_t errlen)
 {
-	char num[32];
-	size_t l = strlen(s);
-	uint64_t mult = 1, v;
+	uint64_t v;
 
-	if (l && (s[l - 1] == 'k' || s[l - 1] == 'K')) {
-		mult = 1024;
-		l--;
-	}
-	if (l == 0 || l >= sizeof(num))
-		goto bad;
-	memcpy(num, s, l);
-	num[l] = '\0';
-	if (parse_uint(num, 0, UINT32_MAX, &v) || v * mult < RS_STACK_BYTES_MIN ||
-	    v * mult > RS_USTACK_MAX)
-		goto bad;
-	*out = (uint32_t)(v * mult);
+	if (rs_parse_size(s, &v) || v < RS_STACK_BYTES_MIN || v > RS_USTACK_MAX)
+		return fail(
+		    err, errlen,
+		    "invalid --stack-bytes '%s': expected bytes from %u to %u, optionally with suffix k (e.g. 64k)",
+		    s, RS_STACK_BYTES_MIN, RS_USTACK_MAX);
+	*out = (uint32_t)v;
 	return 0;
-bad:
-	return fail(
-	    err, errlen,
-	    "invalid --stack-bytes '%s': expected bytes from %u to %u, optionally with suffix k (e.g. 64k)",
-	    s, RS_STACK_BYTES_MIN, RS_USTACK_MAX);
 }
 
 static int parse_dur_opt(const char *name, const char *s, bool allow_zero, uint64_t *out, char *err,
@@ -283,7 +275,7 @@ static bool is_profile_only(int c)
 
 static bool is_snapshot_only(int c)
 {
-	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND;
+	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND || c == OPT_SYMBOLIZE_BUDGET;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -346,6 +338,16 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		return 0;
 	case OPT_STACK_BYTES:
 		return parse_stack_bytes(arg, &o->stack_bytes, err, errlen);
+	case OPT_SYMBOLIZE_BUDGET:
+		return parse_dur_opt("--symbolize-budget", arg, false, &o->symbolize_budget_ns, err,
+				     errlen);
+	case OPT_MAX_DEBUG_SIZE:
+		if (rs_parse_size(arg, &o->max_debug_size) || !o->max_debug_size)
+			return fail(
+			    err, errlen,
+			    "invalid --max-debug-size '%s': expected a size in bytes, optionally with suffix k, M, G or T (e.g. 4G)",
+			    arg);
+		return 0;
 	case OPT_THRESHOLD:
 		return parse_dur_opt("--threshold", arg, true, &o->threshold_ns, err, errlen);
 	case OPT_ON_CPU:
@@ -571,6 +573,8 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 	o->freq_hz = RS_FREQ_DEFAULT;
 	o->max_cpu_pct = RS_MAX_CPU_DEFAULT;
 	o->duration_ns = RS_PROFILE_DURATION_DEFAULT_NS;
+	o->max_debug_size = RS_MAX_DEBUG_SIZE_DEFAULT;
+	o->symbolize_budget_ns = RS_SYMBOLIZE_BUDGET_DEFAULT_NS;
 	ret = parse(argc, argv, o, err, errlen);
 	if (ret == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "out of memory while parsing the command line");

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,7 +387,8 @@ static int start(struct run *r)
 				       .off_cpu = o->off_cpu,
 				       .kernel = !o->no_kernel,
 				       .freq_hz = o->freq_hz,
-				       .proc_root = "/proc" };
+				       .proc_root = "/proc",
+				       .max_debug_size = o->max_debug_size };
 	struct rs_sampler_cfg scfg = {
 		.target = &r->tgt,
 		.on_cpu = o->on_cpu,

@@ -222,6 +222,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	memcpy(snap.counters, cap->counters, sizeof(snap.counters));
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
+	acfg.max_debug_size = o->max_debug_size;
+	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
 	e = rs_assemble(cap, &acfg, &snap);
 	snap.exited_threads += cap->exited;
 	if (e) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What every stage uses and none owns: reading whole files, UTF-8, durations,
+ * What every stage uses and none owns: reading whole files, UTF-8, durations, byte counts,
  * JSON strings, the one hash function and the one hash table, and the
  * "rsample: " prefix of messages. Depends on nothing else in user/.
  */
@@ -91,6 +91,18 @@ void rs_format_duration(uint64_t ns, char *buf, size_t len);
 uint64_t rs_clock_ns(clockid_t c);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t rs_mono_ns(void);
+
+/* ---- byte counts (size.c) ---- */
+
+/*
+ * "4096", "64k", "512M", "1G", "2T" (binary: k = 1024; upper case and a
+ * trailing "B" or "iB" accepted, as in "1GiB"). Returns 0, or -EINVAL
+ * (empty, junk, a sign, more than 64 bits); *out is untouched on failure.
+ */
+int rs_parse_size(const char *s, uint64_t *out);
+/* Formats bytes for humans: "512 bytes", "64.0 KiB", "1.0 GiB". Always NUL-terminates when len > 0.
+ */
+void rs_format_size(uint64_t bytes, char *buf, size_t len);
 
 /* ---- messages (msg.c) ---- */
 

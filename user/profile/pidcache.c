@@ -28,7 +28,22 @@ struct rs_pidinfo {
 	size_t n_stacks, cap_stacks, n_frames;
 	struct rs_htab index; /* PC words -> stacks[] */
 	uint64_t last_use;    /* window */
+	size_t warned;	      /* bytes of rs_proc_warnings(proc) already on stderr */
 };
+
+/* Says on stderr, once each, the problems rs_proc found since last time (refused files…). */
+static void say_warnings(struct rs_pidinfo *pi)
+{
+	const char *w = rs_proc_warnings(pi->proc);
+	size_t len;
+
+	for (w = w ? w + pi->warned : NULL; w && *w; w += len + 1, pi->warned += len + 1) {
+		len = strcspn(w, "\n");
+		rs_msg("pid %" PRIu32 ": %.*s", pi->pid, (int)len, w);
+		if (!w[len])
+			break;
+	}
+}
 
 struct rs_pidcache {
 	char *proc_root;
@@ -36,7 +51,8 @@ struct rs_pidcache {
 	struct rs_pidinfo **v;
 	size_t n, cap;
 	uint64_t window;
-	struct rs_unwound *uw; /* scratch */
+	struct rs_unwound *uw;	 /* scratch */
+	uint64_t max_debug_size; /* 0: rs_proc's default */
 };
 
 /* Start time and maps hash of pid now; -ESRCH when it is gone. */
@@ -99,9 +115,12 @@ static void pidinfo_open(struct rs_pidcache *c, struct rs_pidinfo *pi)
 	stacks_clear(pi);
 	rs_proc_free(pi->proc);
 	pi->proc = NULL;
+	pi->warned = 0;
 	pi->open_err = identify(c->proc_root, pi->pid, &pi->starttime, &pi->maps_hash);
 	if (!pi->open_err)
 		pi->open_err = rs_proc_open(c->proc_root, pi->pid, c->sym, &pi->proc);
+	if (!pi->open_err && c->max_debug_size)
+		rs_proc_set_max_debug_size(pi->proc, c->max_debug_size);
 }
 
 int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out)
@@ -118,6 +137,11 @@ int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out)
 	}
 	*out = c;
 	return 0;
+}
+
+void rs_pidcache_set_max_debug_size(struct rs_pidcache *c, uint64_t bytes)
+{
+	c->max_debug_size = bytes;
 }
 
 void rs_pidcache_free(struct rs_pidcache *c)
@@ -223,6 +247,7 @@ static struct ustack *stack_of(struct rs_pidinfo *pi, const uint64_t *w, size_t 
 	}
 	/* A stack that cannot be symbolized (ENOMEM) keeps what it got: addresses at worst. */
 	rs_stack_frames(pi->proc, u, &st->frames, &st->n_frames);
+	say_warnings(pi);
 	pi->n_frames += st->n_frames;
 	rs_htab_add(&pi->index, h, pi->n_stacks); /* cannot fail: reserved above */
 	pi->n_stacks++;
@@ -239,6 +264,7 @@ int rs_pidinfo_unwind(struct rs_pidinfo *pi, const struct rs_ustack *us, uint64_
 	if (!pi->proc)
 		return pi->open_err ? pi->open_err : -ESRCH;
 	e = rs_stack_unwind(pi->proc, us, u);
+	say_warnings(pi);
 	if (e)
 		return e;
 	*info = u->info;

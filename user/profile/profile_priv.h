@@ -147,6 +147,8 @@ struct rs_pidinfo;
 int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out);
 /* Frees every process and the cache. Accepts NULL. */
 void rs_pidcache_free(struct rs_pidcache *c);
+/* --max-debug-size for the processes opened from now on (0: rs_proc's default). */
+void rs_pidcache_set_max_debug_size(struct rs_pidcache *c, uint64_t bytes);
 
 /*
  * The process pid, opened when new (its mappings read, libdw set up). Never

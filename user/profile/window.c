@@ -34,6 +34,7 @@ int rs_profwin_new(const struct rs_profwin_cfg *cfg, const struct rs_ksyms *ksym
 		goto fail;
 	if (rs_pidcache_new(cfg->proc_root ? cfg->proc_root : "/proc", &w->pids))
 		goto fail;
+	rs_pidcache_set_max_debug_size(w->pids, cfg->max_debug_size);
 	*out = w;
 	return 0;
 fail:

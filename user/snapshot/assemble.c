@@ -295,6 +295,10 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		p->exited = true;
 		return 0;
 	}
+	if (!e && cfg->max_debug_size)
+		rs_proc_set_max_debug_size(proc, cfg->max_debug_size);
+	if (!e)
+		rs_proc_set_deadline(proc, cfg->deadline_ns);
 	if (e) {
 		char path[64];
 

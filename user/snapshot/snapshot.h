@@ -92,6 +92,8 @@ struct rs_assemble_cfg {
 	const struct rs_ksyms *ksyms; /* NULL: kernel frames stay addresses */
 	bool kernel;		      /* keep kernel frames */
 	struct rs_symcache *cache;    /* may be NULL */
+	uint64_t max_debug_size;      /* --max-debug-size; 0: RS_MAX_DEBUG_SIZE_DEFAULT */
+	uint64_t deadline_ns;	      /* rs_mono_ns() of the end of --symbolize-budget; 0: none */
 };
 
 /*

@@ -3,17 +3,23 @@
  * libdwfl's find_elf and find_debuginfo callbacks for a target process.
  *
  * ELF files: PROC/PID/map_files/<range> (the very file that is mapped, across
- * mount namespaces and after deletion), else PROC/PID/root/<path> when its
- * inode is the mapped one, else the host's <path> when device and inode are
- * the mapped ones.
+ * mount namespaces and after deletion), else <path> inside the target's root
+ * when its inode is the mapped one, else the host's <path> when stat() says
+ * its device and inode are the mapped ones. Every file is opened by
+ * fileopen.c: inside a root (openat2 RESOLVE_IN_ROOT), regular files only.
  *
- * Debug files, with root = PROC/PID/root then the host's "/":
- * <root>/usr/lib/debug/.build-id/xx/yyyy.debug, then the .gnu_debuglink name
- * in <dir>, <dir>/.debug and <root>/usr/lib/debug/<dir>, where <dir> is the
- * file's directory as the target sees it; every candidate must carry the
- * module's build-id (or, without one, match the debuglink CRC). Then
+ * Debug files, in the target's root, and in the host's "/" only for a module
+ * whose file the host's is (device and inode, checked before any open):
+ * /usr/lib/debug/.build-id/xx/yyyy.debug, then the .gnu_debuglink name in
+ * <dir>, <dir>/.debug and /usr/lib/debug/<dir>, where <dir> is the file's
+ * directory as the target sees it; every candidate must carry the module's
+ * build-id (or, without one, match the debuglink CRC, read only up to
+ * --max-debug-size). No host path is made of a container's data. Then
  * dwfl_standard_find_debuginfo(), which asks debuginfod, when DEBUGINFOD_URLS
- * is set. DWZ alternate files (.gnu_debugaltlink) are found the same way.
+ * is set (its own opens confined by dwopen.c). DWZ alternate files
+ * (.gnu_debugaltlink) are found the same way. A file whose compressed
+ * sections decompress beyond --max-debug-size is refused; a main file's
+ * DWARF is hidden from libdw instead, its symbol table kept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +30,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <linux/openat2.h>
 #include <elfutils/libdwelf.h>
 #include <zlib.h>
+#include "lib/lib.h"
 #include "stack/stack_priv.h"
 
 #define BUILD_ID_MAX 64
@@ -46,38 +51,6 @@ struct want {
 	uint64_t skip_ino; /* the main file itself; never return it */
 };
 
-/*
- * Opens path (absolute) inside root: "" is the host's "/", else a
- * PROC/PID/root directory, where symlinks resolve as the target sees them
- * (RESOLVE_IN_ROOT) instead of escaping to the host. fd or -1 with errno.
- */
-static int open_in(const char *root, const char *path)
-{
-	char full[PATH_MAX];
-	int dirfd, fd, r;
-
-	if (!root[0])
-		return open(path, O_RDONLY | O_CLOEXEC);
-	dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0) {
-		struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-
-		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-		r = errno;
-		close(dirfd);
-		errno = r;
-		/* ENOSYS: kernel < 5.6; EPERM: a seccomp filter that does not know openat2 */
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-			return fd;
-	}
-	r = snprintf(full, sizeof(full), "%s%s", root, path);
-	if (r < 0 || r >= (int)sizeof(full)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(full, O_RDONLY | O_CLOEXEC);
-}
-
 static bool fd_is(int fd, const struct rs_map *m, bool check_dev)
 {
 	struct stat st;
@@ -87,29 +60,83 @@ static bool fd_is(int fd, const struct rs_map *m, bool check_dev)
 	return !check_dev || (major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor);
 }
 
+/*
+ * Whether the host's file at m's path is the mapped file (device and inode),
+ * found by stat() before anything of the host is opened for m: only then
+ * are the host's copy and the host's debug directories used for it.
+ */
+static bool host_own(struct rs_mod *m)
+{
+	struct stat st;
+
+	if (!m->host_own)
+		m->host_own = !stat(m->path, &st) && S_ISREG(st.st_mode) &&
+				      st.st_ino == m->map->inode &&
+				      major(st.st_dev) == m->map->dev_major &&
+				      minor(st.st_dev) == m->map->dev_minor
+				  ? 1
+				  : -1;
+	return m->host_own > 0;
+}
+
+/*
+ * m's main file has compressed sections that decompress beyond the limit:
+ * an Elf over a private mapping of fd whose debug, compressed and
+ * .gnu_debugdata sections read as SHT_NOBITS, so libdw finds no DWARF and no
+ * MiniDebugInfo there (nothing is inflated) while the symbol table and
+ * .eh_frame stay. NULL when libelf cannot read it.
+ */
+static Elf *without_debug(int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx)) {
+		elf_end(elf);
+		return NULL;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf64_Shdr *s64 = gelf_getclass(elf) == ELFCLASS64 ? elf64_getshdr(scn) : NULL;
+		Elf32_Shdr *s32 = s64 ? NULL : elf32_getshdr(scn);
+		uint64_t flags = s64 ? s64->sh_flags : s32 ? s32->sh_flags : 0;
+		const char *name = elf_strptr(elf, shstrndx,
+					      s64   ? s64->sh_name
+					      : s32 ? s32->sh_name
+						    : 0);
+
+		if (!(flags & SHF_COMPRESSED) &&
+		    (!name || (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8) &&
+			       strcmp(name, ".gnu_debugdata"))))
+			continue;
+		if (s64)
+			s64->sh_type = SHT_NOBITS;
+		else if (s32)
+			s32->sh_type = SHT_NOBITS;
+	}
+	return elf;
+}
+
 /* Opens the file behind module m; fd or -1 (a warning says why). *name gets the path. */
-static int open_module_file(struct rs_mod *m, char **name)
+static int open_module_file(struct rs_mod *m, char **name, Elf **elfp)
 {
 	struct rs_proc *p = m->proc;
-	char path[PATH_MAX], root[PATH_MAX];
-	int fd, err, r;
+	char path[PATH_MAX];
+	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, p->proc_root,
 		 p->pid, m->map->start, m->map->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = rs_open_proc_link(path);
 	if (fd >= 0)
 		goto found;
-	err = errno;
+	err = -fd;
 	if (m->map->deleted) {
 		rs_proc_warn(p, "module '%s' (deleted): cannot open '%s': %s", m->path, path,
 			     strerror(err));
 		return -1;
 	}
-	snprintf(root, sizeof(root), "%s/%" PRIu32 "/root", p->proc_root, p->pid);
-	r = snprintf(path, sizeof(path), "%s%s", root, m->path);
-	if (r < 0 || r >= (int)sizeof(path))
-		return -1;
-	fd = open_in(root, m->path);
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", p->proc_root, p->pid, m->path);
+	fd = rs_open_in_root(p->root_fd, m->path);
 	if (fd >= 0) {
 		if (fd_is(fd, m->map, false))
 			goto found;
@@ -118,18 +145,24 @@ static int open_module_file(struct rs_mod *m, char **name)
 			     m->path, path);
 		return -1;
 	}
-	/* The host's file only when it provably is the mapped one. */
-	fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && fd_is(fd, m->map, true)) {
-		snprintf(path, sizeof(path), "%s", m->path);
-		goto found;
+	if (fd == -RS_ENOTREG || fd == -ENOSYS)
+		err = -fd;
+	/* The host's file only when stat() proved it is the mapped one. */
+	if (!p->same_root && host_own(m)) {
+		fd = rs_open_in_root(p->host_fd, m->path);
+		if (fd >= 0 && fd_is(fd, m->map, true)) {
+			snprintf(path, sizeof(path), "%s", m->path);
+			goto found;
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	if (fd >= 0)
-		close(fd);
 	rs_proc_warn(p, "module '%s': cannot open it through map_files or the target's root: %s",
-		     m->path, strerror(err));
+		     m->path, err == RS_ENOTREG ? "not a regular file" : strerror(err));
 	return -1;
 found:
+	if (!rs_debug_size_ok(p, fd, m->path)) /* named as the target sees it */
+		*elfp = without_debug(fd);
 	*name = strdup(path);
 	return fd;
 }
@@ -148,7 +181,7 @@ int rs_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Ad
 		*elfp = elf_memory(m->proc->vdso_img, m->proc->vdso_len);
 		return -1;
 	}
-	return open_module_file(m, file_name);
+	return open_module_file(m, file_name, elfp);
 }
 
 /* Reads the GNU build-id of an open file; false when it has none. */
@@ -171,48 +204,80 @@ static bool fd_build_id(int fd, struct build_id *id)
 	return len > 0;
 }
 
-static bool crc_matches(int fd, uint32_t want)
+/* How long reading one debuglink candidate for its CRC may take. */
+#define RS_CRC_TIME_NS (10 * 1000000000ull)
+
+/*
+ * Whether fd's CRC-32 is want. A file larger than --max-debug-size is not
+ * read at all (a sparse 20 GB file costs nothing), and reading stops after
+ * RS_CRC_TIME_NS; both say so.
+ */
+static bool crc_matches(struct rs_proc *p, int fd, const char *name, uint32_t want)
 {
 	unsigned char buf[65536];
 	uLong crc = crc32(0, Z_NULL, 0);
+	uint64_t t0 = rs_mono_ns();
+	char a[32], b[32];
+	struct stat st;
 	off_t off = 0;
 	ssize_t r;
 
-	while ((r = pread(fd, buf, sizeof(buf), off)) > 0) {
+	if (fstat(fd, &st))
+		return false;
+	if ((uint64_t)st.st_size > p->max_debug_size) {
+		rs_format_size((uint64_t)st.st_size, a, sizeof(a));
+		rs_format_size(p->max_debug_size, b, sizeof(b));
+		rs_proc_warn(
+		    p,
+		    "'%s' is %s, over --max-debug-size %s: not read for its debuglink CRC, not used (raise --max-debug-size to use it)",
+		    name, a, b);
+		return false;
+	}
+	while (off < st.st_size && (r = pread(fd, buf, sizeof(buf), off)) > 0) {
 		crc = crc32(crc, buf, (uInt)r);
 		off += r;
+		if (rs_mono_ns() - t0 > RS_CRC_TIME_NS) {
+			rs_format_duration(RS_CRC_TIME_NS, a, sizeof(a));
+			rs_proc_warn(
+			    p, "'%s': reading it for its debuglink CRC took over %s; not used",
+			    name, a);
+			return false;
+		}
 	}
-	return r == 0 && (uint32_t)crc == want;
+	return off == st.st_size && (uint32_t)crc == want;
 }
 
-/* Opens root + path when it is the wanted debug file; fd or -1. *name gets root + path. */
-static int try_debug(const char *root, const char *path, const struct want *w, char **name)
+/* Opens root_fd + path when it is the wanted debug file; fd or -1. *name gets its name. */
+static int try_debug(struct rs_proc *p, int root_fd, const char *path, const struct want *w,
+		     char **name)
 {
 	struct build_id got;
 	struct stat st;
+	char *nm = NULL;
 	bool ok;
 	int fd;
 
-	fd = open_in(root, path);
+	fd = rs_proc_open_file(p, root_fd, path, &nm);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (w->skip_ino && st.st_ino == w->skip_ino)) {
-		close(fd);
-		return -1;
-	}
-	if (w->id && w->id->len)
+	if (fstat(fd, &st) || (w->skip_ino && st.st_ino == w->skip_ino)) {
+		ok = false;
+	} else if (w->id && w->id->len) {
 		ok = fd_build_id(fd, &got) && got.len == w->id->len &&
 		     !memcmp(got.bits, w->id->bits, got.len);
-	else
-		ok = w->use_crc && crc_matches(fd, w->crc);
-	if (!ok || asprintf(name, "%s%s", root, path) < 0) {
+	} else {
+		ok = w->use_crc && crc_matches(p, fd, nm, w->crc);
+	}
+	if (!ok) {
+		free(nm);
 		close(fd);
 		return -1;
 	}
+	*name = nm;
 	return fd;
 }
 
-static int try_build_id_path(const char *root, const struct want *w, char **name)
+static int try_build_id_path(struct rs_proc *p, int root_fd, const struct want *w, char **name)
 {
 	char hex[2 * BUILD_ID_MAX + 1], path[PATH_MAX];
 	const struct build_id *id = w->id;
@@ -222,39 +287,41 @@ static int try_build_id_path(const char *root, const struct want *w, char **name
 	for (size_t i = 0; i < id->len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", id->bits[i]);
 	snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", hex, hex + 2);
-	return try_debug(root, path, w, name);
+	return try_debug(p, root_fd, path, w, name);
 }
 
-/* The debuglink places for a file in directory dir (as the target sees it). */
-static int try_debuglink(const char *root, const char *dir, const char *link, const struct want *w,
-			 char **name)
+/*
+ * The debuglink places for a file in directory dir (as the target sees it):
+ * in the host's root for a container's module, only the host's own
+ * /usr/lib/debug<dir>, never <dir> itself, which the container may own.
+ */
+static int try_debuglink(struct rs_proc *p, int root_fd, const char *dir, const char *link,
+			 const struct want *w, char **name)
 {
 	static const char *const fmts[] = { "%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s" };
+	size_t n = sizeof(fmts) / sizeof(fmts[0]);
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+	for (size_t i = root_fd == p->root_fd ? 0 : n - 1; i < n; i++) {
 		int fd, r = snprintf(path, sizeof(path), fmts[i], dir, link);
 
 		if (r < 0 || r >= (int)sizeof(path))
 			continue;
-		fd = try_debug(root, path, w, name);
+		fd = try_debug(p, root_fd, path, w, name);
 		if (fd >= 0)
 			return fd;
 	}
 	return -1;
 }
 
-/* Reads .gnu_debugaltlink of the file at path: the alt file's name and build-id. */
-static bool read_altlink(const char *path, char *alt, size_t altlen, struct build_id *id)
+/* Reads .gnu_debugaltlink of the file fd: the alt file's name and build-id. */
+static bool read_altlink(int fd, char *alt, size_t altlen, struct build_id *id)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	bool found = false;
 	Elf *elf;
 
-	if (fd < 0)
-		return false;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
 		goto cleanup;
@@ -282,52 +349,98 @@ static bool read_altlink(const char *path, char *alt, size_t altlen, struct buil
 	}
 cleanup:
 	elf_end(elf);
-	close(fd);
 	return found;
 }
 
-/* The roots to search: the target's, then the host's unless they are the same. */
-static size_t roots(const struct rs_proc *p, char buf[PATH_MAX], const char *out[2])
+/*
+ * The roots to search for m's debug files: the target's; the host's too
+ * only when the host's file at m's path is the mapped one (host_own).
+ */
+static size_t roots(struct rs_mod *m, int out[2])
 {
+	struct rs_proc *p = m->proc;
 	size_t n = 0;
 
-	snprintf(buf, PATH_MAX, "%s/%" PRIu32 "/root", p->proc_root, p->pid);
-	out[n++] = buf;
-	if (!p->same_root)
-		out[n++] = "";
+	out[n++] = p->root_fd;
+	if (!p->same_root && host_own(m))
+		out[n++] = p->host_fd;
 	return n;
 }
 
-static int find_altfile(struct rs_proc *p, const char *debug_file, char **name)
+static bool has_prefix(const char *s, const char *prefix, const char **rest)
 {
-	char alt[PATH_MAX], path[PATH_MAX], rootbuf[PATH_MAX];
-	const char *rootv[2];
+	size_t n = strlen(prefix);
+
+	if (strncmp(s, prefix, n))
+		return false;
+	*rest = s + n;
+	return true;
+}
+
+/*
+ * Opens again a file we named for libdwfl (open_module_file, try_debug):
+ * fd or -1; *root_fd and *path (borrowed from name or m) say where it is,
+ * for names relative to it. Names of any other form are refused.
+ */
+static int reopen_named(struct rs_mod *m, const char *name, int *root_fd, const char **path)
+{
+	struct rs_proc *p = m->proc;
+	char prefix[PATH_MAX];
+	const char *rest;
+
+	snprintf(prefix, sizeof(prefix), "%s/%" PRIu32 "/map_files/", p->proc_root, p->pid);
+	if (has_prefix(name, prefix, &rest)) {
+		*root_fd = p->root_fd;
+		*path = m->path;
+		return rs_open_proc_link(name);
+	}
+	snprintf(prefix, sizeof(prefix), "%s/%" PRIu32 "/root/", p->proc_root, p->pid);
+	if (has_prefix(name, prefix, &rest)) {
+		*root_fd = p->root_fd;
+		*path = rest - 1;
+	} else if (name[0] == '/' && (p->same_root || host_own(m))) {
+		*root_fd = p->same_root ? p->root_fd : p->host_fd;
+		*path = name;
+	} else {
+		return -1;
+	}
+	return rs_proc_open_file(p, *root_fd, *path, NULL);
+}
+
+static int find_altfile(struct rs_mod *m, const char *debug_file, char **name)
+{
+	char alt[PATH_MAX], path[PATH_MAX];
+	const char *inroot, *slash;
+	int rootv[2], root_fd, fd;
 	struct build_id id;
 	struct want w = { .id = &id };
-	size_t nroots = roots(p, rootbuf, rootv);
-	int fd;
+	size_t nroots = roots(m, rootv);
+	bool found;
 
-	if (!debug_file || !read_altlink(debug_file, alt, sizeof(alt), &id))
+	if (!debug_file || (fd = reopen_named(m, debug_file, &root_fd, &inroot)) < 0)
 		return -1;
-	for (size_t i = 0; i < nroots; i++) {
-		fd = try_build_id_path(rootv[i], &w, name);
-		if (fd >= 0)
-			return fd;
-		if (alt[0] == '/') {
-			fd = try_debug(rootv[i], alt, &w, name);
-			if (fd >= 0)
-				return fd;
-		}
-	}
+	found = read_altlink(fd, alt, sizeof(alt), &id);
+	close(fd);
+	if (!found)
+		return -1;
+	/* alt is the debug file's data: it names a path only in the root that file came from */
+	fd = try_build_id_path(m->proc, root_fd, &w, name);
+	if (fd < 0 && alt[0] == '/')
+		fd = try_debug(m->proc, root_fd, alt, &w, name);
+	for (size_t i = 0; i < nroots && fd < 0; i++)
+		if (rootv[i] != root_fd) /* the host's, by build-id only */
+			fd = try_build_id_path(m->proc, rootv[i], &w, name);
+	if (fd >= 0)
+		return fd;
 	if (alt[0] != '/') {
-		const char *slash = strrchr(debug_file, '/');
-		int r =
-		    snprintf(path, sizeof(path), "%.*s/%s", slash ? (int)(slash - debug_file) : 1,
-			     slash ? debug_file : ".", alt);
+		/* relative to the debug file, in the root it was found in */
+		int r;
 
-		/* relative to the debug file we opened, whose name already holds its root */
+		slash = strrchr(inroot, '/');
+		r = snprintf(path, sizeof(path), "%.*s/%s", slash ? (int)(slash - inroot) : 0,
+			     inroot, alt);
 		if (r > 0 && r < (int)sizeof(path))
-			return try_debug("", path, &w, name);
+			return try_debug(m->proc, root_fd, path, &w, name);
 	}
 	return -1;
 }
@@ -344,13 +457,14 @@ int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dw
 		      char **debuginfo_file_name)
 {
 	struct rs_mod *m = *userdata;
-	char rootbuf[PATH_MAX], dir[PATH_MAX];
-	const char *rootv[2], *main_link = NULL, *slash;
+	const char *main_link = NULL, *slash;
 	struct build_id id = { .len = 0 };
 	const unsigned char *bits;
 	GElf_Word main_crc = 0;
 	GElf_Addr vaddr, bias;
+	char dir[PATH_MAX];
 	struct want w;
+	int rootv[2];
 	size_t nroots;
 	Elf *main_elf;
 	int fd = -1, len;
@@ -362,7 +476,7 @@ int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dw
 		main_link = dwelf_elf_gnu_debuglink(main_elf, &main_crc);
 	if (debuglink_file && (!main_link || strcmp(main_link, debuglink_file))) {
 		/* Not the main file's debuglink: libdwfl wants the DWZ alternate file. */
-		fd = find_altfile(m->proc, file_name, debuginfo_file_name);
+		fd = find_altfile(m, file_name, debuginfo_file_name);
 		goto standard;
 	}
 	len = dwfl_module_build_id(mod, &bits, &vaddr);
@@ -375,16 +489,25 @@ int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dw
 	};
 	slash = strrchr(m->path, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - m->path) : 0, m->path);
-	nroots = roots(m->proc, rootbuf, rootv);
+	nroots = roots(m, rootv);
 	for (size_t i = 0; i < nroots && fd < 0; i++) {
-		fd = try_build_id_path(rootv[i], &w, debuginfo_file_name);
+		fd = try_build_id_path(m->proc, rootv[i], &w, debuginfo_file_name);
 		if (fd < 0 && debuglink_file)
-			fd = try_debuglink(rootv[i], dir, debuglink_file, &w, debuginfo_file_name);
+			fd = try_debuglink(m->proc, rootv[i], dir, debuglink_file, &w,
+					   debuginfo_file_name);
 	}
 standard:
-	if (fd < 0 && debuginfod_enabled())
+	/* libdw's own open() calls resolve inside the target's root here too (dwopen.c) */
+	if (fd < 0 && debuginfod_enabled()) {
 		fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
 						  debuglink_file, debuglink_crc,
 						  debuginfo_file_name);
+		if (fd >= 0 && !rs_debug_size_ok(m->proc, fd, *debuginfo_file_name)) {
+			close(fd);
+			free(*debuginfo_file_name);
+			*debuginfo_file_name = NULL;
+			fd = -1;
+		}
+	}
 	return fd;
 }

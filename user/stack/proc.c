@@ -6,6 +6,7 @@
  * into every process), so the target's memory is never read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <unistd.h>
 #include <sys/stat.h>
+#include "lib/lib.h"
 #include "stack/stack_priv.h"
 #include "stack/gdb/gdb.h"
 
@@ -36,6 +39,9 @@ void rs_proc_warn(struct rs_proc *p, const char *fmt, ...)
 	if (r < 0)
 		return;
 	len = strlen(line);
+	for (const char *at = p->warnings; at && (at = strstr(at, line)); at++)
+		if ((at == p->warnings || at[-1] == '\n') && at[len] == '\n')
+			return; /* said already */
 	w = realloc(p->warnings, p->warnings_len + len + 2);
 	if (!w)
 		return;
@@ -224,6 +230,8 @@ int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
 		return -ENOMEM;
 	p->pid = pid;
 	p->cache = cache;
+	p->root_fd = p->host_fd = -1;
+	p->max_debug_size = RS_MAX_DEBUG_SIZE_DEFAULT;
 	p->unwind_methods = RS_UNWIND_ALL;
 	p->proc_root = strdup(proc_root);
 	if (!p->proc_root) {
@@ -237,6 +245,10 @@ int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
 	if (err)
 		goto cleanup;
 	p->same_root = root_is_ours(proc_root, pid);
+	/* Held for p's life: a reused PID cannot swap the root that files resolve in. */
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root", proc_root, pid);
+	p->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	p->host_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	p->dwfl = dwfl_begin(&rs_dwfl_callbacks);
 	if (!p->dwfl) {
 		err = -ENOMEM;
@@ -258,6 +270,10 @@ void rs_proc_free(struct rs_proc *p)
 		return;
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
+	if (p->root_fd >= 0)
+		close(p->root_fd);
+	if (p->host_fd >= 0)
+		close(p->host_fd);
 	for (size_t i = 0; p->mods && i < p->n_mods; i++) {
 		rs_lcache_free(p->mods[i].lines);
 		rs_cutab_free(p->mods[i].cus);
@@ -280,6 +296,28 @@ const struct rs_maps *rs_proc_maps(const struct rs_proc *p)
 const char *rs_proc_warnings(const struct rs_proc *p)
 {
 	return p ? p->warnings : NULL;
+}
+
+void rs_proc_set_max_debug_size(struct rs_proc *p, uint64_t bytes)
+{
+	if (p)
+		p->max_debug_size = bytes;
+}
+
+void rs_proc_set_deadline(struct rs_proc *p, uint64_t deadline_ns)
+{
+	if (p)
+		p->deadline_ns = deadline_ns;
+}
+
+bool rs_proc_past_deadline(struct rs_proc *p)
+{
+	if (!p->deadline_ns || rs_mono_ns() < p->deadline_ns)
+		return false;
+	rs_proc_warn(
+	    p,
+	    "the snapshot ran past --symbolize-budget: further frames are named from the symbol table only, without file:line, inline or tail-call frames (raise --symbolize-budget)");
+	return true;
 }
 
 void rs_proc_set_unwind_methods(struct rs_proc *p, unsigned int methods)

@@ -5,20 +5,24 @@
  *
  * A target process as the unwinder and symbolizer see it: its mappings and a
  * libdw Dwfl over them. ELF files are opened through PROC/PID/map_files/<range>
- * (works across mount namespaces and for deleted files), then
- * PROC/PID/root/<path> when its inode is the mapped one, then the host's <path>
- * only when device and inode are the mapped ones. Debug info: the file itself,
- * then build-id and .gnu_debuglink files inside the target's root, then the
- * host's, each checked against the module's build-id (or the debuglink CRC),
- * then debuginfod when DEBUGINFOD_URLS is set. The target's memory is never
+ * (works across mount namespaces and for deleted files), then <path> inside
+ * the target's root when its inode is the mapped one, then the host's <path>
+ * only when stat() says device and inode are the mapped ones. Debug info: the
+ * file itself, then build-id and .gnu_debuglink files inside the target's
+ * root, then the host's /usr/lib/debug for a module that is the host's file,
+ * each checked against the module's build-id (or the debuglink CRC), then
+ * debuginfod when DEBUGINFOD_URLS is set. Every file is opened inside a root
+ * (openat2 RESOLVE_IN_ROOT), regular files only, libdw's own opens included
+ * (dwopen.c); debug files are bounded by rs_proc_set_max_debug_size(). The target's memory is never
  * read: the vdso image is this process's own (the kernel maps the same one
  * into every process).
  *
  * Files: maps.c (/proc/PID/maps), proc.c (the Dwfl of a process),
- * elfopen.c (ELF and debug files), unwind.c, unwind_sppc.c, symbolize.c, tailcall.c and
- * callsite.c (tail-call frames), symcache.c, frame.c (frames, kernel frames),
- * ksyms.c (/proc/kallsyms), demangle.c; gdb/ holds what exists to print
- * names and lines as gdb does.
+ * elfopen.c (ELF and debug files), fileopen.c (opening a target's files,
+ * sizing their compressed sections), dwopen.c (libdw's own open() calls), unwind.c, unwind_sppc.c,
+ * symbolize.c, tailcall.c and callsite.c (tail-call frames), symcache.c, frame.c (frames, kernel
+ * frames), ksyms.c (/proc/kallsyms), demangle.c; gdb/ holds what exists to print names and lines as
+ * gdb does.
  */
 #ifndef RS_STACK_H
 #define RS_STACK_H
@@ -129,6 +133,25 @@ const struct rs_maps *rs_proc_maps(const struct rs_proc *p);
  * the list grows as rs_stack_unwind() and rs_symbolize() touch them. Owned by p.
  */
 const char *rs_proc_warnings(const struct rs_proc *p);
+
+/*
+ * The most a debug file (or the debug sections of an ELF file, or a .dwo)
+ * may take decompressed, and the most of a .gnu_debuglink file read for its
+ * CRC, before it is refused with a warning (--max-debug-size; default 1 GiB).
+ */
+#define RS_MAX_DEBUG_SIZE_DEFAULT (1ull << 30)
+/* Sets p's limit for later reads (rs_stack_unwind, rs_symbolize). */
+void rs_proc_set_max_debug_size(struct rs_proc *p, uint64_t bytes);
+
+/*
+ * From CLOCK_MONOTONIC time deadline_ns on (rs_mono_ns(); 0: never), p's
+ * PCs are named from the symbol table only: no DWARF is loaded or read, no
+ * tail-call frames are searched, nothing so degraded is cached, and one
+ * warning says so (a snapshot's --symbolize-budget).
+ */
+void rs_proc_set_deadline(struct rs_proc *p, uint64_t deadline_ns);
+/* Whether p's deadline has passed (then the warning is recorded, once). */
+bool rs_proc_past_deadline(struct rs_proc *p);
 
 /* Methods rs_stack_unwind() may use, for rs_proc_set_unwind_methods(). */
 #define RS_UNWIND_DWARF (1u << 0) /* DWARF CFI (.eh_frame, .debug_frame) through libdw */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of stack/: proc.c (Dwfl construction), elfopen.c (finding ELF
- * and debug files), symcache.c, unwind.c and unwind_sppc.c, symbolize.c,
- * tailcall.c and callsite.c. Not for other stages.
+ * and debug files), fileopen.c and dwopen.c (opening them), symcache.c, unwind.c and unwind_sppc.c,
+ * symbolize.c, tailcall.c and callsite.c. Not for other stages.
  */
 #ifndef RS_STACK_PRIV_H
 #define RS_STACK_PRIV_H
@@ -18,7 +18,8 @@ struct rs_mod {
 	const char *path;	  /* as the target sees it; borrowed from proc->maps */
 	uint64_t low, high;
 	bool vdso;
-	bool warned;		  /* a problem with this module was already recorded */
+	bool warned;  /* a problem with this module was already recorded */
+	int host_own; /* the host's <path> is the mapped file: 1 yes, -1 no, 0 not known */
 	struct rs_lcache *lines;  /* decoded line tables (gdb.h), or NULL */
 	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
 	struct rs_cufuncs *funcs; /* per CU, its functions by address (cuindex.c), or NULL */
@@ -36,7 +37,12 @@ struct rs_proc {
 	void *vdso_img; /* copy of this process's vdso image, or NULL */
 	size_t vdso_len;
 	bool same_root; /* PROC/PID/root is the host's "/": search it once */
-	char *warnings; /* newline-separated, or NULL */
+	int root_fd;	/* O_PATH directory fd of PROC/PID/root (-1: not readable) */
+	int host_fd;	/* O_PATH directory fd of the host's "/", for files proven the host's */
+	uint64_t max_debug_size; /* --max-debug-size: bytes a debug file may decompress to */
+	bool warned_openat2;	 /* the missing openat2() was reported */
+	uint64_t deadline_ns;	 /* rs_mono_ns() after which DWARF is not read (0: none) */
+	char *warnings;		 /* newline-separated, or NULL */
 	size_t warnings_len;
 	unsigned int unwind_methods; /* RS_UNWIND_* */
 	int attached;		     /* dwfl_attach_state: 0 not tried, 1 done, -1 failed */
@@ -111,6 +117,52 @@ bool rs_unwind_sppc_finish(struct rs_proc *p, struct rs_sample *s, bool clean);
 
 /* Appends one line to the warnings (dropped silently on allocation failure). */
 void rs_proc_warn(struct rs_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- files from targets (fileopen.c, dwopen.c) ---- */
+
+/* rs_open_in_root(): the path names something other than a regular file. */
+#define RS_ENOTREG EMEDIUMTYPE
+
+/*
+ * Opens path (absolute or relative, both taken from root_fd) for reading
+ * inside root_fd as its root: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS),
+ * O_PATH first, then only a regular file is opened for reading (no device
+ * open, no FIFO to block on), O_CLOEXEC, blocking mode. fd, or -errno:
+ * -RS_ENOTREG, -ENOSYS when openat2() is missing (Linux < 5.6) or denied.
+ */
+int rs_open_in_root(int root_fd, const char *path);
+/* Opens a PROC/PID/map_files/<range> (a magic link) the same way: a regular file, or refused. */
+int rs_open_proc_link(const char *path);
+/*
+ * What the compressed sections of ELF file fd take decompressed
+ * (SHF_COMPRESSED: the Elf_Chdr's ch_size; GNU .zdebug_*: the size after
+ * "ZLIB"; .gnu_debugdata: its xz index, UINT64_MAX unless it is one
+ * well-formed stream), from the headers alone, in *out. 0; -ENOEXEC when fd is not ELF;
+ * -EBADMSG for headers libelf should not be given (other byte order,
+ * truncated, over a million sections).
+ */
+int rs_elf_inflated_size(int fd, uint64_t *out);
+/*
+ * Whether ELF file fd (shown as name) may be given to libdw for its DWARF:
+ * what it decompresses to is within p->max_debug_size. When not, one
+ * warning says so, naming the limit and --max-debug-size.
+ */
+bool rs_debug_size_ok(struct rs_proc *p, int fd, const char *name);
+/*
+ * rs_open_in_root() for p, then rs_debug_size_ok(), with one warning per
+ * refused file (not a regular file, too large, no openat2). fd or -errno
+ * (-EFBIG: over the limit). *name (when name is not NULL) gets the file's
+ * name for messages and libdwfl: PROC/PID/root<path> for p->root_fd, path
+ * for the host's root.
+ */
+int rs_proc_open_file(struct rs_proc *p, int root_fd, const char *path, char **name);
+/*
+ * Makes p the process whose root libdw's own open() calls resolve in
+ * (dwopen.c), for this thread; returns the previous one for rs_root_leave().
+ * Every stack entry point that lets libdw read files brackets that use.
+ */
+struct rs_proc *rs_root_enter(struct rs_proc *p);
+void rs_root_leave(struct rs_proc *prev);
 
 /* The rs_mod a libdwfl module was reported with, or NULL. */
 struct rs_mod *rs_mod_of(Dwfl_Module *mod);

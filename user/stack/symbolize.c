@@ -439,13 +439,13 @@ static int symtab_name(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct rs_f
 	return 0;
 }
 
-static int lookup(Dwfl_Module *mod, uint64_t addr, uint64_t pc, struct fvec *fv)
+static int lookup(Dwfl_Module *mod, uint64_t addr, uint64_t pc, bool dwarf, struct fvec *fv)
 {
 	struct rs_mod *m = rs_mod_of(mod);
 	struct rs_frame *last;
 	int err = 0;
 
-	if (mod)
+	if (mod && dwarf)
 		err = dwarf_frames(mod, addr, fv);
 	if (!err && !fv->n && !fvec_push(fv))
 		err = -ENOMEM;
@@ -489,8 +489,8 @@ static int append(struct rs_frame **frames, size_t *n, const struct rs_frame *sr
 	return 0;
 }
 
-int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
-		 size_t *n)
+static int symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		     size_t *n)
 {
 	uint64_t addr = activation || !pc ? pc : pc - 1;
 	const struct rs_frame *cached = NULL;
@@ -504,6 +504,7 @@ int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_fram
 	GElf_Addr vaddr;
 	size_t count = 0;
 	int len, err;
+	bool late;
 
 	if (!p || !frames || !n)
 		return -EINVAL;
@@ -519,11 +520,23 @@ int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_fram
 		if (cached)
 			return append(frames, n, cached, count, pc, module);
 	}
-	err = lookup(mod, addr, pc, &fv);
-	if (!err && key.build_id)
+	late = rs_proc_past_deadline(p);
+	err = lookup(mod, addr, pc, !late, &fv);
+	if (!err && key.build_id && !late)
 		err = rs_symcache_put(p->cache, &key, fv.v, fv.n);
 	if (!err)
 		err = append(frames, n, fv.v, fv.n, pc, module);
 	fvec_clear(&fv);
+	return err;
+}
+
+/* libdw reads p's files (a .dwo, a DWZ file) only inside p's root (dwopen.c). */
+int rs_symbolize(struct rs_proc *p, uint64_t pc, bool activation, struct rs_frame **frames,
+		 size_t *n)
+{
+	struct rs_proc *prev = rs_root_enter(p);
+	int err = symbolize(p, pc, activation, frames, n);
+
+	rs_root_leave(prev);
 	return err;
 }

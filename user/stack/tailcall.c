@@ -246,8 +246,8 @@ static int sigtramp_frame(struct rs_proc *p, uint64_t pc, struct rs_frame **fram
 	return 0;
 }
 
-int rs_stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
-		    size_t *n)
+static int stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
+			size_t *n)
 {
 	int err = 0;
 
@@ -263,8 +263,20 @@ int rs_stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_fra
 		}
 		err = rs_symbolize(p, pc, u->activation[i], frames, n);
 		/* a frame a signal interrupted (exact PC) was not calling: no call site */
-		if (!err && pc && i + 1 < u->n && u->pc[i + 1] && !u->activation[i + 1])
+		if (!err && pc && i + 1 < u->n && u->pc[i + 1] && !u->activation[i + 1] &&
+		    !rs_proc_past_deadline(p))
 			err = tail_frames(p, inblock, u->pc[i + 1], frames, n);
 	}
+	return err;
+}
+
+/* libdw reads p's files only inside p's root (dwopen.c). */
+int rs_stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_frame **frames,
+		    size_t *n)
+{
+	struct rs_proc *prev = rs_root_enter(p);
+	int err = stack_frames(p, u, frames, n);
+
+	rs_root_leave(prev);
 	return err;
 }

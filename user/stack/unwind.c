@@ -480,7 +480,7 @@ static void fp_continue(struct rs_sample *s, size_t n_dwarf)
 	}
 }
 
-int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unwound *out)
+static int stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unwound *out)
 {
 	const struct rs_regs *regs = us ? us->regs : NULL;
 	const void *stack = us ? us->stack : NULL, *top = us ? us->top : NULL;
@@ -547,4 +547,14 @@ int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unw
 	}
 	free(s);
 	return 0;
+}
+
+/* libdw reads p's files only inside p's root (dwopen.c). */
+int rs_stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs_unwound *out)
+{
+	struct rs_proc *prev = rs_root_enter(p);
+	int err = stack_unwind(p, us, out);
+
+	rs_root_leave(prev);
+	return err;
 }

@@ -31,10 +31,10 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import xml.dom.minidom
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import suite  # noqa: E402  (tests/integration/suite.py)
 from observe import StopMonitor  # noqa: E402  (tests/integration/observe.py)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -746,43 +746,14 @@ TESTS = [
 
 
 def skip_reason():
-    if os.geteuid() != 0:
-        return "not root: rsample needs CAP_BPF/CAP_PERFMON and these tests create cgroups"
-    if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        return "no /sys/kernel/btf/vmlinux: the kernel has no BTF, CO-RE BPF cannot load"
-    if not os.access(RSAMPLE, os.X_OK):
-        return "no rsample binary at %s" % RSAMPLE
-    return None
+    return suite.root_bpf_skip_reason(RSAMPLE)
 
 
 def main(argv):
-    pattern = argv[argv.index("-k") + 1] if "-k" in argv else None
-    tests = [t for t in TESTS if not pattern or pattern in t.__name__]
     atexit.register(cleanup)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
-    reason = skip_reason()
-    passed = failed = skipped = 0
-    for t in tests:
-        if reason:
-            print("SKIPPED %s: %s" % (t.__name__, reason), flush=True)
-            skipped += 1
-            continue
-        print("== %s" % t.__name__, flush=True)
-        t0 = time.monotonic()
-        try:
-            t()
-            passed += 1
-            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0), flush=True)
-        except Exception:
-            failed += 1
-            traceback.print_exc()
-            print("FAIL %s" % t.__name__, flush=True)
-        finally:
-            cleanup()
-    print("%d passed, %d failed%s" % (passed, failed,
-                                       ", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
+    return suite.run(TESTS, argv, skip_reason, cleanup)
 
 
 if __name__ == "__main__":

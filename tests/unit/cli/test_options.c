@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "cli/cli.h"
+#include "stack/stack.h"
 #include "lib/lib.h"
 
 #define S(x)  ((uint64_t)(x)*1000000000ull)
@@ -200,6 +201,37 @@ static void test_opts_stack_bytes(void **state)
 		EXPECT_FAIL(ARGS("--pid", "1", "--stack-bytes", bad[i]),
 			    WORDS("--stack-bytes", quoted, "4096", "262144"));
 	}
+}
+
+/* --max-debug-size (snapshot and profile) and --symbolize-budget (snapshot). */
+static void test_opts_debug_bounds(void **state)
+{
+	static const char *const bad[] = { "0", "", "1.5G", "-1", "1X", "18446744073709551616" };
+	struct rs_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--pid", "1"), 0);
+	assert_int_equal(o.max_debug_size, RS_MAX_DEBUG_SIZE_DEFAULT);
+	assert_int_equal(o.symbolize_budget_ns, RS_SYMBOLIZE_BUDGET_DEFAULT_NS);
+	rs_opts_free(&o);
+	assert_int_equal(
+	    PARSE(&o, "--pid", "1", "--max-debug-size", "4G", "--symbolize-budget", "500ms"), 0);
+	assert_int_equal(o.max_debug_size, 4ull << 30);
+	assert_int_equal(o.symbolize_budget_ns, MS(500));
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "profile", "--pid", "1", "--max-debug-size", "64k"), 0);
+	assert_int_equal(o.max_debug_size, 65536);
+	rs_opts_free(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char quoted[64];
+
+		snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
+		EXPECT_FAIL(ARGS("--pid", "1", "--max-debug-size", bad[i]),
+			    WORDS("--max-debug-size", quoted, "suffix k, M, G or T"));
+	}
+	EXPECT_FAIL(ARGS("--pid", "1", "--symbolize-budget", "0"), WORDS("--symbolize-budget"));
+	EXPECT_FAIL(ARGS("profile", "--pid", "1", "--symbolize-budget", "1s"),
+		    WORDS("--symbolize-budget", "applies only to 'rsample snapshot'"));
 }
 
 static void test_opts_profile_defaults(void **state)
@@ -463,6 +495,8 @@ static void test_opts_usage_documents_everything(void **state)
 		"--out-dir DIR",
 		"--group-by G",
 		"--backend B",
+		"--max-debug-size SIZE",
+		"--symbolize-budget DUR",
 		"auto",
 		"proc",
 		"--help",
@@ -619,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_opts_backend),
 		cmocka_unit_test(test_opts_target_forms),
 		cmocka_unit_test(test_opts_stack_bytes),
+		cmocka_unit_test(test_opts_debug_bounds),
 		cmocka_unit_test(test_opts_profile_defaults),
 		cmocka_unit_test(test_opts_max_cpu),
 		cmocka_unit_test(test_opts_profile_all_options),
