@@ -135,7 +135,8 @@ unit: $(UNIT_BINS) $(UNIT_DEPS)
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-proc \
-		integration-profile integration-churn integration-privs valgrind fuzz-short
+		integration-profile integration-hostile integration-churn \
+		integration-privs valgrind fuzz-short
 
 .PHONY: deps
 deps:
