@@ -241,9 +241,11 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 		put_str(f, p->cgroup);
 		fputc('\n', f);
 	}
-	if (p->error) {
+	/* one "error:" line per warning (rs_proc's warnings are newline-separated) */
+	for (const char *at = p->error, *nl; at && *at; at = nl ? nl + 1 : NULL) {
+		nl = strchr(at, '\n');
 		fputs("  error: ", f);
-		put_str(f, p->error);
+		rs_fput_safe(f, at, nl ? (size_t)(nl - at) : strlen(at), false);
 		fputc('\n', f);
 	}
 	put_deadlocks(f, p);

@@ -331,8 +331,12 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		}
 	}
 	rs_locks_analyze(p);
-	if (proc && (warn = rs_proc_warnings(proc)) && !p->error)
-		p->error = strdup(warn);
+	if (proc && (warn = rs_proc_warnings(proc)) && !p->error) {
+		/* its warnings, one per line, without the last newline */
+		size_t len = strlen(warn);
+
+		p->error = strndup(warn, len && warn[len - 1] == '\n' ? len - 1 : len);
+	}
 	rs_proc_free(proc);
 	/* Its modules vanished under the symbolizer, or only exiting threads were left. */
 	if (!e && ((p->error && proc_gone(cfg->proc_root, p->pid, 0)) || gone == n))
