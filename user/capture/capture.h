@@ -147,8 +147,14 @@ struct rs_sampler_drops {
 /* Where records go. Every callback is called from rs_sampler_poll/end_window only. */
 struct rs_sampler_ops {
 	void *ctx;
-	/* RS_PREC_SAMPLE, _USTACK, _BLOCK; rec->ustack_len stack bytes follow rec. */
-	void (*record)(void *ctx, const struct rs_prof_rec *rec);
+	/*
+	 * RS_PREC_SAMPLE, _USTACK, _BLOCK; rec->ustack_len stack bytes follow rec.
+	 * weight_ns (RS_PREC_SAMPLE): the CPU time the sample stands for, the
+	 * period of the rate it was taken at divided by the share of samples
+	 * --max-cpu kept then, so that totals stay right while the rate adapts;
+	 * 0 for other records.
+	 */
+	void (*record)(void *ctx, const struct rs_prof_rec *rec, uint64_t weight_ns);
 	/* One off-CPU sum of the window being ended. */
 	void (*offcpu)(void *ctx, const struct rs_off_key *k, const struct rs_off_val *v);
 };

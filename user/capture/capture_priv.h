@@ -163,7 +163,10 @@ struct rs_sampler {
 	size_t taken;	     /* records delivered or dropped in the current call */
 	struct rs_shed shed; /* --max-cpu */
 	struct rs_rate rate; /* the perf events' rate */
-	int *perf_fds;	     /* one per attached CPU, owned by their links: for the period */
+	/* the rate before its last change, and when it changed (CLOCK_MONOTONIC) */
+	uint32_t prev_rate_hz;
+	uint64_t rate_since_ns;
+	int *perf_fds; /* one per attached CPU, owned by their links: for the period */
 	size_t n_perf_fds;
 	uint64_t lost_seen; /* RS_PCNT_SAMPLE_LOST at the last cycle */
 	bool late;	    /* a poll returned late since the last cycle */

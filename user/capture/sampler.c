@@ -38,6 +38,19 @@ static bool out_of_time(struct rs_sampler *s)
  * return that value from ring_buffer__poll()/__consume(): -ETIME is how a
  * call ends on time however fast records arrive.
  */
+static uint64_t weight_ns(const struct rs_sampler *s, const struct rs_prof_rec *rec)
+{
+	uint32_t hz;
+
+	if (rec->type != RS_PREC_SAMPLE)
+		return 0;
+	/* the rate changes once per cycle at most: a sample is from before or after */
+	hz = rec->time_ns < s->rate_since_ns ? s->prev_rate_hz : s->rate.cur;
+	if (!hz)
+		hz = s->rate.cur;
+	return (uint64_t)(1e9 / hz / s->shed.keep + 0.5);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct rs_sampler *s = ctx;
@@ -55,7 +68,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		s->drops.cpu++;
 	} else {
 		if (s->ops.record)
-			s->ops.record(s->ops.ctx, rec);
+			s->ops.record(s->ops.ctx, rec, weight_ns(s, rec));
 		s->tick = CLOCK_EVERY; /* a delivery costs more than a look at the clock */
 	}
 	if (++s->tick < CLOCK_EVERY)

@@ -48,6 +48,8 @@ static void adapt_rate(struct rs_sampler *s)
 	s->late = false;
 	if (rs_rate_step(&s->rate, pressure) == before)
 		return;
+	s->prev_rate_hz = before;
+	s->rate_since_ns = rs_mono_ns();
 	period = 1000000000ull / s->rate.cur;
 	for (size_t i = 0; i < s->n_perf_fds; i++)
 		ioctl(s->perf_fds[i], PERF_EVENT_IOC_PERIOD, &period);

@@ -195,7 +195,8 @@ static int fill_sample(struct rs_profwin *w, enum rs_prof_kind kind, const struc
 	set_comm(s->thread, a->comm);
 	s->state = kind == RS_PROF_OFFCPU ? (char)(k[1] & 0xff) : 0;
 	s->count = a->count;
-	s->value_ns = kind == RS_PROF_OFFCPU ? a->ns : a->count * period_ns;
+	/* on-CPU: each sample's own weight (its rate's period over the share kept) */
+	s->value_ns = a->ns ? a->ns : a->count * period_ns;
 	if (flags & RS_RK_KERN_LOST)
 		e = push_frame(s, &cap, &kern_lost);
 	for (size_t i = 0; i < nk && !e; i++)

@@ -94,7 +94,8 @@ static bool unwind_rec(struct rs_profwin *w, const struct rs_prof_rec *rec, uint
 	return true;
 }
 
-static void on_sample(struct rs_profwin *w, const struct rs_prof_rec *rec)
+/* weight_ns: the CPU time the sample stands for (0: one -F period) */
+static void on_sample(struct rs_profwin *w, const struct rs_prof_rec *rec, uint64_t weight_ns)
 {
 	uint64_t key[3 + RS_MAX_UFRAMES];
 	struct rs_agg *a = rs_window_has(w->cut, rec->time_ns) ? &w->on_cur : &w->on_next;
@@ -104,7 +105,9 @@ static void on_sample(struct rs_profwin *w, const struct rs_prof_rec *rec)
 	key[0] = rs_key_ids(rec->tgid, rec->tid);
 	key[1] = rec->kstack;
 	key[2] = !user && !(rec->flags & RS_TF_KTHREAD) ? RS_RK_USER_LOST : 0;
-	if (rs_agg_add(a, key, 3 + n, 1, 0, rec->comm, rec->pcomm)) {
+	if (!weight_ns && w->cfg.freq_hz)
+		weight_ns = 1000000000ull / w->cfg.freq_hz;
+	if (rs_agg_add(a, key, 3 + n, 1, weight_ns, rec->comm, rec->pcomm)) {
 		w->stats.dropped_nomem++;
 		return;
 	}
@@ -132,13 +135,13 @@ static void add_off(struct rs_profwin *w, uint32_t tgid, uint32_t tid, uint64_t 
 		w->stats.dropped_nomem++;
 }
 
-static void on_record(void *ctx, const struct rs_prof_rec *rec)
+static void on_record(void *ctx, const struct rs_prof_rec *rec, uint64_t weight_ns)
 {
 	struct rs_profwin *w = ctx;
 
 	switch (rec->type) {
 	case RS_PREC_SAMPLE:
-		on_sample(w, rec);
+		on_sample(w, rec, weight_ns);
 		break;
 	case RS_PREC_USTACK:
 		on_ustack(w, rec);

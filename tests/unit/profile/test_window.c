@@ -84,18 +84,19 @@ static void test_profwin_oncpu_windows(void **state)
 	(void)state;
 	rs_profwin_ops(w, &ops);
 	rec_init(&r, RS_PREC_SAMPLE, 43, MS(100));
-	ops.record(ops.ctx, &r);
+	ops.record(ops.ctx, &r, 0);
 	r.time_ns = MS(200);
-	ops.record(ops.ctx, &r);
+	ops.record(ops.ctx, &r, 0);
 	rec_init(&r, RS_PREC_SAMPLE, 2, MS(210)); /* a kernel thread: no user stack to miss */
 	r.flags = RS_TF_KTHREAD;
-	ops.record(ops.ctx, &r);
+	ops.record(ops.ctx, &r, 0);
 	/* the window is cut at 250 ms: a sample taken at 260 ms belongs to the next one */
 	rs_profwin_set_cut(w, MS(250));
 	rec_init(&r, RS_PREC_SAMPLE, 43, MS(240));
-	ops.record(ops.ctx, &r);
+	ops.record(ops.ctx, &r, 0);
+	/* taken while the rate was adapted down (or --max-cpu kept a share): its own weight */
 	r.time_ns = MS(260);
-	ops.record(ops.ctx, &r);
+	ops.record(ops.ctx, &r, MS(40));
 	assert_int_equal(rs_profwin_build_window(w, 0, MS(250), 1000, 2, 0, &on, &off), 0);
 	assert_int_equal(on.kind, RS_PROF_ONCPU);
 	assert_string_equal(on.target, "pid 42");
@@ -121,6 +122,7 @@ static void test_profwin_oncpu_windows(void **state)
 	assert_int_equal(rs_profwin_build_window(w, MS(250), MS(500), 2000, 0, 0, &on, &off), 0);
 	assert_int_equal(on.n_samples, 1);
 	assert_int_equal(on.samples[0].count, 1);
+	assert_int_equal(on.samples[0].value_ns, MS(40));
 	rs_profile_clear(&on);
 	assert_int_equal(rs_profwin_stats(w)->samples, 5);
 	rs_profwin_free(w);
@@ -145,7 +147,7 @@ static void test_profwin_offcpu_sums(void **state)
 	rec_init(&r, RS_PREC_BLOCK, 43, MS(500));
 	r.state = 'S';
 	r.ns = MS(200);
-	ops.record(ops.ctx, &r);
+	ops.record(ops.ctx, &r, 0);
 	/* another thread in D, whose user stack never arrived */
 	k.tid = 44;
 	k.state = 'D';
