@@ -97,22 +97,19 @@ static Elf *without_debug(int fd)
 		return NULL;
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
-		Elf64_Shdr *s64 = gelf_getclass(elf) == ELFCLASS64 ? elf64_getshdr(scn) : NULL;
-		Elf32_Shdr *s32 = s64 ? NULL : elf32_getshdr(scn);
-		uint64_t flags = s64 ? s64->sh_flags : s32 ? s32->sh_flags : 0;
-		const char *name = elf_strptr(elf, shstrndx,
-					      s64   ? s64->sh_name
-					      : s32 ? s32->sh_name
-						    : 0);
+		/* a copy: libelf may hand out an unaligned header of a mapped file */
+		GElf_Shdr sh;
+		const char *name;
 
-		if (!(flags & SHF_COMPRESSED) &&
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!(sh.sh_flags & SHF_COMPRESSED) &&
 		    (!name || (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8) &&
 			       strcmp(name, ".gnu_debugdata"))))
 			continue;
-		if (s64)
-			s64->sh_type = SHT_NOBITS;
-		else if (s32)
-			s32->sh_type = SHT_NOBITS;
+		sh.sh_type = SHT_NOBITS;
+		gelf_update_shdr(scn, &sh);
 	}
 	return elf;
 }
