@@ -473,7 +473,9 @@ int rs_cmd_profile(const struct rs_opts *o)
 	if (loop(&r) || r.fatal_write)
 		goto cleanup;
 	report(&r);
-	ret = r.lost_on || r.lost_off || r.write_failures ? RS_EXIT_PARTIAL : RS_EXIT_OK;
+	ret = r.lost_on || r.lost_off || r.write_failures || rs_profwin_unreadable(r.win)
+		  ? RS_EXIT_PARTIAL
+		  : RS_EXIT_OK;
 cleanup:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

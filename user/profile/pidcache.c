@@ -29,21 +29,8 @@ struct rs_pidinfo {
 	struct rs_htab index; /* PC words -> stacks[] */
 	uint64_t last_use;    /* window */
 	size_t warned;	      /* bytes of rs_proc_warnings(proc) already on stderr */
+	bool refused_said;    /* its /proc files were refused, said once */
 };
-
-/* Says on stderr, once each, the problems rs_proc found since last time (refused files…). */
-static void say_warnings(struct rs_pidinfo *pi)
-{
-	const char *w = rs_proc_warnings(pi->proc);
-	size_t len;
-
-	for (w = w ? w + pi->warned : NULL; w && *w; w += len + 1, pi->warned += len + 1) {
-		len = strcspn(w, "\n");
-		rs_msg("pid %" PRIu32 ": %.*s", pi->pid, (int)len, w);
-		if (!w[len])
-			break;
-	}
-}
 
 struct rs_pidcache {
 	char *proc_root;
@@ -53,7 +40,28 @@ struct rs_pidcache {
 	uint64_t window;
 	struct rs_unwound *uw;	 /* scratch */
 	uint64_t max_debug_size; /* 0: rs_proc's default */
+	uint64_t problems;	 /* lines said: something readable was not (rs_pidcache_problems) */
 };
+
+/* Says on stderr, once each, the problems rs_proc found since last time (refused files…). */
+static void say_warnings(struct rs_pidinfo *pi)
+{
+	const char *w = rs_proc_warnings(pi->proc);
+	char path[256];
+	size_t len, said = 0;
+
+	for (w = w ? w + pi->warned : NULL; w && *w; w += len + 1, pi->warned += len + 1) {
+		len = strcspn(w, "\n");
+		rs_msg("pid %" PRIu32 ": %.*s", pi->pid, (int)len, w);
+		said++;
+		if (!w[len])
+			break;
+	}
+	/* what an exiting process could not give is churn, not a partial profile */
+	snprintf(path, sizeof(path), "%s/%" PRIu32, pi->cache->proc_root, pi->pid);
+	if (said && !access(path, F_OK))
+		pi->cache->problems += said;
+}
 
 /* Start time and maps hash of pid now; -ESRCH when it is gone. */
 static int identify(const char *proc_root, uint32_t pid, uint64_t *starttime, uint64_t *maps_hash)
@@ -121,6 +129,20 @@ static void pidinfo_open(struct rs_pidcache *c, struct rs_pidinfo *pi)
 		pi->open_err = rs_proc_open(c->proc_root, pi->pid, c->sym, &pi->proc);
 	if (!pi->open_err && c->max_debug_size)
 		rs_proc_set_max_debug_size(pi->proc, c->max_debug_size);
+	if ((pi->open_err == -EACCES || pi->open_err == -EPERM) && !pi->refused_said) {
+		/* an exited process is churn; a refused one should have been readable */
+		rs_msg(
+		    "pid %" PRIu32 ": cannot read %s/%" PRIu32
+		    "/maps: %s: its user stacks stay unnamed; reading another user's or a privileged process's files needs CAP_SYS_PTRACE",
+		    pi->pid, c->proc_root, pi->pid, strerror(-pi->open_err));
+		c->problems++;
+		pi->refused_said = true;
+	}
+}
+
+uint64_t rs_pidcache_problems(const struct rs_pidcache *c)
+{
+	return c->problems;
 }
 
 int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out)

@@ -138,6 +138,12 @@ int rs_profwin_finish(struct rs_profwin *w, uint64_t start_ns, uint64_t end_ns,
 void rs_profwin_counters(struct rs_profwin *w, uint64_t *out);
 /* Counts since the start. */
 const struct rs_profwin_stats *rs_profwin_stats(const struct rs_profwin *w);
+/*
+ * Lines said on stderr so far about what should have been readable and was
+ * not (a process whose /proc files were refused, a refused debug file…):
+ * the profile is partial (exit 1). Processes that exited are not counted.
+ */
+uint64_t rs_profwin_unreadable(const struct rs_profwin *w);
 /* Frees everything. Accepts NULL. */
 void rs_profwin_free(struct rs_profwin *w);
 

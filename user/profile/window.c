@@ -64,6 +64,11 @@ const struct rs_profwin_stats *rs_profwin_stats(const struct rs_profwin *w)
 	return &w->stats;
 }
 
+uint64_t rs_profwin_unreadable(const struct rs_profwin *w)
+{
+	return rs_pidcache_problems(w->pids);
+}
+
 void rs_profwin_set_cut(struct rs_profwin *w, uint64_t cut_ns)
 {
 	w->cut = cut_ns;
