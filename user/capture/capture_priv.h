@@ -156,13 +156,14 @@ struct rs_sampler {
 	struct bpf_link *iter;
 	uint64_t start_ns;
 	/* Bounded reading (sampler_window.c): the callback stops the ring at until_ns. */
-	uint64_t until_ns;   /* CLOCK_MONOTONIC: take no more records from then on */
-	bool stoppable;	     /* a poll (not a window end): *cfg.stop also ends it */
-	bool discarding;     /* a window end out of time: count records, do not deliver */
-	uint32_t tick;	     /* records since the clock was last read */
-	size_t taken;	     /* records delivered or dropped in the current call */
-	struct rs_shed shed; /* --max-cpu */
-	struct rs_rate rate; /* the perf events' rate */
+	uint64_t until_ns; /* CLOCK_MONOTONIC: take no more records from then on */
+	bool stoppable;	   /* a poll (not a window end): *cfg.stop also ends it */
+	bool discarding;   /* a window end out of time: drop samples, take in off-CPU records */
+	uint64_t offcpu_until_ns; /* ... until then (CLOCK_MONOTONIC) */
+	uint32_t tick;		  /* records since the clock was last read */
+	size_t taken;		  /* records delivered or dropped in the current call */
+	struct rs_shed shed;	  /* --max-cpu */
+	struct rs_rate rate;	  /* the perf events' rate */
 	/* the rate before its last change, and when it changed (CLOCK_MONOTONIC) */
 	uint32_t prev_rate_hz;
 	uint64_t rate_since_ns;

@@ -60,10 +60,27 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0; /* malformed: cannot happen with a matching BPF object */
 	s->taken++;
 	if (s->discarding) {
+		/*
+		 * A window end out of time drops on-CPU samples, whose number -F sets,
+		 * but takes in off-CPU records (blocks, user stacks: bounded by the
+		 * target's threads and stacks) until the longer END_OFFCPU_NS, else
+		 * the still-blocked threads the sweep just reported would be lost.
+		 */
+		uint64_t now =
+		    ++s->tick >= CLOCK_EVERY || rec->type != RS_PREC_SAMPLE ? rs_mono_ns() : 0;
+
+		if (now)
+			s->tick = 0;
 		if (rec->type == RS_PREC_SAMPLE)
 			s->drops.late_samples++;
+		else if (now < s->offcpu_until_ns && s->ops.record)
+			s->ops.record(s->ops.ctx, rec, 0);
 		else
 			s->drops.late_other++;
+		if (now >= s->offcpu_until_ns ||
+		    (now >= s->until_ns && rec->type == RS_PREC_SAMPLE))
+			return -ETIME;
+		return 0;
 	} else if (rec->type == RS_PREC_SAMPLE && !rs_shed_keep(&s->shed)) {
 		s->drops.cpu++;
 	} else {

@@ -23,7 +23,8 @@ int rs_sampler_sweep(struct rs_sampler *s, bool init)
 	return rs_bpf_iter_read(s->iter);
 }
 
-#define END_DISCARD_NS 20000000ull /* a window end out of time: at most this long dropping */
+#define END_DISCARD_NS 20000000ull   /* a window end out of time: at most this long dropping */
+#define END_OFFCPU_NS  1000000000ull /* ... and taking in off-CPU records (see on_record) */
 
 /* One ring_buffer__poll/consume whose -ETIME (on time, out of time) is no error. */
 static int ring_result(int e)
@@ -93,8 +94,9 @@ int rs_sampler_poll(struct rs_sampler *s, int timeout_ms, uint64_t until_ns)
 }
 
 /*
- * Delivers the records produced so far until until_ns, then drops what is
- * still there (at most END_DISCARD_NS more). Returns 0 or -errno.
+ * Delivers the records produced so far until until_ns, then drops the on-CPU
+ * samples still there (at most END_DISCARD_NS more) while still taking in
+ * off-CPU records (at most END_OFFCPU_NS more). Returns 0 or -errno.
  */
 static int take_rest(struct rs_sampler *s, uint64_t until_ns)
 {
@@ -107,6 +109,7 @@ static int take_rest(struct rs_sampler *s, uint64_t until_ns)
 		return e < 0 ? e : 0;
 	s->discarding = true;
 	s->until_ns = rs_mono_ns() + END_DISCARD_NS;
+	s->offcpu_until_ns = s->until_ns - END_DISCARD_NS + END_OFFCPU_NS;
 	e = ring_result(ring_buffer__consume(s->rb));
 	s->discarding = false;
 	return e;
