@@ -47,7 +47,8 @@ char rs_state_letter(uint32_t state, uint32_t exit_state)
 	/* TASK_* bits as in include/linux/sched.h */
 	const uint32_t running = 0, interruptible = 0x1, uninterruptible = 0x2, stopped = 0x4,
 		       traced = 0x8, exit_dead = 0x10, exit_zombie = 0x20, parked = 0x40,
-		       noload = 0x400, report_idle = uninterruptible | noload;
+		       noload = 0x400, report_idle = uninterruptible | noload, rtlock_wait = 0x1000,
+		       report = 0x7f; /* TASK_REPORT */
 
 	if (exit_state & exit_zombie)
 		return 'Z';
@@ -55,6 +56,10 @@ char rs_state_letter(uint32_t state, uint32_t exit_state)
 		return 'X';
 	if ((state & report_idle) == report_idle)
 		return 'I';
+	if (state == rtlock_wait)
+		return 'D';
+	/* bits outside TASK_REPORT (TASK_WAKING mid-wakeup, TASK_NEW…) read as R, as in /proc */
+	state &= report;
 	if (state == running)
 		return 'R';
 	if (state & interruptible)
