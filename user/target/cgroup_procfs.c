@@ -10,13 +10,14 @@
 #include <string.h>
 #include "target/target.h"
 
+/* The kernel's \ooo escapes; "\000" stays as written (no path holds a NUL: it would end it). */
 static void unescape_octal(char *s)
 {
 	char *w = s;
 
 	for (; *s; s++) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
+		    s[3] >= '0' && s[3] <= '7' && (s[1] != '0' || s[2] != '0' || s[3] != '0')) {
 			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
 			s += 3;
 		} else {

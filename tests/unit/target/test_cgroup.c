@@ -115,6 +115,13 @@ static void expect_mount(const char *file, const char *want)
 	free(mnt);
 }
 
+/* Found by fuzzing: "\000" decoded to a NUL gave an empty mount point. */
+static void test_mount_nul_escape_kept(void **state)
+{
+	(void)state;
+	expect_mount(FIX "/mountinfo/nul-escape", "\\0000000000uo11v2");
+}
+
 static void test_mount_hybrid(void **state)
 {
 	(void)state;
@@ -586,6 +593,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mount_hybrid),
+		cmocka_unit_test(test_mount_nul_escape_kept),
 		cmocka_unit_test(test_mount_unified),
 		cmocka_unit_test(test_mount_escaped_path_and_no_optional_fields),
 		cmocka_unit_test(test_mount_prefers_whole_hierarchy),
