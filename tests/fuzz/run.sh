@@ -11,6 +11,8 @@ pass=0 fail=0
 mkdir -p "$dir/artifacts" "$dir/logs"
 for t in "$@"; do
 	corpus="$dir/corpus/$t"
+	# FUZZ_SEED (fuzz-short): the same mutations every run, from a fresh corpus of its own
+	[ -n "${FUZZ_SEED:-}" ] && corpus="$dir/corpus-short/$t" && rm -rf "$corpus"
 	mkdir -p "$corpus"
 	set -- "$corpus"
 	for s in "tests/fuzz/corpus/$t" "$dir/seeds/$t"; do
@@ -20,7 +22,8 @@ for t in "$@"; do
 	maxlen=65536
 	[ "$t" = elf ] && maxlen=1048576 # whole binaries: section headers sit at the end
 	mkdir -p "$dir/tmp"
-	if TMPDIR="$dir/tmp" "$dir/bin/$t" -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 \
+	if TMPDIR="$dir/tmp" "$dir/bin/$t" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$secs" \
+		-timeout="$timeout" -rss_limit_mb=2048 \
 		-max_len="$maxlen" -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" \
 		"$@" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
