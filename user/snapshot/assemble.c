@@ -231,6 +231,22 @@ static bool proc_gone(const char *proc_root, uint32_t pid, uint32_t tid)
 	return access(path, F_OK) && errno == ENOENT;
 }
 
+/*
+ * Whether thread tid is gone, allowing it a few ms to finish exiting: a copy
+ * that failed because the thread was exiting can see it in /proc a little
+ * longer. *waits (per process) bounds the sleeping: 2 ms each.
+ */
+static bool thread_gone(const char *proc_root, uint32_t pid, uint32_t tid, int *waits)
+{
+	while (!proc_gone(proc_root, pid, tid)) {
+		if (*waits <= 0)
+			return false;
+		(*waits)--;
+		usleep(2000);
+	}
+	return true;
+}
+
 static bool any_zombie(struct rs_task_rec *const *recs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -263,7 +279,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	struct rs_thread *t;
 	const char *warn;
 	size_t gone = 0;
-	int e = 0;
+	int e = 0, waits;
 
 	p->pid = recs[0]->tgid;
 	p->ns_pid = recs[0]->ns_tgid;
@@ -312,6 +328,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		proc = NULL;
 	}
 	e = 0;
+	waits = 10;
 	for (size_t i = 0; i < n; i++) {
 		if (rs_rec_exiting(recs[i])) {
 			gone++;
@@ -323,7 +340,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		/* Its stack could not be read, and it is gone by now: churn too. */
 		t = &p->threads[p->n_threads - 1];
 		if ((t->ustack_lost || rs_thread_incomplete(t)) &&
-		    proc_gone(cfg->proc_root, p->pid, t->tid)) {
+		    thread_gone(cfg->proc_root, p->pid, t->tid, &waits)) {
 			rs_thread_clear(t);
 			memset(t, 0, sizeof(*t));
 			p->n_threads--;
