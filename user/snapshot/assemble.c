@@ -5,6 +5,7 @@
  * user stacks unwound and symbolized.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,9 +237,29 @@ static bool proc_gone(const char *proc_root, uint32_t pid, uint32_t tid)
  * that failed because the thread was exiting can see it in /proc a little
  * longer. *waits (per process) bounds the sleeping: 2 ms each.
  */
+/* Whether /proc already shows thread tid as exited (a zombie waiting for its parent). */
+static bool thread_dead(const char *proc_root, uint32_t pid, uint32_t tid)
+{
+	char path[256], buf[512], *paren;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/stat", proc_root, pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return false;
+	buf[r] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 static bool thread_gone(const char *proc_root, uint32_t pid, uint32_t tid, int *waits)
 {
-	while (!proc_gone(proc_root, pid, tid)) {
+	while (!proc_gone(proc_root, pid, tid) && !thread_dead(proc_root, pid, tid)) {
 		if (*waits <= 0)
 			return false;
 		(*waits)--;
