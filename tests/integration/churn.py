@@ -20,6 +20,7 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import launch  # noqa: E402
+import suite  # noqa: E402  (tests/integration/suite.py)
 from observe import BACKEND, NOTES, SKIP, VICTIM_DIR, note, run_rsample  # noqa: E402
 
 RUNS = 30
@@ -95,21 +96,7 @@ class Churn(unittest.TestCase):
 
 
 def main(argv):
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-k", dest="patterns", action="append", default=[])
-    a = ap.parse_args(argv)
-    loader = unittest.TestLoader()
-    if a.patterns:
-        loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
-    suite = loader.loadTestsFromTestCase(Churn)
-    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    launch.cleanup_all()
-    for n in NOTES:
-        print("  " + n)
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed), flush=True)
-    return 1 if failed else 0
+    return suite.run_case(Churn, argv, NOTES, launch.cleanup_all)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import launch  # noqa: E402
+import suite  # noqa: E402  (tests/integration/suite.py)
 from observe import NOTES, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR, note  # noqa: E402
 
 CAP = {"dac_override": 1, "dac_read_search": 2, "sys_ptrace": 19, "sys_admin": 21,
@@ -215,21 +216,7 @@ class Privileges(unittest.TestCase):
 
 
 def main(argv):
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-k", dest="patterns", action="append", default=[])
-    a = ap.parse_args(argv)
-    loader = unittest.TestLoader()
-    if a.patterns:
-        loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
-    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(
-        loader.loadTestsFromTestCase(Privileges))
-    launch.cleanup_all()
-    for n in NOTES:
-        print("  " + n)
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed), flush=True)
-    return 1 if failed else 0
+    return suite.run_case(Privileges, argv, NOTES, launch.cleanup_all)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The runner of the integration suites made of plain test functions (profile/, hostile/)."""
+"""The runners of the integration suites: plain test functions (profile/, hostile/) and
+unittest cases (churn.py, privs.py)."""
 
+import argparse
 import os
+import sys
 import time
 import traceback
+import unittest
 
 
 def run(tests, argv, skip_reason, cleanup):
@@ -45,3 +49,22 @@ def root_bpf_skip_reason(rsample):
     if not os.access(rsample, os.X_OK):
         return "no rsample binary at %s" % rsample
     return None
+
+
+def run_case(case, argv, notes, cleanup):
+    """Runs the unittest TestCase case (-k PATTERN, repeatable, keeps matching names),
+    then cleanup(), prints notes and "N passed, M failed" last; returns the exit code."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", dest="patterns", action="append", default=[])
+    a = ap.parse_args(argv)
+    loader = unittest.TestLoader()
+    if a.patterns:
+        loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
+    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(
+        loader.loadTestsFromTestCase(case))
+    cleanup()
+    for n in notes:
+        print("  " + n)
+    failed = len(res.failures) + len(res.errors)
+    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed), flush=True)
+    return 1 if failed else 0
