@@ -156,6 +156,23 @@ static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task
 	rec->utop_len = n;
 }
 
+/* What a waiting call keeps in user memory (nanosleep's request, poll's fds). Sleepable only. */
+static __always_inline void copy_arg_peek(struct rs_task_rec *rec, struct task_struct *task)
+{
+	__u64 addr = 0;
+	__u32 n = rs_arg_peek_src(&rec->regs, &addr);
+
+	if (!n || n > RS_ARG_PEEK_MAX)
+		return;
+	/* The verifier wants the bound on the register the helper gets. */
+	asm volatile("%[n] &= %[mask]" : [n] "+r"(n) : [mask] "i"(RS_ARG_PEEK_MAX * 2 - 1));
+	if (!n || n > RS_ARG_PEEK_MAX ||
+	    bpf_copy_from_user_task(rec->arg_peek, n, (void *)addr, task, 0))
+		return;
+	rec->arg_peek_len = n;
+	rec->flags |= RS_TF_ARG_PEEK;
+}
+
 /*
  * The user stack (the window, and the stack's top when the window is cut
  * short) and the futex words of a task whose registers are in rec. From a
@@ -177,6 +194,7 @@ static __always_inline void copy_user(struct rs_task_rec *rec, struct task_struc
 	    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),
 				     (void *)rs_regs_syscall_arg0(&rec->regs), task, 0))
 		rec->flags |= RS_TF_FUTEX_PEEK;
+	copy_arg_peek(rec, task);
 }
 
 /*
@@ -211,6 +229,9 @@ static __always_inline int dump(struct bpf_iter__task *ctx, bool sleepable)
 		rec->flags |= RS_TF_ON_CPU;
 
 	task_kstack(rec, task);
+	if (rec->state & TASK_UNINTERRUPTIBLE &&
+	    task_blocker(task, &rec->blocker, &rec->blocker_owner_tid))
+		rec->flags |= RS_TF_BLOCKER;
 	if (!(rec->flags & (RS_TF_KTHREAD | RS_TF_EXITING)) && copy_saved_regs(&rec->regs, task)) {
 		rec->flags |= RS_TF_REGS;
 		if (sleepable)

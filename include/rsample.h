@@ -9,6 +9,8 @@
 #ifndef RSAMPLE_H
 #define RSAMPLE_H
 
+#define RS_ARG_PEEK_MAX 64 /* bytes copied at a waiting syscall's pointer argument */
+
 /* BPF objects are built with -D__TARGET_ARCH_<arch>, user space by the compiler's own macros. */
 #if defined(__TARGET_ARCH_x86) || defined(__x86_64__)
 #include "rsample_x86.h"
@@ -23,14 +25,16 @@
 #define RS_USTACK_DEFAULT (64 * 1024)
 
 /* rs_task_rec.flags */
-#define RS_TF_ON_CPU	   (1u << 0) /* task was running on a CPU when the iterator saw it */
-#define RS_TF_FROM_PERF	   (1u << 1) /* captured in the task's own context by a perf sample */
-#define RS_TF_KTHREAD	   (1u << 2) /* kernel thread: no user stack */
-#define RS_TF_REGS	   (1u << 3) /* user registers are valid */
-#define RS_TF_USTACK_TRUNC (1u << 4) /* copy cut at --stack-bytes */
-#define RS_TF_USER_MODE	   (1u << 5) /* perf sample hit while the task ran user code */
-#define RS_TF_EXITING	   (1u << 6) /* task was exiting (PF_EXITING) */
-#define RS_TF_FUTEX_PEEK   (1u << 7) /* futex_peek[] holds the words at the futex address */
+#define RS_TF_ON_CPU	   (1u << 0)  /* task was running on a CPU when the iterator saw it */
+#define RS_TF_FROM_PERF	   (1u << 1)  /* captured in the task's own context by a perf sample */
+#define RS_TF_KTHREAD	   (1u << 2)  /* kernel thread: no user stack */
+#define RS_TF_REGS	   (1u << 3)  /* user registers are valid */
+#define RS_TF_USTACK_TRUNC (1u << 4)  /* copy cut at --stack-bytes */
+#define RS_TF_USER_MODE	   (1u << 5)  /* perf sample hit while the task ran user code */
+#define RS_TF_EXITING	   (1u << 6)  /* task was exiting (PF_EXITING) */
+#define RS_TF_FUTEX_PEEK   (1u << 7)  /* futex_peek[] holds the words at the futex address */
+#define RS_TF_ARG_PEEK	   (1u << 11) /* arg_peek[] holds arg_peek_len bytes (rs_arg_peek_src()) */
+#define RS_TF_BLOCKER	   (1u << 12) /* blocker is task->blocker (CONFIG_DETECT_HUNG_TASK_BLOCKER) */
 /*
  * Set only by the BPF-free /proc backend (user/capture/procthread.c), never by a BPF program:
  * RS_TF_REGS_SPIP  of the user registers only ip and sp are known (and, in a syscall,
@@ -92,7 +96,21 @@ struct rs_task_rec {
 	__u32 futex_peek[6];
 	__u64 utop_addr;
 	__u32 utop_len;
-	__u32 utop_pad;
+	__u32 arg_peek_len; /* bytes of arg_peek[] read (RS_TF_ARG_PEEK) */
+	/*
+	 * A thread waiting in a call whose wait is described in user memory: the
+	 * bytes at its pointer argument, read in the same instant
+	 * (rs_arg_peek_src(): nanosleep's request, poll's first pollfds…).
+	 */
+	__u64 arg_peek[RS_ARG_PEEK_MAX / 8];
+	/*
+	 * A D-state task: the kernel lock it blocks on with its type in the low
+	 * bits (task->blocker, RS_TF_BLOCKER), and the host tid of the lock's
+	 * owner when the lock records one (a mutex, a writer-held rwsem), else 0.
+	 */
+	__u64 blocker;
+	__u32 blocker_owner_tid;
+	__u32 blocker_pad;
 };
 
 /*

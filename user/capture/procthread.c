@@ -150,12 +150,25 @@ static int emit(struct rs_procfs *ps, const struct rs_task_rec *h, struct rs_tas
 	return 0;
 }
 
+/* What its call keeps in user memory (rs_arg_peek_src()), as the BPF capture reads it. */
+static void arg_peek(uint32_t tid, struct rs_task_rec *h)
+{
+	__u64 addr = 0;
+	uint32_t n = rs_arg_peek_src(&h->regs, &addr);
+
+	if (n && n <= sizeof(h->arg_peek) && read_mem(tid, addr, h->arg_peek, n) == (ssize_t)n) {
+		h->arg_peek_len = n;
+		h->flags |= RS_TF_ARG_PEEK;
+	}
+}
+
 /* A thread found running: its facts without registers, for a perf sample to complete. */
 static int running(struct rs_procfs *ps, struct rs_task_rec *h, enum rs_pthread_result *res,
 		   struct rs_task_rec **out)
 {
 	memset(&h->regs, 0, sizeof(h->regs));
-	h->flags &= ~(RS_TF_FUTEX_PEEK | RS_TF_REGS | RS_TF_REGS_SPIP | RS_TF_USTACK_TRUNC);
+	h->flags &= ~(RS_TF_FUTEX_PEEK | RS_TF_ARG_PEEK | RS_TF_REGS | RS_TF_REGS_SPIP |
+		      RS_TF_USTACK_TRUNC);
 	h->ustack_len = h->utop_len = h->kstack_len = 0;
 	h->state = 0;
 	*res = RS_PT_RUNNING;
@@ -196,7 +209,7 @@ int rs_pthread_capture(struct rs_procfs *ps, const struct rs_pthread_ref *ref,
 		if (h.last_arrival_ns)
 			h.now_ns += t - h.capture_ktime_ns; /* "now" moves with the capture */
 		h.capture_ktime_ns = t;
-		h.flags &= ~(RS_TF_FUTEX_PEEK | RS_TF_REGS | RS_TF_REGS_SPIP);
+		h.flags &= ~(RS_TF_FUTEX_PEEK | RS_TF_ARG_PEEK | RS_TF_REGS | RS_TF_REGS_SPIP);
 		set_regs(&h, &sc);
 		rs_proctask_kstack(ps, ref, &h);
 		e = user_stack(ps, ref, &h);
@@ -208,6 +221,8 @@ int rs_pthread_capture(struct rs_procfs *ps, const struct rs_pthread_ref *ref,
 		    read_mem(ref->tid, sc.args[0], h.futex_peek, sizeof(h.futex_peek)) ==
 			sizeof(h.futex_peek))
 			h.flags |= RS_TF_FUTEX_PEEK;
+		if (sc.kind == RS_SC_SYSCALL)
+			arg_peek(ref->tid, &h);
 		/* Did it run meanwhile? Then the copy may mix two moments: again. */
 		e = read_parsed(ref, "syscall", parse_syscall, &again);
 		if (!e)

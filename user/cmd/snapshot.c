@@ -225,6 +225,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.max_debug_size = o->max_debug_size;
 	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
 	e = rs_assemble(cap, &acfg, &snap);
+	if (!e)
+		e = rs_waits_analyze(&snap, acfg.proc_root);
 	snap.exited_threads += cap->exited;
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));

@@ -206,6 +206,141 @@ static void put_lock(struct jw *w, const struct rs_thread *t)
 	jw_close(w, '}');
 }
 
+static const char *const fd_types[] = { "unknown", "file", "pipe", "socket", "epoll", "anon" };
+static const char *const wait_kinds[] = { "fd",	   "epoll", "poll",   "sleep",
+					  "child", "join",  "rwlock", "kernel" };
+
+/* One fd of a wait (docs/json.md, "wait"): its link and what it is. */
+static void put_fd(struct jw *w, const char *key, const struct rs_fd_desc *d)
+{
+	const struct rs_sock_info *s = &d->sock;
+
+	jw_open(w, key, '{', d->type != RS_FD_EPOLL && d->type != RS_FD_PIPE);
+	jw_i64(w, "fd", d->fd);
+	jw_str(w, "type", fd_types[d->type]);
+	jw_str(w, "link", d->link);
+	jw_u64_or_null(w, "inode", d->inode);
+	jw_str(w, "mode", !d->link ? NULL : d->reads && d->writes ? "rw" : d->writes ? "w" : "r");
+	if (d->type == RS_FD_PIPE) {
+		jw_bool(w, "writer_open", d->writer_open);
+		jw_bool(w, "holders_complete", !d->holders_cut);
+		jw_open(w, "holders", '[', false);
+		for (size_t i = 0; i < d->n_holders; i++) {
+			jw_open(w, NULL, '{', true);
+			jw_u64(w, "pid", d->holders[i].pid);
+			jw_strn(w, "comm", d->holders[i].comm, sizeof(d->holders[i].comm));
+			jw_i64(w, "fd", d->holders[i].fd);
+			jw_bool(w, "reads", d->holders[i].reads);
+			jw_bool(w, "writes", d->holders[i].writes);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+	} else if (d->type == RS_FD_SOCKET) {
+		jw_str(w, "proto", d->sock_found ? s->proto : NULL);
+		jw_str(w, "local", d->sock_found ? s->local : NULL);
+		jw_str(w, "remote", d->sock_found ? s->remote : NULL);
+		jw_str(w, "state", d->sock_found ? s->state : NULL);
+	} else if (d->type == RS_FD_EPOLL) {
+		jw_u64(w, "count", d->total_tfds);
+		jw_open(w, "members", '[', false);
+		for (size_t i = 0; i < d->n_tfds; i++)
+			put_fd(w, NULL, &d->tfds[i]);
+		jw_close(w, ']');
+	}
+	jw_close(w, '}');
+}
+
+static void put_wait_thread(struct jw *w, const char *key, const struct rs_wait *t)
+{
+	if (!t->ns_tid) {
+		jw_null(w, key);
+		return;
+	}
+	jw_open(w, key, '{', true);
+	jw_u64_or_null(w, "tid", t->tid);
+	jw_u64(w, "ns_tid", t->ns_tid);
+	jw_strn(w, "name", t->name, sizeof(t->name));
+	jw_close(w, '}');
+}
+
+/* What the thread waits on (waits.c), or null. */
+static void put_wait(struct jw *w, const struct rs_thread *t)
+{
+	const struct rs_wait *x = t->wait;
+
+	if (!x) {
+		jw_null(w, "wait");
+		return;
+	}
+	jw_open(w, "wait", '{', false);
+	jw_str(w, "kind", wait_kinds[x->kind]);
+	jw_str(w, "call", x->call);
+	jw_str(w, "text", x->text);
+	switch (x->kind) {
+	case RS_WAIT_FD:
+	case RS_WAIT_EPOLL:
+		put_fd(w, "fd", &x->fd);
+		break;
+	case RS_WAIT_POLL:
+		jw_u64(w, "nfds", x->nfds);
+		if (!x->fds_known) {
+			jw_null(w, "fds");
+			break;
+		}
+		jw_open(w, "fds", '[', false);
+		for (size_t i = 0; i < x->n_fds; i++)
+			put_fd(w, NULL, &x->fds[i]);
+		jw_close(w, ']');
+		break;
+	case RS_WAIT_SLEEP:
+		jw_bool(w, "absolute", x->absolute);
+		jw_i64(w, "clock", x->clock);
+		if (x->request_known) {
+			jw_u64(w, "request_ns", x->request_ns);
+			jw_u64(w, "remaining_ns", x->remaining_ns);
+		} else {
+			jw_null(w, "request_ns");
+			jw_null(w, "remaining_ns");
+		}
+		break;
+	case RS_WAIT_CHILD:
+		jw_i64(w, "pid_arg", x->pid_arg);
+		jw_open(w, "children", '[', false);
+		for (size_t i = 0; i < x->n_children; i++) {
+			jw_open(w, NULL, '{', true);
+			jw_u64(w, "pid", x->children[i].pid);
+			jw_u64_or_null(w, "ns_pid", x->children[i].ns_pid);
+			jw_strn(w, "comm", x->children[i].comm, sizeof(x->children[i].comm));
+			jw_strn(w, "state", &x->children[i].state, x->children[i].state ? 1 : 0);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		break;
+	case RS_WAIT_JOIN:
+	case RS_WAIT_RWLOCK:
+		jw_hex(w, "addr", x->addr);
+		put_wait_thread(w, x->kind == RS_WAIT_JOIN ? "thread" : "writer", x);
+		if (x->kind == RS_WAIT_RWLOCK)
+			jw_str(w, "symbol", x->symbol);
+		break;
+	case RS_WAIT_KERNEL:
+		jw_str(w, "function", x->kfunc);
+		jw_str(w, "wchan", x->wchan);
+		if (!x->blocker_valid) {
+			jw_null(w, "blocker");
+			break;
+		}
+		jw_open(w, "blocker", '{', true);
+		jw_hex(w, "addr", x->blocker);
+		jw_str(w, "type", x->lock_type);
+		jw_u64_or_null(w, "owner_tid", x->owner_tid);
+		jw_strn(w, "owner_name", x->owner_name, sizeof(x->owner_name));
+		jw_close(w, '}');
+		break;
+	}
+	jw_close(w, '}');
+}
+
 static void put_frame(struct jw *w, const struct rs_frame *fr)
 {
 	jw_open(w, NULL, '{', true);
@@ -247,6 +382,7 @@ static void put_thread(struct jw *w, const struct rs_thread *t, size_t group,
 	jw_u64(w, "group", group);
 	put_syscall(w, t);
 	put_lock(w, t);
+	put_wait(w, t);
 	jw_open(w, "kernel_stack", '[', false);
 	for (size_t i = 0; !o->no_kernel && i < t->n_kframes; i++)
 		put_frame(w, &t->kframes[i]);

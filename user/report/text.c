@@ -196,6 +196,35 @@ static void put_locks(FILE *f, const struct rs_group *g)
 	}
 }
 
+/*
+ * "waits on: …" (waits.c): one line for the group when its threads wait on
+ * the same thing, else one per thread that waits on something.
+ */
+static void put_waits(FILE *f, const struct rs_group *g)
+{
+	const struct rs_wait *w0 = g->threads[0]->wait;
+	bool same = true;
+
+	for (size_t i = 1; i < g->n && same; i++) {
+		const struct rs_wait *w = g->threads[i]->wait;
+
+		same = w0 ? w && !strcmp(w->text, w0->text) : !w;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const struct rs_wait *w = g->threads[i]->wait;
+
+		if (!w || !w->text)
+			continue;
+		fputs("  waits on: ", f);
+		if (!same)
+			fprintf(f, "tid %u: ", g->threads[i]->tid);
+		rs_fput_safe(f, w->text, strlen(w->text), false);
+		fputc('\n', f);
+		if (same)
+			break;
+	}
+}
+
 static void put_process_summary(FILE *f, const struct rs_process *p)
 {
 	size_t per_state[256] = { 0 }, counts[256][2], n_states = 0;
@@ -451,6 +480,7 @@ static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct 
 		return err;
 	put_syscall(f, g);
 	put_locks(f, g);
+	put_waits(f, g);
 	if (!o->no_kernel)
 		put_kframes(f, t);
 	put_uframes(f, t);

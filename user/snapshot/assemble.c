@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "arch/arch.h"
-#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_priv.h"
 #include "target/target.h"
 #include "stack/stack.h"
 
@@ -185,6 +185,15 @@ static int add_thread(struct rs_process *p, const struct rs_task_rec *r,
 		t->futex_peek_valid = true;
 		memcpy(t->futex_peek, r->futex_peek, sizeof(t->futex_peek));
 	}
+	if ((r->flags & RS_TF_ARG_PEEK) && r->arg_peek_len <= sizeof(t->arg_peek)) {
+		t->arg_peek_len = r->arg_peek_len;
+		memcpy(t->arg_peek, r->arg_peek, r->arg_peek_len);
+	}
+	if (r->flags & RS_TF_BLOCKER) {
+		t->blocker_valid = true;
+		t->blocker = r->blocker;
+		t->blocker_owner_tid = r->blocker_owner_tid;
+	}
 	if (cfg->kernel) {
 		e = kernel_frames(t, r, cfg->ksyms);
 		if (e)
@@ -204,20 +213,6 @@ static void read_exe(struct rs_process *p, const char *proc_root)
 		return;
 	buf[n] = '\0';
 	p->exe = strdup(buf);
-}
-
-static void read_comm(struct rs_process *p, const char *proc_root)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%u/comm", proc_root, p->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(p->comm, sizeof(p->comm), f))
-		p->comm[strcspn(p->comm, "\n")] = '\0';
-	fclose(f);
 }
 
 /* Whether PROC/pid (tid 0) or PROC/pid/task/tid is gone: it exited since its capture. */
@@ -311,7 +306,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 		if (recs[i]->tid == recs[i]->tgid)
 			memcpy(p->comm, recs[i]->comm, RS_COMM_LEN);
 	if (!p->comm[0])
-		read_comm(p, cfg->proc_root);
+		rs_read_comm(cfg->proc_root, p->pid, p->comm, sizeof(p->comm));
 	read_exe(p, cfg->proc_root);
 	rs_cgroup_of_pid(cfg->proc_root, p->pid, &p->cgroup);
 

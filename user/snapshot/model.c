@@ -11,6 +11,8 @@ void rs_thread_clear(struct rs_thread *t)
 	rs_frames_free(t->uframes, t->n_uframes);
 	t->kframes = t->uframes = NULL;
 	t->n_kframes = t->n_uframes = 0;
+	rs_wait_free(t->wait);
+	t->wait = NULL;
 }
 
 void rs_process_clear(struct rs_process *p)

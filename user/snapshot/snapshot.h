@@ -19,6 +19,8 @@
 
 /* ---- the model (model.c) ---- */
 
+struct rs_wait;
+
 struct rs_thread {
 	uint32_t tid, ns_tid;
 	char name[RS_COMM_LEN + 1];
@@ -46,6 +48,13 @@ struct rs_thread {
 	uint32_t mutex_owner_ns_tid; /* the owner as the target sees it (gettid in its namespace) */
 	uint32_t mutex_owner_tid;    /* the owner's host tid (always a captured thread) */
 	uint32_t deadlock;	     /* > 0: member of that process's deadlock cycle number */
+	/* What its call keeps in user memory, read at capture (rs_arg_peek_src()). */
+	uint32_t arg_peek_len; /* 0: not read */
+	uint64_t arg_peek[RS_ARG_PEEK_MAX / 8];
+	bool blocker_valid;	    /* blocker is the kernel's task->blocker (D state) */
+	uint64_t blocker;	    /* lock address | type (low 2 bits); 0: none */
+	uint32_t blocker_owner_tid; /* host tid of that lock's owner, 0: not recorded */
+	struct rs_wait *wait;	    /* what it waits on (waits.c), or NULL */
 };
 
 struct rs_process {
@@ -133,6 +142,127 @@ bool rs_thread_incomplete(const struct rs_thread *t);
  * Mutex, plain futexes) are left alone.
  */
 void rs_locks_analyze(struct rs_process *p);
+
+/* ---- what each thread waits on (waits.c) ---- */
+
+/* A process holding an fd: a pipe's other end, a socket's peer. */
+struct rs_fd_holder {
+	uint32_t pid;
+	char comm[RS_COMM_LEN + 1];
+	int fd;
+	bool reads, writes; /* its fd's access mode (fdinfo flags) */
+};
+
+enum rs_fd_type { RS_FD_UNKNOWN, RS_FD_FILE, RS_FD_PIPE, RS_FD_SOCKET, RS_FD_EPOLL, RS_FD_ANON };
+
+/* Sockets as /proc/PID/net/{tcp,tcp6,udp,udp6,unix} show them. */
+struct rs_sock_info {
+	char proto[16];	 /* "TCP", "TCP6", "UDP", "UDP6", "UNIX", "UNIX-DGRAM", "UNIX-SEQ" */
+	char local[64];	 /* "127.0.0.1:8080", "[::1]:22", a unix path or "" */
+	char remote[64]; /* "" when not connected */
+	char state[16];	 /* "LISTEN", "ESTABLISHED", … ("" for unix datagrams) */
+	uint64_t inode;
+};
+
+/* One fd of a waiting thread's process, decoded through /proc/PID/fd and fdinfo. */
+struct rs_fd_desc {
+	int fd;
+	enum rs_fd_type type;
+	char *link; /* the readlink text: a path, "pipe:[123]", "socket:[456]"… NULL: unreadable */
+	uint64_t inode; /* pipe and socket inode */
+	bool reads, writes;
+	/* pipe: the other processes holding it (bounded) and whether any may write */
+	struct rs_fd_holder *holders;
+	size_t n_holders;
+	bool writer_open; /* some fd (this process's or another's) has it open for writing */
+	bool holders_cut; /* the scan stopped at its bound: holders may be missing */
+	/* socket */
+	bool sock_found;
+	struct rs_sock_info sock;
+	/* epoll: its registered fds (tfd lines), the first few decoded */
+	struct rs_fd_desc *tfds;
+	size_t n_tfds, total_tfds;
+};
+
+enum rs_wait_kind {
+	RS_WAIT_FD,	/* read/recv/accept/write/connect…: one fd */
+	RS_WAIT_EPOLL,	/* epoll_wait: fd is the epoll fd */
+	RS_WAIT_POLL,	/* poll/ppoll/select/pselect6: fds from the captured words, else a count */
+	RS_WAIT_SLEEP,	/* nanosleep/clock_nanosleep */
+	RS_WAIT_CHILD,	/* wait4/waitid */
+	RS_WAIT_JOIN,	/* pthread_join: the joined thread */
+	RS_WAIT_RWLOCK, /* pthread_rwlock_rdlock/wrlock: its writer */
+	RS_WAIT_KERNEL, /* D state: the kernel's own blocker information */
+};
+
+struct rs_wait_child {
+	uint32_t pid, ns_pid;
+	char comm[RS_COMM_LEN + 1];
+	char state;
+};
+
+struct rs_wait {
+	enum rs_wait_kind kind;
+	char call[32]; /* the syscall's name, or "pthread_join", "pthread_rwlock_wrlock"… */
+	char *text;    /* the plain words of the report's "waits on:" line */
+	/* FD, EPOLL; POLL: fds[0..n_fds) decoded from the captured set */
+	struct rs_fd_desc fd;
+	struct rs_fd_desc *fds;
+	size_t n_fds;
+	uint64_t nfds; /* POLL: the call's fd count */
+	bool fds_known;
+	/* SLEEP */
+	bool request_known, absolute;
+	int clock;
+	uint64_t request_ns, remaining_ns; /* relative request; time left */
+	/* CHILD: the pid argument as the target sees it (-1: any) and the children */
+	int64_t pid_arg;
+	struct rs_wait_child *children;
+	size_t n_children;
+	/* JOIN, RWLOCK: the address waited on (the joined thread's tid word, the rwlock) */
+	uint64_t addr;
+	uint32_t tid, ns_tid; /* the joined thread / the rwlock's writer; 0: not known */
+	char name[RS_COMM_LEN + 1];
+	/*
+	 * RWLOCK: a data symbol naming addr is not looked up here (the lock
+	 * analysis of locks.c owns naming lock addresses); symbol stays NULL.
+	 */
+	char *symbol;
+	/* KERNEL */
+	char wchan[64];
+	const char *kfunc;     /* the innermost kernel frame's function, or NULL */
+	bool blocker_valid;    /* the kernel recorded a blocker (task->blocker) */
+	uint64_t blocker;      /* its lock address */
+	const char *lock_type; /* "mutex", "semaphore", "rwsem (read)", "rwsem (write)" */
+	uint32_t owner_tid;    /* the lock's owner (host tid), 0: not recorded */
+	char owner_name[RS_COMM_LEN + 1];
+};
+
+/*
+ * Finds, for every thread of s that waits in a call people block in, what it
+ * waits on, from the captured syscall arguments and words and from /proc
+ * under proc_root (read only: fd links, fdinfo, net tables, children,
+ * wchan; no process is stopped). Fills t->wait (NULL for the others).
+ * Returns 0 or -ENOMEM.
+ */
+int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root);
+void rs_wait_free(struct rs_wait *w);
+
+/*
+ * Parsers of what /proc hands over, for the analysis and its tests. Each
+ * takes the file's text (NUL-terminated).
+ * rs_net_find: the line of table text (tcp, tcp6, udp, udp6: proto says which
+ * and how addresses read; "UNIX" for net/unix) whose inode is ino, into *out.
+ * Returns 0, or -ENOENT when no line has it, -EINVAL when the text is not
+ * such a table.
+ */
+int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out);
+/*
+ * fdinfo text: its "flags:" (octal, as open(2) flags) into *flags; every
+ * "tfd:" line's fd into tfds[0..max) and the count of tfd lines into *n_tfds
+ * (may exceed max). Returns 0, or -EINVAL without a flags line.
+ */
+int rs_fdinfo_parse(const char *text, unsigned *flags, int *tfds, size_t max, size_t *n_tfds);
 
 /* ---- syscalls (syscalls.c) ---- */
 

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the snapshot stage: the fd decoding (waitfd.c) the wait
+ * analysis (waits.c) uses. For no other folder.
+ */
+#ifndef RS_SNAPSHOT_PRIV_H
+#define RS_SNAPSHOT_PRIV_H
+
+#include "snapshot/snapshot.h"
+
+#define RS_NET_TABLES 5 /* tcp, tcp6, udp, udp6, unix */
+
+/* One analysis: where /proc is, the fds whose holders the scan looks for, a net table cache. */
+struct rs_wait_ctx {
+	const char *proc_root;
+	/* pipes whose other ends are looked for: the desc, and the pid and fd it is of */
+	struct rs_fd_want {
+		struct rs_fd_desc *d;
+		uint32_t pid;
+	} * want;
+	size_t n_want, cap_want;
+	/* the net tables of net_pid's network namespace, read once each (NULL: not yet) */
+	uint32_t net_pid;
+	char *net[RS_NET_TABLES];
+	bool net_tried[RS_NET_TABLES];
+	size_t scanned; /* processes the holder scan read */
+};
+
+/*
+ * Decodes fd of process pid into *d (which the caller zeroed): its link, type,
+ * access mode, socket line, and for an epoll fd with members set, its
+ * registered fds (the first few, decoded the same way). A pipe is queued for
+ * rs_fd_scan_holders(); d must then stay where it is until the scan. 0 or
+ * -ENOMEM (what /proc does not say is left unset).
+ */
+int rs_fd_decode(struct rs_wait_ctx *c, uint32_t pid, int fd, bool members, struct rs_fd_desc *d);
+
+/*
+ * One bounded scan of every process's fds under proc_root for the queued
+ * pipes' inodes: fills their holders and writer_open. 0 or -ENOMEM.
+ */
+int rs_fd_scan_holders(struct rs_wait_ctx *c);
+
+/* "pipe:[123], writer: pid 42 "w" (fd 4)", "socket TCP 127.0.0.1:8080 LISTEN", a path… */
+void rs_fd_text(const struct rs_fd_desc *d, uint32_t pid, bool reading, char *buf, size_t len);
+
+/* PROC/pid/comm (a thread's too) into comm[len], without its newline; "" when unreadable. */
+void rs_read_comm(const char *proc_root, uint32_t pid, char *comm, size_t len);
+
+/* Appends formatted text to the NUL-terminated buf of len bytes, cut to fit. */
+void rs_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The plain words of w (waittext.c), appended to buf; pid: the waiting thread's process. */
+void rs_wait_text(const struct rs_wait *w, uint32_t pid, char *buf, size_t len);
+
+void rs_fd_desc_clear(struct rs_fd_desc *d);
+void rs_wait_ctx_clear(struct rs_wait_ctx *c);
+
+#endif

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a waiting thread's fd is (snapshot_priv.h), from /proc only:
+ * /proc/PID/fd/N's link, /proc/PID/fdinfo/N (access mode, an epoll set's
+ * fds), the socket's line in /proc/PID/net/ tables (the target's own network
+ * namespace), and the other processes holding a pipe, found by one bounded
+ * scan of every /proc/PID/fd.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/lib.h"
+#include "snapshot/snapshot_priv.h"
+
+#define TFDS_DECODED  8	    /* epoll members decoded per epoll fd */
+#define HOLDERS_MAX   8	    /* holders kept per pipe */
+#define SCAN_PROCS    8192  /* processes the holder scan reads at most */
+#define SCAN_FDS      65536 /* fds the holder scan reads at most */
+#define LINK_MAX_TEXT 4096
+
+static const char *const net_names[RS_NET_TABLES] = { "tcp", "tcp6", "udp", "udp6", "unix" };
+static const char *const net_protos[RS_NET_TABLES] = { "TCP", "TCP6", "UDP", "UDP6", "UNIX" };
+
+void rs_appendf(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strnlen(buf, len);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* The inode in "pipe:[123]" / "socket:[123]" after prefix, or 0. */
+static uint64_t link_inode(const char *link, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	unsigned long long ino;
+	char end;
+
+	if (strncmp(link, prefix, n) || sscanf(link + n, "%llu%c", &ino, &end) != 2 || end != ']')
+		return 0;
+	return ino;
+}
+
+static char *read_link(const char *path)
+{
+	char buf[LINK_MAX_TEXT];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* The access mode and epoll members of /proc/pid/fdinfo/fd. */
+static void read_fdinfo(const char *proc_root, uint32_t pid, int fd, bool *reads, bool *writes,
+			int *tfds, size_t max, size_t *n_tfds)
+{
+	char path[128], *text = NULL;
+	unsigned flags = 0;
+	size_t len;
+
+	*n_tfds = 0;
+	snprintf(path, sizeof(path), "%s/%u/fdinfo/%d", proc_root, pid, fd);
+	if (rs_read_file(path, &text, &len))
+		return;
+	if (!rs_fdinfo_parse(text, &flags, tfds, max, n_tfds)) {
+		*reads = (flags & O_ACCMODE) != O_WRONLY;
+		*writes = (flags & O_ACCMODE) != O_RDONLY;
+	}
+	free(text);
+}
+
+/* The socket inode's line in pid's network namespace's tables. */
+static void find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d)
+{
+	char path[128];
+	size_t len;
+
+	if (c->net_pid != pid) {
+		for (int i = 0; i < RS_NET_TABLES; i++) {
+			free(c->net[i]);
+			c->net[i] = NULL;
+			c->net_tried[i] = false;
+		}
+		c->net_pid = pid;
+	}
+	for (int i = 0; i < RS_NET_TABLES && !d->sock_found; i++) {
+		if (!c->net_tried[i]) {
+			c->net_tried[i] = true;
+			snprintf(path, sizeof(path), "%s/%u/net/%s", c->proc_root, pid,
+				 net_names[i]);
+			if (rs_read_file(path, &c->net[i], &len))
+				c->net[i] = NULL;
+		}
+		if (c->net[i] && !rs_net_find(c->net[i], net_protos[i], d->inode, &d->sock))
+			d->sock_found = true;
+	}
+}
+
+static int want_holders(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d)
+{
+	if (rs_grow(&c->want, &c->cap_want, c->n_want, sizeof(*c->want), 8))
+		return -ENOMEM;
+	c->want[c->n_want].d = d;
+	c->want[c->n_want++].pid = pid;
+	return 0;
+}
+
+int rs_fd_decode(struct rs_wait_ctx *c, uint32_t pid, int fd, bool members, struct rs_fd_desc *d)
+{
+	int tfds[TFDS_DECODED];
+	char path[128];
+	size_t n;
+
+	d->fd = fd;
+	snprintf(path, sizeof(path), "%s/%u/fd/%d", c->proc_root, pid, fd);
+	d->link = read_link(path);
+	if (!d->link)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	read_fdinfo(c->proc_root, pid, fd, &d->reads, &d->writes, tfds, TFDS_DECODED, &n);
+	if ((d->inode = link_inode(d->link, "pipe:["))) {
+		d->type = RS_FD_PIPE;
+		return want_holders(c, pid, d);
+	}
+	if ((d->inode = link_inode(d->link, "socket:["))) {
+		d->type = RS_FD_SOCKET;
+		find_socket(c, pid, d);
+		return 0;
+	}
+	if (!strcmp(d->link, "anon_inode:[eventpoll]")) {
+		d->type = RS_FD_EPOLL;
+		d->total_tfds = n;
+		if (!members || !n)
+			return 0;
+		n = n < TFDS_DECODED ? n : TFDS_DECODED;
+		d->tfds = calloc(n, sizeof(*d->tfds));
+		if (!d->tfds)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			int e = rs_fd_decode(c, pid, tfds[i], false, &d->tfds[d->n_tfds++]);
+
+			if (e)
+				return e;
+		}
+		return 0;
+	}
+	d->type = d->link[0] == '/' ? RS_FD_FILE : RS_FD_ANON;
+	return 0;
+}
+
+void rs_read_comm(const char *proc_root, uint32_t pid, char *comm, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%u/comm", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Whether fd of pid, which is the pipe ino, is one the queue waits for; records it as a holder. */
+static void match_fd(struct rs_wait_ctx *c, uint32_t pid, int fd, uint64_t ino)
+{
+	char comm[RS_COMM_LEN + 1] = "";
+	bool reads = false, writes = false, read_info = false;
+	int tfds[1];
+	size_t n;
+
+	for (size_t i = 0; i < c->n_want; i++) {
+		struct rs_fd_desc *d = c->want[i].d;
+		struct rs_fd_holder *h;
+
+		if (d->inode != ino || (c->want[i].pid == pid && d->fd == fd))
+			continue;
+		if (!read_info) {
+			read_fdinfo(c->proc_root, pid, fd, &reads, &writes, tfds, 0, &n);
+			rs_read_comm(c->proc_root, pid, comm, sizeof(comm));
+			read_info = true;
+		}
+		d->writer_open |= writes;
+		if (d->n_holders == HOLDERS_MAX) {
+			d->holders_cut = true;
+			continue;
+		}
+		h = &d->holders[d->n_holders++];
+		h->pid = pid;
+		h->fd = fd;
+		h->reads = reads;
+		h->writes = writes;
+		memcpy(h->comm, comm, sizeof(h->comm));
+	}
+}
+
+static void scan_process(struct rs_wait_ctx *c, uint32_t pid, size_t *fds)
+{
+	char path[128], link[64];
+	struct dirent *e;
+	uint64_t ino;
+	ssize_t n;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/%u/fd", c->proc_root, pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((e = readdir(dir)) && *fds < SCAN_FDS) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		(*fds)++;
+		n = readlinkat(dirfd(dir), e->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if ((ino = link_inode(link, "pipe:[")))
+			match_fd(c, pid, atoi(e->d_name), ino);
+	}
+	closedir(dir);
+}
+
+int rs_fd_scan_holders(struct rs_wait_ctx *c)
+{
+	struct dirent *e;
+	size_t fds = 0;
+	char *end;
+	DIR *dir;
+
+	if (!c->n_want)
+		return 0;
+	for (size_t i = 0; i < c->n_want; i++) {
+		struct rs_fd_desc *d = c->want[i].d;
+
+		d->holders = calloc(HOLDERS_MAX, sizeof(*d->holders));
+		if (!d->holders)
+			return -ENOMEM;
+		d->writer_open = d->writes; /* an O_RDWR end writes too */
+	}
+	dir = opendir(c->proc_root);
+	if (!dir)
+		return 0;
+	while ((e = readdir(dir)) && c->scanned < SCAN_PROCS && fds < SCAN_FDS) {
+		unsigned long pid = strtoul(e->d_name, &end, 10);
+
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		c->scanned++;
+		scan_process(c, (uint32_t)pid, &fds);
+	}
+	closedir(dir);
+	if (c->scanned >= SCAN_PROCS || fds >= SCAN_FDS)
+		for (size_t i = 0; i < c->n_want; i++)
+			c->want[i].d->holders_cut = true;
+	return 0;
+}
+
+static void holders_text(const struct rs_fd_desc *d, uint32_t pid, bool reading, char *buf,
+			 size_t len)
+{
+	const char *end = reading ? "writer" : "reader";
+	size_t other = 0, own = 0;
+
+	for (size_t i = 0; i < d->n_holders; i++) {
+		const struct rs_fd_holder *h = &d->holders[i];
+
+		if (reading ? !h->writes : !h->reads)
+			continue;
+		if (h->pid == pid) {
+			own++;
+			continue;
+		}
+		rs_appendf(buf, len, "%s pid %u \"%s\" (fd %d)",
+			   other++ ? "," : (reading ? ", writer:" : ", reader:"), h->pid, h->comm,
+			   h->fd);
+	}
+	if (other)
+		return;
+	if (own) {
+		rs_appendf(buf, len, ", %s only this process (",
+			   reading ? "written by" : "read by");
+		for (size_t i = 0, k = 0; i < d->n_holders; i++)
+			if (d->holders[i].pid == pid &&
+			    (reading ? d->holders[i].writes : d->holders[i].reads))
+				rs_appendf(buf, len, "%sfd %d", k++ ? ", " : "", d->holders[i].fd);
+		rs_appendf(buf, len, "): no other process holds the %s end",
+			   reading ? "write" : "read");
+		return;
+	}
+	if (reading && !d->writer_open)
+		rs_appendf(buf, len, ", no writer open (write end closed)%s",
+			   d->holders_cut ? " among the processes scanned" : "");
+	else
+		rs_appendf(buf, len, ", no %s found", end);
+}
+
+void rs_fd_text(const struct rs_fd_desc *d, uint32_t pid, bool reading, char *buf, size_t len)
+{
+	const struct rs_sock_info *s = &d->sock;
+
+	if (!d->link) {
+		rs_appendf(buf, len, "fd %d (not open, or unreadable)", d->fd);
+		return;
+	}
+	switch (d->type) {
+	case RS_FD_PIPE:
+		rs_appendf(buf, len, "%s", d->link);
+		if (d->holders)
+			holders_text(d, pid, reading, buf, len);
+		return;
+	case RS_FD_SOCKET:
+		if (!d->sock_found) {
+			rs_appendf(buf, len, "%s (not in this network namespace's tables)",
+				   d->link);
+			return;
+		}
+		rs_appendf(buf, len, "socket %s", s->proto);
+		if (s->local[0])
+			rs_appendf(buf, len, " %s", s->local);
+		if (s->remote[0])
+			rs_appendf(buf, len, " -> %s", s->remote);
+		if (s->state[0])
+			rs_appendf(buf, len, " %s", s->state);
+		return;
+	case RS_FD_EPOLL:
+		rs_appendf(buf, len, "epoll, %zu fd%s", d->total_tfds,
+			   d->total_tfds == 1 ? "" : "s");
+		for (size_t i = 0; i < d->n_tfds; i++) {
+			rs_appendf(buf, len, "%s fd %d ", i ? ";" : ":", d->tfds[i].fd);
+			rs_fd_text(&d->tfds[i], pid, true, buf, len);
+		}
+		if (d->n_tfds < d->total_tfds && d->n_tfds)
+			rs_appendf(buf, len, "; %zu more", d->total_tfds - d->n_tfds);
+		return;
+	default:
+		rs_appendf(buf, len, "%s", d->link);
+	}
+}
+
+void rs_fd_desc_clear(struct rs_fd_desc *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_tfds; i++)
+		rs_fd_desc_clear(&d->tfds[i]);
+	free(d->tfds);
+	free(d->holders);
+	free(d->link);
+	memset(d, 0, sizeof(*d));
+}
+
+void rs_wait_ctx_clear(struct rs_wait_ctx *c)
+{
+	for (int i = 0; i < RS_NET_TABLES; i++)
+		free(c->net[i]);
+	free(c->want);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsers of what /proc says about a waiting thread's fds (snapshot.h):
+ * the socket tables of /proc/PID/net (tcp, tcp6, udp, udp6, unix) and
+ * /proc/PID/fdinfo/N. The text comes from the kernel, but a test or a fuzzer
+ * may hand anything: every field is bounded and checked.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/lib.h"
+#include "snapshot/snapshot.h"
+
+#define TOKENS_MAX 12
+
+static const char *const tcp_states[] = {
+	"",	     "ESTABLISHED", "SYN_SENT",	  "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+	"TIME_WAIT", "CLOSE",	    "CLOSE_WAIT", "LAST_ACK", "LISTEN",	   "CLOSING",
+};
+
+/* Splits one line (up to '\n' or NUL) into at most max blank-separated tokens, each NUL-ended. */
+static size_t tokens(const char *line, char *buf, size_t len, char **tok, size_t max)
+{
+	size_t n = 0, i = 0;
+
+	while (*line && *line != '\n' && i + 1 < len) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == '\n')
+			break;
+		if (n == max)
+			break;
+		tok[n++] = buf + i;
+		while (*line && *line != ' ' && *line != '\t' && *line != '\n' && i + 1 < len)
+			buf[i++] = *line++;
+		buf[i++] = '\0';
+		while (*line && *line != ' ' && *line != '\t' && *line != '\n')
+			line++; /* a token cut at the buffer's end */
+	}
+	return n;
+}
+
+/* A number of exactly the hex digits of s (1 to 16 of them). */
+static int hex_u64(const char *s, size_t ndigits, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] && i < ndigits; i++) {
+		int d = rs_hexval(s[i]);
+
+		if (d < 0)
+			return -EINVAL;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (!i || i != ndigits)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int dec_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/*
+ * "0100007F:1F90" (IPv4) or 32 hex digits and a port (IPv6): the address
+ * words as the kernel keeps them in memory, printed as host-order numbers.
+ */
+static int sock_addr(const char *s, bool v6, char *out, size_t len)
+{
+	size_t nwords = v6 ? 4 : 1;
+	uint32_t words[4];
+	char ip[INET6_ADDRSTRLEN];
+	uint64_t w, port;
+
+	for (size_t i = 0; i < nwords; i++) {
+		if (hex_u64(s + 8 * i, 8, &w))
+			return -EINVAL;
+		words[i] = (uint32_t)w;
+	}
+	s += 8 * nwords;
+	if (*s != ':' || hex_u64(s + 1, 4, &port) || s[5])
+		return -EINVAL;
+	if (!inet_ntop(v6 ? AF_INET6 : AF_INET, words, ip, sizeof(ip)))
+		return -EINVAL;
+	snprintf(out, len, v6 ? "[%s]:%" PRIu64 : "%s:%" PRIu64, ip, port);
+	return 0;
+}
+
+static bool unconnected(const char *s)
+{
+	return !strcmp(s, "0.0.0.0:0") || !strcmp(s, "[::]:0");
+}
+
+/* One line of net/tcp, tcp6, udp or udp6. 1: it has inode ino (filled), 0: another, < 0: bad. */
+static int inet_line(const char *line, const char *proto, uint64_t ino, struct rs_sock_info *out)
+{
+	bool v6 = strchr(proto, '6') != NULL, udp = proto[0] == 'U';
+	char buf[512], *tok[TOKENS_MAX];
+	uint64_t inode, st;
+	size_t n = tokens(line, buf, sizeof(buf), tok, TOKENS_MAX);
+
+	/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+	if (n < 10 || dec_u64(tok[9], &inode))
+		return -EINVAL;
+	if (inode != ino)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->proto, sizeof(out->proto), "%s", proto);
+	out->inode = inode;
+	if (sock_addr(tok[1], v6, out->local, sizeof(out->local)) ||
+	    sock_addr(tok[2], v6, out->remote, sizeof(out->remote)) || hex_u64(tok[3], 2, &st))
+		return -EINVAL;
+	if (unconnected(out->remote))
+		out->remote[0] = '\0';
+	if (udp)
+		snprintf(out->state, sizeof(out->state), "%s",
+			 st == 1   ? "ESTABLISHED"
+			 : st == 7 ? "UNCONN"
+				   : "");
+	else if (st < sizeof(tcp_states) / sizeof(tcp_states[0]))
+		snprintf(out->state, sizeof(out->state), "%s", tcp_states[st]);
+	return 1;
+}
+
+/* One line of net/unix: Num RefCount Protocol Flags Type St Inode [Path]. */
+static int unix_line(const char *line, uint64_t ino, struct rs_sock_info *out)
+{
+	char buf[512], *tok[TOKENS_MAX];
+	uint64_t inode, flags, type, st;
+	size_t n = tokens(line, buf, sizeof(buf), tok, TOKENS_MAX);
+
+	if (n < 7 || dec_u64(tok[6], &inode) || hex_u64(tok[3], 8, &flags) ||
+	    hex_u64(tok[4], 4, &type) || hex_u64(tok[5], 2, &st))
+		return -EINVAL;
+	if (inode != ino)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->proto, sizeof(out->proto), "%s",
+		 type == 2   ? "UNIX-DGRAM"
+		 : type == 5 ? "UNIX-SEQ"
+			     : "UNIX");
+	out->inode = inode;
+	if (n > 7)
+		snprintf(out->local, sizeof(out->local), "%s", tok[7]);
+	/* __SO_ACCEPTCON: a listening socket */
+	snprintf(out->state, sizeof(out->state), "%s",
+		 flags & 0x10000	  ? "LISTEN"
+		 : st == 3		  ? "CONNECTED"
+		 : st == 2		  ? "CONNECTING"
+		 : st == 4		  ? "DISCONNECTING"
+		 : type == 2 || type == 5 ? ""
+					  : "UNCONNECTED");
+	return 1;
+}
+
+int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out)
+{
+	bool unix_table = !strcmp(proto, "UNIX");
+	const char *line = text;
+	bool header = true;
+	int r;
+
+	if (!unix_table && strcmp(proto, "TCP") && strcmp(proto, "TCP6") && strcmp(proto, "UDP") &&
+	    strcmp(proto, "UDP6"))
+		return -EINVAL;
+	while (*line) {
+		const char *next = strchr(line, '\n');
+
+		/* the first line is the column names */
+		if (!header) {
+			r = unix_table ? unix_line(line, ino, out)
+				       : inet_line(line, proto, ino, out);
+			if (r == 1)
+				return 0;
+		}
+		header = false;
+		if (!next)
+			break;
+		line = next + 1;
+	}
+	return header ? -EINVAL : -ENOENT;
+}
+
+int rs_fdinfo_parse(const char *text, unsigned *flags, int *tfds, size_t max, size_t *n_tfds)
+{
+	const char *line = text;
+	bool have_flags = false;
+	unsigned long v;
+	char *end;
+	int fd;
+
+	*n_tfds = 0;
+	while (*line) {
+		const char *next = strchr(line, '\n');
+
+		if (!strncmp(line, "flags:", 6)) {
+			errno = 0;
+			v = strtoul(line + 6, &end, 8);
+			if (!errno && end != line + 6 && v <= UINT32_MAX) {
+				*flags = (unsigned)v;
+				have_flags = true;
+			}
+		} else if (!strncmp(line, "tfd:", 4) && sscanf(line + 4, "%d", &fd) == 1 &&
+			   fd >= 0) {
+			if (*n_tfds < max)
+				tfds[*n_tfds] = fd;
+			(*n_tfds)++;
+		}
+		if (!next)
+			break;
+		line = next + 1;
+	}
+	return have_flags ? 0 : -EINVAL;
+}
