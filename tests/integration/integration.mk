@@ -36,3 +36,13 @@ integration-churn: all victims
 integration-privs: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/privs.py $(ARGS)
+
+# What each thread waits on: fds, peers, sockets, epoll sets, sleeps, children, joins,
+# rwlock writers, D state, in JSON and text (tests/integration/waits.py; RS_BACKEND=proc
+# for the /proc backend).
+.PHONY: integration-waits
+integration-waits: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/waits.py $(ARGS)
+	$(Q)RS_BACKEND=proc RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/waits.py $(ARGS)

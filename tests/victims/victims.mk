@@ -18,6 +18,8 @@
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #   forker              C, -O2 -g: long-lived threads beside short-lived children and
 #                       threads started without pause (the churn tests)
+#   waiter              C, -O2 -g: threads blocked on pipes, sockets, epoll, sleeps, a
+#                       child, a join, a rwlock and a vfork (the wait tests)
 #
 # The victims always build with the system C compiler and rustc from PATH;
 # they never get the sanitizer or warning flags of the rsample build.
@@ -31,7 +33,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 		   -C panic=unwind
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
-		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe forker)
+		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe forker waiter)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -84,6 +86,10 @@ $(VICTIM_DIR)/bigframe: tests/victims/bigframe.c | $(VICTIM_DIR)
 	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
 
 $(VICTIM_DIR)/forker: tests/victims/forker.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/waiter: tests/victims/waiter.c | $(VICTIM_DIR)
 	$(call msg,CC-VIC,$@)
 	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
 

@@ -1,0 +1,276 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What each thread waits on (root, real BPF or the /proc backend).
+
+Run by `make integration-waits` (RSAMPLE=build/rsample RS_VICTIMS=build/victims
+python3 tests/integration/waits.py [-k PATTERN]; RS_BACKEND=proc for the /proc
+backend, as run.py). tests/victims/waiter.c runs in a fresh cgroup, PID and mount
+namespace with threads blocked on a pipe only it writes, a pipe a child process
+writes, a TCP recv and accept over loopback, an epoll set of 2 fds, a 60 s
+nanosleep, a waitpid, a pthread_join, a rwlock held for writing (a writer and a
+reader wait) and a vfork (D state). Each wait target must appear with the right
+fd, path, peer process, address, tid and time left in the JSON and in the text
+report's "waits on:" lines, and the victim is never stopped or traced. Both
+backends read the same words (BPF copies them; /proc reads them with
+process_vm_readv), so both must say the same. Prints "N passed, M failed" last.
+"""
+
+import os
+import re
+import sys
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import launch  # noqa: E402
+import suite  # noqa: E402
+from observe import BACKEND, NOTES, SKIP, VICTIM_DIR, note, run_rsample  # noqa: E402
+
+SLEEP_NS = 60 * 10**9
+SLACK_NS = 200 * 10**6  # the time left: within 0.2 s of what the victim's clock says
+
+
+def nspid_of(pid):
+    """The NSpid ids of a host pid, host first."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return [int(x) for x in line.split()[1:]]
+    return []
+
+
+def children_of(pid):
+    """Host pids of the children of every thread of pid."""
+    kids = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+            kids += [int(x) for x in f.read().split()]
+    return kids
+
+
+class Waits(unittest.TestCase):
+    v = st = None
+    runs = {}
+
+    @classmethod
+    def setUpClass(cls):
+        if SKIP:
+            return
+        cls.v = launch.Victim(os.path.join(VICTIM_DIR, "waiter"), prefix="rsample-test-waits-")
+        try:
+            cls.v.start()
+            cls.st = cls.v.state()
+            # its children run the same binary: the victim is the one with its own pid
+            cls.v.host_pid = [p for p in cls.v.cgroup_pids() if nspid_of(p)[-1:] == [cls.st["pid"]]][0]
+            # the victim's children by their pid in its namespace
+            cls.child_host = {nspid_of(k)[-1]: k for k in children_of(cls.v.host_pid)}
+            cls.runs["json"] = run_rsample(["--pid", str(cls.v.host_pid), "--json"],
+                                           cls.v.host_pid)
+            cls.runs["text"] = run_rsample(["--cgroup", cls.v.cgroup_rel], cls.v.host_pid)
+        except Exception:
+            cls.v.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.v:
+            cls.v.stop()
+
+    def setUp(self):
+        if SKIP:
+            self.skipTest(SKIP)
+
+    # -- helpers -------------------------------------------------------------
+
+    def doc_threads(self):
+        r = self.runs["json"]
+        self.assertIn(r.rc, (0,), r.describe())
+        self.assertIsNotNone(r.doc, r.json_error)
+        self.assertEqual(r.violations, [], "victim stopped or traced")
+        procs = [p for p in r.doc["processes"] if p["pid"] == self.v.host_pid]
+        self.assertEqual(len(procs), 1)
+        return {t["name"]: t for t in procs[0]["threads"]}
+
+    def wait_of(self, name, kind, call):
+        t = self.doc_threads()[name]
+        w = t.get("wait")
+        self.assertIsNotNone(w, "%s: no wait object (syscall %r)" % (name, t.get("syscall")))
+        self.assertEqual((w["kind"], w["call"]), (kind, call), "%s: %r" % (name, w))
+        return t, w
+
+    def host_tid(self, name):
+        return self.doc_threads()[name]["tid"]
+
+    def check_own_pipe(self, fdobj, want_fd):
+        """The pipe rd-self reads: written only by the victim itself, through fd_self_w."""
+        self.assertEqual((fdobj["fd"], fdobj["type"], fdobj["mode"]), (want_fd, "pipe", "r"))
+        self.assertTrue(re.fullmatch(r"pipe:\[\d+\]", fdobj["link"]), fdobj)
+        writers = [h for h in fdobj["holders"] if h["writes"]]
+        self.assertEqual([(h["pid"], h["fd"]) for h in writers],
+                         [(self.v.host_pid, self.st["fd_self_w"])], fdobj)
+        self.assertTrue(fdobj["writer_open"])
+
+    def check_peer_pipe(self, fdobj):
+        """The pipe rd-peer reads: the holder child keeps its only write end."""
+        holder = self.child_host[self.st["child_holder"]]
+        self.assertEqual((fdobj["fd"], fdobj["type"]), (self.st["fd_peer"], "pipe"))
+        writers = [(h["pid"], h["comm"]) for h in fdobj["holders"] if h["writes"]]
+        self.assertEqual(writers, [(holder, "holder")], fdobj)
+
+    # -- JSON ----------------------------------------------------------------
+
+    def test_pipe_only_this_process_writes(self):
+        _, w = self.wait_of("rd-self", "fd", "read")
+        self.check_own_pipe(w["fd"], self.st["fd_self"])
+        self.assertIn("written by only this process (fd %d): no other process holds the "
+                      "write end" % self.st["fd_self_w"], w["text"])
+
+    def test_pipe_another_process_writes(self):
+        _, w = self.wait_of("rd-peer", "fd", "read")
+        self.check_peer_pipe(w["fd"])
+        holder = self.child_host[self.st["child_holder"]]
+        self.assertRegex(w["text"], r'^read\(fd %d\): pipe:\[\d+\], writer: pid %d "holder" '
+                         r'\(fd \d+\)$' % (self.st["fd_peer"], holder))
+
+    def test_recv_connected_tcp(self):
+        _, w = self.wait_of("recv", "fd", "recvfrom")
+        f = w["fd"]
+        self.assertEqual((f["fd"], f["type"], f["proto"], f["state"]),
+                         (self.st["fd_conn"], "socket", "TCP", "ESTABLISHED"), f)
+        self.assertEqual(f["remote"], "127.0.0.1:%d" % self.st["port_listen"])
+        self.assertRegex(f["local"], r"^127\.0\.0\.1:\d+$")
+        self.assertRegex(f["link"], r"^socket:\[%d\]$" % f["inode"])
+        self.assertEqual(w["text"], "recvfrom(fd %d): socket TCP %s -> 127.0.0.1:%d ESTABLISHED"
+                         % (self.st["fd_conn"], f["local"], self.st["port_listen"]))
+
+    def test_accept_listening_tcp(self):
+        _, w = self.wait_of("accept", "fd", "accept")
+        f = w["fd"]
+        self.assertEqual((f["fd"], f["proto"], f["local"], f["remote"], f["state"]),
+                         (self.st["fd_accept"], "TCP", "127.0.0.1:%d" % self.st["port_accept"],
+                          None, "LISTEN"), f)
+        self.assertEqual(w["text"], "accept(fd %d): socket TCP 127.0.0.1:%d LISTEN"
+                         % (self.st["fd_accept"], self.st["port_accept"]))
+
+    def test_epoll_set_of_two(self):
+        _, w = self.wait_of("epoll", "epoll", "epoll_wait")
+        f = w["fd"]
+        self.assertEqual((f["fd"], f["type"], f["count"]), (self.st["fd_epoll"], "epoll", 2), f)
+        members = {m["fd"]: m for m in f["members"]}
+        self.assertEqual(sorted(members), sorted([self.st["fd_peer"], self.st["fd_listen"]]))
+        self.check_peer_pipe(members[self.st["fd_peer"]])
+        lst = members[self.st["fd_listen"]]
+        self.assertEqual((lst["type"], lst["local"], lst["state"]),
+                         ("socket", "127.0.0.1:%d" % self.st["port_listen"], "LISTEN"))
+        self.assertTrue(w["text"].startswith("epoll_wait(fd %d): 2 fds: fd " % self.st["fd_epoll"]),
+                        w["text"])
+        self.assertIn("fd %d socket TCP 127.0.0.1:%d LISTEN" % (self.st["fd_listen"],
+                                                                  self.st["port_listen"]), w["text"])
+
+    def test_nanosleep_time_left(self):
+        _, w = self.wait_of("sleeper", "sleep", "clock_nanosleep")  # glibc's nanosleep
+        self.assertEqual((w["request_ns"], w["absolute"]), (SLEEP_NS, False), w)
+        r = self.runs["json"]
+        lo = SLEEP_NS - (r.t1 - self.st["sleep_start_ns"]) - SLACK_NS
+        hi = SLEEP_NS - (r.t0 - self.st["sleep_start_ns"]) + SLACK_NS
+        self.assertTrue(lo <= w["remaining_ns"] <= hi,
+                        "remaining %d ns, want %d..%d" % (w["remaining_ns"], lo, hi))
+        self.assertRegex(w["text"], r"^clock_nanosleep: \d+\.\ds of 1m00s left$")
+        note("nanosleep (%s backend): %.3f s left, the victim's clock says %.3f..%.3f s"
+             % (BACKEND or "default", w["remaining_ns"] / 1e9, (lo + SLACK_NS) / 1e9,
+                (hi - SLACK_NS) / 1e9))
+
+    def test_waitpid_child(self):
+        _, w = self.wait_of("reaper", "child", "wait4")
+        napper = self.child_host[self.st["child_napper"]]
+        self.assertEqual(w["pid_arg"], self.st["child_napper"])
+        self.assertEqual(w["children"], [{"pid": napper, "ns_pid": self.st["child_napper"],
+                                          "comm": "napper", "state": "S"}])
+        self.assertEqual(w["text"], 'wait4: child %d (ns %d) "napper" (S)'
+                         % (napper, self.st["child_napper"]))
+
+    def test_pthread_join_thread(self):
+        _, w = self.wait_of("joiner", "join", "pthread_join")
+        self.assertEqual(w["thread"], {"tid": self.host_tid("jnap"), "ns_tid": self.st["tid_jnap"],
+                                       "name": "jnap"})
+        self.assertEqual(w["text"], 'pthread_join: thread %d "jnap"' % self.host_tid("jnap"))
+
+    def check_rwlock(self, name, call):
+        _, w = self.wait_of(name, "rwlock", call)
+        self.assertEqual(int(w["addr"], 16), self.st["rwlock"], w)
+        self.assertEqual(w["writer"], {"tid": self.host_tid("rw-hold"),
+                                       "ns_tid": self.st["tid_rw-hold"], "name": "rw-hold"})
+        self.assertIsNone(w["symbol"])  # naming the address is locks.c's (not done here)
+        self.assertEqual(w["text"], '%s(0x%x): held for writing by thread %d "rw-hold"'
+                         % (call, self.st["rwlock"], self.host_tid("rw-hold")))
+
+    def test_rwlock_writer_waits_for_writer(self):
+        self.check_rwlock("rw-write", "pthread_rwlock_wrlock")
+
+    def test_rwlock_reader_waits_for_writer(self):
+        self.check_rwlock("rw-read", "pthread_rwlock_rdlock")
+
+    def test_vfork_parent_in_d_state(self):
+        t, w = self.wait_of("vforker", "kernel", "vfork")
+        self.assertEqual(t["state"], "D")
+        kfuncs = [f["function"] for f in t["kernel_stack"]]
+        self.assertTrue(kfuncs, "no kernel stack")
+        self.assertEqual(w["function"], kfuncs[0])
+        self.assertIsNone(w["blocker"])  # vfork waits on a completion, not on a lock
+        self.assertEqual(w["text"].split(" (wchan")[0], "vfork: uninterruptible (D) in %s"
+                         % kfuncs[0])
+
+    def test_no_wait_for_running_or_unknown(self):
+        """Threads in calls the analysis does not know get null, never a guess."""
+        for name, t in self.doc_threads().items():
+            if t.get("syscall") is None:
+                self.assertIsNone(t.get("wait"), name)
+
+    # -- text ----------------------------------------------------------------
+
+    def test_text_report_lines(self):
+        r = self.runs["text"]
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertEqual(r.violations, [])
+        lines = {}
+        tid = pid = None
+        for line in r.stdout.splitlines():
+            g = re.match(r"^group \d+: pid (\d+) ", line)
+            m = re.match(r'^  tid \d+(?: \(ns \d+\))? "([^"]+)"', line)
+            if g:
+                pid, tid = int(g.group(1)), None
+            elif m and pid == self.v.host_pid:  # not its children, one of which is a vforker too
+                tid = m.group(1)
+            elif line.startswith("  waits on: ") and tid:
+                lines[tid] = line[len("  waits on: "):]
+        st, holder = self.st, self.child_host[self.st["child_holder"]]
+        want = {
+            "rd-self": r"read\(fd %d\): pipe:\[\d+\], written by only this process \(fd %d\)"
+                       % (st["fd_self"], st["fd_self_w"]),
+            "rd-peer": r'read\(fd %d\): pipe:\[\d+\], writer: pid %d "holder"'
+                       % (st["fd_peer"], holder),
+            "recv": r"recvfrom\(fd %d\): socket TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:%d ESTABLISHED"
+                    % (st["fd_conn"], st["port_listen"]),
+            "accept": r"accept\(fd %d\): socket TCP 127\.0\.0\.1:%d LISTEN"
+                      % (st["fd_accept"], st["port_accept"]),
+            "epoll": r"epoll_wait\(fd %d\): 2 fds: " % st["fd_epoll"],
+            "sleeper": r"clock_nanosleep: \d+\.\ds of 1m00s left",
+            "reaper": r'wait4: child \d+ \(ns %d\) "napper" \(S\)' % st["child_napper"],
+            "joiner": r'pthread_join: thread \d+ "jnap"',
+            "rw-write": r'pthread_rwlock_wrlock\(0x%x\): held for writing by thread \d+ "rw-hold"'
+                        % st["rwlock"],
+            "rw-read": r'pthread_rwlock_rdlock\(0x%x\): held for writing by thread \d+ "rw-hold"'
+                       % st["rwlock"],
+            "vforker": r"vfork: uninterruptible \(D\) in \w+",
+        }
+        errs = ["%s: %r, want /%s/" % (n, lines.get(n), rx) for n, rx in want.items()
+                if not re.match(rx, lines.get(n) or "")]
+        if errs:
+            self.fail("\n  " + "\n  ".join(errs) + "\n" + r.stdout[:3000])
+
+
+def main(argv):
+    return suite.run_case(Waits, argv, NOTES, launch.cleanup_all)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
