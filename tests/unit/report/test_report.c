@@ -147,6 +147,46 @@ static void r2d2_worker(struct rs_process *p, uint32_t tid, uint32_t ns_tid, con
 	   false);
 }
 
+/* What waits.c finds for an epoll_wait on a listening socket and a pipe another process writes. */
+static void epoll_wait_on(struct rs_thread *t)
+{
+	struct rs_wait *w = calloc(1, sizeof(*w));
+	struct rs_fd_desc *m;
+
+	assert_non_null(w);
+	w->kind = RS_WAIT_EPOLL;
+	snprintf(w->call, sizeof(w->call), "epoll_wait");
+	w->text = xstrdup("epoll_wait(fd 5): 2 fds: fd 7 socket TCP 0.0.0.0:8080 LISTEN; fd 9 "
+			  "pipe:[4242], writer: pid 4300 \"feeder\" (fd 4)");
+	w->fd = (struct rs_fd_desc){ .fd = 5, .type = RS_FD_EPOLL, .reads = true, .writes = true };
+	w->fd.link = xstrdup("anon_inode:[eventpoll]");
+	w->fd.tfds = m = calloc(2, sizeof(*m));
+	assert_non_null(m);
+	w->fd.n_tfds = w->fd.total_tfds = 2;
+	m[0] = (struct rs_fd_desc){ .fd = 7,
+				    .type = RS_FD_SOCKET,
+				    .inode = 9001,
+				    .reads = true,
+				    .writes = true,
+				    .sock_found = true };
+	m[0].link = xstrdup("socket:[9001]");
+	snprintf(m[0].sock.proto, sizeof(m[0].sock.proto), "TCP");
+	snprintf(m[0].sock.local, sizeof(m[0].sock.local), "0.0.0.0:8080");
+	snprintf(m[0].sock.state, sizeof(m[0].sock.state), "LISTEN");
+	m[1] = (struct rs_fd_desc){ .fd = 9,
+				    .type = RS_FD_PIPE,
+				    .inode = 4242,
+				    .reads = true,
+				    .writer_open = true,
+				    .n_holders = 1 };
+	m[1].link = xstrdup("pipe:[4242]");
+	m[1].holders = calloc(1, sizeof(*m[1].holders));
+	assert_non_null(m[1].holders);
+	m[1].holders[0] =
+	    (struct rs_fd_holder){ .pid = 4300, .comm = "feeder", .fd = 4, .writes = true };
+	t->wait = w;
+}
+
 static void build_backend(struct rs_snapshot *s)
 {
 	struct rs_process *p = add_proc(s, 4242, 6, "backend", BACKEND);
@@ -196,6 +236,7 @@ static void build_backend(struct rs_snapshot *s)
 	uf(t, 0x7f3a2e8b0d8f, "__libc_start_call_main", LIBC,
 	   "../sysdeps/nptl/libc_start_call_main.h", 58, false);
 	uf(t, 0x55d4c0a0e0a4, "_start", BACKEND, NULL, 0, false);
+	epoll_wait_on(t);
 
 	r2d2_worker(p, 4251, 15, "r2d2-worker-1", 0x7f12a4c8, S(3.5));
 
