@@ -78,9 +78,36 @@ static void name_thread(struct rs_wait *w, const struct rs_thread *o)
 
 /* ---- sleeps ---- */
 
-static void sleep_wait(struct rs_wait *w, const struct rs_thread *t, bool clock_call)
+/*
+ * The offset of the target's clock from rsample's: a time namespace moves
+ * CLOCK_MONOTONIC and CLOCK_BOOTTIME (/proc/PID/timens_offsets, Linux 5.6).
+ */
+static int64_t timens_offset(const char *proc_root, uint32_t pid, int clock)
 {
-	uint64_t sec = t->arg_peek[0], nsec = t->arg_peek[1], now;
+	const char *name = clock == CLOCK_MONOTONIC ? "monotonic" : "boottime";
+	char path[128], *text = NULL, *line;
+	long long sec = 0, nsec = 0;
+	size_t len;
+
+	if (clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%u/timens_offsets", proc_root, pid);
+	if (rs_read_file(path, &text, &len))
+		return 0;
+	for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, name, strlen(name)) &&
+		    sscanf(line + strlen(name), "%lld %lld", &sec, &nsec) == 2)
+			break;
+	free(text);
+	if (sec < -(1ll << 40) || sec > (1ll << 40))
+		return 0;
+	return (int64_t)sec * (int64_t)NS_PER_S + nsec;
+}
+
+static void sleep_wait(struct rs_wait *w, const struct rs_thread *t, bool clock_call,
+		       const char *proc_root, uint32_t pid)
+{
+	uint64_t sec = t->arg_peek[0], nsec = t->arg_peek[1], now, since;
 
 	w->kind = RS_WAIT_SLEEP;
 	w->clock = clock_call ? (int)t->syscall_args[0] : CLOCK_MONOTONIC;
@@ -91,8 +118,10 @@ static void sleep_wait(struct rs_wait *w, const struct rs_thread *t, bool clock_
 	w->request_known = true;
 	w->request_ns = sec * NS_PER_S + nsec;
 	if (w->absolute) {
-		/* that clock's time at the capture; a time namespace may offset the target's */
-		now = rs_clock_ns((clockid_t)w->clock) - (rs_mono_ns() - t->capture_ns);
+		/* that clock's time at the capture, as the target's time namespace reads it */
+		since = rs_mono_ns() - t->capture_ns; /* read first: the clock is read after it */
+		now = rs_clock_ns((clockid_t)w->clock) - since +
+		      (uint64_t)timens_offset(proc_root, pid, w->clock);
 		w->remaining_ns = w->request_ns > now ? w->request_ns - now : 0;
 	} else if (t->blocked_known) {
 		w->remaining_ns = w->request_ns > t->blocked_ns ? w->request_ns - t->blocked_ns : 0;
@@ -372,7 +401,7 @@ static int classify(struct rs_wait_ctx *c, const struct rs_snapshot *s, const st
 	if (!strcmp(name, "select") || !strcmp(name, "pselect6"))
 		return poll_wait(c, w, p, t, true);
 	if (!strcmp(name, "nanosleep") || !strcmp(name, "clock_nanosleep")) {
-		sleep_wait(w, t, name[0] == 'c');
+		sleep_wait(w, t, name[0] == 'c', c->proc_root, p->pid);
 		return 0;
 	}
 	if (!strcmp(name, "wait4") || !strcmp(name, "waitid"))

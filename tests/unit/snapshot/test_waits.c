@@ -16,15 +16,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <time.h>
+#include "lib/lib.h"
 #include "snapshot/snapshot.h"
 
-#define NR_READ	      0
-#define NR_NANOSLEEP  35
-#define NR_RECVFROM   45
-#define NR_WAIT4      61
-#define NR_FUTEX      202
-#define NR_EPOLL_WAIT 232
-#define WAIT_BITSET   0x89 /* FUTEX_WAIT_BITSET_PRIVATE */
+#define NR_READ		   0
+#define NR_NANOSLEEP	   35
+#define NR_RECVFROM	   45
+#define NR_WAIT4	   61
+#define NR_FUTEX	   202
+#define NR_EPOLL_WAIT	   232
+#define NR_CLOCK_NANOSLEEP 230
+#define S(x)		   ((uint64_t)((x)*1000000000.0))
+#define WAIT_BITSET	   0x89 /* FUTEX_WAIT_BITSET_PRIVATE */
 
 static char join_fn[] = "__pthread_clockjoin_ex", rw_fn[] = "___pthread_rwlock_wrlock";
 
@@ -225,6 +229,27 @@ static void test_waits_sleep_child_join(void **state)
 	f->t[4].n_uframes = 0;
 }
 
+/* An absolute sleep in a time namespace whose CLOCK_MONOTONIC is 1000 s ahead of ours. */
+static void test_waits_absolute_sleep_in_time_namespace(void **state)
+{
+	struct fx *f = *state;
+	struct rs_thread *t;
+	uint64_t now = rs_mono_ns(), until = now + S(1000) + S(10);
+
+	put(f, "100/timens_offsets",
+	    "monotonic        1000         0\nboottime            0         0\n");
+	t = thread(f, 0, 100, NR_CLOCK_NANOSLEEP, CLOCK_MONOTONIC);
+	t->syscall_args[1] = 1; /* TIMER_ABSTIME */
+	t->capture_ns = now;
+	t->arg_peek_len = 16;
+	t->arg_peek[0] = until / S(1);
+	t->arg_peek[1] = until % S(1);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_true(f->t[0].wait->absolute);
+	assert_in_range(f->t[0].wait->remaining_ns, S(10) - S(1) / 10, S(10));
+	assert_non_null(strstr(text_of(&f->t[0]), "left, until CLOCK_MONOTONIC "));
+}
+
 static void test_waits_rwlock_and_d_state(void **state)
 {
 	struct fx *f = *state;
@@ -264,6 +289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_waits_pipes_socket_epoll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_no_writer_anywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_sleep_child_join, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_absolute_sleep_in_time_namespace, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_waits_rwlock_and_d_state, setup, teardown),
 	};
 
