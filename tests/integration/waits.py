@@ -16,6 +16,7 @@ process_vm_readv), so both must say the same. Prints "N passed, M failed" last.
 
 import os
 import re
+import subprocess
 import sys
 import unittest
 
@@ -27,6 +28,15 @@ from observe import BACKEND, NOTES, SKIP, VICTIM_DIR, note, run_rsample  # noqa:
 
 SLEEP_NS = 60 * 10**9
 SLACK_NS = 200 * 10**6  # the time left: within 0.2 s of what the victim's clock says
+
+
+def kernel_records_blocker():
+    """Whether this kernel's task_struct has the hung-task blocker field (Linux 6.16 with
+    CONFIG_DETECT_HUNG_TASK_BLOCKER), from its BTF."""
+    out = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"STRUCT 'task_struct' size=\d+ vlen=\d+\n((?:\t.*\n)+)", out)
+    return bool(m) and "\t'blocker' " in m.group(1)
 
 
 def nspid_of(pid):
@@ -219,6 +229,30 @@ class Waits(unittest.TestCase):
         self.assertEqual(w["text"].split(" (wchan")[0], "vfork: uninterruptible (D) in %s"
                          % kfuncs[0])
 
+    def test_d_state_on_kernel_mutex(self):
+        """mtx-wait sleeps in D on the pipe's kernel mutex, held by uf-hold (stuck in a
+        userfaultfd page fault inside write()): the BPF capture names the owner where the
+        kernel records it (task->blocker); /proc has no such file."""
+        self.assertEqual(self.st["uffd"], 1, "userfaultfd failed in the victim: no mutex holder")
+        t, w = self.wait_of("mtx-wait", "kernel", "write")
+        self.assertEqual(t["state"], "D")
+        self.assertEqual(w["function"], t["kernel_stack"][0]["function"])
+        _, h = self.wait_of("uf-hold", "fd", "write")
+        self.assertEqual((h["fd"]["fd"], h["fd"]["mode"]), (self.st["fd_mtx_w"], "w"), h)
+        if BACKEND == "proc" or not kernel_records_blocker():
+            self.assertIsNone(w["blocker"], w)
+            note("kernel blocker (%s backend): not recorded here, as expected"
+                 % (BACKEND or "default"))
+            return
+        b = w["blocker"]
+        self.assertIsNotNone(b, w)
+        self.assertEqual((b["type"], b["owner_tid"], b["owner_name"]),
+                         ("mutex", self.host_tid("uf-hold"), "uf-hold"), b)
+        self.assertRegex(b["addr"], r"^0xffff[0-9a-f]{12}$")
+        self.assertEqual(w["text"], 'write: uninterruptible (D) in %s, on kernel mutex %s held '
+                         'by tid %d "uf-hold"' % (w["function"], b["addr"],
+                                                  self.host_tid("uf-hold")))
+
     def test_no_wait_for_running_or_unknown(self):
         """Threads in calls the analysis does not know get null, never a guess."""
         for name, t in self.doc_threads().items():
@@ -261,6 +295,7 @@ class Waits(unittest.TestCase):
             "rw-read": r'pthread_rwlock_rdlock\(0x%x\): held for writing by thread \d+ "rw-hold"'
                        % st["rwlock"],
             "vforker": r"vfork: uninterruptible \(D\) in \w+",
+            "mtx-wait": r"write: uninterruptible \(D\) in \w+",
         }
         errs = ["%s: %r, want /%s/" % (n, lines.get(n), rx) for n, rx in want.items()
                 if not re.match(rx, lines.get(n) or "")]

@@ -17,11 +17,16 @@
  *   rw-read   pthread_rwlock_rdlock on it: waits for rw-hold
  *   vforker   vfork(): the parent waits in D state until the child leaves
  *             (the child sleeps, then _exits)
+ *   uf-hold   write()s to a pipe from a page userfaultfd never fills: it sleeps in
+ *             the page fault holding the pipe's kernel mutex
+ *   mtx-wait  write()s to the same pipe: D state on that mutex, whose owner the
+ *             kernel records (task->blocker, Linux 6.16)
  *
  * It reports through --state FILE (once, when every thread is blocked): its
  * threads' ids as it sees them ("tid_<name> N"), its children's pids
  * ("child_holder N", "child_napper N"), the ports, fds and the rwlock's
- * address (decimal), when sleeper's sleep began (CLOCK_MONOTONIC ns), then "ready 1". Nothing here
+ * address (decimal), when sleeper's sleep began (CLOCK_MONOTONIC ns), "uffd 1" when
+ * userfaultfd worked (else uf-hold and mtx-wait only sleep), then "ready 1". Nothing here
  * is ever signalled.
  */
 #define _GNU_SOURCE
@@ -33,7 +38,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,8 +49,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NTHREADS 13
+#define NTHREADS 15
 
+static int mtx_pipe[2], uffd_ok;
+static char *uffd_page;
 static int self_pipe[2], peer_pipe[2], listen_fd, accept_fd, conn_fd, epoll_fd;
 static pid_t holder, napper;
 static pthread_t jnap_thread;
@@ -205,6 +215,45 @@ static void *vforker(void *arg)
 	return NULL;
 }
 
+/* A page whose first touch waits for a userfaultfd reader that never comes. */
+static void setup_uffd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+
+	if (pipe2(mtx_pipe, O_CLOEXEC))
+		exit(1);
+	uffd_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)uffd_page;
+	reg.range.len = 4096;
+	uffd_ok = uffd >= 0 && uffd_page != MAP_FAILED && !ioctl(uffd, UFFDIO_API, &api) &&
+		  !ioctl(uffd, UFFDIO_REGISTER, &reg);
+}
+
+static void *uf_hold(void *arg)
+{
+	(void)arg;
+	started("uf-hold");
+	if (uffd_ok)
+		write(mtx_pipe[1], uffd_page, 16);
+	nap(3600);
+	return NULL;
+}
+
+static void *mtx_wait(void *arg)
+{
+	struct timespec ts = { 0, 200000000 };
+
+	(void)arg;
+	started("mtx-wait");
+	nanosleep(&ts, NULL); /* uf-hold first */
+	if (uffd_ok)
+		write(mtx_pipe[1], "x", 1);
+	nap(3600);
+	return NULL;
+}
+
 static int listener(uint16_t *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -261,9 +310,9 @@ static void setup(uint16_t *listen_port, uint16_t *accept_port)
 
 int main(int argc, char **argv)
 {
-	void *(*fns[])(void *) = { rd_self,	 rd_peer, recv_thread, accept_thread,
-				   epoll_thread, sleeper, reaper,      rw_hold,
-				   rw_write,	 rw_read, vforker };
+	void *(*fns[])(void *) = { rd_self, rd_peer, recv_thread, accept_thread, epoll_thread,
+				   sleeper, reaper,  rw_hold,	  rw_write,	 rw_read,
+				   vforker, uf_hold, mtx_wait };
 	uint16_t listen_port, accept_port;
 	const char *state = NULL;
 	pthread_t t;
@@ -278,6 +327,7 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	setup(&listen_port, &accept_port);
+	setup_uffd();
 	server_fd = accept(listen_fd, NULL, NULL); /* recv's peer: kept open, never written */
 	if (server_fd < 0 || pthread_create(&jnap_thread, NULL, jnap, NULL))
 		return 1;
@@ -304,14 +354,14 @@ int main(int argc, char **argv)
 		return 1;
 	for (int i = 0; i < n_tids; i++)
 		fprintf(f, "tid_%s %d\n", tids[i].name, tids[i].tid);
-	fprintf(f,
-		"pid %d\nchild_holder %d\nchild_napper %d\nport_listen %u\nport_accept %u\n"
-		"fd_self %d\nfd_peer %d\nfd_conn %d\nfd_accept %d\nfd_listen %d\nfd_epoll %d\n"
-		"fd_self_w %d\nrwlock %lu\nsleep_start_ns %lld\nready 1\n",
-		getpid(), holder, napper, listen_port, accept_port, self_pipe[0], peer_pipe[0],
-		conn_fd, accept_fd, listen_fd, epoll_fd, self_pipe[1],
-		(unsigned long)(uintptr_t)&rw,
-		(long long)sleep_start.tv_sec * 1000000000 + sleep_start.tv_nsec);
+	fprintf(
+	    f,
+	    "pid %d\nchild_holder %d\nchild_napper %d\nport_listen %u\nport_accept %u\n"
+	    "fd_self %d\nfd_peer %d\nfd_conn %d\nfd_accept %d\nfd_listen %d\nfd_epoll %d\n"
+	    "fd_self_w %d\nrwlock %lu\nsleep_start_ns %lld\nuffd %d\nfd_mtx_w %d\nready 1\n",
+	    getpid(), holder, napper, listen_port, accept_port, self_pipe[0], peer_pipe[0], conn_fd,
+	    accept_fd, listen_fd, epoll_fd, self_pipe[1], (unsigned long)(uintptr_t)&rw,
+	    (long long)sleep_start.tv_sec * 1000000000 + sleep_start.tv_nsec, uffd_ok, mtx_pipe[1]);
 	fclose(f);
 	nap(3600);
 	return 0;
