@@ -136,7 +136,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-proc \
 		integration-profile integration-hostile integration-churn \
-		integration-privs valgrind fuzz-short
+		integration-privs integration-waits valgrind fuzz-short
 
 .PHONY: deps
 deps:
