@@ -305,6 +305,7 @@ static void put_wait(struct jw *w, const struct rs_thread *t)
 		break;
 	case RS_WAIT_CHILD:
 		jw_i64(w, "pid_arg", x->pid_arg);
+		jw_u64_or_null(w, "pidfd_pid", x->pidfd_pid);
 		jw_open(w, "children", '[', false);
 		for (size_t i = 0; i < x->n_children; i++) {
 			jw_open(w, NULL, '{', true);

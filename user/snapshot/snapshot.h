@@ -215,8 +215,14 @@ struct rs_wait {
 	bool request_known, absolute;
 	int clock;
 	uint64_t request_ns, remaining_ns; /* relative request; time left */
-	/* CHILD: the pid argument as the target sees it (-1: any) and the children */
+	/*
+	 * CHILD: the pid argument as wait4 takes it, as the target sees it (> 0: that
+	 * child, -1: any, 0: its own process group, < -1: group -pid_arg; waitid's
+	 * idtype and id read so), pidfd_pid the host pid of waitid(P_PIDFD)'s
+	 * process (0: none or unreadable), and the children that match
+	 */
 	int64_t pid_arg;
+	uint32_t pidfd_pid;
 	struct rs_wait_child *children;
 	size_t n_children;
 	/* JOIN, RWLOCK: the address waited on (the joined thread's tid word, the rwlock) */

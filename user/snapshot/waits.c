@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include "lib/lib.h"
 #include "snapshot/snapshot_priv.h"
 
@@ -18,6 +19,7 @@
 #define CHILDREN_MAX	   64
 #define POLL_FDS_DECODED   8
 #define NS_PER_S	   1000000000ull
+#define P_PIDFD_TYPE	   3 /* waitid's P_PIDFD (Linux 5.4), not in every libc's headers */
 #define TIMER_ABSTIME_FLAG 1
 #define FUTEX_CMD_MASK	   0x7f
 #define FUTEX_WAIT_OP	   0
@@ -132,8 +134,13 @@ static void sleep_wait(struct rs_wait *w, const struct rs_thread *t, bool clock_
 
 /* ---- children ---- */
 
-/* The number of ids in the NSpid line of PROC/pid/status, the last one in *last. 0: unread. */
-static size_t nspid(const char *proc_root, uint32_t pid, size_t level, uint32_t *at)
+/*
+ * The ids of the line key ("NSpid:", "NSpgid:") of PROC/pid/status, one per
+ * PID namespace from rsample's down: their count, and the one at level in *at.
+ * 0: unreadable.
+ */
+static size_t ns_ids(const char *proc_root, uint32_t pid, const char *key, size_t level,
+		     uint32_t *at)
 {
 	char path[128], *text = NULL, *line;
 	size_t len, n = 0;
@@ -141,9 +148,9 @@ static size_t nspid(const char *proc_root, uint32_t pid, size_t level, uint32_t 
 	snprintf(path, sizeof(path), "%s/%u/status", proc_root, pid);
 	if (rs_read_file(path, &text, &len))
 		return 0;
-	line = strstr(text, "\nNSpid:");
-	if (line) {
-		char *p = line + 7, *end;
+	line = strstr(text, key);
+	if (line && (line == text || line[-1] == '\n')) {
+		char *p = line + strlen(key), *end;
 
 		for (;;) {
 			unsigned long v = strtoul(p, &end, 10);
@@ -180,8 +187,10 @@ static void child_facts(const char *proc_root, struct rs_wait_child *c)
 	fclose(f);
 }
 
-static int add_child(struct rs_wait *w, const char *proc_root, uint32_t pid, size_t level)
+static int add_child(struct rs_wait *w, const char *proc_root, uint32_t pid, size_t level,
+		     uint32_t own_pgid)
 {
+	uint32_t pgid = 0;
 	struct rs_wait_child *c;
 
 	for (size_t i = 0; i < w->n_children; i++)
@@ -192,25 +201,55 @@ static int add_child(struct rs_wait *w, const char *proc_root, uint32_t pid, siz
 	c = &w->children[w->n_children];
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
-	nspid(proc_root, pid, level ? level - 1 : 0, &c->ns_pid);
+	ns_ids(proc_root, pid, "NSpid:", level ? level - 1 : 0, &c->ns_pid);
+	ns_ids(proc_root, pid, "NSpgid:", level ? level - 1 : 0, &pgid);
 	child_facts(proc_root, c);
-	/* a pid argument names one child, as the target sees it */
-	if (w->pid_arg > 0 && c->ns_pid != (uint32_t)w->pid_arg)
+	/* the children the argument names, as the target sees them */
+	if ((w->pidfd_pid && pid != w->pidfd_pid) ||
+	    (!w->pidfd_pid && w->pid_arg > 0 && c->ns_pid != (uint32_t)w->pid_arg) ||
+	    (w->pid_arg == 0 && pgid != own_pgid) ||
+	    (w->pid_arg < -1 && pgid != (uint32_t)-w->pid_arg))
 		return 0;
 	w->n_children++;
 	return 0;
 }
 
+/* The host pid of process pid's pidfd fd, from its fdinfo "Pid:" line, or 0. */
+static uint32_t pidfd_pid(const char *proc_root, uint32_t pid, int fd)
+{
+	char path[128], *text = NULL, *line;
+	unsigned long v = 0;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%u/fdinfo/%d", proc_root, pid, fd);
+	if (rs_read_file(path, &text, &len))
+		return 0;
+	line = strstr(text, "\nPid:");
+	if (line)
+		v = strtoul(line + 5, NULL, 10);
+	free(text);
+	return v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
 static int child_wait(struct rs_wait *w, const struct rs_process *p, const struct rs_thread *t,
 		      const char *proc_root, bool waitid)
 {
-	size_t level = nspid(proc_root, p->pid, 0, NULL);
+	int64_t id = (int32_t)t->syscall_args[1];
+	uint32_t own_pgid = 0;
+	size_t level = ns_ids(proc_root, p->pid, "NSpid:", 0, NULL);
 
 	w->kind = RS_WAIT_CHILD;
+	ns_ids(proc_root, p->pid, "NSpgid:", level ? level - 1 : 0, &own_pgid);
 	if (!waitid)
 		w->pid_arg = (int32_t)t->syscall_args[0];
-	else /* idtype P_ALL 0, P_PID 1, P_PGID 2, P_PIDFD 3 */
-		w->pid_arg = t->syscall_args[0] == 1 ? (int64_t)(int32_t)t->syscall_args[1] : -1;
+	else if (t->syscall_args[0] == P_PID)
+		w->pid_arg = id;
+	else if (t->syscall_args[0] == P_PGID)
+		w->pid_arg = id ? -id : 0;
+	else if (t->syscall_args[0] == P_PIDFD_TYPE)
+		w->pidfd_pid = pidfd_pid(proc_root, p->pid, (int)id);
+	else
+		w->pid_arg = -1;
 	w->children = calloc(CHILDREN_MAX, sizeof(*w->children));
 	if (!w->children)
 		return -ENOMEM;
@@ -228,7 +267,7 @@ static int child_wait(struct rs_wait *w, const struct rs_process *p, const struc
 
 			if (end == s || !v || v > UINT32_MAX)
 				break;
-			if (add_child(w, proc_root, (uint32_t)v, level)) {
+			if (add_child(w, proc_root, (uint32_t)v, level, own_pgid)) {
 				free(text);
 				return -ENOMEM;
 			}

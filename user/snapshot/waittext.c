@@ -59,7 +59,7 @@ static void sleep_text(const struct rs_wait *w, char *buf, size_t len)
 
 static void child_text(const struct rs_wait *w, char *buf, size_t len)
 {
-	if (w->pid_arg > 0)
+	if (w->pid_arg > 0 || w->pidfd_pid)
 		rs_appendf(buf, len, "%s: ", w->call);
 	else if (w->pid_arg == -1)
 		rs_appendf(buf, len, "%s(any child): ", w->call);
@@ -67,14 +67,17 @@ static void child_text(const struct rs_wait *w, char *buf, size_t len)
 		rs_appendf(buf, len, "%s(process group %" PRId64 "): ", w->call,
 			   w->pid_arg ? -w->pid_arg : 0);
 	if (!w->n_children) {
-		if (w->pid_arg > 0)
+		if (w->pidfd_pid)
+			rs_appendf(buf, len, "pidfd of pid %u, not among its children",
+				   w->pidfd_pid);
+		else if (w->pid_arg > 0)
 			rs_appendf(buf, len, "child %" PRId64 " (its pid), not among its children",
 				   w->pid_arg);
 		else
 			rs_appendf(buf, len, "no children");
 		return;
 	}
-	if (w->pid_arg <= 0)
+	if (w->pid_arg <= 0 && !w->pidfd_pid)
 		rs_appendf(buf, len, "%zu child%s: ", w->n_children,
 			   w->n_children == 1 ? "" : "ren");
 	for (size_t i = 0; i < w->n_children; i++) {

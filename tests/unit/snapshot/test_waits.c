@@ -109,13 +109,13 @@ static int setup(void **state)
 	    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
 	    "timeout inode\n"
 	    "   0: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000 0 0 600 1\n");
-	put(f, "100/status", "Name:\tsvc\nNSpid:\t100\t1\n");
+	put(f, "100/status", "Name:\tsvc\nNSpid:\t100\t1\nNSpgid:\t100\t1\n");
 	put(f, "100/comm", "svc\n");
 	put(f, "100/task/100/children", "200 ");
 	put(f, "100/task/107/wchan", "__mutex_lock");
 	/* pid 200 (ns 2), its child "kid": the write end of pipe 700 */
 	link_fd(f, 200, 7, "pipe:[700]", "01");
-	put(f, "200/status", "Name:\tkid\nNSpid:\t200\t2\n");
+	put(f, "200/status", "Name:\tkid\nNSpid:\t200\t2\nNSpgid:\t100\t1\n");
 	put(f, "200/stat", "200 (kid) S 100 200 200 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0\n");
 	put(f, "200/comm", "kid\n");
 
@@ -250,6 +250,44 @@ static void test_waits_absolute_sleep_in_time_namespace(void **state)
 	assert_non_null(strstr(text_of(&f->t[0]), "left, until CLOCK_MONOTONIC "));
 }
 
+/* wait4's process groups: 0 is its own (the child's NSpgid in its namespace), -5 another. */
+static void test_waits_child_process_groups(void **state)
+{
+	struct fx *f = *state;
+
+	thread(f, 0, 100, NR_WAIT4, 0);
+	thread(f, 1, 101, NR_WAIT4, (uint64_t)-5);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_string_equal(text_of(&f->t[0]),
+			    "wait4(process group 0): 1 child: child 200 (ns 2) \"kid\" (S)");
+	assert_string_equal(text_of(&f->t[1]), "wait4(process group 5): no children");
+}
+
+/* poll's pollfds and select's read set, as the capture copied them, else their count. */
+static void test_waits_poll_and_select_sets(void **state)
+{
+	struct fx *f = *state;
+	struct rs_thread *t;
+
+	t = thread(f, 0, 100, RS_NR_POLL, 0x7ffc0000);
+	t->syscall_args[1] = 2;
+	t->arg_peek_len = 16;
+	t->arg_peek[0] = 0x0001ull << 32 | 8;		/* fd 8, POLLIN */
+	t->arg_peek[1] = 0x0001ull << 32 | 0xffffffffu; /* fd -1: ignored */
+	t = thread(f, 1, 101, RS_NR_SELECT, 9);
+	t->syscall_args[1] = 0x7ffc0000;
+	t->arg_peek_len = 8;
+	t->arg_peek[0] = 1u << 5;		       /* fd 5 */
+	t = thread(f, 2, 102, RS_NR_POLL, 0x7ffc0000); /* not copied */
+	t->syscall_args[1] = 3;
+	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_string_equal(text_of(&f->t[0]),
+			    "poll: 2 fds: fd 8 pipe:[700], writer: pid 200 \"kid\" (fd 7)");
+	assert_string_equal(text_of(&f->t[1]), "select: 9 fds, read set: fd 5 socket TCP "
+					       "127.0.0.1:8080 -> 127.0.0.1:40000 ESTABLISHED");
+	assert_string_equal(text_of(&f->t[2]), "poll: 3 fds (the set was not read)");
+}
+
 static void test_waits_rwlock_and_d_state(void **state)
 {
 	struct fx *f = *state;
@@ -291,6 +329,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_waits_sleep_child_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_absolute_sleep_in_time_namespace, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_waits_child_process_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_poll_and_select_sets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_rwlock_and_d_state, setup, teardown),
 	};
 
