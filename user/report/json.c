@@ -295,13 +295,14 @@ static void put_wait(struct jw *w, const struct rs_thread *t)
 	case RS_WAIT_SLEEP:
 		jw_bool(w, "absolute", x->absolute);
 		jw_i64(w, "clock", x->clock);
-		if (x->request_known) {
+		if (x->request_known)
 			jw_u64(w, "request_ns", x->request_ns);
-			jw_u64(w, "remaining_ns", x->remaining_ns);
-		} else {
+		else
 			jw_null(w, "request_ns");
+		if (x->remaining_known)
+			jw_u64(w, "remaining_ns", x->remaining_ns);
+		else
 			jw_null(w, "remaining_ns");
-		}
 		break;
 	case RS_WAIT_CHILD:
 		jw_i64(w, "pid_arg", x->pid_arg);

@@ -212,7 +212,7 @@ struct rs_wait {
 	uint64_t nfds; /* POLL: the call's fd count */
 	bool fds_known;
 	/* SLEEP */
-	bool request_known, absolute;
+	bool request_known, remaining_known, absolute;
 	int clock;
 	uint64_t request_ns, remaining_ns; /* relative request; time left */
 	/*

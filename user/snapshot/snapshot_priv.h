@@ -24,6 +24,9 @@ struct rs_wait_ctx {
 	char *net[RS_NET_TABLES];
 	bool net_tried[RS_NET_TABLES];
 	size_t scanned; /* processes the holder scan read */
+	/* the holder scan reads these processes first (the snapshot's), then the others */
+	uint32_t *first;
+	size_t n_first;
 };
 
 /*
@@ -37,7 +40,8 @@ int rs_fd_decode(struct rs_wait_ctx *c, uint32_t pid, int fd, bool members, stru
 
 /*
  * One bounded scan of every process's fds under proc_root for the queued
- * pipes' inodes: fills their holders and writer_open. 0 or -ENOMEM.
+ * pipes' inodes, c->first's processes first: fills their holders and
+ * writer_open. 0 or -ENOMEM.
  */
 int rs_fd_scan_holders(struct rs_wait_ctx *c);
 

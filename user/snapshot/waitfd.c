@@ -233,6 +233,14 @@ static void scan_process(struct rs_wait_ctx *c, uint32_t pid, size_t *fds)
 	closedir(dir);
 }
 
+static bool scanned_first(const struct rs_wait_ctx *c, uint32_t pid)
+{
+	for (size_t i = 0; i < c->n_first; i++)
+		if (c->first[i] == pid)
+			return true;
+	return false;
+}
+
 int rs_fd_scan_holders(struct rs_wait_ctx *c)
 {
 	struct dirent *e;
@@ -250,13 +258,18 @@ int rs_fd_scan_holders(struct rs_wait_ctx *c)
 			return -ENOMEM;
 		d->writer_open = d->writes; /* an O_RDWR end writes too */
 	}
+	/* where a pipe's other end most likely is: the target's own processes */
+	for (size_t i = 0; i < c->n_first && c->scanned < SCAN_PROCS && fds < SCAN_FDS; i++) {
+		c->scanned++;
+		scan_process(c, c->first[i], &fds);
+	}
 	dir = opendir(c->proc_root);
 	if (!dir)
 		return 0;
 	while ((e = readdir(dir)) && c->scanned < SCAN_PROCS && fds < SCAN_FDS) {
 		unsigned long pid = strtoul(e->d_name, &end, 10);
 
-		if (*end || !pid || pid > UINT32_MAX)
+		if (*end || !pid || pid > UINT32_MAX || scanned_first(c, (uint32_t)pid))
 			continue;
 		c->scanned++;
 		scan_process(c, (uint32_t)pid, &fds);
@@ -367,5 +380,6 @@ void rs_wait_ctx_clear(struct rs_wait_ctx *c)
 	for (int i = 0; i < RS_NET_TABLES; i++)
 		free(c->net[i]);
 	free(c->want);
+	free(c->first);
 	memset(c, 0, sizeof(*c));
 }

@@ -128,8 +128,9 @@ static void sleep_wait(struct rs_wait *w, const struct rs_thread *t, bool clock_
 	} else if (t->blocked_known) {
 		w->remaining_ns = w->request_ns > t->blocked_ns ? w->request_ns - t->blocked_ns : 0;
 	} else {
-		w->request_known = false;
+		return; /* how long it has slept is not known */
 	}
+	w->remaining_known = true;
 }
 
 /* ---- children ---- */
@@ -423,7 +424,8 @@ static int classify(struct rs_wait_ctx *c, const struct rs_snapshot *s, const st
 		kernel_wait(w, s, p, t, c->proc_root);
 		return 0;
 	}
-	if (!name || t->on_cpu) {
+	/* running, or runnable again: it waits for nothing but a CPU */
+	if (!name || t->on_cpu || t->state == 'R') {
 		w->call[0] = '\0';
 		return 0;
 	}
@@ -491,6 +493,10 @@ int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root)
 			t->wait = w;
 		}
 	}
+	if (!e && c.n_want && !(c.first = calloc(s->n_procs, sizeof(*c.first))))
+		e = -ENOMEM;
+	for (size_t i = 0; !e && c.n_want && i < s->n_procs; i++)
+		c.first[c.n_first++] = s->procs[i].pid;
 	if (!e)
 		e = rs_fd_scan_holders(&c);
 	if (!e && !(buf = malloc(TEXT_MAX)))

@@ -45,6 +45,12 @@ static void sleep_text(const struct rs_wait *w, char *buf, size_t len)
 		rs_appendf(buf, len, "time left unknown (its request could not be read)");
 		return;
 	}
+	if (!w->remaining_known) {
+		duration(buf, len, w->request_ns);
+		rs_appendf(buf, len,
+			   " requested, time left unknown (how long it slept is not known)");
+		return;
+	}
 	duration(buf, len, w->remaining_ns);
 	if (w->absolute) {
 		rs_appendf(buf, len, " left, until %s %" PRIu64 ".%03" PRIu64 "s (absolute)",
