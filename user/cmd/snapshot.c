@@ -159,6 +159,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	struct rs_report_opts ropts = { .no_kernel = o->no_kernel,
 					.threshold_ns = o->threshold_ns };
 	struct rs_snapshot snap = { 0 };
+	struct rs_waits_stats wst = { 0 };
 	struct rs_resolved tgt = { 0 };
 	struct rs_capture *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
@@ -226,7 +227,12 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
 	e = rs_assemble(cap, &acfg, &snap);
 	if (!e)
-		e = rs_waits_analyze(&snap, acfg.proc_root);
+		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
+	if (!e && o->verbose)
+		rs_msg(
+		    "what threads wait on: %zu threads in %.1f ms; %zu pipes' holders searched in "
+		    "%zu processes, %zu fds",
+		    wst.waits, (double)wst.ns / 1e6, wst.pipes, wst.scanned_procs, wst.scanned_fds);
 	snap.exited_threads += cap->exited;
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));

@@ -248,10 +248,16 @@ struct rs_wait {
  * Finds, for every thread of s that waits in a call people block in, what it
  * waits on, from the captured syscall arguments and words and from /proc
  * under proc_root (read only: fd links, fdinfo, net tables, children,
- * wchan; no process is stopped). Fills t->wait (NULL for the others).
- * Returns 0 or -ENOMEM.
+ * wchan; no process is stopped). Fills t->wait (NULL for the others) and,
+ * when st is not NULL, what it cost. Returns 0 or -ENOMEM.
  */
-int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root);
+struct rs_waits_stats {
+	size_t waits;			   /* threads given a wait */
+	size_t pipes;			   /* pipes whose holders were searched */
+	size_t scanned_procs, scanned_fds; /* what that one scan read */
+	uint64_t ns;			   /* the analysis's wall time */
+};
+int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_waits_stats *st);
 void rs_wait_free(struct rs_wait *w);
 
 /*

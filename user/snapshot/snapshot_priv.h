@@ -23,7 +23,7 @@ struct rs_wait_ctx {
 	uint32_t net_pid;
 	char *net[RS_NET_TABLES];
 	bool net_tried[RS_NET_TABLES];
-	size_t scanned; /* processes the holder scan read */
+	size_t scanned, scanned_fds; /* processes and fds the holder scan read */
 	/* the holder scan reads these processes first (the snapshot's), then the others */
 	uint32_t *first;
 	size_t n_first;

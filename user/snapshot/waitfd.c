@@ -275,6 +275,7 @@ int rs_fd_scan_holders(struct rs_wait_ctx *c)
 		scan_process(c, (uint32_t)pid, &fds);
 	}
 	closedir(dir);
+	c->scanned_fds = fds;
 	if (c->scanned >= SCAN_PROCS || fds >= SCAN_FDS)
 		for (size_t i = 0; i < c->n_want; i++)
 			c->want[i].d->holders_cut = true;

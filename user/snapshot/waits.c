@@ -467,9 +467,11 @@ void rs_wait_free(struct rs_wait *w)
 	free(w);
 }
 
-int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root)
+int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_waits_stats *st)
 {
 	struct rs_wait_ctx c = { .proc_root = proc_root };
+	uint64_t t0 = rs_mono_ns();
+	size_t waits = 0;
 	char *buf = NULL;
 	int e = 0;
 
@@ -491,6 +493,7 @@ int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root)
 				continue;
 			}
 			t->wait = w;
+			waits++;
 		}
 	}
 	if (!e && c.n_want && !(c.first = calloc(s->n_procs, sizeof(*c.first))))
@@ -513,6 +516,12 @@ int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root)
 				e = -ENOMEM;
 		}
 	free(buf);
+	if (st)
+		*st = (struct rs_waits_stats){ .waits = waits,
+					       .pipes = c.n_want,
+					       .scanned_procs = c.scanned,
+					       .scanned_fds = c.scanned_fds,
+					       .ns = rs_mono_ns() - t0 };
 	rs_wait_ctx_clear(&c);
 	return e;
 }

@@ -156,6 +156,7 @@ static const char *text_of(const struct rs_thread *t)
 
 static void test_waits_pipes_socket_epoll(void **state)
 {
+	struct rs_waits_stats st;
 	struct fx *f = *state;
 
 	thread(f, 0, 100, NR_READ, 3);
@@ -163,7 +164,11 @@ static void test_waits_pipes_socket_epoll(void **state)
 	thread(f, 2, 102, NR_RECVFROM, 5);
 	thread(f, 3, 103, NR_EPOLL_WAIT, 6);
 	thread(f, 4, 104, NR_READ, 9); /* not open */
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, &st), 0);
+	assert_int_equal(st.waits, 5);
+	assert_int_equal(st.pipes, 3); /* fd 3, fd 8, and epoll's fd 8 */
+	assert_int_equal(st.scanned_procs, 2);
+	assert_int_equal(st.scanned_fds, 6);
 	assert_string_equal(text_of(&f->t[0]),
 			    "read(fd 3): pipe:[500], written by only this process (fd 4): no other "
 			    "process holds the write end");
@@ -190,7 +195,7 @@ static void test_waits_no_writer_anywhere(void **state)
 	snprintf(path, sizeof(path), "%s/100/fd/4", f->root);
 	unlink(path);
 	thread(f, 0, 100, NR_READ, 3);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "read(fd 3): pipe:[500], no writer open (write end closed)");
 	assert_false(f->t[0].wait->fd.writer_open);
@@ -215,7 +220,7 @@ static void test_waits_sleep_child_join(void **state)
 	t->uframes = &f->join_frame;
 	t->n_uframes = 1;
 	thread(f, 6, 106, NR_NANOSLEEP, 0);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]), "nanosleep: 5.8s of 10.0s left");
 	assert_int_equal(f->t[0].wait->remaining_ns, 5800000000ull);
 	assert_string_equal(text_of(&f->t[1]),
@@ -244,7 +249,7 @@ static void test_waits_absolute_sleep_in_time_namespace(void **state)
 	t->arg_peek_len = 16;
 	t->arg_peek[0] = until / S(1);
 	t->arg_peek[1] = until % S(1);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_true(f->t[0].wait->absolute);
 	assert_in_range(f->t[0].wait->remaining_ns, S(10) - S(1) / 10, S(10));
 	assert_non_null(strstr(text_of(&f->t[0]), "left, until CLOCK_MONOTONIC "));
@@ -257,7 +262,7 @@ static void test_waits_child_process_groups(void **state)
 
 	thread(f, 0, 100, NR_WAIT4, 0);
 	thread(f, 1, 101, NR_WAIT4, (uint64_t)-5);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "wait4(process group 0): 1 child: child 200 (ns 2) \"kid\" (S)");
 	assert_string_equal(text_of(&f->t[1]), "wait4(process group 5): no children");
@@ -280,7 +285,7 @@ static void test_waits_poll_and_select_sets(void **state)
 	t->arg_peek[0] = 1u << 5;		       /* fd 5 */
 	t = thread(f, 2, 102, RS_NR_POLL, 0x7ffc0000); /* not copied */
 	t->syscall_args[1] = 3;
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "poll: 2 fds: fd 8 pipe:[700], writer: pid 200 \"kid\" (fd 7)");
 	assert_string_equal(text_of(&f->t[1]), "select: 9 fds, read set: fd 5 socket TCP "
@@ -309,7 +314,7 @@ static void test_waits_rwlock_and_d_state(void **state)
 	t->blocker_valid = true;
 	t->blocker = 0xffff888000001000ull;
 	t->blocker_owner_tid = 101;
-	assert_int_equal(rs_waits_analyze(&f->s, f->root), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "pthread_rwlock_wrlock(0x5000): held for writing by thread 101 \"t1\"");
 	assert_null(f->t[0].wait->symbol); /* naming the address is left to the lock analysis */
