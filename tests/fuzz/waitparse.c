@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the wait analysis parses (snapshot/waitparse.c): a socket table of
- * /proc/PID/net (tcp, tcp6, udp, udp6, unix) and /proc/PID/fdinfo/N. The
+ * /proc/PID/net (tcp, tcp6, udp, udp6, unix), with a found socket's other
+ * end looked up in it, and /proc/PID/fdinfo/N. The
  * first byte picks the parser (and, for a table, the inode looked for is
  * the second byte); the rest is the file.
  */
@@ -22,7 +23,7 @@ static void check_sock(const struct rs_sock_info *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rs_sock_info sock;
+	struct rs_sock_info sock, peer;
 	int tfds[4];
 	size_t n;
 	unsigned flags;
@@ -36,6 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_sock(&sock);
 			if (sock.inode != data[1])
 				abort(); /* the line found has the inode asked for */
+			/* its other end: the addresses swapped */
+			if (!rs_net_find_peer(s, &sock, &peer) &&
+			    (strcmp(peer.local, sock.remote) || strcmp(peer.remote, sock.local)))
+				abort();
 		}
 	} else if (!rs_fdinfo_parse(s, &flags, tfds, 4, &n)) {
 		for (size_t i = 0; i < n && i < 4; i++)

@@ -149,8 +149,13 @@ class Waits(unittest.TestCase):
         self.assertEqual(f["remote"], "127.0.0.1:%d" % self.st["port_listen"])
         self.assertRegex(f["local"], r"^127\.0\.0\.1:\d+$")
         self.assertRegex(f["link"], r"^socket:\[%d\]$" % f["inode"])
-        self.assertEqual(w["text"], "recvfrom(fd %d): socket TCP %s -> 127.0.0.1:%d ESTABLISHED"
-                         % (self.st["fd_conn"], f["local"], self.st["port_listen"]))
+        # its other end is the victim's own accepted socket
+        self.assertEqual([(h["pid"], h["fd"]) for h in f["peer"]["holders"]],
+                         [(self.v.host_pid, self.st["fd_server"])], f)
+        self.assertEqual(w["text"], "recvfrom(fd %d): socket TCP %s -> 127.0.0.1:%d ESTABLISHED, "
+                         "peer: this process (fd %d)" % (self.st["fd_conn"], f["local"],
+                                                         self.st["port_listen"],
+                                                         self.st["fd_server"]))
 
     def test_accept_listening_tcp(self):
         _, w = self.wait_of("accept", "fd", "accept")
@@ -158,6 +163,7 @@ class Waits(unittest.TestCase):
         self.assertEqual((f["fd"], f["proto"], f["local"], f["remote"], f["state"]),
                          (self.st["fd_accept"], "TCP", "127.0.0.1:%d" % self.st["port_accept"],
                           None, "LISTEN"), f)
+        self.assertIsNone(f["peer"])
         self.assertEqual(w["text"], "accept(fd %d): socket TCP 127.0.0.1:%d LISTEN"
                          % (self.st["fd_accept"], self.st["port_accept"]))
 

@@ -207,8 +207,8 @@ static void *vforker(void *arg)
 	(void)arg;
 	started("vforker");
 	if (vfork() == 0) {
-		/* its own fd table: rd-self's pipe keeps only this process as writer */
-		syscall(SYS_close, self_pipe[1]);
+		/* its own fd table: the pipes and sockets keep only the waiter as holder */
+		syscall(SYS_close_range, 3, ~0u, 0);
 		syscall(SYS_nanosleep, &ts, NULL);
 		_exit(0);
 	}
@@ -358,10 +358,12 @@ int main(int argc, char **argv)
 	    f,
 	    "pid %d\nchild_holder %d\nchild_napper %d\nport_listen %u\nport_accept %u\n"
 	    "fd_self %d\nfd_peer %d\nfd_conn %d\nfd_accept %d\nfd_listen %d\nfd_epoll %d\n"
-	    "fd_self_w %d\nrwlock %lu\nsleep_start_ns %lld\nuffd %d\nfd_mtx_w %d\nready 1\n",
+	    "fd_self_w %d\nrwlock %lu\nsleep_start_ns %lld\nuffd %d\nfd_mtx_w %d\nfd_server %d\n"
+	    "ready 1\n",
 	    getpid(), holder, napper, listen_port, accept_port, self_pipe[0], peer_pipe[0], conn_fd,
 	    accept_fd, listen_fd, epoll_fd, self_pipe[1], (unsigned long)(uintptr_t)&rw,
-	    (long long)sleep_start.tv_sec * 1000000000 + sleep_start.tv_nsec, uffd_ok, mtx_pipe[1]);
+	    (long long)sleep_start.tv_sec * 1000000000 + sleep_start.tv_nsec, uffd_ok, mtx_pipe[1],
+	    server_fd);
 	fclose(f);
 	nap(3600);
 	return 0;

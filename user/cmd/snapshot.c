@@ -229,10 +229,10 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	if (!e)
 		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
 	if (!e && o->verbose)
-		rs_msg(
-		    "what threads wait on: %zu threads in %.1f ms; %zu pipes' holders searched in "
-		    "%zu processes, %zu fds",
-		    wst.waits, (double)wst.ns / 1e6, wst.pipes, wst.scanned_procs, wst.scanned_fds);
+		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
+		       "ends searched for in %zu processes, %zu fds",
+		       wst.waits, (double)wst.ns / 1e6, wst.searched, wst.scanned_procs,
+		       wst.scanned_fds);
 	snap.exited_threads += cap->exited;
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));

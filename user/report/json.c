@@ -210,12 +210,29 @@ static const char *const fd_types[] = { "unknown", "file", "pipe", "socket", "ep
 static const char *const wait_kinds[] = { "fd",	   "epoll", "poll",   "sleep",
 					  "child", "join",  "rwlock", "kernel" };
 
+/* The fds holding a pipe, or a socket's other end, that the scan found. */
+static void put_holders(struct jw *w, const struct rs_fd_desc *d)
+{
+	jw_bool(w, "holders_complete", !d->holders_cut);
+	jw_open(w, "holders", '[', false);
+	for (size_t i = 0; i < d->n_holders; i++) {
+		jw_open(w, NULL, '{', true);
+		jw_u64(w, "pid", d->holders[i].pid);
+		jw_strn(w, "comm", d->holders[i].comm, sizeof(d->holders[i].comm));
+		jw_i64(w, "fd", d->holders[i].fd);
+		jw_bool(w, "reads", d->holders[i].reads);
+		jw_bool(w, "writes", d->holders[i].writes);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
 /* One fd of a wait (docs/json.md, "wait"): its link and what it is. */
 static void put_fd(struct jw *w, const char *key, const struct rs_fd_desc *d)
 {
 	const struct rs_sock_info *s = &d->sock;
 
-	jw_open(w, key, '{', d->type != RS_FD_EPOLL && d->type != RS_FD_PIPE);
+	jw_open(w, key, '{', d->type != RS_FD_EPOLL && d->type != RS_FD_PIPE && !d->peer_inode);
 	jw_i64(w, "fd", d->fd);
 	jw_str(w, "type", fd_types[d->type]);
 	jw_str(w, "link", d->link);
@@ -223,23 +240,20 @@ static void put_fd(struct jw *w, const char *key, const struct rs_fd_desc *d)
 	jw_str(w, "mode", !d->link ? NULL : d->reads && d->writes ? "rw" : d->writes ? "w" : "r");
 	if (d->type == RS_FD_PIPE) {
 		jw_bool(w, "writer_open", d->writer_open);
-		jw_bool(w, "holders_complete", !d->holders_cut);
-		jw_open(w, "holders", '[', false);
-		for (size_t i = 0; i < d->n_holders; i++) {
-			jw_open(w, NULL, '{', true);
-			jw_u64(w, "pid", d->holders[i].pid);
-			jw_strn(w, "comm", d->holders[i].comm, sizeof(d->holders[i].comm));
-			jw_i64(w, "fd", d->holders[i].fd);
-			jw_bool(w, "reads", d->holders[i].reads);
-			jw_bool(w, "writes", d->holders[i].writes);
-			jw_close(w, '}');
-		}
-		jw_close(w, ']');
+		put_holders(w, d);
 	} else if (d->type == RS_FD_SOCKET) {
 		jw_str(w, "proto", d->sock_found ? s->proto : NULL);
 		jw_str(w, "local", d->sock_found ? s->local : NULL);
 		jw_str(w, "remote", d->sock_found ? s->remote : NULL);
 		jw_str(w, "state", d->sock_found ? s->state : NULL);
+		if (!d->peer_inode) {
+			jw_null(w, "peer");
+		} else {
+			jw_open(w, "peer", '{', false);
+			jw_u64(w, "inode", d->peer_inode);
+			put_holders(w, d);
+			jw_close(w, '}');
+		}
 	} else if (d->type == RS_FD_EPOLL) {
 		jw_u64(w, "count", d->total_tfds);
 		jw_open(w, "members", '[', false);

@@ -171,14 +171,18 @@ struct rs_fd_desc {
 	char *link; /* the readlink text: a path, "pipe:[123]", "socket:[456]"… NULL: unreadable */
 	uint64_t inode; /* pipe and socket inode */
 	bool reads, writes;
-	/* pipe: the other processes holding it (bounded) and whether any may write */
+	/* pipe: the other fds holding it (bounded) and whether any may write */
 	struct rs_fd_holder *holders;
 	size_t n_holders;
 	bool writer_open; /* some fd (this process's or another's) has it open for writing */
 	bool holders_cut; /* the scan stopped at its bound: holders may be missing */
-	/* socket */
+	/*
+	 * socket: its line; for a connected one whose other end is in the same
+	 * tables (loopback), that end's inode, its holders in holders[]
+	 */
 	bool sock_found;
 	struct rs_sock_info sock;
+	uint64_t peer_inode;
 	/* epoll: its registered fds (tfd lines), the first few decoded */
 	struct rs_fd_desc *tfds;
 	size_t n_tfds, total_tfds;
@@ -252,8 +256,8 @@ struct rs_wait {
  * when st is not NULL, what it cost. Returns 0 or -ENOMEM.
  */
 struct rs_waits_stats {
-	size_t waits;			   /* threads given a wait */
-	size_t pipes;			   /* pipes whose holders were searched */
+	size_t waits;	 /* threads given a wait */
+	size_t searched; /* fds whose holders were searched: pipes, loopback sockets' other ends */
 	size_t scanned_procs, scanned_fds; /* what that one scan read */
 	uint64_t ns;			   /* the analysis's wall time */
 };
@@ -269,6 +273,13 @@ void rs_wait_free(struct rs_wait *w);
  * such a table.
  */
 int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out);
+/*
+ * The other end of connected socket s in table text (s's own table, in the
+ * same network namespace: a loopback peer): the line whose local and remote
+ * addresses are s's remote and local, into *out. 0, -ENOENT (not connected,
+ * a unix socket, no such line), -EINVAL (not such a table).
+ */
+int rs_net_find_peer(const char *text, const struct rs_sock_info *s, struct rs_sock_info *out);
 /*
  * fdinfo text: its "flags:" (octal, as open(2) flags) into *flags; every
  * "tfd:" line's fd into tfds[0..max) and the count of tfd lines into *n_tfds

@@ -13,10 +13,14 @@
 /* One analysis: where /proc is, the fds whose holders the scan looks for, a net table cache. */
 struct rs_wait_ctx {
 	const char *proc_root;
-	/* pipes whose other ends are looked for: the desc, and the pid and fd it is of */
+	/*
+	 * fds whose holders are looked for: the desc, the pid it is of, and the
+	 * inode to find (a pipe's own, a socket's other end's)
+	 */
 	struct rs_fd_want {
 		struct rs_fd_desc *d;
 		uint32_t pid;
+		uint64_t ino;
 	} * want;
 	size_t n_want, cap_want;
 	/* the net tables of net_pid's network namespace, read once each (NULL: not yet) */
@@ -32,7 +36,8 @@ struct rs_wait_ctx {
 /*
  * Decodes fd of process pid into *d (which the caller zeroed): its link, type,
  * access mode, socket line, and for an epoll fd with members set, its
- * registered fds (the first few, decoded the same way). A pipe is queued for
+ * registered fds (the first few, decoded the same way). A pipe, and a
+ * connected socket whose other end is in the same tables, are queued for
  * rs_fd_scan_holders(); d must then stay where it is until the scan. 0 or
  * -ENOMEM (what /proc does not say is left unset).
  */
@@ -40,8 +45,8 @@ int rs_fd_decode(struct rs_wait_ctx *c, uint32_t pid, int fd, bool members, stru
 
 /*
  * One bounded scan of every process's fds under proc_root for the queued
- * pipes' inodes, c->first's processes first: fills their holders and
- * writer_open. 0 or -ENOMEM.
+ * inodes, c->first's processes first: fills the descs' holders (and a pipe's
+ * writer_open). 0 or -ENOMEM.
  */
 int rs_fd_scan_holders(struct rs_wait_ctx *c);
 

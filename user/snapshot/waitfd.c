@@ -81,9 +81,21 @@ static void read_fdinfo(const char *proc_root, uint32_t pid, int fd, bool *reads
 	free(text);
 }
 
-/* The socket inode's line in pid's network namespace's tables. */
-static void find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d)
+static int want_holders(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d, uint64_t ino)
 {
+	if (rs_grow(&c->want, &c->cap_want, c->n_want, sizeof(*c->want), 8))
+		return -ENOMEM;
+	c->want[c->n_want++] = (struct rs_fd_want){ .d = d, .pid = pid, .ino = ino };
+	return 0;
+}
+
+/*
+ * The socket inode's line in pid's network namespace's tables, and a
+ * connected one's other end there (a loopback peer), queued for the scan.
+ */
+static int find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d)
+{
+	struct rs_sock_info peer;
 	char path[128];
 	size_t len;
 
@@ -95,7 +107,7 @@ static void find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *
 		}
 		c->net_pid = pid;
 	}
-	for (int i = 0; i < RS_NET_TABLES && !d->sock_found; i++) {
+	for (int i = 0; i < RS_NET_TABLES; i++) {
 		if (!c->net_tried[i]) {
 			c->net_tried[i] = true;
 			snprintf(path, sizeof(path), "%s/%u/net/%s", c->proc_root, pid,
@@ -103,17 +115,14 @@ static void find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *
 			if (rs_read_file(path, &c->net[i], &len))
 				c->net[i] = NULL;
 		}
-		if (c->net[i] && !rs_net_find(c->net[i], net_protos[i], d->inode, &d->sock))
-			d->sock_found = true;
+		if (!c->net[i] || rs_net_find(c->net[i], net_protos[i], d->inode, &d->sock))
+			continue;
+		d->sock_found = true;
+		if (rs_net_find_peer(c->net[i], &d->sock, &peer) || peer.inode == d->inode)
+			return 0;
+		d->peer_inode = peer.inode;
+		return want_holders(c, pid, d, peer.inode);
 	}
-}
-
-static int want_holders(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d)
-{
-	if (rs_grow(&c->want, &c->cap_want, c->n_want, sizeof(*c->want), 8))
-		return -ENOMEM;
-	c->want[c->n_want].d = d;
-	c->want[c->n_want++].pid = pid;
 	return 0;
 }
 
@@ -131,12 +140,11 @@ int rs_fd_decode(struct rs_wait_ctx *c, uint32_t pid, int fd, bool members, stru
 	read_fdinfo(c->proc_root, pid, fd, &d->reads, &d->writes, tfds, TFDS_DECODED, &n);
 	if ((d->inode = link_inode(d->link, "pipe:["))) {
 		d->type = RS_FD_PIPE;
-		return want_holders(c, pid, d);
+		return want_holders(c, pid, d, d->inode);
 	}
 	if ((d->inode = link_inode(d->link, "socket:["))) {
 		d->type = RS_FD_SOCKET;
-		find_socket(c, pid, d);
-		return 0;
+		return find_socket(c, pid, d);
 	}
 	if (!strcmp(d->link, "anon_inode:[eventpoll]")) {
 		d->type = RS_FD_EPOLL;
@@ -186,7 +194,7 @@ static void match_fd(struct rs_wait_ctx *c, uint32_t pid, int fd, uint64_t ino)
 		struct rs_fd_desc *d = c->want[i].d;
 		struct rs_fd_holder *h;
 
-		if (d->inode != ino || (c->want[i].pid == pid && d->fd == fd))
+		if (c->want[i].ino != ino || (c->want[i].pid == pid && d->fd == fd))
 			continue;
 		if (!read_info) {
 			read_fdinfo(c->proc_root, pid, fd, &reads, &writes, tfds, 0, &n);
@@ -227,7 +235,7 @@ static void scan_process(struct rs_wait_ctx *c, uint32_t pid, size_t *fds)
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
-		if ((ino = link_inode(link, "pipe:[")))
+		if ((ino = link_inode(link, "pipe:[")) || (ino = link_inode(link, "socket:[")))
 			match_fd(c, pid, atoi(e->d_name), ino);
 	}
 	closedir(dir);
@@ -256,7 +264,7 @@ int rs_fd_scan_holders(struct rs_wait_ctx *c)
 		d->holders = calloc(HOLDERS_MAX, sizeof(*d->holders));
 		if (!d->holders)
 			return -ENOMEM;
-		d->writer_open = d->writes; /* an O_RDWR end writes too */
+		d->writer_open = d->type == RS_FD_PIPE && d->writes; /* an O_RDWR end writes too */
 	}
 	/* where a pipe's other end most likely is: the target's own processes */
 	for (size_t i = 0; i < c->n_first && c->scanned < SCAN_PROCS && fds < SCAN_FDS; i++) {
@@ -321,6 +329,26 @@ static void holders_text(const struct rs_fd_desc *d, uint32_t pid, bool reading,
 		rs_appendf(buf, len, ", no %s found", end);
 }
 
+/* ", peer: pid 42 "db" (fd 5)": who holds a connected socket's other end. */
+static void peer_text(const struct rs_fd_desc *d, uint32_t pid, char *buf, size_t len)
+{
+	if (!d->n_holders) {
+		rs_appendf(buf, len, ", peer socket:[%" PRIu64 "] held by no process found",
+			   d->peer_inode);
+		return;
+	}
+	rs_appendf(buf, len, ", peer:");
+	for (size_t i = 0; i < d->n_holders; i++) {
+		const struct rs_fd_holder *h = &d->holders[i];
+
+		if (h->pid == pid)
+			rs_appendf(buf, len, "%s this process (fd %d)", i ? "," : "", h->fd);
+		else
+			rs_appendf(buf, len, "%s pid %u \"%s\" (fd %d)", i ? "," : "", h->pid,
+				   h->comm, h->fd);
+	}
+}
+
 void rs_fd_text(const struct rs_fd_desc *d, uint32_t pid, bool reading, char *buf, size_t len)
 {
 	const struct rs_sock_info *s = &d->sock;
@@ -348,6 +376,8 @@ void rs_fd_text(const struct rs_fd_desc *d, uint32_t pid, bool reading, char *bu
 			rs_appendf(buf, len, " -> %s", s->remote);
 		if (s->state[0])
 			rs_appendf(buf, len, " %s", s->state);
+		if (d->peer_inode)
+			peer_text(d, pid, buf, len);
 		return;
 	case RS_FD_EPOLL:
 		rs_appendf(buf, len, "epoll, %zu fd%s", d->total_tfds,

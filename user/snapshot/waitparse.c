@@ -103,8 +103,12 @@ static bool unconnected(const char *s)
 	return !strcmp(s, "0.0.0.0:0") || !strcmp(s, "[::]:0");
 }
 
-/* One line of net/tcp, tcp6, udp or udp6. 1: it has inode ino (filled), 0: another, < 0: bad. */
-static int inet_line(const char *line, const char *proto, uint64_t ino, struct rs_sock_info *out)
+/*
+ * One line of net/tcp, tcp6, udp or udp6. 1: it has inode ino, or with peer_of
+ * set the addresses of peer_of's other end (filled); 0: another; < 0: bad.
+ */
+static int inet_line(const char *line, const char *proto, uint64_t ino,
+		     const struct rs_sock_info *peer_of, struct rs_sock_info *out)
 {
 	bool v6 = strchr(proto, '6') != NULL, udp = proto[0] == 'U';
 	char buf[512], *tok[TOKENS_MAX];
@@ -114,7 +118,7 @@ static int inet_line(const char *line, const char *proto, uint64_t ino, struct r
 	/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
 	if (n < 10 || dec_u64(tok[9], &inode))
 		return -EINVAL;
-	if (inode != ino)
+	if (!peer_of && inode != ino)
 		return 0;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->proto, sizeof(out->proto), "%s", proto);
@@ -124,6 +128,9 @@ static int inet_line(const char *line, const char *proto, uint64_t ino, struct r
 		return -EINVAL;
 	if (unconnected(out->remote))
 		out->remote[0] = '\0';
+	if (peer_of &&
+	    (!inode || strcmp(out->local, peer_of->remote) || strcmp(out->remote, peer_of->local)))
+		return 0;
 	if (udp)
 		snprintf(out->state, sizeof(out->state), "%s",
 			 st == 1   ? "ESTABLISHED"
@@ -165,7 +172,9 @@ static int unix_line(const char *line, uint64_t ino, struct rs_sock_info *out)
 	return 1;
 }
 
-int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out)
+/* The line of text with inode ino, or (peer_of set, an inet table) peer_of's other end. */
+static int net_walk(const char *text, const char *proto, uint64_t ino,
+		    const struct rs_sock_info *peer_of, struct rs_sock_info *out)
 {
 	bool unix_table = !strcmp(proto, "UNIX");
 	const char *line = text;
@@ -180,8 +189,8 @@ int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_soc
 
 		/* the first line is the column names */
 		if (!header) {
-			r = unix_table ? unix_line(line, ino, out)
-				       : inet_line(line, proto, ino, out);
+			r = unix_table ? (peer_of ? 0 : unix_line(line, ino, out))
+				       : inet_line(line, proto, ino, peer_of, out);
 			if (r == 1)
 				return 0;
 		}
@@ -191,6 +200,18 @@ int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_soc
 		line = next + 1;
 	}
 	return header ? -EINVAL : -ENOENT;
+}
+
+int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out)
+{
+	return net_walk(text, proto, ino, NULL, out);
+}
+
+int rs_net_find_peer(const char *text, const struct rs_sock_info *s, struct rs_sock_info *out)
+{
+	if (!s->remote[0] || !s->local[0] || !strcmp(s->proto, "UNIX"))
+		return -ENOENT;
+	return net_walk(text, s->proto, 0, s, out);
 }
 
 int rs_fdinfo_parse(const char *text, unsigned *flags, int *tfds, size_t max, size_t *n_tfds)

@@ -518,7 +518,7 @@ int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_wai
 	free(buf);
 	if (st)
 		*st = (struct rs_waits_stats){ .waits = waits,
-					       .pipes = c.n_want,
+					       .searched = c.n_want,
 					       .scanned_procs = c.scanned,
 					       .scanned_fds = c.scanned_fds,
 					       .ns = rs_mono_ns() - t0 };

@@ -17,7 +17,9 @@ static const char tcp[] =
     "   0: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
     "217 1 0000000096bd7db4 100 0 0 10 0                       \n"
     "   1: 0100007F:8981 0100007F:DB0C 01 00000000:00000000 03:00000B52 00000000     0        0 "
-    "5555 3 000000009eaa85f6                                      \n";
+    "5555 3 000000009eaa85f6                                      \n"
+    "   2: 0100007F:DB0C 0100007F:8981 01 00000000:00000000 00:00000000 00000000     0        0 "
+    "5556 3 000000009eaa85f7                                      \n";
 
 static const char tcp6[] =
     "  sl  local_address                         remote_address                        st "
@@ -66,6 +68,24 @@ static void test_net_lines_by_inode(void **state)
 		assert_int_equal(s.inode, cases[i].ino);
 	}
 	assert_int_equal(rs_net_find(tcp, "TCP", 218, &s), -ENOENT);
+}
+
+/* A loopback connection's other end: the line with the addresses swapped. */
+static void test_net_peer_of_loopback_connection(void **state)
+{
+	struct rs_sock_info s, peer;
+
+	(void)state;
+	assert_int_equal(rs_net_find(tcp, "TCP", 5555, &s), 0);
+	assert_int_equal(rs_net_find_peer(tcp, &s, &peer), 0);
+	assert_int_equal(peer.inode, 5556);
+	assert_string_equal(peer.local, "127.0.0.1:56076");
+	assert_int_equal(rs_net_find_peer(tcp, &peer, &s), 0);
+	assert_int_equal(s.inode, 5555);
+	assert_int_equal(rs_net_find(tcp, "TCP", 217, &s), 0);
+	assert_int_equal(rs_net_find_peer(tcp, &s, &peer), -ENOENT); /* listening: no peer */
+	assert_int_equal(rs_net_find(unixt, "UNIX", 1083, &s), 0);
+	assert_int_equal(rs_net_find_peer(unixt, &s, &peer), -ENOENT);
 }
 
 static void test_net_rejects_junk(void **state)
@@ -137,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_net_lines_by_inode),
+		cmocka_unit_test(test_net_peer_of_loopback_connection),
 		cmocka_unit_test(test_net_rejects_junk),
 		cmocka_unit_test(test_fdinfo_flags_and_epoll_members),
 		cmocka_unit_test(test_fdinfo_without_flags_is_invalid),

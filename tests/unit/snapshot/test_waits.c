@@ -108,13 +108,15 @@ static int setup(void **state)
 	put(f, "100/net/tcp",
 	    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
 	    "timeout inode\n"
-	    "   0: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000 0 0 600 1\n");
+	    "   0: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000 0 0 600 1\n"
+	    "   1: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 0 0 601 1\n");
 	put(f, "100/status", "Name:\tsvc\nNSpid:\t100\t1\nNSpgid:\t100\t1\n");
 	put(f, "100/comm", "svc\n");
 	put(f, "100/task/100/children", "200 ");
 	put(f, "100/task/107/wchan", "__mutex_lock");
 	/* pid 200 (ns 2), its child "kid": the write end of pipe 700 */
 	link_fd(f, 200, 7, "pipe:[700]", "01");
+	link_fd(f, 200, 9, "socket:[601]", "02"); /* the other end of pid 100's fd 5 */
 	put(f, "200/status", "Name:\tkid\nNSpid:\t200\t2\nNSpgid:\t100\t1\n");
 	put(f, "200/stat", "200 (kid) S 100 200 200 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0\n");
 	put(f, "200/comm", "kid\n");
@@ -166,9 +168,9 @@ static void test_waits_pipes_socket_epoll(void **state)
 	thread(f, 4, 104, NR_READ, 9); /* not open */
 	assert_int_equal(rs_waits_analyze(&f->s, f->root, &st), 0);
 	assert_int_equal(st.waits, 5);
-	assert_int_equal(st.pipes, 3); /* fd 3, fd 8, and epoll's fd 8 */
+	assert_int_equal(st.searched, 5); /* pipes fd 3 and 8, socket fd 5, epoll's 5 and 8 */
 	assert_int_equal(st.scanned_procs, 2);
-	assert_int_equal(st.scanned_fds, 6);
+	assert_int_equal(st.scanned_fds, 7);
 	assert_string_equal(text_of(&f->t[0]),
 			    "read(fd 3): pipe:[500], written by only this process (fd 4): no other "
 			    "process holds the write end");
@@ -178,11 +180,14 @@ static void test_waits_pipes_socket_epoll(void **state)
 	assert_true(f->t[1].wait->fd.writer_open);
 	assert_string_equal(
 	    text_of(&f->t[2]),
-	    "recvfrom(fd 5): socket TCP 127.0.0.1:8080 -> 127.0.0.1:40000 ESTABLISHED");
+	    "recvfrom(fd 5): socket TCP 127.0.0.1:8080 -> 127.0.0.1:40000 ESTABLISHED, "
+	    "peer: pid 200 \"kid\" (fd 9)");
+	assert_int_equal(f->t[2].wait->fd.peer_inode, 601);
 	assert_string_equal(
 	    text_of(&f->t[3]),
 	    "epoll_wait(fd 6): 2 fds: fd 5 socket TCP 127.0.0.1:8080 -> "
-	    "127.0.0.1:40000 ESTABLISHED; fd 8 pipe:[700], writer: pid 200 \"kid\" (fd 7)");
+	    "127.0.0.1:40000 ESTABLISHED, peer: pid 200 \"kid\" (fd 9); fd 8 pipe:[700], writer: "
+	    "pid 200 \"kid\" (fd 7)");
 	assert_int_equal(f->t[3].wait->fd.total_tfds, 2);
 	assert_string_equal(text_of(&f->t[4]), "read(fd 9): fd 9 (not open, or unreadable)");
 }
@@ -288,8 +293,10 @@ static void test_waits_poll_and_select_sets(void **state)
 	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "poll: 2 fds: fd 8 pipe:[700], writer: pid 200 \"kid\" (fd 7)");
-	assert_string_equal(text_of(&f->t[1]), "select: 9 fds, read set: fd 5 socket TCP "
-					       "127.0.0.1:8080 -> 127.0.0.1:40000 ESTABLISHED");
+	assert_string_equal(text_of(&f->t[1]),
+			    "select: 9 fds, read set: fd 5 socket TCP "
+			    "127.0.0.1:8080 -> 127.0.0.1:40000 ESTABLISHED, peer: "
+			    "pid 200 \"kid\" (fd 9)");
 	assert_string_equal(text_of(&f->t[2]), "poll: 3 fds (the set was not read)");
 }
 
