@@ -262,6 +262,7 @@ struct rs_waits_stats {
 	uint64_t ns;			   /* the analysis's wall time */
 };
 int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_waits_stats *st);
+/* Frees w and everything it owns (its fds, holders, children, text). Accepts NULL. */
 void rs_wait_free(struct rs_wait *w);
 
 /*

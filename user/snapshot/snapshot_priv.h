@@ -62,7 +62,9 @@ void rs_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((form
 /* The plain words of w (waittext.c), appended to buf; pid: the waiting thread's process. */
 void rs_wait_text(const struct rs_wait *w, uint32_t pid, char *buf, size_t len);
 
+/* Frees what d owns (link, holders, epoll members) and zeroes it. Accepts NULL. */
 void rs_fd_desc_clear(struct rs_fd_desc *d);
+/* Frees the context's queue and net table cache and zeroes it (the descs are the waits'). */
 void rs_wait_ctx_clear(struct rs_wait_ctx *c);
 
 #endif
