@@ -110,6 +110,10 @@ static int cmp_group(const void *pa, const void *pb, void *ctx)
 		c = cmp_group_blocked(a, b);
 	else
 		c = cmp_u64(rs_rank_of(a->reason), rs_rank_of(b->reason));
+	/* of two contended locks, the one more threads wait on first */
+	if (!c && *(const enum rs_report_sort *)ctx == RS_SORT_RANK &&
+	    a->reason == RS_RANK_LOCK_CONTENDED && b->reason == RS_RANK_LOCK_CONTENDED)
+		c = cmp_u64(b->n, a->n);
 	if (!c)
 		c = cmp_u64(b->max_blocked_ns, a->max_blocked_ns);
 	if (!c)

@@ -68,8 +68,9 @@ struct rs_group {
  * Groups each process's threads by identical stack (kernel frames left out
  * of the key when o->no_kernel, as --no-kernel shows them; threads waiting
  * on different contended locks apart, a deadlock's members together) and
- * sorts the groups by o->sort. RS_SORT_RANK: by rank, then longest blocked,
- * larger groups, lowest pid and tid, processes mixed. RS_SORT_BLOCKED:
+ * sorts the groups by o->sort. RS_SORT_RANK: by rank (of two contended
+ * locks, the one more threads wait on first), then longest blocked, larger
+ * groups, lowest pid and tid, processes mixed. RS_SORT_BLOCKED:
  * processes in pid order, each one's groups together: deadlock, D state,
  * then longest blocked, then larger groups, then lowest tid. *out is
  * malloc'd (free each ->threads and the array). Returns 0 or -ENOMEM; *out

@@ -229,9 +229,10 @@ static void test_rank_group_order(void **state)
 	add(&f, 1, 11, NR_FUTEX, S(90), idle, 10);
 	add(&f, 2, 12, NR_FUTEX, S(90), idle, 10);
 	add(&f, 3, 13, NR_FUTEX, S(5), holder, 12);
-	/* identical stacks on two locks: two groups; blocked as long, the larger first */
+	/* identical stacks on two locks: two groups, the lock more threads wait on first */
 	for (size_t i = 4; i < 7; i++) {
-		struct rs_thread *t = add(&f, i, (uint32_t)(10 + i), NR_FUTEX, S(4), lock, 3);
+		struct rs_thread *t =
+		    add(&f, i, (uint32_t)(10 + i), NR_FUTEX, S(i < 6 ? 4 : 6), lock, 3);
 
 		t->lock_kind = RS_LOCK_RUST_MUTEX;
 		t->mutex_addr = i < 6 ? 0x5000 : 0x6000;
@@ -257,6 +258,7 @@ static void test_rank_group_order(void **state)
 	assert_int_equal(n, 5);
 	assert_int_equal(g[0].max_blocked_ns, S(90));
 	assert_int_equal(g[1].max_blocked_ns, S(90));
+	assert_int_equal(g[2].max_blocked_ns, S(6));
 	assert_int_equal(g[4].max_blocked_ns, S(4));
 	rs_report_groups_free(g, n);
 	clear(&f);
