@@ -133,6 +133,23 @@ static struct rs_thread_sp *thread_sps(const struct rs_process *p)
 	return v;
 }
 
+/*
+ * Names t's lock address: as an earlier waiter on the same address was
+ * named (many threads wait on one lock; a symbol table is searched once per
+ * lock), else through rs_name_data_addr() with the threads' stack pointers
+ * (*sps, made on first use). 0 or -ENOMEM.
+ */
+static int name_lock(struct rs_process *p, struct rs_proc *proc, struct rs_thread *t,
+		     struct rs_thread_sp **sps)
+{
+	for (struct rs_thread *u = p->threads; u < t; u++)
+		if (u->lock_kind && u->mutex_addr == t->mutex_addr)
+			return rs_data_name_copy(&t->lock_name, &u->lock_name);
+	if (!*sps && !(*sps = thread_sps(p)))
+		return -ENOMEM;
+	return rs_name_data_addr(proc, t->mutex_addr, *sps, p->n_threads, &t->lock_name);
+}
+
 int rs_locks_analyze(struct rs_process *p, struct rs_proc *proc)
 {
 	struct rs_thread_sp *sps = NULL;
@@ -147,10 +164,7 @@ int rs_locks_analyze(struct rs_process *p, struct rs_proc *proc)
 			continue;
 		if (t->lock_kind != RS_LOCK_PARKING_LOT) {
 			t->mutex_addr = t->syscall_args[0];
-			if (!sps && !(sps = thread_sps(p)))
-				return -ENOMEM;
-			err = rs_name_data_addr(proc, t->mutex_addr, sps, p->n_threads,
-						&t->lock_name);
+			err = name_lock(p, proc, t, &sps);
 			if (err)
 				break;
 		}
