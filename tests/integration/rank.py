@@ -181,6 +181,15 @@ class RankingLedgerDeadlock(unittest.TestCase):
         text = fx.runs["text"].stdout
         self.assertIn("[rank: deadlock]", text.split("\ngroup 2:")[0].split("\ngroup 1:")[1])
         self.assertEqual(fx.runs["json"].doc["groups"][-1]["rank"], 7, "ledger's epoll reader is idle")
+        # a global pthread_mutex_t array, named as the data symbol: accounts[0] and accounts[1]
+        threads = {t["tid"]: t for p in fx.runs["json"].doc["processes"] for t in p["threads"]}
+        a, b = threads[roles["dl-a"]], threads[roles["dl-b"]]
+        self.assertEqual(sorted(t["lock_wait"]["name"] for t in (a, b)), ["accounts", "accounts+0x30"])
+        for t, other in ((a, b), (b, a)):
+            lw = t["lock_wait"]
+            self.assertEqual((lw["type"], lw["owner_recorded"], lw["owner_tid"]),
+                             ("glibc_mutex", True, other["tid"]))
+            self.assertIn("(%s) held by tid %d" % (lw["name"], other["tid"]), text)
 
 
 CASES = (RankingRustDwarf, RankingRustDebuglink, RankingLedgerDeadlock)
