@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The human hang report (README "What it prints"): a header, one summary
- * line per process, then groups of threads with identical stacks, most
- * suspicious first. Deterministic for the same snapshot. Just over 500
- * lines: the per-thread lines are text_threads.c; what is left is the
- * report's order and layout, which read best in one place.
+ * line per process, then groups of threads with identical stacks in the
+ * order rs_report_group_by() gives, each with its rank's tag. Deterministic
+ * for the same snapshot. The per-thread lines are text_threads.c, the lock
+ * lines text_locks.c; what is left is the report's order and layout.
  */
 #include <errno.h>
 #include <inttypes.h>

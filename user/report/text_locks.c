@@ -18,7 +18,20 @@ static const struct rs_thread *thread_by_tid(const struct rs_process *p, uint32_
 	return NULL;
 }
 
-/* "DEADLOCK: tid 12 "a" waits for tid 13 "b", which waits for tid 12" */
+/* " (asyncd::STATE)": what the lock's address is, when it is more than unknown memory. */
+static void put_lock_name(FILE *f, const struct rs_thread *t)
+{
+	char name[256];
+
+	if (t->lock_name.region == RS_DATA_UNKNOWN)
+		return;
+	rs_data_name_format(&t->lock_name, name, sizeof(name));
+	fputs(" (", f);
+	rs_text_put_str(f, name);
+	fputc(')', f);
+}
+
+/* "DEADLOCK: tid 12 "a" waits for mutex 0x… (m) held by tid 13 "b", which waits for … tid 12" */
 void rs_text_put_deadlocks(FILE *f, const struct rs_process *p)
 {
 	for (uint32_t d = 1; d <= p->n_deadlocks; d++) {
@@ -34,25 +47,14 @@ void rs_text_put_deadlocks(FILE *f, const struct rs_process *p)
 		do {
 			fprintf(f, "tid %u ", t->tid);
 			rs_text_put_quoted(f, t->name, sizeof(t->name));
-			fprintf(f, "%s waits for mutex 0x%" PRIx64 " held by ",
-				t == start ? "" : ", which", t->mutex_addr);
+			fprintf(f, "%s waits for mutex 0x%" PRIx64, t == start ? "" : ", which",
+				t->mutex_addr);
+			put_lock_name(f, t);
+			fputs(" held by ", f);
 			t = thread_by_tid(p, t->mutex_owner_tid);
 		} while (t && t != start);
 		fprintf(f, "tid %u\n", start->tid);
 	}
-}
-
-/* " (asyncd::STATE)": what the lock's address is, when it is more than unknown memory. */
-static void put_lock_name(FILE *f, const struct rs_thread *t)
-{
-	char name[256];
-
-	if (t->lock_name.region == RS_DATA_UNKNOWN)
-		return;
-	rs_data_name_format(&t->lock_name, name, sizeof(name));
-	fputs(" (", f);
-	rs_text_put_str(f, name);
-	fputc(')', f);
 }
 
 /* "std Mutex 0x55… (asyncd::STATE)", or "parking_lot lock (address not in the wait)" */
