@@ -21,6 +21,9 @@ void rs_text_put_quoted(FILE *f, const char *s, size_t max);
 void rs_text_put_deadlocks(FILE *f, const struct rs_process *p);
 /* The "lock:" lines of group g: owners where recorded, else the contended lock, named. */
 void rs_text_put_locks(FILE *f, const struct rs_group *g);
+/* The "holds:" lines of a group ranked RS_RANK_HOLDS_LOCK: each mutex it holds that a thread waits
+ * for. */
+void rs_text_put_holds(FILE *f, const struct rs_group *g);
 /* The "may hold:" line of a group ranked RS_RANK_MAY_HOLD (nothing for others). */
 void rs_text_put_may_hold(FILE *f, const struct rs_group *g);
 

@@ -405,6 +405,7 @@ static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct 
 		return err;
 	put_syscall(f, g);
 	rs_text_put_locks(f, g);
+	rs_text_put_holds(f, g);
 	rs_text_put_may_hold(f, g);
 	if (!o->no_kernel)
 		put_kframes(f, t);

@@ -145,3 +145,25 @@ void rs_text_put_may_hold(FILE *f, const struct rs_group *g)
 	}
 	fputs(" (these locks record no owner)\n", f);
 }
+
+void rs_text_put_holds(FILE *f, const struct rs_group *g)
+{
+	const struct rs_process *p = g->proc;
+
+	if (g->reason != RS_RANK_HOLDS_LOCK)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		for (size_t j = 0; j < p->n_threads; j++) {
+			const struct rs_thread *u = &p->threads[j];
+
+			if (!u->waits_mutex || u->mutex_owner_tid != g->threads[i]->tid)
+				continue;
+			fprintf(f, "  holds: tid %u holds mutex 0x%" PRIx64, g->threads[i]->tid,
+				u->mutex_addr);
+			put_lock_name(f, u);
+			fprintf(f, ", which tid %u ", u->tid);
+			rs_text_put_quoted(f, u->name, sizeof(u->name));
+			fputs(" waits for\n", f);
+		}
+	}
+}

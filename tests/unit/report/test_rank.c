@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -264,6 +265,55 @@ static void test_rank_group_order(void **state)
 	clear(&f);
 }
 
+/* The text report says why: the tag, the lock a group waits on, what a holder holds. */
+static void test_rank_text_lines(void **state)
+{
+	static const char *const plain[] = { "read", "svc::read_request", "start_thread" };
+	static const char *const glibc[] = { "__lll_lock_wait", "pthread_mutex_lock",
+					     "svc::audit" };
+	struct rs_report_opts o = { .threshold_ns = S(1), .no_kernel = true };
+	struct fx f = { 0 };
+	struct rs_thread *t;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	(void)state;
+	t = add(&f, 0, 10, NR_FUTEX, S(3), glibc, 3);
+	t->lock_kind = RS_LOCK_GLIBC_MUTEX;
+	t->mutex_addr = t->syscall_args[0] = 0x5000;
+	t->waits_mutex = true;
+	t->mutex_owner_tid = 11;
+	t->lock_name.region = RS_DATA_SYMBOL;
+	t->lock_name.symbol = strdup("accounts");
+	assert_non_null(t->lock_name.symbol);
+	add(&f, 1, 11, 0, S(3), plain, 3);
+	t = add(&f, 2, 12, NR_FUTEX, S(3), lock, 3);
+	t->lock_kind = RS_LOCK_RUST_MUTEX;
+	t->mutex_addr = t->syscall_args[0] = 0x6000;
+	t->lock_name.region = RS_DATA_HEAP;
+	add(&f, 3, 13, NR_FUTEX, S(3), holder, 12);
+	mem = open_memstream(&out, &len);
+	assert_non_null(mem);
+	assert_int_equal(rs_report_text(mem, &f.s, &o), 0);
+	fclose(mem);
+	assert_non_null(strstr(out, "[rank: lock contended]\n  tid 10 \"\"\n"));
+	assert_non_null(
+	    strstr(out, "  lock: tid 10 waits for mutex 0x5000 (accounts) held by tid 11"));
+	assert_non_null(strstr(out, "[rank: holds a lock others wait for]"));
+	assert_non_null(strstr(
+	    out, "  holds: tid 11 holds mutex 0x5000 (accounts), which tid 10 \"\" waits for\n"));
+	assert_non_null(strstr(out,
+			       "  lock: 1 thread waits for std Mutex 0x6000 (heap), contended; "
+			       "owner not recorded\n"));
+	assert_non_null(strstr(out, "[rank: may hold a contended lock]"));
+	assert_non_null(strstr(out, "  may hold: std Mutex 0x6000 (heap), 1 waiting (these locks "
+				    "record no owner)\n"));
+	assert_null(strstr(out, "held by tid 13")); /* no owner claimed for std's Mutex */
+	free(out);
+	clear(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_rank_idle_worker_loop_and_park),
 		cmocka_unit_test(test_rank_thread_rules),
 		cmocka_unit_test(test_rank_group_order),
+		cmocka_unit_test(test_rank_text_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
