@@ -6,6 +6,7 @@
  * through libdwfl; the target's memory is never read.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,16 +153,21 @@ int rs_name_data_addr(struct rs_proc *p, uint64_t addr, const struct rs_thread_s
 	map = rs_maps_find(&p->maps, addr);
 	m = module_of(p, addr, map);
 	if (m) {
-		Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, m->map->start);
+		Dwfl_Module *mod = p->dwfl ? dwfl_addrmodule(p->dwfl, m->map->start) : NULL;
+		bool inside = addr < m->high; /* else in the anonymous mapping after it */
 
 		out->module = strdup(m->path);
 		if (!out->module)
 			return -ENOMEM;
 		out->region = RS_DATA_MODULE;
 		err = mod ? data_symbol(mod, addr, out) : 0;
-		if (err)
-			rs_data_name_clear(out);
-		return err;
+		if (err || inside || out->region == RS_DATA_SYMBOL) {
+			if (err)
+				rs_data_name_clear(out);
+			return err;
+		}
+		/* no .bss symbol there: just an anonymous mapping that follows the module */
+		rs_data_name_clear(out);
 	}
 	if (!map)
 		return 0;

@@ -98,6 +98,26 @@ static void test_dataname_regions_from_maps(void **state)
 		rs_data_name_clear(&n);
 	}
 	assert_string_equal(rs_data_region_name(RS_DATA_ANON), "anonymous");
+
+	/*
+	 * A module whose mappings end where the first anonymous mapping starts
+	 * (where a .bss past the file's last page would be): without a symbol
+	 * there, that mapping is still only anonymous; inside it, the module.
+	 */
+	struct rs_mod mod = { .map = &p.maps.v[3], .path = "/data/table.bin" };
+
+	mod.low = 0x7effff000000;
+	mod.high = 0x7f0000000000;
+	p.mods = &mod;
+	p.n_mods = 1;
+	assert_int_equal(rs_name_data_addr(&p, 0x7f0000001000, sps, 2, &n), 0);
+	assert_int_equal(n.region, RS_DATA_ANON);
+	rs_data_name_clear(&n);
+	assert_int_equal(rs_name_data_addr(&p, 0x7effff000010, sps, 2, &n), 0);
+	assert_int_equal(n.region, RS_DATA_MODULE);
+	rs_data_name_format(&n, buf, sizeof(buf));
+	assert_string_equal(buf, "in /data/table.bin (no symbol)");
+	rs_data_name_clear(&n);
 	rs_maps_clear(&p.maps);
 }
 
