@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # `make valgrind`: rsample's snapshot (BPF and /proc backends) and profile under valgrind's memcheck,
-# against a victim of its own (bigframe: two threads below a 300 KiB frame).
+# against a victim of its own (bigframe: two threads below a 300 KiB frame), and the
+# ranked report of asyncd (contended std Mutexes named as data symbols, idle waits).
 # Fails on any memcheck error or leak; libbpf's known bpf(2) attr reports are
 # suppressed (tests/valgrind.supp). Root, real BPF.
 #   RSAMPLE=build/rsample RS_VICTIMS=build/victims sh tests/valgrind.sh
@@ -9,6 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 rsample=${RSAMPLE:-build/rsample}
 victim=${RS_VICTIMS:-build/victims}/bigframe
+locks=${RS_VICTIMS:-build/victims}/asyncd
 out=$(mktemp -d /tmp/rsample-valgrind.XXXXXX)
 vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$here/valgrind.supp"
 
@@ -18,8 +20,11 @@ if [ "$(id -u)" -ne 0 ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 fi
 command -v valgrind >/dev/null || { echo "valgrind: not installed (make deps)"; exit 1; }
 "$victim" & vpid=$!
-trap 'kill $vpid 2>/dev/null; wait $vpid 2>/dev/null; rm -rf "$out"' EXIT INT TERM
+"$locks" --state "$out/asyncd.state" & lpid=$!
+trap 'kill $vpid $lpid 2>/dev/null; wait $vpid $lpid 2>/dev/null; rm -rf "$out"' EXIT INT TERM
 sleep 0.5
+# asyncd writes its state file once every thread waits where it should
+for _ in $(seq 100); do [ -s "$out/asyncd.state" ] && break; sleep 0.1; done
 fail=0
 run() {
 	name=$1
@@ -39,6 +44,8 @@ run snapshot --pid "$vpid" --json
 run report --pid "$vpid"
 run snapshot-proc --pid "$vpid" --json --backend proc
 run report-proc --pid "$vpid" --backend proc
+run report-ranked --pid "$lpid"
+run snapshot-ranked --pid "$lpid" --json --sort blocked
 run profile profile --pid "$vpid" --on-cpu --off-cpu -d 2s -o "$out/p.svg"
 run profile-pprof profile --pid "$vpid" --off-cpu -d 1s -o "$out/p.pb.gz"
 exit $fail

@@ -30,6 +30,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expect  # noqa: E402
 import launch  # noqa: E402
+import rank  # noqa: E402
 from fixtures import fixture, peer  # noqa: E402
 from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR,  # noqa: E402
                      Run, fmt_ms, note, run_rsample, with_backend)
@@ -651,7 +652,7 @@ def main(argv):
         loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
     suite = unittest.TestSuite()
     for cls in (CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease, DeletedBinary,
-                PodSubtree, Errors, GdbComparison):
+                PodSubtree, Errors, GdbComparison) + rank.CASES:
         suite.addTests(loader.loadTestsFromTestCase(cls))
     res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=Result).run(suite)
     launch.cleanup_all()
