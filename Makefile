@@ -108,6 +108,10 @@ $(OUT)/tests/%: $(OUT)/tests/%.o $(SAN_LIB)
 RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 		   $(wildcard $(HOME)/.cargo/bin/rustc /root/.cargo/bin/rustc) rustc)
 
+# make bench installs the peers first: this rule's prerequisites come before bench.mk's
+# (a serial make takes them in order).
+bench: deps-bench
+
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
 -include user/out/proto.mk
@@ -124,23 +128,54 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 # time (profile.mk).
 bench: bench-profile bench-profile-stop
 
+# make test keeps each suite's log and counts in $(RESULTS)/<suite>.{log,txt}.
+RESULTS		:= $(OUT)/test-results
+
+# One line per test binary; a failing binary's whole output (cmocka's and what its
+# checkers printed) is shown, a passing one's stays in $(RESULTS)/unit/.
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_DEPS)
-	$(Q)fail=0; for t in $(UNIT_BINS); do \
-		echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
-	done; exit $$fail
+	$(Q)sh tests/unit/run.sh $(RESULTS)/unit $(UNIT_BINS)
 
-# The README's test command: installs what is missing, builds, runs every suite.
-.PHONY: test
-test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-proc \
-		integration-profile integration-hostile integration-churn \
-		integration-privs valgrind fuzz-short
+# as_root CMD: CMD as root, through sudo for a user who has it (root has no sudo on Debian).
+as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2>&1; then \
+	sudo $(1); else echo "make $@: this step loads BPF programs and creates cgroups, which \
+	needs root: run make as root, or install sudo and add this user to its sudoers" >&2; \
+	exit 2; fi
 
-.PHONY: deps
+# Every suite of `make test`, in order; each needs root (unit and validate-formats do not
+# but run the same way).
+TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
+		   integration-hostile integration-churn integration-privs valgrind fuzz-short
+
+# The README's test command: installs what is missing, builds as the calling user, runs
+# every suite as root (each one even when one before failed; tests/suite-run.sh keeps its
+# counts) and ends with the total over all suites; any failed or missing suite fails it.
+.PHONY: test test-build test-suites
+test: deps deps-test
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)rm -rf $(RESULTS)
+	$(Q)$(call as_root,$(MAKE) --no-print-directory test-suites); \
+		sh tests/sum-results.sh $(RESULTS) $(TEST_SUITES)
+
+test-build: all victims profile-victims hostile-victims $(UNIT_BINS) $(UNIT_DEPS) \
+	    $(VALIDATE_DIR)/gen_profiles fuzz-build
+
+test-suites:
+	$(Q)for s in $(TEST_SUITES); do \
+		sh tests/suite-run.sh $(RESULTS) $$s $(MAKE) --no-print-directory $$s; done; true
+
+# Build and run dependencies (what `make demo` and the binary need), the tests' and the
+# benchmarks' (scripts/deps.sh; each installs only what is missing).
+.PHONY: deps deps-test deps-bench
 deps:
-	$(Q)sh scripts/deps.sh
+	$(Q)sh scripts/deps.sh run
+
+deps-test: deps
+	$(Q)sh scripts/deps.sh test
+
+deps-bench: deps
+	$(Q)sh scripts/deps.sh bench
 
 .PHONY: vmlinux
 vmlinux:
@@ -151,11 +186,12 @@ lint:
 	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h bpf/arch/*.h $(USER_SRCS) $(wildcard user/*/*.h user/*/*/*.h) include/*.h \
 		$(UNIT_SRCS)
 
-# The README's first command: set up, build, and run rsample on a hung demo service.
+# The README's first command: set up, build, and run rsample on a hung demo service
+# (root: through sudo when not root). Builds only rsample and the one victim it shows.
 .PHONY: demo
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all victims
-	$(Q)RS_BUILD=$(OUT) sh scripts/demo.sh
+	$(Q)$(MAKE) --no-print-directory all $(VICTIM_DIR)/ledger-nofp
+	$(Q)$(call as_root,env RS_BUILD=$(OUT) sh scripts/demo.sh)
 
 .PHONY: clean
 clean:
