@@ -32,8 +32,8 @@ import expect  # noqa: E402
 import suite  # noqa: E402  (tests/integration/suite.py)
 import launch  # noqa: E402
 from fixtures import fixture, peer  # noqa: E402
-from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR,  # noqa: E402
-                     Run, fmt_ms, note, run_rsample, with_backend)
+from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SCHEMA_CHECKED, SKIP,  # noqa: E402
+                     VICTIM_DIR, Run, fmt_ms, note, run_rsample, with_backend)
 
 
 def require_bpf(test):
@@ -637,9 +637,14 @@ def main(argv):
         if os.path.exists(libc) and not expect.Symbols._debug_files(libc, "/"):
             print("note: no separate debug info for %s (Debian: libc6-dbg); the expected stacks "
                   "in expect.py include glibc's inline frames, which need it" % libc, flush=True)
+    def cleanup():
+        launch.cleanup_all()
+        NOTES.append("%d --json documents checked against docs/rsample.schema.json"
+                     % SCHEMA_CHECKED[0])
+
     return suite.run_cases([CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease,
                             DeletedBinary, PodSubtree, Errors, GdbComparison],
-                           argv, NOTES, launch.cleanup_all)
+                           argv, NOTES, cleanup)
 
 
 if __name__ == "__main__":
