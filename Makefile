@@ -22,7 +22,7 @@ PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-missing-field-initializers
-ALL_CFLAGS	= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
 		   -DRS_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
 LIBS		= $(PKG_LIBS) -liberty -lz -lpthread
 ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
@@ -146,7 +146,8 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 # Every suite of `make test`, in order; each needs root (unit and validate-formats do not
 # but run the same way).
 TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
-		   integration-hostile integration-churn integration-privs valgrind fuzz-short
+		   integration-hostile integration-churn integration-privs valgrind fuzz-short \
+		   packaging
 
 # The README's test command: installs what is missing, builds as the calling user, runs
 # every suite as root (each one even when one before failed; tests/suite-run.sh keeps its
@@ -192,6 +193,52 @@ lint:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(VICTIM_DIR)/ledger-nofp
 	$(Q)$(call as_root,env RS_BUILD=$(OUT) sh scripts/demo.sh)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man page, the bash
+# completion and the documents (README, the JSON format and its schema).
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/rsample
+COMPDIR		?= $(PREFIX)/share/bash-completion/completions
+INSTALL		?= install
+INSTALLED	:= $(BINDIR)/rsample $(MANDIR)/man1/rsample.1 $(COMPDIR)/rsample \
+		   $(DOCDIR)/README.md $(DOCDIR)/json.md $(DOCDIR)/rsample.schema.json
+
+.PHONY: install uninstall
+install: $(OUT)/rsample
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(DOCDIR)
+	$(Q)$(INSTALL) -m 755 $(OUT)/rsample $(DESTDIR)$(BINDIR)/rsample
+	$(Q)$(INSTALL) -m 644 docs/rsample.1 $(DESTDIR)$(MANDIR)/man1/rsample.1
+	$(Q)$(INSTALL) -m 644 completion/rsample.bash $(DESTDIR)$(COMPDIR)/rsample
+	$(Q)$(INSTALL) -m 644 README.md docs/json.md docs/rsample.schema.json $(DESTDIR)$(DOCDIR)
+
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the tracked tree in $(DEB_DIR)/src
+# (the products land in $(DEB_DIR), not in the repository's parent; the build's own
+# outputs in debian/build, so neither touches build/). Needs make deps-test's debhelper.
+DEB_DIR		:= $(OUT)/deb
+
+.PHONY: deb
+deb:
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/rsample
+	$(Q)git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src/rsample
+	$(Q)cd $(DEB_DIR)/src/rsample && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "make deb: dpkg-buildpackage failed (log: $(DEB_DIR)/src/build.log)" >&2; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	$(Q)mv $(DEB_DIR)/src/*.ddeb $(DEB_DIR)/ 2>/dev/null || true
+	$(Q)ls $(DEB_DIR)/*.deb
+
+# The man page, the completion, make install and the .deb (tests/packaging/run.py).
+.PHONY: packaging
+packaging: all deb
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_DEB_DIR=$(CURDIR)/$(DEB_DIR) \
+		$(PYTHON) tests/packaging/run.py $(ARGS)
 
 .PHONY: clean
 clean:
