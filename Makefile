@@ -240,6 +240,12 @@ packaging: all deb
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_DEB_DIR=$(CURDIR)/$(DEB_DIR) \
 		$(PYTHON) tests/packaging/run.py $(ARGS)
 
+# make demo on a bare Debian 12 root (debootstrap): it installs only the run set
+# (tests/packaging/demo-root.sh; root, Debian's archive, ~5 minutes the first time).
+.PHONY: demo-fresh-root
+demo-fresh-root:
+	$(Q)$(call as_root,sh tests/packaging/demo-root.sh)
+
 .PHONY: clean
 clean:
 	rm -rf $(OUT)

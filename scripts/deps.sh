@@ -22,11 +22,12 @@ run_pkgs="make gcc clang pkg-config bpftool libbpf-dev libelf-dev libdw-dev libi
 # valgrind, strace (hostile), fuzz (libFuzzer runtime), validate-formats (Go's pprof,
 # flamegraph.pl, Chromium, node/npm, jsonschema for the snapshot JSON), lint, the kernel
 # matrix (qemu-system-x86, busybox-static, xz-utils and zstd for kernel packages) and the
-# packaging checks (debhelper, fakeroot, lintian, man, bash).
+# packaging checks (debhelper, fakeroot, lintian, man, bash; debootstrap for
+# make demo-fresh-root).
 test_pkgs="g++ rustc libcmocka-dev gdb valgrind strace procps elfutils llvm
 	libclang-rt-14-dev clang-format golang-go libdevel-nytprof-perl chromium nodejs npm
 	python3-jsonschema qemu-system-x86 busybox-static xz-utils zstd kmod
-	dpkg-dev debhelper fakeroot lintian man-db groff-base bash"
+	dpkg-dev debhelper fakeroot lintian man-db groff-base bash debootstrap"
 
 # The peers of tests/bench (gdb, lldb, eu-stack, addr2line, llvm-symbolizer, perf,
 # libbpf-tools' offcputime) and the daemons tests/gdbcompare starts (exim4-daemon-light
