@@ -110,7 +110,3 @@ $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_
 	$(call msg,CXX-VIC,$@)
 	$(Q)cd $(VICTIM_DIR) && $(VICTIM_CXX) -O2 -g -gsplit-dwarf -pthread $(CURDIR)/$< \
 		-o cxxservice-split
-
-# The demo runs a victim; it takes the build directory from RS_BUILD.
-demo: victims
-demo: export RS_BUILD := $(OUT)
