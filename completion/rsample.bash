@@ -7,7 +7,7 @@ _rsample() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local target="-p --pid -t --tid -c --cgroup"
 	local common="--max-debug-size -v --verbose -h --help"
-	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend"
+	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend --sort"
 	local profile="--on-cpu --off-cpu -F --freq -d --duration --min-block --max-block
 		--format -o --output --interval --out-dir --group-by --max-cpu --no-kernel
 		--stack-bytes"
@@ -31,7 +31,9 @@ _rsample() {
 		;;
 	-c | --cgroup)
 		# cgroup v2 paths relative to the mount, as rsample takes them
-		local root=/sys/fs/cgroup
+		local root
+		root=$(findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n 1)
+		root=${root:-/sys/fs/cgroup}
 		COMPREPLY=($(cd "$root" 2>/dev/null && compgen -d -S / -- "$cur"))
 		compopt -o nospace 2>/dev/null
 		return
@@ -42,6 +44,10 @@ _rsample() {
 		;;
 	--format)
 		COMPREPLY=($(compgen -W "folded svg pprof speedscope" -- "$cur"))
+		return
+		;;
+	--sort)
+		COMPREPLY=($(compgen -W "rank blocked" -- "$cur"))
 		return
 		;;
 	--group-by)
