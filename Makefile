@@ -22,7 +22,7 @@ PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-missing-field-initializers
-ALL_CFLAGS	= -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
 		   -DRS_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
 LIBS		= $(PKG_LIBS) -liberty -lz -lpthread
 ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
@@ -108,6 +108,10 @@ $(OUT)/tests/%: $(OUT)/tests/%.o $(SAN_LIB)
 RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 		   $(wildcard $(HOME)/.cargo/bin/rustc /root/.cargo/bin/rustc) rustc)
 
+# make bench installs the peers first: this rule's prerequisites come before bench.mk's
+# (a serial make takes them in order).
+bench: deps-bench
+
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
 -include user/out/proto.mk
@@ -124,23 +128,55 @@ RUSTC		?= $(firstword $(shell command -v rustc 2>/dev/null) \
 # time (profile.mk).
 bench: bench-profile bench-profile-stop
 
+# make test keeps each suite's log and counts in $(RESULTS)/<suite>.{log,txt}.
+RESULTS		:= $(OUT)/test-results
+
+# One line per test binary; a failing binary's whole output (cmocka's and what its
+# checkers printed) is shown, a passing one's stays in $(RESULTS)/unit/.
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_DEPS)
-	$(Q)fail=0; for t in $(UNIT_BINS); do \
-		echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
-	done; exit $$fail
+	$(Q)sh tests/unit/run.sh $(RESULTS)/unit $(UNIT_BINS)
 
-# The README's test command: installs what is missing, builds, runs every suite.
-.PHONY: test
-test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit validate-formats integration integration-proc \
-		integration-profile integration-hostile integration-churn \
-		integration-privs integration-waits valgrind fuzz-short
+# as_root CMD: CMD as root, through sudo for a user who has it (root has no sudo on Debian).
+as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2>&1; then \
+	sudo $(1); else echo "make $@: this step loads BPF programs and creates cgroups, which \
+	needs root: run make as root, or install sudo and add this user to its sudoers" >&2; \
+	exit 2; fi
 
-.PHONY: deps
+# Every suite of `make test`, in order; each needs root (unit and validate-formats do not
+# but run the same way).
+TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
+		   integration-hostile integration-churn integration-privs integration-waits \
+		   integration-waits-proc valgrind fuzz-short packaging
+
+# The README's test command: installs what is missing, builds as the calling user, runs
+# every suite as root (each one even when one before failed; tests/suite-run.sh keeps its
+# counts) and ends with the total over all suites; any failed or missing suite fails it.
+.PHONY: test test-build test-suites
+test: deps deps-test
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)rm -rf $(RESULTS)
+	$(Q)$(call as_root,$(MAKE) --no-print-directory test-suites); \
+		sh tests/sum-results.sh $(RESULTS) $(TEST_SUITES)
+
+test-build: all victims profile-victims hostile-victims $(UNIT_BINS) $(UNIT_DEPS) \
+	    $(VALIDATE_DIR)/gen_profiles fuzz-build
+
+test-suites:
+	$(Q)for s in $(TEST_SUITES); do \
+		sh tests/suite-run.sh $(RESULTS) $$s $(MAKE) --no-print-directory $$s; done; true
+
+# Build and run dependencies (what `make demo` and the binary need), the tests' and the
+# benchmarks' (scripts/deps.sh; each installs only what is missing).
+.PHONY: deps deps-test deps-bench
 deps:
-	$(Q)sh scripts/deps.sh
+	$(Q)sh scripts/deps.sh run
+
+deps-test: deps
+	$(Q)sh scripts/deps.sh test
+
+deps-bench: deps
+	$(Q)sh scripts/deps.sh bench
 
 .PHONY: vmlinux
 vmlinux:
@@ -151,11 +187,64 @@ lint:
 	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h bpf/arch/*.h $(USER_SRCS) $(wildcard user/*/*.h user/*/*/*.h) include/*.h \
 		$(UNIT_SRCS)
 
-# The README's first command: set up, build, and run rsample on a hung demo service.
+# The README's first command: set up, build, and run rsample on a hung demo service
+# (root: through sudo when not root). Builds only rsample and the one victim it shows.
 .PHONY: demo
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all victims
-	$(Q)RS_BUILD=$(OUT) sh scripts/demo.sh
+	$(Q)$(MAKE) --no-print-directory all $(VICTIM_DIR)/ledger-nofp
+	$(Q)$(call as_root,env RS_BUILD=$(OUT) sh scripts/demo.sh)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man page, the bash
+# completion and the documents (README, the JSON format and its schema).
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/rsample
+COMPDIR		?= $(PREFIX)/share/bash-completion/completions
+INSTALL		?= install
+INSTALLED	:= $(BINDIR)/rsample $(MANDIR)/man1/rsample.1 $(COMPDIR)/rsample \
+		   $(DOCDIR)/README.md $(DOCDIR)/json.md $(DOCDIR)/rsample.schema.json
+
+.PHONY: install uninstall
+install: $(OUT)/rsample
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(DOCDIR)
+	$(Q)$(INSTALL) -m 755 $(OUT)/rsample $(DESTDIR)$(BINDIR)/rsample
+	$(Q)$(INSTALL) -m 644 docs/rsample.1 $(DESTDIR)$(MANDIR)/man1/rsample.1
+	$(Q)$(INSTALL) -m 644 completion/rsample.bash $(DESTDIR)$(COMPDIR)/rsample
+	$(Q)$(INSTALL) -m 644 README.md docs/json.md docs/rsample.schema.json $(DESTDIR)$(DOCDIR)
+
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the tracked tree in $(DEB_DIR)/src
+# (the products land in $(DEB_DIR), not in the repository's parent; the build's own
+# outputs in debian/build, so neither touches build/). Needs make deps-test's debhelper.
+DEB_DIR		:= $(OUT)/deb
+
+.PHONY: deb
+deb:
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/rsample
+	$(Q)git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src/rsample
+	$(Q)cd $(DEB_DIR)/src/rsample && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "make deb: dpkg-buildpackage failed (log: $(DEB_DIR)/src/build.log)" >&2; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	$(Q)mv $(DEB_DIR)/src/*.ddeb $(DEB_DIR)/ 2>/dev/null || true
+	$(Q)ls $(DEB_DIR)/*.deb
+
+# The man page, the completion, make install and the .deb (tests/packaging/run.py).
+.PHONY: packaging
+packaging: all deb
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_DEB_DIR=$(CURDIR)/$(DEB_DIR) \
+		$(PYTHON) tests/packaging/run.py $(ARGS)
+
+# make demo on a bare Debian 12 root (debootstrap): it installs only the run set
+# (tests/packaging/demo-root.sh; root, Debian's archive, ~5 minutes the first time).
+.PHONY: demo-fresh-root
+demo-fresh-root:
+	$(Q)$(call as_root,sh tests/packaging/demo-root.sh)
 
 .PHONY: clean
 clean:

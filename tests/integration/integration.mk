@@ -38,11 +38,13 @@ integration-privs: all victims
 		$(PYTHON) tests/integration/privs.py $(ARGS)
 
 # What each thread waits on: fds, peers, sockets, epoll sets, sleeps, children, joins,
-# rwlock writers, D state, in JSON and text (tests/integration/waits.py; RS_BACKEND=proc
-# for the /proc backend).
-.PHONY: integration-waits
+# rwlock writers, D state, in JSON and text (tests/integration/waits.py), with the
+# default backend and (integration-waits-proc) the /proc backend.
+.PHONY: integration-waits integration-waits-proc
 integration-waits: all victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/waits.py $(ARGS)
+
+integration-waits-proc: all victims
 	$(Q)RS_BACKEND=proc RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/waits.py $(ARGS)

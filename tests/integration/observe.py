@@ -6,7 +6,9 @@ run_rsample() runs one rsample command while a StopMonitor samples
 RS_BACKEND set, snapshots run with --backend RS_BACKEND (with_backend()).
 proc_threads() records what /proc says about each thread (ids, syscall, kernel
 stack); reading /proc never stops a task. hb_gap() reads the victim's heartbeat
-slots (tests/victims/ledger.c) for a time window.
+slots (tests/victims/ledger.c) for a time window. Every --json document a run prints
+is checked against docs/rsample.schema.json (python3-jsonschema); one that does not
+match is no document (doc None, json_error says where it breaks the schema).
 """
 
 import json
@@ -27,6 +29,24 @@ MONITOR_PERIOD_S = 0.002
 RUN_TIMEOUT_S = 60
 
 NOTES = []  # measured numbers, printed at the end
+SCHEMA_PATH = os.path.join(REPO, "docs", "rsample.schema.json")
+_validator = []  # the schema's validator, made at the first document
+SCHEMA_CHECKED = [0]  # documents checked against it
+
+
+def schema_errors(doc):
+    """Where DOC breaks docs/rsample.schema.json (at most 5 places), [] when it matches."""
+    if not _validator:
+        try:
+            import jsonschema
+        except ImportError:
+            raise SystemExit("python3-jsonschema is missing (the --json documents are checked "
+                             "against %s): install it with 'make deps-test'" % SCHEMA_PATH)
+        with open(SCHEMA_PATH) as f:
+            _validator.append(jsonschema.Draft202012Validator(json.load(f)))
+    SCHEMA_CHECKED[0] += 1
+    return ["%s: %s" % ("/".join(str(p) for p in e.absolute_path) or "(document)", e.message)
+            for e in list(_validator[0].iter_errors(doc))[:5]]
 
 # RS_BACKEND=proc (make integration-proc), bpf or auto: every snapshot run gets --backend.
 BACKEND = os.environ.get("RS_BACKEND") or None
@@ -159,6 +179,10 @@ def run_rsample(args, pid=None, timeout=RUN_TIMEOUT_S, want_json=None, cpus=None
             r.doc = json.loads(r.stdout)
         except ValueError as e:
             r.json_error = "%s; stdout starts %r" % (e, r.stdout[:300])
+        errs = schema_errors(r.doc) if r.doc is not None else []
+        if errs:
+            r.doc = None
+            r.json_error = "not valid against %s: %s" % (SCHEMA_PATH, "; ".join(errs))
     return r
 
 

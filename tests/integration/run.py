@@ -29,16 +29,17 @@ import unittest
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expect  # noqa: E402
+import suite  # noqa: E402  (tests/integration/suite.py)
 import launch  # noqa: E402
+import rank  # noqa: E402
 from fixtures import fixture, peer  # noqa: E402
-from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SKIP, VICTIM_DIR,  # noqa: E402
-                     Run, fmt_ms, note, run_rsample, with_backend)
+from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SCHEMA_CHECKED, SKIP,  # noqa: E402
+                     VICTIM_DIR, Run, fmt_ms, note, run_rsample, with_backend)
 
 
 def require_bpf(test):
     if SKIP:
-        print("SKIPPED: %s" % SKIP, flush=True)
-        test.skipTest(SKIP)
+        test.skipTest(SKIP)  # said as "SKIPPED: why" by suite.Result
 
 
 def fail_if(test, errs):
@@ -626,16 +627,7 @@ class GdbComparison(unittest.TestCase):
 
 # ---- runner ---------------------------------------------------------------------------
 
-class Result(unittest.TextTestResult):
-    pass
-
-
 def main(argv):
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-k", dest="patterns", action="append", default=[],
-                    help="run only tests whose name contains this")
-    a = ap.parse_args(argv)
     print("rsample integration: RSAMPLE=%s victims=%s backend=%s"
           % (RSAMPLE, VICTIM_DIR, BACKEND or "default"), flush=True)
     if not SKIP:
@@ -646,27 +638,14 @@ def main(argv):
         if os.path.exists(libc) and not expect.Symbols._debug_files(libc, "/"):
             print("note: no separate debug info for %s (Debian: libc6-dbg); the expected stacks "
                   "in expect.py include glibc's inline frames, which need it" % libc, flush=True)
-    loader = unittest.TestLoader()
-    if a.patterns:
-        loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
-    suite = unittest.TestSuite()
-    for cls in (CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease, DeletedBinary,
-                PodSubtree, Errors, GdbComparison):
-        suite.addTests(loader.loadTestsFromTestCase(cls))
-    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=Result).run(suite)
-    launch.cleanup_all()
-    if NOTES:
-        print("\nMeasurements:")
-        for n in NOTES:
-            print("  " + n)
-    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    skipped = len(res.skipped)
-    passed = res.testsRun - failed - skipped - len(res.expectedFailures)
-    line = "%d passed, %d failed" % (passed, failed)
-    if skipped:
-        line += ", %d skipped" % skipped
-    print(line, flush=True)
-    return 1 if failed else 0
+    def cleanup():
+        launch.cleanup_all()
+        NOTES.append("%d --json documents checked against docs/rsample.schema.json"
+                     % SCHEMA_CHECKED[0])
+
+    return suite.run_cases([CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease,
+                            DeletedBinary, PodSubtree, Errors, GdbComparison] + list(rank.CASES),
+                           argv, NOTES, cleanup)
 
 
 if __name__ == "__main__":

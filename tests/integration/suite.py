@@ -20,7 +20,7 @@ def run(tests, argv, skip_reason, cleanup):
     passed = failed = skipped = 0
     for t in tests:
         if reason:
-            print("SKIPPED %s: %s" % (t.__name__, reason), flush=True)
+            print("SKIPPED: %s (%s)" % (reason, t.__name__), flush=True)
             skipped += 1
             continue
         print("== %s" % t.__name__, flush=True)
@@ -51,20 +51,47 @@ def root_bpf_skip_reason(rsample):
     return None
 
 
-def run_case(case, argv, notes, cleanup):
-    """Runs the unittest TestCase case (-k PATTERN, repeatable, keeps matching names),
-    then cleanup(), prints notes and "N passed, M failed" last; returns the exit code."""
+class Result(unittest.TextTestResult):
+    """unittest's verbose result, with each skip said as "SKIPPED: reason"."""
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.stream.writeln("SKIPPED: %s (%s)" % (reason, test.id().rsplit(".", 1)[-1]))
+        self.stream.flush()
+
+
+def counts_line(res):
+    """ "N passed, M failed[, K skipped]" for a unittest result."""
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    skipped = len(res.skipped)
+    passed = res.testsRun - failed - skipped - len(res.expectedFailures)
+    return "%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else "")
+
+
+def run_cases(cases, argv, notes, cleanup):
+    """Runs the unittest TestCases (-k PATTERN, repeatable, keeps matching names), then
+    cleanup(), prints notes and "N passed, M failed[, K skipped]" last; returns the exit
+    code (1 when any failed)."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("-k", dest="patterns", action="append", default=[])
+    ap.add_argument("-k", dest="patterns", action="append", default=[],
+                    help="run only tests whose name contains this")
     a = ap.parse_args(argv)
     loader = unittest.TestLoader()
     if a.patterns:
         loader.testNamePatterns = ["*%s*" % p for p in a.patterns]
-    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(
-        loader.loadTestsFromTestCase(case))
+    tests = unittest.TestSuite()
+    for case in cases:
+        tests.addTests(loader.loadTestsFromTestCase(case))
+    res = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=Result).run(tests)
     cleanup()
-    for n in notes:
-        print("  " + n)
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed), flush=True)
-    return 1 if failed else 0
+    if notes:
+        print("\nMeasurements:")
+        for n in notes:
+            print("  " + n)
+    print(counts_line(res), flush=True)
+    return 0 if res.wasSuccessful() else 1
+
+
+def run_case(case, argv, notes, cleanup):
+    """run_cases() for one TestCase."""
+    return run_cases([case], argv, notes, cleanup)

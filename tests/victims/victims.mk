@@ -7,6 +7,10 @@
 #   ledger-dbg          ledger-nofp without debug info, with a .gnu_debuglink to
 #   ledger-dbg.debug    ... its debug info in a separate file
 #   orderd              Rust, std only, opt-level 3, full debug info, no frame pointers
+#   asyncd              Rust, std only, as orderd: an executor whose task holds a std
+#                       Mutex across a blocking pool get, idle workers, a reactor
+#   asyncd-dbg          asyncd without debug info, with a .gnu_debuglink to
+#   asyncd-dbg.debug    ... its debug info in a separate file
 #   rsservice-nodebug   tests/gdbcompare/progs/rsservice.rs as cargo's release profile
 #                       builds it: no debug info, names from the symbol table only
 #   rsservice-abort     the same, opt-level 3, -g, panic=abort, frame pointers: its
@@ -33,6 +37,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 		   -C panic=unwind
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
+		     asyncd asyncd-dbg asyncd-dbg.debug \
 		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe forker waiter)
 VICTIM_CXX	?= $(CXX)
 
@@ -64,6 +69,19 @@ $(VICTIM_DIR)/orderd: tests/victims/orderd.rs | $(VICTIM_DIR)
 	$(call msg,RUSTC,$@)
 	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
 	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name orderd $< -o $@
+
+$(VICTIM_DIR)/asyncd: tests/victims/asyncd.rs | $(VICTIM_DIR)
+	$(call msg,RUSTC,$@)
+	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
+	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name asyncd $< -o $@
+
+$(VICTIM_DIR)/asyncd-dbg.debug: $(VICTIM_DIR)/asyncd
+	$(call msg,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) --only-keep-debug $< $@
+
+$(VICTIM_DIR)/asyncd-dbg: $(VICTIM_DIR)/asyncd $(VICTIM_DIR)/asyncd-dbg.debug
+	$(call msg,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) --strip-debug --add-gnu-debuglink=$(VICTIM_DIR)/asyncd-dbg.debug $< $@
 
 $(VICTIM_DIR)/rsservice-nodebug: tests/gdbcompare/progs/rsservice.rs | $(VICTIM_DIR)
 	$(call msg,RUSTC,$@)
@@ -98,7 +116,3 @@ $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_
 	$(call msg,CXX-VIC,$@)
 	$(Q)cd $(VICTIM_DIR) && $(VICTIM_CXX) -O2 -g -gsplit-dwarf -pthread $(CURDIR)/$< \
 		-o cxxservice-split
-
-# The demo runs a victim; it takes the build directory from RS_BUILD.
-demo: victims
-demo: export RS_BUILD := $(OUT)

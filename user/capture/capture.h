@@ -239,6 +239,19 @@ void rs_sampler_counters(struct rs_sampler *s, uint64_t *out);
 /* Detaches and frees everything. Accepts NULL. */
 void rs_sampler_free(struct rs_sampler *s);
 
+/* ---- /proc/PID/stat (procparse.c) ---- */
+
+/* The fields of /proc/PID[/task/TID]/stat rsample uses (man 5 proc). */
+struct rs_proc_stat {
+	char comm[16];	    /* field 2, without the parentheses, NUL-terminated */
+	char state;	    /* field 3 */
+	uint32_t flags;	    /* field 9: PF_* */
+	uint64_t starttime; /* field 22: clock ticks after boot */
+	int32_t cpu;	    /* field 39: CPU it last ran on */
+};
+
+int rs_parse_stat(const char *text, struct rs_proc_stat *out);
+
 /* ---- the kernel's features (kfeatures.c) ----
  *
  * What the running kernel offers the BPF programs, decided before they are

@@ -70,17 +70,6 @@ struct rs_proc_status {
 
 int rs_parse_status(const char *text, struct rs_proc_status *out);
 
-/* The fields of /proc/PID/task/TID/stat procfs.c uses (man 5 proc). */
-struct rs_proc_stat {
-	char comm[16];	    /* field 2, without the parentheses, NUL-terminated */
-	char state;	    /* field 3 */
-	uint32_t flags;	    /* field 9: PF_* */
-	uint64_t starttime; /* field 22: clock ticks after boot */
-	int32_t cpu;	    /* field 39: CPU it last ran on */
-};
-
-int rs_parse_stat(const char *text, struct rs_proc_stat *out);
-
 /*
  * A "key : 1234.567890" line of /proc/PID/task/TID/sched (milliseconds with
  * six decimals), in nanoseconds. -ENOENT when the key is missing.

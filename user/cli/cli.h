@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "capture/capture.h"
+#include "report/report.h"
 #include "target/target.h"
 
 /* Exit codes (documented by --help); the commands return them, main() passes them on. */
@@ -38,6 +39,7 @@ struct rs_opts {
 	bool no_kernel;
 	uint32_t stack_bytes;	      /* user stack bytes copied per thread */
 	uint64_t threshold_ns;	      /* report: threads blocked at least this long are flagged */
+	enum rs_report_sort sort;     /* --sort rank|blocked (report.h) */
 	enum rs_backend backend;      /* --backend auto|bpf|proc (capture.h) */
 	uint64_t symbolize_budget_ns; /* --symbolize-budget: DWARF is read for this long */
 	/* snapshot and profile */

@@ -8,7 +8,7 @@ void rs_opts_usage(FILE *f)
 {
 	fputs(
 	    "usage: rsample [snapshot] TARGET [--json] [--no-kernel] [--stack-bytes N] [--threshold DUR]\n"
-	    "                                 [--backend auto|bpf|proc]\n"
+	    "                                 [--backend auto|bpf|proc] [--sort rank|blocked]\n"
 	    "       rsample profile TARGET [--on-cpu] [--off-cpu] [-F HZ] [-d DUR]\n"
 	    "                       [--min-block DUR] [--max-block DUR]\n"
 	    "                       [--format folded|svg|pprof|speedscope] [-o FILE]\n"
@@ -35,6 +35,10 @@ void rs_opts_usage(FILE *f)
 	    "                          suffix k for KiB (default 64k); a snapshot copies\n"
 	    "                          deeper threads again with 256k and the stack's top\n"
 	    "      --threshold DUR     mark threads blocked at least this long (default 1s)\n"
+	    "      --sort ORDER        order of the thread groups: rank (the default: deadlocks,\n"
+	    "                          contended locks, threads that may hold them, D state,\n"
+	    "                          long blocks, then idle waits last) or blocked (per\n"
+	    "                          process: deadlock, D state, longest blocked, largest)\n"
 	    "      --symbolize-budget DUR  read debug info for at most DUR (default 30s);\n"
 	    "                          later frames are named from symbol tables only\n"
 	    "      --backend B         how threads are read: bpf (Linux >= 5.18 with BTF), proc\n"

@@ -39,6 +39,7 @@ enum {
 	OPT_BACKEND,
 	OPT_MAX_DEBUG_SIZE,
 	OPT_SYMBOLIZE_BUDGET,
+	OPT_SORT,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +67,7 @@ static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
 	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
+	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -76,6 +78,7 @@ static const char short_opts[] = "+:p:t:c:F:d:o:vhV";
 
 static const char *const formats[] = { "folded", "svg", "pprof", "speedscope" };
 static const char *const groupings[] = { "none", "process", "thread" };
+static const char *const sorts[] = { [RS_SORT_RANK] = "rank", [RS_SORT_BLOCKED] = "blocked" };
 static const char *const backends[] = {
 	[RS_BACKEND_AUTO] = "auto", [RS_BACKEND_BPF] = "bpf", [RS_BACKEND_PROC] = "proc"
 };
@@ -275,7 +278,8 @@ static bool is_profile_only(int c)
 
 static bool is_snapshot_only(int c)
 {
-	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND || c == OPT_SYMBOLIZE_BUDGET;
+	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND ||
+	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -409,6 +413,17 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 			}
 		}
 		return fail(err, errlen, "invalid --backend '%s': expected auto, bpf or proc", arg);
+	case OPT_SORT:
+		for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+			if (!strcmp(arg, sorts[i])) {
+				o->sort = (enum rs_report_sort)i;
+				return 0;
+			}
+		}
+		return fail(
+		    err, errlen,
+		    "invalid --sort '%s': expected rank (most likely the hang first) or blocked (deadlock, D, longest blocked first)",
+		    arg);
 	case 'v':
 		o->verbose = true;
 		return 0;

@@ -157,7 +157,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	struct rs_capture_cfg cfg = { 0 };
 	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
 	struct rs_report_opts ropts = { .no_kernel = o->no_kernel,
-					.threshold_ns = o->threshold_ns };
+					.threshold_ns = o->threshold_ns,
+					.sort = o->sort };
 	struct rs_snapshot snap = { 0 };
 	struct rs_waits_stats wst = { 0 };
 	struct rs_resolved tgt = { 0 };

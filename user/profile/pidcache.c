@@ -66,8 +66,8 @@ static void say_warnings(struct rs_pidinfo *pi)
 /* Start time and maps hash of pid now; -ESRCH when it is gone. */
 static int identify(const char *proc_root, uint32_t pid, uint64_t *starttime, uint64_t *maps_hash)
 {
-	char path[256], *text = NULL, *p;
-	unsigned long long st = 0;
+	struct rs_proc_stat st;
+	char path[256], *text = NULL;
 	size_t len;
 	int e;
 
@@ -75,16 +75,11 @@ static int identify(const char *proc_root, uint32_t pid, uint64_t *starttime, ui
 	e = rs_read_file(path, &text, &len);
 	if (e)
 		return e == -ENOENT ? -ESRCH : e;
-	/* the fields after the name in parentheses: state is field 3, starttime 22 */
-	p = strrchr(text, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &st) != 1) {
-		free(text);
-		return -EINVAL;
-	}
+	e = rs_parse_stat(text, &st);
 	free(text);
-	*starttime = st;
+	if (e)
+		return e;
+	*starttime = st.starttime;
 	if (!maps_hash)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%" PRIu32 "/maps", proc_root, pid);

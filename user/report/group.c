@@ -58,6 +58,11 @@ static int cmp_key(const struct rs_thread *a, const struct rs_thread *b, bool wi
 		c = (a->syscall_nr > b->syscall_nr) - (a->syscall_nr < b->syscall_nr);
 	if (!c)
 		c = (a->deadlock != 0) - (b->deadlock != 0);
+	/* waiters on contended locks: one group per lock (a deadlock's members stay together) */
+	if (!c)
+		c = cmp_u64(a->lock_kind, b->lock_kind);
+	if (!c && !a->deadlock)
+		c = cmp_u64(a->mutex_addr, b->mutex_addr);
 	if (!c && with_kernel)
 		c = cmp_frames(a->kframes, a->n_kframes, b->kframes, b->n_kframes, false);
 	if (!c)
@@ -74,31 +79,54 @@ static int cmp_thread(const void *pa, const void *pb, void *ctx)
 	return c ? c : cmp_u64(a->tid, b->tid);
 }
 
-static int cmp_group(const void *pa, const void *pb)
+static int cmp_proc(const struct rs_group *a, const struct rs_group *b)
 {
-	const struct rs_group *a = pa, *b = pb;
+	int c = cmp_u64(a->proc->pid, b->proc->pid);
+
+	return c ? c : (a->proc > b->proc) - (a->proc < b->proc); /* same pid twice: model order */
+}
+
+/* --sort blocked: per process, deadlock, D, longest blocked, largest. */
+static int cmp_group_blocked(const struct rs_group *a, const struct rs_group *b)
+{
 	bool da = a->threads[0]->state == 'D', db = b->threads[0]->state == 'D';
 	bool la = a->threads[0]->deadlock, lb = b->threads[0]->deadlock;
 	int c;
 
-	c = cmp_u64(a->proc->pid, b->proc->pid);
-	if (!c)
-		c = (a->proc > b->proc) - (a->proc < b->proc); /* same pid twice: model order */
+	c = cmp_proc(a, b);
 	if (!c)
 		c = (lb > la) - (lb < la); /* a deadlock is certain; D is only likely trouble */
 	if (!c)
 		c = (db > da) - (db < da);
+	return c;
+}
+
+static int cmp_group(const void *pa, const void *pb, void *ctx)
+{
+	const struct rs_group *a = pa, *b = pb;
+	int c;
+
+	if (*(const enum rs_report_sort *)ctx == RS_SORT_BLOCKED)
+		c = cmp_group_blocked(a, b);
+	else
+		c = cmp_u64(rs_rank_of(a->reason), rs_rank_of(b->reason));
+	/* of two contended locks, the one more threads wait on first */
+	if (!c && *(const enum rs_report_sort *)ctx == RS_SORT_RANK &&
+	    a->reason == RS_RANK_LOCK_CONTENDED && b->reason == RS_RANK_LOCK_CONTENDED)
+		c = cmp_u64(b->n, a->n);
 	if (!c)
 		c = cmp_u64(b->max_blocked_ns, a->max_blocked_ns);
 	if (!c)
 		c = cmp_u64(b->n, a->n);
+	if (!c)
+		c = cmp_proc(a, b);
 	if (!c)
 		c = cmp_u64(a->threads[0]->tid, b->threads[0]->tid);
 	return c;
 }
 
 static int append_group(struct rs_group **v, size_t *n, size_t *cap, const struct rs_process *p,
-			const struct rs_thread *const *threads, size_t count)
+			const struct rs_thread *const *threads, size_t count, uint64_t threshold_ns)
 {
 	struct rs_group *g;
 
@@ -119,19 +147,27 @@ static int append_group(struct rs_group **v, size_t *n, size_t *cap, const struc
 		return -ENOMEM;
 	memcpy(g->threads, threads, count * sizeof(*g->threads));
 	g->n = count;
-	for (size_t i = 0; i < count; i++)
+	g->reason = RS_RANK_N_REASONS;
+	for (size_t i = 0; i < count; i++) {
+		enum rs_rank_reason r = rs_rank_thread(p, threads[i], threshold_ns);
+
+		if (g->reason == RS_RANK_N_REASONS || rs_rank_of(r) < rs_rank_of(g->reason))
+			g->reason = r;
 		if (threads[i]->blocked_known && threads[i]->blocked_ns > g->max_blocked_ns)
 			g->max_blocked_ns = threads[i]->blocked_ns;
+	}
 	(*n)++;
 	return 0;
 }
 
-int rs_report_group_by(const struct rs_snapshot *s, bool with_kernel, struct rs_group **out,
-		       size_t *n)
+int rs_report_group_by(const struct rs_snapshot *s, const struct rs_report_opts *o,
+		       struct rs_group **out, size_t *n)
 {
 	const struct rs_thread **v = NULL;
 	struct rs_group *groups = NULL;
 	size_t ng = 0, cap = 0;
+	bool with_kernel = !o->no_kernel;
+	enum rs_report_sort sort = o->sort;
 	int err = 0;
 
 	for (size_t pi = 0; pi < s->n_procs; pi++) {
@@ -151,7 +187,7 @@ int rs_report_group_by(const struct rs_snapshot *s, bool with_kernel, struct rs_
 		for (i = 0; i < p->n_threads; i = j) {
 			for (j = i + 1; j < p->n_threads && !cmp_key(v[i], v[j], with_kernel); j++)
 				;
-			err = append_group(&groups, &ng, &cap, p, v + i, j - i);
+			err = append_group(&groups, &ng, &cap, p, v + i, j - i, o->threshold_ns);
 			if (err)
 				goto cleanup;
 		}
@@ -159,7 +195,7 @@ int rs_report_group_by(const struct rs_snapshot *s, bool with_kernel, struct rs_
 		v = NULL;
 	}
 	if (ng)
-		qsort(groups, ng, sizeof(*groups), cmp_group);
+		qsort_r(groups, ng, sizeof(*groups), cmp_group, &sort);
 	*out = groups;
 	*n = ng;
 	groups = NULL;

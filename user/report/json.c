@@ -162,6 +162,7 @@ static void put_meta(struct jw *w, const struct rs_snapshot *s, const struct rs_
 	jw_u64(w, "threshold_ns", o->threshold_ns);
 	jw_bool(w, "kernel_stacks", !o->no_kernel);
 	jw_str(w, "backend", s->backend);
+	jw_str(w, "sort", o->sort == RS_SORT_BLOCKED ? "blocked" : "rank");
 	jw_open(w, "counters", '{', false);
 	for (size_t i = 0; i < RS_CNT_MAX; i++)
 		jw_u64(w, counter_names[i], s->counters[i]);
@@ -357,6 +358,43 @@ static void put_wait(struct jw *w, const struct rs_thread *t)
 	jw_close(w, '}');
 }
 
+/*
+ * The contended lock word a thread waits on, of any kind: what its address
+ * is, and its owner only where the lock records one.
+ */
+static void put_lock_wait(struct jw *w, const struct rs_thread *t)
+{
+	const struct rs_data_name *n = &t->lock_name;
+	char name[256];
+
+	if (!t->lock_kind) {
+		jw_null(w, "lock_wait");
+		return;
+	}
+	jw_open(w, "lock_wait", '{', true);
+	jw_str(w, "type", rs_lock_kind_id(t->lock_kind));
+	if (t->mutex_addr)
+		jw_hex(w, "addr", t->mutex_addr);
+	else
+		jw_null(w, "addr");
+	jw_bool(w, "owner_recorded", t->lock_kind == RS_LOCK_GLIBC_MUTEX);
+	if (t->waits_mutex)
+		jw_u64(w, "owner_tid", t->mutex_owner_tid);
+	else
+		jw_null(w, "owner_tid");
+	rs_data_name_format(n, name, sizeof(name));
+	jw_str(w, "name", t->mutex_addr ? name : NULL);
+	jw_str(w, "region", t->mutex_addr ? rs_data_region_name(n->region) : NULL);
+	jw_str(w, "symbol", n->symbol);
+	if (n->region == RS_DATA_SYMBOL)
+		jw_u64(w, "offset", n->offset);
+	else
+		jw_null(w, "offset");
+	jw_str(w, "module", n->module);
+	jw_u64_or_null(w, "stack_tid", n->region == RS_DATA_STACK ? n->tid : 0);
+	jw_close(w, '}');
+}
+
 static void put_frame(struct jw *w, const struct rs_frame *fr)
 {
 	jw_open(w, NULL, '{', true);
@@ -398,6 +436,7 @@ static void put_thread(struct jw *w, const struct rs_thread *t, size_t group,
 	jw_u64(w, "group", group);
 	put_syscall(w, t);
 	put_lock(w, t);
+	put_lock_wait(w, t);
 	put_wait(w, t);
 	jw_open(w, "kernel_stack", '[', false);
 	for (size_t i = 0; !o->no_kernel && i < t->n_kframes; i++)
@@ -472,6 +511,8 @@ static void put_groups(struct jw *w, const struct rs_group *g, size_t n)
 		jw_u64(w, "pid", g[i].proc->pid);
 		jw_strn(w, "state", &g[i].threads[0]->state, 1);
 		jw_u64(w, "max_blocked_ns", g[i].max_blocked_ns);
+		jw_u64(w, "rank", rs_rank_of(g[i].reason));
+		jw_str(w, "rank_reason", rs_rank_id(g[i].reason));
 		jw_open(w, "tids", '[', true);
 		for (size_t j = 0; j < g[i].n; j++)
 			jw_u64(w, NULL, g[i].threads[j]->tid);
@@ -499,7 +540,7 @@ int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	struct rs_group *groups = NULL;
 	int err;
 
-	err = rs_report_group_by(s, !o->no_kernel, &groups, &n_groups);
+	err = rs_report_group_by(s, o, &groups, &n_groups);
 	if (err)
 		return err;
 	/* group id of every thread, indexed by base[process] + thread index */

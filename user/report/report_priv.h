@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between the text report's files (report_text*.c); not an interface for other modules. */
+/* Shared between the text report's files (text*.c); not an interface for other modules. */
 #ifndef RS_REPORT_PRIV_H
 #define RS_REPORT_PRIV_H
 
@@ -13,5 +13,18 @@
  * Returns 0 or -ENOMEM.
  */
 int rs_text_put_threads(FILE *f, const struct rs_group *g);
+
+/* s with what cannot be shown escaped (rs_fput_safe); and quoted, at most max bytes (text.c). */
+void rs_text_put_str(FILE *f, const char *s);
+void rs_text_put_quoted(FILE *f, const char *s, size_t max);
+/* The "DEADLOCK:" lines of process p (text_locks.c). */
+void rs_text_put_deadlocks(FILE *f, const struct rs_process *p);
+/* The "lock:" lines of group g: owners where recorded, else the contended lock, named. */
+void rs_text_put_locks(FILE *f, const struct rs_group *g);
+/* The "holds:" lines of a group ranked RS_RANK_HOLDS_LOCK: each mutex it holds that a thread waits
+ * for. */
+void rs_text_put_holds(FILE *f, const struct rs_group *g);
+/* The "may hold:" line of a group ranked RS_RANK_MAY_HOLD (nothing for others). */
+void rs_text_put_may_hold(FILE *f, const struct rs_group *g);
 
 #endif

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The human hang report (README "What it prints"): a header, one summary
- * line per process, then groups of threads with identical stacks, most
- * suspicious first. Deterministic for the same snapshot. Just over 500
- * lines: the per-thread lines are text_threads.c; what is left is the
- * report's order and layout, which read best in one place.
+ * line per process, then groups of threads with identical stacks in the
+ * order rs_report_group_by() gives, each with its rank's tag. Deterministic
+ * for the same snapshot. The per-thread lines are text_threads.c, the lock
+ * lines text_locks.c; what is left is the report's order and layout.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -53,12 +53,12 @@ static size_t state_rank(char state)
 	return p ? (size_t)(p - state_order) : sizeof(state_order);
 }
 
-static void put_str(FILE *f, const char *s)
+void rs_text_put_str(FILE *f, const char *s)
 {
 	rs_fput_safe(f, s, strlen(s), false);
 }
 
-static void put_quoted(FILE *f, const char *s, size_t max)
+void rs_text_put_quoted(FILE *f, const char *s, size_t max)
 {
 	fputc('"', f);
 	rs_fput_safe(f, s, max, true);
@@ -95,7 +95,7 @@ static void put_header(FILE *f, const struct rs_snapshot *s)
 	bool any = false;
 
 	fputs("snapshot of ", f);
-	put_str(f, s->target ? s->target : "(unknown target)");
+	rs_text_put_str(f, s->target ? s->target : "(unknown target)");
 	if (s->taken_at_unix_ns > 0) {
 		time_t t = (time_t)(s->taken_at_unix_ns / 1000000000);
 		struct tm tm;
@@ -148,54 +148,6 @@ static int cmp_state_count(const void *pa, const void *pb)
 
 /* "4242 (ns 6) "backend" /app/backend: 5 threads (3 S, 1 D, 1 R), longest block 7m11s (tid 4251)"
  */
-static const struct rs_thread *thread_by_tid(const struct rs_process *p, uint32_t tid)
-{
-	for (size_t i = 0; i < p->n_threads; i++)
-		if (p->threads[i].tid == tid)
-			return &p->threads[i];
-	return NULL;
-}
-
-/* "DEADLOCK: tid 12 "a" waits for tid 13 "b", which waits for tid 12" */
-static void put_deadlocks(FILE *f, const struct rs_process *p)
-{
-	for (uint32_t d = 1; d <= p->n_deadlocks; d++) {
-		const struct rs_thread *start = NULL, *t;
-
-		for (size_t i = 0; i < p->n_threads && !start; i++)
-			if (p->threads[i].deadlock == d)
-				start = &p->threads[i];
-		if (!start)
-			continue;
-		fputs("  DEADLOCK: ", f);
-		t = start;
-		do {
-			fprintf(f, "tid %u ", t->tid);
-			put_quoted(f, t->name, sizeof(t->name));
-			fprintf(f, "%s waits for mutex 0x%" PRIx64 " held by ",
-				t == start ? "" : ", which", t->mutex_addr);
-			t = thread_by_tid(p, t->mutex_owner_tid);
-		} while (t && t != start);
-		fprintf(f, "tid %u\n", start->tid);
-	}
-}
-
-/* One line per thread of the group that waits for a mutex held by another captured thread. */
-static void put_locks(FILE *f, const struct rs_group *g)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		const struct rs_thread *t = g->threads[i], *o;
-
-		o = t->waits_mutex ? thread_by_tid(g->proc, t->mutex_owner_tid) : NULL;
-		if (!o)
-			continue;
-		fprintf(f, "  lock: tid %u waits for mutex 0x%" PRIx64 " held by tid %u ", t->tid,
-			t->mutex_addr, o->tid);
-		put_quoted(f, o->name, sizeof(o->name));
-		fputs(t->deadlock ? "  [deadlock]\n" : "\n", f);
-	}
-}
-
 /*
  * "waits on: …" (waits.c): one line for the group when its threads wait on
  * the same thing, else one per thread that waits on something.
@@ -234,9 +186,9 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 	if (p->ns_pid && p->ns_pid != p->pid)
 		fprintf(f, " (ns %u)", p->ns_pid);
 	fputc(' ', f);
-	put_quoted(f, p->comm, sizeof(p->comm));
+	rs_text_put_quoted(f, p->comm, sizeof(p->comm));
 	fputc(' ', f);
-	put_str(f, p->exe ? p->exe : "(exe unknown)");
+	rs_text_put_str(f, p->exe ? p->exe : "(exe unknown)");
 	fprintf(f, ": %zu thread%s", p->n_threads, p->n_threads == 1 ? "" : "s");
 
 	for (size_t i = 0; i < p->n_threads; i++) {
@@ -267,7 +219,7 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 	fputc('\n', f);
 	if (p->cgroup) {
 		fputs("  cgroup: ", f);
-		put_str(f, p->cgroup);
+		rs_text_put_str(f, p->cgroup);
 		fputc('\n', f);
 	}
 	/* one "error:" line per warning (rs_proc's warnings are newline-separated) */
@@ -277,7 +229,7 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 		rs_fput_safe(f, at, nl ? (size_t)(nl - at) : strlen(at), false);
 		fputc('\n', f);
 	}
-	put_deadlocks(f, p);
+	rs_text_put_deadlocks(f, p);
 }
 
 /* "on CPU (captured by perf sample)", "blocked for 7m11s", "blocked for 3.1s to 12.0s"… */
@@ -348,7 +300,7 @@ static void put_syscall(FILE *f, const struct rs_group *g)
 				 sizeof(t->syscall_args)) != 0;
 	rs_syscall_describe(t->syscall_nr, t->syscall_args, text, sizeof(text));
 	fputs("  syscall: ", f);
-	put_str(f, text);
+	rs_text_put_str(f, text);
 	if (differ)
 		fprintf(f, "  (arguments differ; tid %u's shown)", t->tid);
 	fputc('\n', f);
@@ -361,7 +313,7 @@ static void put_kframes(FILE *f, const struct rs_thread *t)
 
 		fputs("  [k] ", f);
 		if (fr->function) {
-			put_str(f, fr->function);
+			rs_text_put_str(f, fr->function);
 			if (fr->sym_offset)
 				fprintf(f, "+%#llx", (unsigned long long)fr->sym_offset);
 		} else {
@@ -369,7 +321,7 @@ static void put_kframes(FILE *f, const struct rs_thread *t)
 		}
 		if (fr->module && strcmp(fr->module, "[kernel]")) {
 			fputc(' ', f);
-			put_str(f, fr->module);
+			rs_text_put_str(f, fr->module);
 		}
 		fputc('\n', f);
 	}
@@ -407,15 +359,15 @@ static void put_uframes(FILE *f, const struct rs_thread *t)
 		else
 			fprintf(f, "  #%-2zu ", i);
 		if (fr->function) {
-			put_str(f, fr->function);
+			rs_text_put_str(f, fr->function);
 		} else if (fr->module && fr->sym_offset) {
-			put_str(f, basename_of(fr->module));
+			rs_text_put_str(f, basename_of(fr->module));
 			fprintf(f, "+%#llx", (unsigned long long)fr->sym_offset);
 		} else {
 			fprintf(f, "%#llx", (unsigned long long)fr->addr);
 			if (fr->module) {
 				fputs(" in ", f);
-				put_str(f, basename_of(fr->module));
+				rs_text_put_str(f, basename_of(fr->module));
 			}
 		}
 		if (fr->inlined)
@@ -424,13 +376,13 @@ static void put_uframes(FILE *f, const struct rs_thread *t)
 			fputs(" (tail call)", f);
 		if (fr->file) {
 			fputs(" at ", f);
-			put_str(f, fr->file);
+			rs_text_put_str(f, fr->file);
 			if (fr->line)
 				fprintf(f, ":%u", fr->line);
 		}
 		if (fr->function && fr->module) {
 			fputs("  [", f);
-			put_str(f, basename_of(fr->module));
+			rs_text_put_str(f, basename_of(fr->module));
 			fputc(']', f);
 		}
 		if (j - i > 1)
@@ -444,7 +396,7 @@ static void put_unwind(FILE *f, const struct rs_thread *t)
 	const struct rs_unwind_info *u = &t->unwind;
 
 	fputs("  unwind: ", f);
-	put_str(f, u->method ? u->method : "none");
+	rs_text_put_str(f, u->method ? u->method : "none");
 	if (u->complete) {
 		fputs(", complete", f);
 	} else if (u->stop_reason[0]) {
@@ -470,16 +422,20 @@ static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct 
 	int err;
 
 	fprintf(f, "\ngroup %zu: pid %u ", id, g->proc->pid);
-	put_quoted(f, g->proc->comm, sizeof(g->proc->comm));
+	rs_text_put_quoted(f, g->proc->comm, sizeof(g->proc->comm));
 	fprintf(f, ", %zu thread%s, %c (%s)", g->n, g->n == 1 ? "" : "s", t->state,
 		state_meaning(t->state));
 	put_group_timing(f, g, o);
-	fputc('\n', f);
+	fputs("  [rank: ", f);
+	rs_text_put_str(f, rs_rank_text(g->reason));
+	fputs("]\n", f);
 	err = rs_text_put_threads(f, g);
 	if (err)
 		return err;
 	put_syscall(f, g);
-	put_locks(f, g);
+	rs_text_put_locks(f, g);
+	rs_text_put_holds(f, g);
+	rs_text_put_may_hold(f, g);
 	put_waits(f, g);
 	if (!o->no_kernel)
 		put_kframes(f, t);
@@ -505,7 +461,7 @@ int rs_report_text(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	size_t n_groups = 0;
 	int err;
 
-	err = rs_report_group_by(s, !o->no_kernel, &groups, &n_groups);
+	err = rs_report_group_by(s, o, &groups, &n_groups);
 	if (err)
 		return err;
 	if (s->n_procs) {

@@ -181,6 +181,8 @@ static int add_thread(struct rs_process *p, const struct rs_task_rec *r,
 	t->capture_ns = r->capture_ktime_ns;
 	set_blocked(t, r);
 	set_syscall(t, r);
+	if (r->flags & RS_TF_REGS)
+		t->user_sp = rs_regs_sp(&r->regs);
 	if (r->flags & RS_TF_FUTEX_PEEK) {
 		t->futex_peek_valid = true;
 		memcpy(t->futex_peek, r->futex_peek, sizeof(t->futex_peek));
@@ -363,7 +365,8 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 			gone++;
 		}
 	}
-	rs_locks_analyze(p);
+	if (!e)
+		e = rs_locks_analyze(p, proc);
 	if (proc && (warn = rs_proc_warnings(proc)) && !p->error) {
 		/* its warnings, one per line, without the last newline */
 		size_t len = strlen(warn);

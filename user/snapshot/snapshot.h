@@ -21,6 +21,17 @@
 
 struct rs_wait;
 
+/* The kinds of lock whose contended word rs_locks_analyze() recognises. */
+enum rs_lock_kind {
+	RS_LOCK_NONE = 0,
+	RS_LOCK_GLIBC_MUTEX, /* pthread_mutex_t with waiters (word 2, or a PI futex): owner recorded
+			      */
+	RS_LOCK_RUST_MUTEX,  /* Rust std's futex Mutex in state 2 (contended): no owner recorded */
+	RS_LOCK_PARKING_LOT, /* parked in parking_lot's lock slow path (parked bit set): no owner,
+			      * and the lock's address is not in the wait (it parks on its own
+			      * futex) */
+};
+
 struct rs_thread {
 	uint32_t tid, ns_tid;
 	char name[RS_COMM_LEN + 1];
@@ -42,9 +53,16 @@ struct rs_thread {
 	bool ustack_lost;      /* its user stack could not be copied (the record's ustack_err) */
 	bool futex_peek_valid; /* futex_peek holds the words at syscall_args[0] */
 	uint32_t futex_peek[6];
-	/* Lock analysis (locks.c): the mutex this thread waits for, and who holds it. */
-	bool waits_mutex;
-	uint64_t mutex_addr;
+	uint64_t user_sp; /* the user stack pointer captured (0: not known) */
+	/*
+	 * Lock analysis (locks.c): the lock word this thread waits on, when it
+	 * shows contention, what that address is, and who holds the lock when
+	 * the lock records it.
+	 */
+	enum rs_lock_kind lock_kind;   /* RS_LOCK_NONE: not waiting on a lock */
+	uint64_t mutex_addr;	       /* the lock word's address (0: not known, parking_lot) */
+	struct rs_data_name lock_name; /* what mutex_addr is: a data symbol, the heap… */
+	bool waits_mutex;	       /* the owner below is known: a glibc mutex's */
 	uint32_t mutex_owner_ns_tid; /* the owner as the target sees it (gettid in its namespace) */
 	uint32_t mutex_owner_tid;    /* the owner's host tid (always a captured thread) */
 	uint32_t deadlock;	     /* > 0: member of that process's deadlock cycle number */
@@ -133,15 +151,23 @@ bool rs_thread_incomplete(const struct rs_thread *t);
 /* ---- locks (locks.c) ---- */
 
 /*
- * Finds, for each thread of p blocked on a glibc pthread mutex (futex wait
- * on a contended lock word, or a PI futex), the mutex and the thread that
- * holds it, read from the mutex itself at capture time, when that owner is
- * one of the process's captured threads; then numbers the
- * wait-for cycles (deadlocks) among them. Fills the lock fields of the
- * threads and p->n_deadlocks. Locks without an owner field (Rust's std
- * Mutex, plain futexes) are left alone.
+ * Finds each thread of p that waits on a lock word showing contention: a
+ * glibc pthread mutex (futex wait on lock word 2 of a held mutex, or a PI
+ * futex), Rust std's futex Mutex in state 2 (below its lock_contended), a
+ * parking_lot lock's slow path. Sets lock_kind, mutex_addr and lock_name
+ * (through rs_name_data_addr() on proc, which may be NULL). For a glibc
+ * mutex it also names the thread that holds it, read from the mutex itself
+ * at capture time, when that owner is one of the process's captured
+ * threads; then numbers the wait-for cycles (deadlocks) among them
+ * (p->n_deadlocks). Locks without an owner field (Rust's std Mutex,
+ * parking_lot) never get one; condvars and plain futexes are left alone.
+ * Call after the threads' frames are built. 0 or -ENOMEM.
  */
-void rs_locks_analyze(struct rs_process *p);
+int rs_locks_analyze(struct rs_process *p, struct rs_proc *proc);
+/* The lock kind as a JSON word: "glibc_mutex", "rust_std_mutex", "parking_lot"; NULL for none. */
+const char *rs_lock_kind_id(enum rs_lock_kind k);
+/* The lock kind for people: "mutex", "std Mutex", "parking_lot lock"; NULL for none. */
+const char *rs_lock_kind_text(enum rs_lock_kind k);
 
 /* ---- what each thread waits on (waits.c) ---- */
 

@@ -21,8 +21,8 @@
  * elfopen.c (ELF and debug files), fileopen.c (opening a target's files,
  * sizing their compressed sections), dwopen.c (libdw's own open() calls), unwind.c, unwind_sppc.c,
  * symbolize.c, tailcall.c and callsite.c (tail-call frames), symcache.c, frame.c (frames, kernel
- * frames), ksyms.c (/proc/kallsyms), demangle.c; gdb/ holds what exists to print names and lines as
- * gdb does.
+ * frames), dataname.c (data addresses: symbols and regions), ksyms.c (/proc/kallsyms), demangle.c;
+ * gdb/ holds what exists to print names and lines as gdb does.
  */
 #ifndef RS_STACK_H
 #define RS_STACK_H
@@ -239,6 +239,60 @@ int rs_stack_frames(struct rs_proc *p, const struct rs_unwound *u, struct rs_fra
  */
 int rs_stack_user(struct rs_proc *p, const struct rs_ustack *s, struct rs_unwound *u,
 		  struct rs_frame **frames, size_t *n);
+
+/* ---- naming data addresses (dataname.c) ---- */
+
+/* Where a data address lies in a process. */
+enum rs_data_region {
+	RS_DATA_UNKNOWN = 0, /* in no mapping, or the maps were not read */
+	RS_DATA_SYMBOL,	     /* inside a data symbol (.data, .bss, .rodata) of a module */
+	RS_DATA_MODULE,	     /* in a module's mappings, but no symbol covers it */
+	RS_DATA_HEAP,	     /* the brk heap ([heap]) */
+	RS_DATA_STACK,	     /* a thread's stack */
+	RS_DATA_ANON,	     /* another anonymous mapping (malloc arenas, mmap) */
+	RS_DATA_FILE,	     /* a mapping of a file that is not a module, or [vdso]-like */
+};
+
+/* What a data address is. Strings are malloc'd and owned (rs_data_name_clear()). */
+struct rs_data_name {
+	enum rs_data_region region;
+	char *symbol;	 /* RS_DATA_SYMBOL: the demangled name (Rust's hash dropped) */
+	uint64_t offset; /* RS_DATA_SYMBOL: address - the symbol's start */
+	char *module;	 /* SYMBOL, MODULE, FILE: the file as the target sees it */
+	uint32_t tid;	 /* RS_DATA_STACK: the thread whose stack it is (0: the main
+			  * [stack] with no captured thread on it) */
+};
+
+/* A thread and its user stack pointer: whose stack an address is on. */
+struct rs_thread_sp {
+	uint32_t tid;
+	uint64_t sp;
+};
+
+/*
+ * Names the data address addr of p (a lock word, a wait target): the data
+ * symbol of the module holding it (a static Mutex, a global
+ * pthread_mutex_t; .bss past the file's last page included), else its
+ * region: heap, the stack of the thread among sps[0..n_sps) whose sp is in
+ * the same mapping, another anonymous mapping, a mapped file. p NULL gives
+ * RS_DATA_UNKNOWN. Reads only the target's maps and ELF symbol tables,
+ * never its memory. Fills *out (cleared first); 0 or -ENOMEM (*out empty).
+ */
+int rs_name_data_addr(struct rs_proc *p, uint64_t addr, const struct rs_thread_sp *sps,
+		      size_t n_sps, struct rs_data_name *out);
+/* Frees what n owns and empties it. Accepts NULL. */
+void rs_data_name_clear(struct rs_data_name *n);
+/* A deep copy of src in *dst. 0 or -ENOMEM (*dst left empty). */
+int rs_data_name_copy(struct rs_data_name *dst, const struct rs_data_name *src);
+/*
+ * One short phrase for n: "asyncd::STATE", "ACCOUNTS+0x28", "in /app/x (no
+ * symbol)", "heap", "stack of tid 4251", "main stack", "anonymous mapping",
+ * "in /app/data.bin", "unknown memory". Cut to fit len, NUL-terminated (len > 0).
+ */
+void rs_data_name_format(const struct rs_data_name *n, char *buf, size_t len);
+/* The region as a JSON word: "symbol", "module", "heap", "stack", "anonymous", "file", "unknown".
+ */
+const char *rs_data_region_name(enum rs_data_region r);
 
 /* ---- kernel symbols (ksyms.c) ---- */
 

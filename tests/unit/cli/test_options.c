@@ -115,6 +115,27 @@ static void test_opts_backend(void **state)
 		    WORDS("'--backend'", "only to 'rsample snapshot'"));
 }
 
+static void test_opts_sort(void **state)
+{
+	struct rs_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--pid", "42"), 0);
+	assert_int_equal(o.sort, RS_SORT_RANK); /* the ranking is the default */
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "--pid", "42", "--sort", "blocked"), 0);
+	assert_int_equal(o.sort, RS_SORT_BLOCKED);
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "snapshot", "--sort=blocked", "--sort", "rank", "-p", "1"), 0);
+	assert_int_equal(o.sort, RS_SORT_RANK);
+	rs_opts_free(&o);
+	EXPECT_FAIL(ARGS("--pid", "1", "--sort", "size"),
+		    WORDS("invalid --sort 'size'", "rank", "blocked"));
+	EXPECT_FAIL(ARGS("--pid", "1", "--sort"), WORDS("--sort", "needs a value"));
+	EXPECT_FAIL(ARGS("profile", "--pid", "1", "--sort", "rank"),
+		    WORDS("'--sort'", "only to 'rsample snapshot'"));
+}
+
 static void test_opts_snapshot_all_options(void **state)
 {
 	struct rs_opts o;
@@ -495,6 +516,7 @@ static void test_opts_usage_documents_everything(void **state)
 		"--out-dir DIR",
 		"--group-by G",
 		"--backend B",
+		"--sort ORDER",
 		"--max-debug-size SIZE",
 		"--symbolize-budget DUR",
 		"auto",
@@ -651,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_opts_snapshot_defaults),
 		cmocka_unit_test(test_opts_snapshot_all_options),
 		cmocka_unit_test(test_opts_backend),
+		cmocka_unit_test(test_opts_sort),
 		cmocka_unit_test(test_opts_target_forms),
 		cmocka_unit_test(test_opts_stack_bytes),
 		cmocka_unit_test(test_opts_debug_bounds),

@@ -468,6 +468,7 @@ static int teardown(void **state)
 
 static void test_report_group_order(void **state)
 {
+	struct rs_report_opts blocked = { .threshold_ns = S(1), .sort = RS_SORT_BLOCKED };
 	struct rs_snapshot *s = *state;
 	struct rs_group *g = NULL;
 	size_t n = 0;
@@ -488,7 +489,7 @@ static void test_report_group_order(void **state)
 		{ 5000, 'R', 1, 5020 },
 	};
 
-	assert_int_equal(rs_report_group_by(s, true, &g, &n), 0);
+	assert_int_equal(rs_report_group_by(s, &blocked, &g, &n), 0);
 	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(g[i].proc->pid, want[i].pid);
@@ -507,6 +508,7 @@ static void test_report_group_order(void **state)
 /* What makes two threads one group, and what does not. */
 static void test_report_group_key(void **state)
 {
+	struct rs_report_opts blocked = { .threshold_ns = S(1), .sort = RS_SORT_BLOCKED };
 	struct rs_snapshot s = { 0 };
 	struct rs_process *p;
 	struct rs_thread *t;
@@ -532,7 +534,7 @@ static void test_report_group_key(void **state)
 	free(p->threads[7].kframes[0].function);  /* 17: other kernel function */
 	p->threads[7].kframes[0].function = xstrdup("futex_wait");
 
-	assert_int_equal(rs_report_group_by(&s, true, &g, &n), 0);
+	assert_int_equal(rs_report_group_by(&s, &blocked, &g, &n), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(g[0].threads[0]->tid, 13); /* D first */
 	assert_int_equal(g[1].n, 3);		    /* then the largest */
@@ -542,7 +544,8 @@ static void test_report_group_key(void **state)
 	rs_report_groups_free(g, n);
 
 	/* without kernel frames, 17 joins 10..12 */
-	assert_int_equal(rs_report_group_by(&s, false, &g, &n), 0);
+	blocked.no_kernel = true;
+	assert_int_equal(rs_report_group_by(&s, &blocked, &g, &n), 0);
 	assert_int_equal(n, 5);
 	assert_int_equal(g[1].n, 4);
 	assert_int_equal(g[1].threads[3]->tid, 17);
