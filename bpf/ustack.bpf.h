@@ -13,6 +13,7 @@
 #include "compat.bpf.h"
 #include "config.bpf.h"
 #include "counters.bpf.h"
+#include "regs.bpf.h"
 
 #define RS_EOPNOTSUPP 95
 
@@ -28,32 +29,75 @@ static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 	return 0;
 }
 
-/*
- * Bytes of user stack to copy from sp: up to the end of the mapping holding
- * sp (only the used part of the stack), at most max. RS_TF_USTACK_TRUNC in
- * *flags when the window is cut short; *end: the mapping's end, 0 if
- * unknown (always without bpf_find_vma(), Linux 5.17).
- */
-static __always_inline __u64 ustack_window_max(struct task_struct *task, __u64 sp, __u64 max,
-					       __u32 *flags, __u64 *end)
+/* The end of the mapping holding sp, 0 if unknown (always without bpf_find_vma(), Linux 5.17). */
+static __always_inline __u64 ustack_vma_end(struct task_struct *task, __u64 sp)
 {
 	struct vma_end_ctx c = {};
 
 	if (!rs_have_helper(find_vma) || bpf_find_vma(task, sp, vma_end_cb, &c, 0))
-		c.end = 0;
-	*end = c.end;
-	if (c.end > sp && c.end - sp <= max)
-		return c.end - sp;
+		return 0;
+	return c.end;
+}
+
+/*
+ * Bytes of user stack to copy from sp: up to end, the stack's end (only the
+ * used part of the stack), at most max. RS_TF_USTACK_TRUNC in *flags when
+ * the window is cut short or end is unknown (0).
+ */
+static __always_inline __u64 ustack_window_to(__u64 sp, __u64 end, __u64 max, __u32 *flags)
+{
+	if (end > sp && end - sp <= max)
+		return end - sp;
 	*flags |= RS_TF_USTACK_TRUNC;
 	return max;
 }
 
-/* The same, at most stack_bytes. */
+/* The same up to the end of the mapping holding sp, at most stack_bytes. */
 static __always_inline __u64 ustack_window(struct task_struct *task, __u64 sp, __u32 *flags)
 {
-	__u64 end;
+	return ustack_window_to(sp, ustack_vma_end(task, sp), stack_bytes, flags);
+}
 
-	return ustack_window_max(task, sp, stack_bytes, flags, &end);
+/*
+ * Reads n bytes at src of task's memory: any task's, faulting its pages in,
+ * from a sleepable program (bpf_copy_from_user_task(), Linux 5.18); else
+ * the current task's, only what is resident. 0 or -errno.
+ */
+static __always_inline long read_user(void *dst, __u32 n, __u64 src, struct task_struct *task,
+				      bool sleepable)
+{
+	if (sleepable)
+		return bpf_copy_from_user_task(dst, n, (void *)src, task, 0);
+	return bpf_probe_read_user(dst, n, (void *)src);
+}
+
+/*
+ * Where the frames of task's stack end, at most end (the end of the mapping
+ * holding sp). A thread's stack mapping can merge with the mapping next to
+ * it (Linux 6.1 does), so that end may lie past the stack, and a copy of
+ * "the stack's top" would be of something else. A thread that is not the
+ * group leader and was started with TLS of its own (glibc's and musl's
+ * threads: the TCB, struct pthread, at the top of the stack mapping, its
+ * TLS and then the frames below it) has no frame above its thread
+ * pointer; that it points at a TCB is checked by the x86-64 TLS ABI's rule
+ * that the TCB's first word is the thread pointer itself. The leader's
+ * frames end below mm->start_stack (where exec left argc); the page of
+ * argc is kept, the arguments and environment above it are no frames.
+ */
+static __always_inline __u64 ustack_end_cap(struct task_struct *task, __u64 sp, __u64 end,
+					    bool sleepable)
+{
+	__u64 cap, self = 0;
+
+	if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid)) {
+		cap = (BPF_CORE_READ(task, mm, start_stack) + 8 + 4095) & ~4095ull;
+	} else {
+		cap = rs_task_thread_pointer(task);
+		if (cap <= sp || cap >= end ||
+		    read_user(&self, sizeof(self), cap, task, sleepable) || self != cap)
+			return end;
+	}
+	return cap > sp && cap < end ? cap : end;
 }
 
 /*
@@ -98,10 +142,7 @@ static __always_inline __u32 copy_ustack_nmax(void *dst, __u64 sp, __u64 n, __u6
 	}
 	for (int i = 0; i < 6 && n >= 256; i++) {
 		n = clamp_len(n, max);
-		if (sleepable)
-			e = bpf_copy_from_user_task(dst, n, (void *)sp, task, 0);
-		else
-			e = bpf_probe_read_user(dst, n, (void *)sp);
+		e = read_user(dst, n, sp, task, sleepable);
 		if (!e)
 			return n;
 		*flags |= RS_TF_USTACK_TRUNC;
