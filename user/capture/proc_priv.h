@@ -72,11 +72,12 @@ int rs_parse_status(const char *text, struct rs_proc_status *out);
 
 /* The fields of /proc/PID/task/TID/stat procfs.c uses (man 5 proc). */
 struct rs_proc_stat {
-	char comm[16];	    /* field 2, without the parentheses, NUL-terminated */
-	char state;	    /* field 3 */
-	uint32_t flags;	    /* field 9: PF_* */
-	uint64_t starttime; /* field 22: clock ticks after boot */
-	int32_t cpu;	    /* field 39: CPU it last ran on */
+	char comm[16];	     /* field 2, without the parentheses, NUL-terminated */
+	char state;	     /* field 3 */
+	uint32_t flags;	     /* field 9: PF_* */
+	uint64_t starttime;  /* field 22: clock ticks after boot */
+	uint64_t startstack; /* field 28: mm->start_stack, where exec left argc (0: not shown) */
+	int32_t cpu;	     /* field 39: CPU it last ran on */
 };
 
 int rs_parse_stat(const char *text, struct rs_proc_stat *out);
@@ -210,6 +211,7 @@ struct rs_procfs {
 	struct rs_maps maps;
 	/* namespaces of the process last read */
 	uint32_t ns_pid, pidns_ino;
+	uint64_t start_stack; /* mm->start_stack of the task rs_proctask_fill() read last */
 	/* last cgroup path and its id */
 	char *cg_path;
 	uint64_t cg_id;
