@@ -38,10 +38,13 @@
  *                  every other one is unknown, not zero
  * RS_TF_MOVED      the thread ran while its stack was copied, on every retry: the copy
  *                  and the registers may not belong together
+ * RS_TF_PERF_STACK the stack was copied by a perf sample (perf_event_open(2)), which
+ *                  copies at most 65528 bytes of it
  * Bit 8 is RS_TF_UFP_ONLY of the profile records below.
  */
-#define RS_TF_REGS_SPIP (1u << 9)
-#define RS_TF_MOVED	(1u << 10)
+#define RS_TF_REGS_SPIP	 (1u << 9)
+#define RS_TF_MOVED	 (1u << 10)
+#define RS_TF_PERF_STACK (1u << 11)
 
 /* rs_counters indexes: every loss is counted, never silent */
 enum rs_counter {

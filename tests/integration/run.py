@@ -232,7 +232,7 @@ class DeepRunningThread(unittest.TestCase):
 
     DEPTH = 900
     CAUGHT = 3  # snapshots that must catch it by its perf sample
-    TRIES = 20
+    TRIES = 40
 
     def setUp(self):
         require_bpf(self)
