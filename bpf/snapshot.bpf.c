@@ -151,6 +151,7 @@ static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task
 	n = end - top;
 	if (n > RS_USTACK_TOP)
 		return;
+	RS_CLAMP_IMM(n, RS_USTACK_TOP);
 	if (read_user((__u8 *)(rec + 1) + len, n, top, task, sleepable))
 		return;
 	rec->utop_addr = top;

@@ -101,22 +101,28 @@ static __always_inline __u64 ustack_end_cap(struct task_struct *task, __u64 sp, 
 }
 
 /*
- * n, at most max and at most RS_USTACK_MAX, in a form every verifier bounds.
- * Left to itself clang compares the constant against n ("if 262144 > n"):
+ * n at most the constant lim, in a form every verifier bounds. Left to
+ * itself clang compares the constant against n ("if 262144 > n"):
  * verifiers before Linux 6.8 cannot tell that such a branch is never taken
  * once n is known to be smaller, follow it, set n to the constant and then
- * refuse a copy larger than the destination (max, when it is stack_bytes,
- * is a constant the verifier knows). The asm keeps n on the left and the
- * limit an immediate.
+ * refuse a copy larger than the destination. Nor does Linux 6.1 carry a
+ * bound found on a register to its copy spilled to the stack before the
+ * test. The asm keeps n on the left and the limit an immediate; placed
+ * right before a helper call, it bounds the register the call gets.
  */
+#define RS_CLAMP_IMM(n, lim)                                                                       \
+	asm volatile("if %[v] <= %[l] goto +1\n\t"                                                 \
+		     "%[v] = %[l]"                                                                 \
+		     : [v] "+r"(n)                                                                 \
+		     : [l] "i"(lim))
+
+/* n, at most max and at most RS_USTACK_MAX (max, when it is stack_bytes, is a constant the
+ * verifier knows). */
 static __always_inline __u64 clamp_len(__u64 n, __u64 max)
 {
 	if (n > max)
 		n = max;
-	asm volatile("if %[n] <= %[lim] goto +1\n\t"
-		     "%[n] = %[lim]"
-		     : [n] "+r"(n)
-		     : [lim] "i"(RS_USTACK_MAX));
+	RS_CLAMP_IMM(n, RS_USTACK_MAX);
 	return n;
 }
 
