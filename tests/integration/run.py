@@ -241,7 +241,7 @@ class DeepRunningThread(unittest.TestCase):
         """The user stack of one capture, innermost first: spin_leaf, recurse x DEPTH, the
         thread's start down to clone3 (full), or as much of that chain as was copied."""
         src = os.path.join(REPO, "tests", "victims", "deepspin.c")
-        want = ([("spin_leaf", "deep-spin"), ("recurse", "deep-leaf-call")]
+        want = ([("spin_leaf", "deep-spin..deep-spin-end"), ("recurse", "deep-leaf-call")]
                 + [("recurse", "deep-recurse")] * (self.DEPTH - 1)
                 + [("deep_thread", "deep-thread"), ("start_thread", None), ("clone3", None)])
         got = t.get("user_stack") or []
@@ -285,6 +285,8 @@ class DeepRunningThread(unittest.TestCase):
                                 cpus=set(cpus[:-1]))
                 if r.violations:
                     errs.append("victim stopped or traced: %s" % r.violations[:3])
+                if r.rc == 1 and "no perf sample caught it" in r.stderr:
+                    continue  # /proc: it ran so little in the wait that no sample came
                 if r.rc != 0 or r.doc is None:
                     errs.append(r.describe())
                     break

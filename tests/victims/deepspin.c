@@ -34,8 +34,8 @@ static volatile unsigned long spins;
 NOINLINE static void spin_leaf(volatile char *pad)
 {
 	atomic_store(&at_leaf, 1);
-	for (;;) /* @L:deep-spin */
-		spins += (unsigned long)pad[0];
+	for (;;)				/* @L:deep-spin */
+		spins += (unsigned long)pad[0]; /* @L:deep-spin-end */
 }
 
 /* Not a tail call: the addition after it keeps every frame on the stack. */
