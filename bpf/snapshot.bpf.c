@@ -124,8 +124,25 @@ static __always_inline void emit(struct rs_task_rec *rec)
 
 	if (len > sizeof(struct rs_scratch))
 		len = sizeof(struct rs_scratch);
-	if (bpf_ringbuf_output(&records, rec, len, 0))
-		count(RS_CNT_RINGBUF_FULL);
+	if (!bpf_ringbuf_output(&records, rec, len, 0))
+		return;
+	/*
+	 * No room for a deep copy (many deep threads sampled at once): the
+	 * --stack-bytes window rather than nothing, marked so the report says why.
+	 */
+	if (rec->ustack_len > stack_bytes || rec->utop_len) {
+		if (rec->ustack_len > stack_bytes)
+			rec->ustack_len = stack_bytes;
+		rec->utop_len = 0;
+		rec->utop_addr = 0;
+		rec->flags |= RS_TF_USTACK_TRUNC | RS_TF_DEEP_CUT;
+		len = sizeof(*rec) + rec->ustack_len;
+		if (len > sizeof(struct rs_scratch))
+			len = sizeof(struct rs_scratch);
+		if (!bpf_ringbuf_output(&records, rec, len, 0))
+			return;
+	}
+	count(RS_CNT_RINGBUF_FULL);
 }
 
 /*

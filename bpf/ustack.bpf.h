@@ -83,6 +83,8 @@ static __always_inline long read_user(void *dst, __u32 n, __u64 src, struct task
  * that the TCB's first word is the thread pointer itself. The leader's
  * frames end below mm->start_stack (where exec left argc); the page of
  * argc is kept, the arguments and environment above it are no frames.
+ * end 0 (unknown: bpf_find_vma() refuses a perf sample that follows
+ * another on the same CPU too closely) takes the cap as it is.
  */
 static __always_inline __u64 ustack_end_cap(struct task_struct *task, __u64 sp, __u64 end,
 					    bool sleepable)
@@ -93,11 +95,11 @@ static __always_inline __u64 ustack_end_cap(struct task_struct *task, __u64 sp, 
 		cap = (BPF_CORE_READ(task, mm, start_stack) + 8 + 4095) & ~4095ull;
 	} else {
 		cap = rs_task_thread_pointer(task);
-		if (cap <= sp || cap >= end ||
+		if (cap <= sp || (end && cap >= end) ||
 		    read_user(&self, sizeof(self), cap, task, sleepable) || self != cap)
 			return end;
 	}
-	return cap > sp && cap < end ? cap : end;
+	return cap > sp && (cap < end || !end) ? cap : end;
 }
 
 /*
@@ -116,8 +118,7 @@ static __always_inline __u64 ustack_end_cap(struct task_struct *task, __u64 sp, 
 		     : [v] "+r"(n)                                                                 \
 		     : [l] "i"(lim))
 
-/* n, at most max and at most RS_USTACK_MAX (max, when it is stack_bytes, is a constant the
- * verifier knows). */
+/* n, at most max and at most RS_USTACK_MAX (stack_bytes is a constant the verifier knows). */
 static __always_inline __u64 clamp_len(__u64 n, __u64 max)
 {
 	if (n > max)

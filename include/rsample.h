@@ -31,6 +31,8 @@
 #define RS_TF_USER_MODE	   (1u << 5) /* perf sample hit while the task ran user code */
 #define RS_TF_EXITING	   (1u << 6) /* task was exiting (PF_EXITING) */
 #define RS_TF_FUTEX_PEEK   (1u << 7) /* futex_peek[] holds the words at the futex address */
+/* The ring buffer had no room for the deep copy: only the --stack-bytes window is sent. */
+#define RS_TF_DEEP_CUT (1u << 12)
 /*
  * Set only by the BPF-free /proc backend (user/capture/procthread.c), never by a BPF program:
  * RS_TF_REGS_SPIP  of the user registers only ip and sp are known (and, in a syscall,

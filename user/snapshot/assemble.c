@@ -101,6 +101,8 @@ static const char *window_limit(const struct rs_task_rec *r)
 {
 	if (r->flags & RS_TF_PERF_STACK)
 		return "a perf sample copies at most 64 KiB; --backend bpf copies up to 256 KiB";
+	if (r->flags & RS_TF_DEEP_CUT)
+		return "the ring buffer had no room for the deep copy";
 	if (r->ustack_len >= RS_USTACK_MAX)
 		return "the most rsample copies";
 	return NULL;
