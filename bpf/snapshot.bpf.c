@@ -9,7 +9,8 @@
  *
  * sample_oncpu: a perf_event program on per-thread cpu-clock events. A task
  * that was running when the iterator saw it has stale saved registers, so the
- * loader asks for it here and it is captured once, in its own context.
+ * loader asks for it here and it is captured once, in its own context, with
+ * the deep pass's window: its stack moves again once the sample returns.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -123,25 +124,42 @@ static __always_inline void emit(struct rs_task_rec *rec)
 
 	if (len > sizeof(struct rs_scratch))
 		len = sizeof(struct rs_scratch);
-	if (bpf_ringbuf_output(&records, rec, len, 0))
-		count(RS_CNT_RINGBUF_FULL);
+	if (!bpf_ringbuf_output(&records, rec, len, 0))
+		return;
+	/*
+	 * No room for a deep copy (many deep threads sampled at once): the
+	 * --stack-bytes window rather than nothing, marked so the report says why.
+	 */
+	if (rec->ustack_len > stack_bytes || rec->utop_len) {
+		if (rec->ustack_len > stack_bytes)
+			rec->ustack_len = stack_bytes;
+		rec->utop_len = 0;
+		rec->utop_addr = 0;
+		rec->flags |= RS_TF_USTACK_TRUNC | RS_TF_DEEP_CUT;
+		len = sizeof(*rec) + rec->ustack_len;
+		if (len > sizeof(struct rs_scratch))
+			len = sizeof(struct rs_scratch);
+		if (!bpf_ringbuf_output(&records, rec, len, 0))
+			return;
+	}
+	count(RS_CNT_RINGBUF_FULL);
 }
 
 /*
  * A stack deeper than the window: its top RS_USTACK_TOP bytes too (those the
  * window left out), after the window, so the outermost frames still unwind
- * when one huge frame (a big local buffer in main) spans the gap. Sleepable
- * context only.
+ * when one huge frame (a big local buffer in main) spans the gap. In the
+ * same program as the window, so both are of one moment.
  */
 static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task_struct *task,
-					    __u64 end)
+					    __u64 end, bool sleepable)
 {
 	__u32 len = rec->ustack_len;
 	__u64 top, n;
 
 	if (len > RS_USTACK_MAX)
 		return;
-	/* The last RS_USTACK_TOP bytes of the mapping, or what of them the window left out. */
+	/* The last RS_USTACK_TOP bytes of the stack, or what of them the window left out. */
 	top = end > RS_USTACK_TOP ? end - RS_USTACK_TOP : 0;
 	if (top < rs_regs_sp(&rec->regs) + len)
 		top = rs_regs_sp(&rec->regs) + len;
@@ -150,7 +168,8 @@ static __always_inline void copy_ustack_top(struct rs_task_rec *rec, struct task
 	n = end - top;
 	if (n > RS_USTACK_TOP)
 		return;
-	if (bpf_copy_from_user_task((__u8 *)(rec + 1) + len, n, (void *)top, task, 0))
+	RS_CLAMP_IMM(n, RS_USTACK_TOP);
+	if (read_user((__u8 *)(rec + 1) + len, n, top, task, sleepable))
 		return;
 	rec->utop_addr = top;
 	rec->utop_len = n;
@@ -174,21 +193,34 @@ static __always_inline void copy_arg_peek(struct rs_task_rec *rec, struct task_s
 }
 
 /*
- * The user stack (the window, and the stack's top when the window is cut
- * short) and the futex words of a task whose registers are in rec. From a
- * sleepable iterator only.
+ * The user stack of a task whose registers are in rec: from sp to the end
+ * of the stack (ustack_end_cap()), at most max bytes, and when that window
+ * is cut short the stack's top too. sleepable: from the iterator, any
+ * task; else from the perf sample, the current task.
+ */
+static __always_inline void copy_user_stack(struct rs_task_rec *rec, struct task_struct *task,
+					    __u64 max, bool sleepable)
+{
+	__u64 sp = rs_regs_sp(&rec->regs);
+	__u64 end = ustack_end_cap(task, sp, ustack_vma_end(task, sp), sleepable);
+	__u64 n = ustack_window_to(sp, end, max, &rec->flags);
+
+	rec->ustack_len =
+	    copy_ustack_nmax(rec + 1, sp, n, max, task, sleepable, &rec->flags, &rec->ustack_err);
+	if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
+		copy_ustack_top(rec, task, end, sleepable);
+}
+
+/*
+ * The user stack (--stack-bytes, or the deep pass's window) and the futex
+ * words of a task whose registers are in rec. From a sleepable iterator only.
  */
 static __always_inline void copy_user(struct rs_task_rec *rec, struct task_struct *task)
 {
 	__u64 max =
 	    deep_bytes ? (deep_bytes < RS_USTACK_MAX ? deep_bytes : RS_USTACK_MAX) : stack_bytes;
-	__u64 sp = rs_regs_sp(&rec->regs);
-	__u64 end, n = ustack_window_max(task, sp, max, &rec->flags, &end);
 
-	rec->ustack_len =
-	    copy_ustack_nmax(rec + 1, sp, n, max, task, true, &rec->flags, &rec->ustack_err);
-	if ((rec->flags & RS_TF_USTACK_TRUNC) && rec->ustack_len)
-		copy_ustack_top(rec, task, end);
+	copy_user_stack(rec, task, max, true);
 	/* Who holds the lock a thread waits for is in the lock itself. */
 	if (rs_regs_syscall_nr(&rec->regs) == RS_NR_FUTEX &&
 	    !bpf_copy_from_user_task(rec->futex_peek, sizeof(rec->futex_peek),
@@ -292,9 +324,13 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 				rec->kstack_len = n / sizeof(__u64);
 		}
 	}
+	/*
+	 * The deep pass's window at once (the used part whole, up to
+	 * RS_USTACK_MAX, then the stack's top): the thread runs on once this
+	 * returns, so a later copy would be of another moment.
+	 */
 	if (rec->flags & RS_TF_REGS)
-		rec->ustack_len = copy_ustack(rec + 1, rs_regs_sp(&rec->regs), task, false,
-					      &rec->flags, &rec->ustack_err);
+		copy_user_stack(rec, task, RS_USTACK_MAX, false);
 	emit(rec);
 	return 0;
 }

@@ -35,6 +35,8 @@
 #define RS_TF_FUTEX_PEEK   (1u << 7)  /* futex_peek[] holds the words at the futex address */
 #define RS_TF_ARG_PEEK	   (1u << 11) /* arg_peek[] holds arg_peek_len bytes (rs_arg_peek_src()) */
 #define RS_TF_BLOCKER	   (1u << 12) /* blocker is task->blocker (CONFIG_DETECT_HUNG_TASK_BLOCKER) */
+/* The ring buffer had no room for the deep copy: only the --stack-bytes window is sent. */
+#define RS_TF_DEEP_CUT	   (1u << 13)
 /*
  * Set only by the BPF-free /proc backend (user/capture/procthread.c), never by a BPF program:
  * RS_TF_REGS_SPIP  of the user registers only ip and sp are known (and, in a syscall,
@@ -42,10 +44,13 @@
  *                  every other one is unknown, not zero
  * RS_TF_MOVED      the thread ran while its stack was copied, on every retry: the copy
  *                  and the registers may not belong together
- * Bit 8 is RS_TF_UFP_ONLY of the profile records below.
+ * RS_TF_PERF_STACK the stack was copied by a perf sample (perf_event_open(2)), which
+ *                  copies at most 65528 bytes of it
+ * Bit 8 is RS_TF_UFP_ONLY of the profile records below; bits 11-13 are set by BPF above.
  */
-#define RS_TF_REGS_SPIP (1u << 9)
-#define RS_TF_MOVED	(1u << 10)
+#define RS_TF_REGS_SPIP	 (1u << 9)
+#define RS_TF_MOVED	 (1u << 10)
+#define RS_TF_PERF_STACK (1u << 14)
 
 /* rs_counters indexes: every loss is counted, never silent */
 enum rs_counter {

@@ -112,4 +112,14 @@ static __always_inline __u64 rs_regs_syscall_arg0(const struct rs_regs *r)
 	return r->di;
 }
 
+/*
+ * The task's thread pointer (the fs base its clone(CLONE_SETTLS) set), 0 if
+ * none: in the x86-64 TLS ABI it points at the thread's TCB, whose first
+ * word is the thread pointer itself.
+ */
+static __always_inline __u64 rs_task_thread_pointer(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, thread.fsbase);
+}
+
 #endif /* RS_ARCH_X86_BPF_H */

@@ -34,7 +34,7 @@ import launch  # noqa: E402
 import rank  # noqa: E402
 from fixtures import fixture, peer  # noqa: E402
 from observe import (BACKEND, NOTES, REPO, RSAMPLE, RUN_TIMEOUT_S, SCHEMA_CHECKED, SKIP,  # noqa: E402
-                     VICTIM_DIR, Run, fmt_ms, note, run_rsample, with_backend)
+                     VICTIM_DIR, Run, fmt_ms, note, proc_threads, run_rsample, with_backend)
 
 
 def require_bpf(test):
@@ -224,6 +224,96 @@ class DeletedBinary(unittest.TestCase):
         """The binary deleted inside the container: every stack still symbolized, file:line too."""
         fx = fixture("c_nofp", deleted=True)
         fail_if(self, fx.check_snapshot(fx.runs["pid"]))
+
+
+# ---- a running thread deeper than --stack-bytes --------------------------------
+
+class DeepRunningThread(unittest.TestCase):
+    """tests/victims/deepspin.c: a thread spinning on a CPU 900 calls (~115 KiB) deep."""
+
+    DEPTH = 900
+    CAUGHT = 3  # snapshots that must catch it by its perf sample
+    TRIES = 40
+
+    def setUp(self):
+        require_bpf(self)
+
+    def frame_errors(self, t, marks, full):
+        """The user stack of one capture, innermost first: spin_leaf, recurse x DEPTH, the
+        thread's start down to clone3 (full), or as much of that chain as was copied."""
+        src = os.path.join(REPO, "tests", "victims", "deepspin.c")
+        want = ([("spin_leaf", "deep-spin..deep-spin-end"), ("recurse", "deep-leaf-call")]
+                + [("recurse", "deep-recurse")] * (self.DEPTH - 1)
+                + [("deep_thread", "deep-thread"), ("start_thread", None), ("clone3", None)])
+        got = t.get("user_stack") or []
+        errs = []
+        if full and len(got) != len(want):
+            errs.append("%d user frames, want %d" % (len(got), len(want)))
+        for i, ((fn, marker), f) in enumerate(zip(want, got)):
+            line_ok = marker is None or (f.get("file") == src and
+                                         f.get("line") in expect.marker_lines(marks, marker))
+            if f.get("function") != fn or not line_ok or f.get("inlined"):
+                errs.append("frame #%d is %s at %s:%s, want %s (%s)"
+                            % (i, f.get("function"), f.get("file"), f.get("line"), fn, marker))
+                break
+        u = t.get("unwind") or {}
+        if full and (not u.get("complete") or u.get("stop_reason") != "end of stack"):
+            errs.append("unwind %r, want complete, 'end of stack'" % u)
+        return errs
+
+    def test_deep_running_thread_whole_stack(self):
+        """Caught on its CPU by the perf sample (on_cpu, from_perf), several times: every one
+        of the 900 recursion frames in order, then deep_thread, start_thread, clone3. The
+        /proc backend's perf sample holds at most 65528 bytes of stack: there the stack is
+        the chain's first part, cut with a reason that says so."""
+        full = BACKEND != "proc"
+        marks = expect.markers(os.path.join(REPO, "tests", "victims", "deepspin.c"))
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest("one CPU: the spinner cannot run while rsample does")
+        v = launch.Victim(os.path.join(VICTIM_DIR, "deepspin"), prefix="rsample-test-deep-")
+        errs, caught, tries = [], 0, 0
+        try:
+            v.start()
+            tid = [d["tid"] for d in proc_threads(v.host_pid).values()
+                   if d.get("comm") == "deep-spin"][0]
+            # It alone on the last CPU, rsample on the others: on a CPU when captured.
+            os.sched_setaffinity(tid, {cpus[-1]})
+            time.sleep(0.1)
+            while caught < self.CAUGHT and tries < self.TRIES:
+                tries += 1
+                r = run_rsample(["--pid", str(v.host_pid), "--json"], v.host_pid,
+                                cpus=set(cpus[:-1]))
+                if r.violations:
+                    errs.append("victim stopped or traced: %s" % r.violations[:3])
+                if r.rc == 1 and "no perf sample caught it" in r.stderr:
+                    continue  # /proc: it ran so little in the wait that no sample came
+                if r.rc != 0 or r.doc is None:
+                    errs.append(r.describe())
+                    break
+                ts = [t for p in r.doc.get("processes") or [] for t in p.get("threads") or []
+                      if t.get("tid") == tid]
+                if len(ts) != 1:
+                    errs.append("snapshot has %d deep-spin threads, want 1" % len(ts))
+                    break
+                t = ts[0]
+                if not (t.get("on_cpu") and t.get("from_perf") and t.get("state") == "R"):
+                    continue  # preempted by another process: not on a CPU this time
+                caught += 1
+                errs += ["capture %d: %s" % (caught, e) for e in self.frame_errors(t, marks, full)]
+                u = t.get("unwind") or {}
+                if not full and (u.get("complete") or "perf sample" not in u.get("stop_reason", "")
+                                 or len(t.get("user_stack") or []) < 400):
+                    errs.append("capture %d: %d frames, unwind %r, want 400 or more, cut at the "
+                                "perf sample's copy" % (caught, len(t.get("user_stack") or []), u))
+        finally:
+            v.stop()
+        note("deep running thread: caught on its CPU by the perf sample in %d of %d snapshots"
+             % (caught, tries))
+        if caught < self.CAUGHT:
+            errs.append("caught on its CPU by the perf sample in %d of %d snapshots, want %d"
+                        % (caught, tries, self.CAUGHT))
+        fail_if(self, errs)
 
 
 # ---- a pod: one cgroup with two container cgroups ---------------------------------
@@ -644,7 +734,8 @@ def main(argv):
                      % SCHEMA_CHECKED[0])
 
     return suite.run_cases([CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease,
-                            DeletedBinary, PodSubtree, Errors, GdbComparison] + list(rank.CASES),
+                            DeletedBinary, PodSubtree, Errors, GdbComparison,
+                            DeepRunningThread] + list(rank.CASES),
                            argv, NOTES, cleanup)
 
 

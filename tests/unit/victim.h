@@ -155,12 +155,21 @@ static inline void stack_clear(struct stack *st)
 	st->n = 0;
 }
 
+/* The first window bytes of s unwound; limit: what limited the copy (rs_ustack.window_limit). */
+static inline void unwind_sample_limit(struct rs_proc *p, const struct victim_sample *s,
+				       size_t window, const char *limit, struct stack *st)
+{
+	struct rs_ustack us = {
+		.regs = &s->hdr.regs, .stack = s->stack, .len = window, .window_limit = limit
+	};
+
+	assert_int_equal(rs_stack_user(p, &us, &st->u, &st->f, &st->n), 0);
+}
+
 static inline void unwind_sample(struct rs_proc *p, const struct victim_sample *s, size_t window,
 				 struct stack *st)
 {
-	struct rs_ustack us = { .regs = &s->hdr.regs, .stack = s->stack, .len = window };
-
-	assert_int_equal(rs_stack_user(p, &us, &st->u, &st->f, &st->n), 0);
+	unwind_sample_limit(p, s, window, NULL, st);
 }
 
 static inline void stack_print(const struct stack *st)

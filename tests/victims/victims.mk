@@ -18,6 +18,7 @@
 #   symnames            C, -O1, no debug info: functions whose ELF names gdb rewrites
 #                       (clone suffixes, "__" read as Ada)
 #   bigframe            C, -O2 -g: threads waiting below a 300 KiB stack frame
+#   deepspin            C, -O2 -g: a thread spinning on a CPU 900 calls (~115 KiB) deep
 #   cxxservice-split    tests/gdbcompare/progs/cxxservice.cc, -O2 -g -gsplit-dwarf:
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #   forker              C, -O2 -g: long-lived threads beside short-lived children and
@@ -38,7 +39,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
 		     asyncd asyncd-dbg asyncd-dbg.debug \
-		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe forker waiter)
+		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe deepspin forker waiter)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -100,6 +101,10 @@ $(VICTIM_DIR)/symnames: tests/victims/symnames.c | $(VICTIM_DIR)
 	$(Q)$(VICTIM_CC) -O1 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror $< -o $@
 
 $(VICTIM_DIR)/bigframe: tests/victims/bigframe.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/deepspin: tests/victims/deepspin.c | $(VICTIM_DIR)
 	$(call msg,CC-VIC,$@)
 	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
 

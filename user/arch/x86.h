@@ -156,4 +156,21 @@ static inline int rs_call_before(const unsigned char b[8], uint64_t ra, uint64_t
 	return 0;
 }
 
+/*
+ * A thread's TCB, where its thread pointer (fs base) points: in the x86-64
+ * TLS ABI its first word is its own address; glibc's (tcbhead_t) holds that
+ * address again in its third word (self), and aligns it to 64 bytes. p:
+ * RS_TCB_LEN bytes that were at addr.
+ */
+#define RS_TCB_ALIGN 64
+#define RS_TCB_LEN   24
+
+static inline bool rs_is_tcb(const unsigned char *p, uint64_t addr)
+{
+	uint64_t w[3];
+
+	memcpy(w, p, sizeof(w));
+	return w[0] == addr && w[2] == addr;
+}
+
 #endif

@@ -199,6 +199,7 @@ struct rs_procfs {
 	struct rs_maps maps;
 	/* namespaces of the process last read */
 	uint32_t ns_pid, pidns_ino;
+	uint64_t start_stack; /* mm->start_stack of the task rs_proctask_fill() read last */
 	/* last cgroup path and its id */
 	char *cg_path;
 	uint64_t cg_id;

@@ -76,7 +76,7 @@ static int from_sample(struct rs_procfs *ps, struct running *r, const struct rs_
 	}
 	if (smp->regs_valid) {
 		rec->regs = smp->regs;
-		rec->flags |= RS_TF_REGS;
+		rec->flags |= RS_TF_REGS | RS_TF_PERF_STACK;
 		memcpy(rec + 1, smp->stack, len);
 		rec->ustack_len = (uint32_t)len;
 		m = rs_procfs_mapping(ps, r->ref.tgid, rec->regs.sp);
@@ -125,7 +125,9 @@ static int sample_running(struct rs_procfs *ps, struct running *run, size_t n)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int oe = rs_perf_thread_open(run[i].ref.tid, ps->cfg->stack_bytes, &run[i].ev);
+		/* As BPF's sample copies the deep pass's window: as much as there is, here all perf
+		 * can. */
+		int oe = rs_perf_thread_open(run[i].ref.tid, RS_PERF_STACK_MAX, &run[i].ev);
 
 		if (oe)
 			run[i].ev.fd = -1;

@@ -240,6 +240,8 @@ int rs_parse_stat(const char *text, struct rs_proc_stat *out)
 			out->flags = (uint32_t)v;
 		else if (f == 22)
 			out->starttime = v;
+		else if (f == 28)
+			out->startstack = v;
 		else if (f == 39)
 			out->cpu = (int32_t)v;
 	}

@@ -232,6 +232,7 @@ int rs_proctask_fill(struct rs_procfs *ps, const struct rs_pthread_ref *ref, str
 		h->flags |= RS_TF_KTHREAD;
 	if (st.flags & PF_EXITING)
 		h->flags |= RS_TF_EXITING;
+	ps->start_stack = st.startstack;
 	h->capture_ktime_ns = rs_mono_ns();
 	blocked_since(ps, ref, st.cpu, h);
 	return 0;

@@ -57,11 +57,75 @@ static ssize_t read_mem(uint32_t pid, uint64_t addr, void *dst, size_t len)
 	return r < 0 ? -errno : r;
 }
 
+/* How far above the copied window a thread's TCB is looked for: past a default 8 MiB stack. */
+#define RS_TCB_SCAN_MAX (32u << 20)
+
+/* The address of a TCB (rs_is_tcb()) in the n bytes at buf, which were at addr; 0 if none. */
+static uint64_t find_tcb(const unsigned char *buf, uint64_t addr, size_t n)
+{
+	uint64_t a = (addr + RS_TCB_ALIGN - 1) & ~(uint64_t)(RS_TCB_ALIGN - 1);
+
+	for (; a + RS_TCB_LEN <= addr + n; a += RS_TCB_ALIGN)
+		if (rs_is_tcb(buf + (a - addr), a))
+			return a;
+	return 0;
+}
+
 /*
- * The user stack from sp to the end of its mapping, as the BPF capture's
- * final record has it: the used part whole up to RS_USTACK_MAX (BPF copies
- * threads deeper than --stack-bytes again with that), else that much and
- * the top RS_USTACK_TOP bytes too (RS_TF_USTACK_TRUNC). Into ps->buf.
+ * The TCB of a thread whose copied window (sp, len bytes, in ps->buf) ended
+ * below it: read on from the window's end, RS_USTACK_TOP bytes at a time into
+ * the room of the stack's top in ps->buf, up to end, at most
+ * RS_TCB_SCAN_MAX bytes. 0 if none.
+ */
+static uint64_t tcb_above(struct rs_procfs *ps, const struct rs_pthread_ref *ref, uint64_t sp,
+			  size_t len, uint64_t end)
+{
+	unsigned char *chunk = ps->buf + RS_USTACK_MAX;
+	uint64_t a = (sp + len) & ~(uint64_t)(RS_TCB_ALIGN - 1), tcb = 0;
+
+	for (uint64_t lim = sp + len + RS_TCB_SCAN_MAX; !tcb && a < end && a < lim;
+	     a += RS_USTACK_TOP) {
+		size_t n = end - a < RS_USTACK_TOP ? (size_t)(end - a) : RS_USTACK_TOP;
+		ssize_t r = read_mem(ref->tid, a, chunk, n);
+
+		if (r <= 0)
+			break;
+		tcb = find_tcb(chunk, a, (size_t)r);
+	}
+	return tcb;
+}
+
+/*
+ * Where the frames of a stack end, as the BPF capture has it
+ * (bpf/ustack.bpf.h: ustack_end_cap()): the end of the mapping holding sp,
+ * which may be past the stack when the mapping merged with its neighbour
+ * (Linux 6.1 does), capped for the group leader at the page of
+ * mm->start_stack, for another thread at its TCB: glibc puts it at the top
+ * of the thread's stack mapping, above the frames. Without the fs base
+ * (only BPF reads it) the TCB is looked for in the stack, in the copied
+ * window first, above it only when the window did not reach end.
+ */
+static uint64_t frames_end(struct rs_procfs *ps, const struct rs_pthread_ref *ref, uint64_t sp,
+			   size_t len, uint64_t end)
+{
+	uint64_t cap;
+
+	if (ref->tid == ref->tgid) {
+		cap = (ps->start_stack + 8 + 4095) & ~(uint64_t)4095;
+	} else {
+		cap = find_tcb(ps->buf, sp, len);
+		if (!cap && sp + len < end)
+			cap = tcb_above(ps, ref, sp, len, end);
+	}
+	return cap > sp && cap < end ? cap : end;
+}
+
+/*
+ * The user stack from sp to the end of its frames (frames_end()), as the
+ * BPF capture's final record has it: the used part whole up to
+ * RS_USTACK_MAX (BPF copies threads deeper than --stack-bytes again with
+ * that), else that much and the top RS_USTACK_TOP bytes too
+ * (RS_TF_USTACK_TRUNC). Into ps->buf.
  */
 static int user_stack(struct rs_procfs *ps, const struct rs_pthread_ref *ref, struct rs_task_rec *h)
 {
@@ -74,20 +138,19 @@ static int user_stack(struct rs_procfs *ps, const struct rs_pthread_ref *ref, st
 	h->utop_addr = 0;
 	h->ustack_err = 0;
 	h->flags &= ~RS_TF_USTACK_TRUNC;
-	if (end > sp && end - sp <= RS_USTACK_MAX) {
-		want = end - sp;
-	} else {
-		want = RS_USTACK_MAX;
-		h->flags |= RS_TF_USTACK_TRUNC;
-	}
+	want = end > sp && end - sp <= RS_USTACK_MAX ? end - sp : RS_USTACK_MAX;
 	r = read_mem(ref->tid, sp, ps->buf, (size_t)want);
 	if (r <= 0) {
 		h->ustack_err = r < 0 ? (int32_t)r : -EFAULT;
 		return r < 0 ? (int)r : 0;
 	}
-	if ((uint64_t)r < want)
-		h->flags |= RS_TF_USTACK_TRUNC;
+	if (end)
+		end = frames_end(ps, ref, sp, (size_t)r, end);
+	if ((uint64_t)r > end - sp)
+		r = (ssize_t)(end - sp); /* the rest is above the frames */
 	h->ustack_len = (uint32_t)r;
+	if (!end || end - sp > h->ustack_len)
+		h->flags |= RS_TF_USTACK_TRUNC;
 	if (!(h->flags & RS_TF_USTACK_TRUNC) || !end)
 		return 0;
 	top = end > RS_USTACK_TOP ? end - RS_USTACK_TOP : 0;

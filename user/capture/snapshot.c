@@ -293,7 +293,11 @@ cleanup:
  * Threads whose used stack went past --stack-bytes: copied again, in one more
  * iterator pass over only them, with the largest window (RS_USTACK_MAX), so a
  * deep stack unwinds as far as gdb's. Blocked threads' stacks hold still;
- * their new record replaces the first (dedup()). The reader runs meanwhile.
+ * their new record replaces the first (dedup()). A thread the perf sample
+ * caught had that window copied in the sample itself (sample_oncpu), at the
+ * moment of its registers: a copy now would be of a stack that has moved
+ * since. One the iterator saw running that no sample caught has stale
+ * registers whatever is copied. The reader runs meanwhile.
  */
 static int recapture_deep(struct snapshot_bpf *skel, struct collector *c,
 			  const struct rs_capture_cfg *cfg, struct bpf_link *iter_link)

@@ -33,7 +33,7 @@ void rs_opts_usage(FILE *f)
 	    "      --no-kernel         leave out kernel stacks\n"
 	    "      --stack-bytes N     user stack bytes copied per thread, 4096 to 262144,\n"
 	    "                          suffix k for KiB (default 64k); a snapshot copies\n"
-	    "                          deeper threads again with 256k and the stack's top\n"
+	    "                          deeper threads with 256k and the stack's top\n"
 	    "      --threshold DUR     mark threads blocked at least this long (default 1s)\n"
 	    "      --sort ORDER        order of the thread groups: rank (the default: deadlocks,\n"
 	    "                          contended locks, threads that may hold them, D state,\n"

@@ -96,6 +96,18 @@ static uint32_t frame_of_pc(const struct rs_thread *t, size_t from)
 	return (uint32_t)i;
 }
 
+/* What limited a record's stack copy, for a stop at its end (rs_ustack.window_limit). */
+static const char *window_limit(const struct rs_task_rec *r)
+{
+	if (r->flags & RS_TF_PERF_STACK)
+		return "a perf sample copies at most 64 KiB; --backend bpf copies up to 256 KiB";
+	if (r->flags & RS_TF_DEEP_CUT)
+		return "the ring buffer had no room for the deep copy";
+	if (r->ustack_len >= RS_USTACK_MAX)
+		return "the most rsample copies";
+	return NULL;
+}
+
 static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct rs_proc *proc)
 {
 	const struct rs_ustack us = {
@@ -106,6 +118,7 @@ static int user_frames(struct rs_thread *t, const struct rs_task_rec *r, struct 
 		.top_addr = r->utop_addr,
 		.top_len = r->utop_len,
 		.sp_pc_only = r->flags & RS_TF_REGS_SPIP,
+		.window_limit = window_limit(r),
 	};
 	struct rs_unwound *u;
 	int e = 0;

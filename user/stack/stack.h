@@ -189,6 +189,11 @@ struct rs_ustack {
 	 * (rs_unwound.guessed_from says where).
 	 */
 	bool sp_pc_only;
+	/*
+	 * What limited the copy, for a stop at its end: "end of copied stack
+	 * window (N bytes; window_limit)". NULL: "raise --stack-bytes".
+	 */
+	const char *window_limit;
 };
 
 /*

@@ -76,7 +76,8 @@ struct rs_sample {
 	bool fail_window;   /* ... beyond the copy, inside the stack mapping */
 	size_t fail_idx;
 	uint64_t fail_addr;
-	bool window_stop; /* DWARF unwinding ended at the end of the copied window */
+	bool window_stop;	  /* DWARF unwinding ended at the end of the copied window */
+	const char *window_limit; /* rs_ustack.window_limit */
 	bool tid_given;
 	pid_t tid;
 	enum rs_unwind_stop stop;

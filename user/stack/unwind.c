@@ -292,10 +292,11 @@ static bool is_outermost(Dwfl *dwfl, uint64_t pc, bool activation)
 	return false;
 }
 
-static void set_window_reason(struct rs_unwind_info *info, size_t len)
+static void set_window_reason(struct rs_unwind_info *info, const struct rs_sample *s)
 {
 	snprintf(info->stop_reason, sizeof(info->stop_reason),
-		 "end of copied stack window (%zu bytes; raise --stack-bytes)", len);
+		 "end of copied stack window (%zu bytes; %s)", s->len,
+		 s->window_limit ? s->window_limit : "raise --stack-bytes");
 }
 
 /* Follows the rbp chain from bp, appending return addresses; sets the stop reason. */
@@ -319,7 +320,7 @@ static void fp_walk(struct rs_sample *s, uint64_t bp, uint64_t min_sp)
 		if (!rs_unwind_stack_word(s, bp + RS_FP_NEXT, &next) ||
 		    !rs_unwind_stack_word(s, bp + RS_FP_RET, &ret)) {
 			if (beyond_window(s, bp + RS_FP_RET))
-				set_window_reason(&u->info, s->len);
+				set_window_reason(&u->info, s);
 			else
 				snprintf(reason, rlen,
 					 "bad frame pointer chain (rbp 0x%" PRIx64
@@ -418,7 +419,7 @@ bool rs_unwind_dwarf(struct rs_proc *p, struct rs_sample *s)
 	if (s->stop == RS_STOP_LIMIT) {
 		snprintf(reason, rlen, "frame limit reached (%d frames)", RS_MAX_UFRAMES);
 	} else if (s->window_stop) {
-		set_window_reason(info, s->len);
+		set_window_reason(info, s);
 	} else if (read_stop) {
 		snprintf(reason, rlen, "cannot read 0x%" PRIx64 ": not in the copied stack",
 			 s->fail_addr);
@@ -514,6 +515,7 @@ static int stack_unwind(struct rs_proc *p, const struct rs_ustack *us, struct rs
 		s->top_len = top_len;
 	}
 	s->sp_pc_only = us->sp_pc_only;
+	s->window_limit = us->window_limit;
 	s->out = out;
 	sm = rs_maps_find(&p->maps, rs_regs_sp(regs));
 	s->stack_end = sm ? sm->end : 0;

@@ -266,6 +266,7 @@ static void test_stat_fields(void **state)
 	assert_int_equal(st.state, 'S');
 	assert_int_equal(st.flags, 4194368); /* PF_FORKNOEXEC | PF_RANDOMIZE */
 	assert_int_equal(st.starttime, 273835);
+	assert_int_equal(st.startstack, 140730863081520ull);
 	assert_int_equal(st.cpu, 1);
 	free(text);
 	/* a name with spaces and parentheses: the last ')' ends it */

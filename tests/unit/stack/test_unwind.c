@@ -36,8 +36,8 @@ static const char *const thread_stack[] = {
 };
 
 /* Starts bin in mode, unwinds its first sample with methods, checks nothing yet. */
-static void run(const char *bin, const char *mode, unsigned int methods, size_t max_window,
-		struct stack *st)
+static void run_limit(const char *bin, const char *mode, unsigned int methods, size_t max_window,
+		      const char *limit, struct stack *st)
 {
 	struct victim v = { 0 };
 	struct victim_sample s;
@@ -49,7 +49,7 @@ static void run(const char *bin, const char *mode, unsigned int methods, size_t 
 	assert_int_equal(rs_proc_open("/proc", (uint32_t)v.pid, NULL, &p), 0);
 	rs_proc_set_unwind_methods(p, methods);
 	window = max_window && max_window < s.hdr.len ? max_window : s.hdr.len;
-	unwind_sample(p, &s, window, st);
+	unwind_sample_limit(p, &s, window, limit, st);
 	if (getenv("RS_TEST_VERBOSE")) {
 		fprintf(stderr, "%s %s:\n", bin, mode);
 		stack_print(st);
@@ -59,6 +59,12 @@ static void run(const char *bin, const char *mode, unsigned int methods, size_t 
 	rs_proc_free(p);
 	free(s.stack);
 	victim_stop(&v);
+}
+
+static void run(const char *bin, const char *mode, unsigned int methods, size_t max_window,
+		struct stack *st)
+{
+	run_limit(bin, mode, methods, max_window, NULL, st);
 }
 
 static void test_unwind_nofp_main_thread_to_start(void **state)
@@ -245,6 +251,14 @@ static void test_unwind_window_too_small(void **state)
 			    "end of copied stack window (64 bytes; raise --stack-bytes)");
 	assert_true(st.u.n >= 1 && st.u.n < 7);
 	assert_string_equal(st.f[0].function, "level_three");
+	stack_clear(&st);
+	/* a copy --stack-bytes did not limit says what did */
+	run_limit("victim_nofp", "main", RS_UNWIND_ALL, 64, "a perf sample copies at most 64 KiB",
+		  &st);
+	assert_false(st.u.info.complete);
+	assert_string_equal(
+	    st.u.info.stop_reason,
+	    "end of copied stack window (64 bytes; a perf sample copies at most 64 KiB)");
 	stack_clear(&st);
 }
 
