@@ -36,7 +36,7 @@
 #define RS_TF_ARG_PEEK	   (1u << 11) /* arg_peek[] holds arg_peek_len bytes (rs_arg_peek_src()) */
 #define RS_TF_BLOCKER	   (1u << 12) /* blocker is task->blocker (CONFIG_DETECT_HUNG_TASK_BLOCKER) */
 /* The ring buffer had no room for the deep copy: only the --stack-bytes window is sent. */
-#define RS_TF_DEEP_CUT	   (1u << 13)
+#define RS_TF_DEEP_CUT (1u << 13)
 /*
  * Set only by the BPF-free /proc backend (user/capture/procthread.c), never by a BPF program:
  * RS_TF_REGS_SPIP  of the user registers only ip and sp are known (and, in a syscall,

@@ -243,9 +243,9 @@ void rs_sampler_free(struct rs_sampler *s);
 
 /* The fields of /proc/PID[/task/TID]/stat rsample uses (man 5 proc). */
 struct rs_proc_stat {
-	char comm[16];	    /* field 2, without the parentheses, NUL-terminated */
-	char state;	    /* field 3 */
-	uint32_t flags;	    /* field 9: PF_* */
+	char comm[16];	     /* field 2, without the parentheses, NUL-terminated */
+	char state;	     /* field 3 */
+	uint32_t flags;	     /* field 9: PF_* */
 	uint64_t starttime;  /* field 22: clock ticks after boot */
 	uint64_t startstack; /* field 28: mm->start_stack, where exec left argc (0: not shown) */
 	int32_t cpu;	     /* field 39: CPU it last ran on */
