@@ -253,6 +253,9 @@ struct rs_proc_stat {
 
 int rs_parse_stat(const char *text, struct rs_proc_stat *out);
 
+/* rs_proc_stat.flags: do_exit() has begun (include/linux/sched.h) */
+#define RS_PF_EXITING 0x00000004u
+
 /* ---- the kernel's features (kfeatures.c) ----
  *
  * What the running kernel offers the BPF programs, decided before they are

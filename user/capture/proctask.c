@@ -24,7 +24,6 @@
 #include "lib/lib.h"
 #include "target/target.h"
 
-#define PF_EXITING 0x00000004u
 #define PF_KTHREAD 0x00200000u
 
 void rs_procfs_note(struct rs_procfs *ps, const char *fmt, ...)
@@ -230,7 +229,7 @@ int rs_proctask_fill(struct rs_procfs *ps, const struct rs_pthread_ref *ref, str
 	memcpy(h->comm, st.comm, sizeof(h->comm));
 	if (st.flags & PF_KTHREAD)
 		h->flags |= RS_TF_KTHREAD;
-	if (st.flags & PF_EXITING)
+	if (st.flags & RS_PF_EXITING)
 		h->flags |= RS_TF_EXITING;
 	ps->start_stack = st.startstack;
 	h->capture_ktime_ns = rs_mono_ns();

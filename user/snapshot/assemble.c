@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "arch/arch.h"
+#include "lib/lib.h"
 #include "snapshot/snapshot_priv.h"
 #include "target/target.h"
 #include "stack/stack.h"
@@ -243,30 +244,32 @@ static bool proc_gone(const char *proc_root, uint32_t pid, uint32_t tid)
 }
 
 /*
- * Whether thread tid is gone, allowing it a few ms to finish exiting: a copy
- * that failed because the thread was exiting can see it in /proc a little
- * longer. *waits (per process) bounds the sleeping: 2 ms each.
+ * Whether /proc already shows thread tid as exiting or exited: PF_EXITING set
+ * (do_exit() has begun, its mm may be gone), or a zombie waiting for its
+ * parent. The scheduler decides when an exiting thread next runs, so this
+ * does not depend on how loaded the machine is.
  */
-/* Whether /proc already shows thread tid as exited (a zombie waiting for its parent). */
 static bool thread_dead(const char *proc_root, uint32_t pid, uint32_t tid)
 {
-	char path[256], buf[512], *paren;
-	ssize_t r;
-	int fd;
+	struct rs_proc_stat st;
+	char path[256], *text = NULL;
+	size_t len;
+	bool dead;
 
 	snprintf(path, sizeof(path), "%s/%u/task/%u/stat", proc_root, pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (rs_read_file(path, &text, &len))
 		return false;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return false;
-	buf[r] = '\0';
-	paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+	dead = !rs_parse_stat(text, &st) &&
+	       (st.state == 'Z' || st.state == 'X' || (st.flags & RS_PF_EXITING));
+	free(text);
+	return dead;
 }
 
+/*
+ * Whether thread tid is gone or exiting, allowing it a few ms to show it: a
+ * copy that failed because the thread was exiting can race with /proc.
+ * *waits (per process) bounds the sleeping: 2 ms each.
+ */
 static bool thread_gone(const char *proc_root, uint32_t pid, uint32_t tid, int *waits)
 {
 	while (!proc_gone(proc_root, pid, tid) && !thread_dead(proc_root, pid, tid)) {
