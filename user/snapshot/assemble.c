@@ -5,7 +5,6 @@
  * user stacks unwound and symbolized.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
