@@ -595,12 +595,25 @@ class Errors(unittest.TestCase):
                  "for _ in range(4): threading.Thread(target=worker, daemon=True).start()\n"
                  "time.sleep(60)\n")
         victim = subprocess.Popen([sys.executable, "-c", churn])
-        errs, seen = [], 0
+        errs, seen, moved = [], 0, 0
+
+        def moved_only(r):
+            """The /proc backend copies a sleeping thread's stack with reads that take time; a
+            thread that woke during every retry is flagged, and that makes the report partial
+            (exit 1). Accepted only there, only with that reason, and only when flagged."""
+            lines = [ln for ln in r.stderr.splitlines() if ln]
+            flagged = any((t.get("unwind") or {}).get("moved_during_copy")
+                          for p in r.doc["processes"] for t in p["threads"])
+            return (BACKEND == "proc" and flagged and lines and all(
+                "while its stack was copied" in ln or "while their stack was copied" in ln
+                or "exited during the snapshot" in ln for ln in lines))
         try:
             time.sleep(0.3)
             for _ in range(10):
                 r = run_rsample(["--pid", str(victim.pid), "--json"], victim.pid)
-                if r.rc != 0 or r.doc is None:
+                if r.rc == 1 and r.doc is not None and moved_only(r):
+                    moved += 1  # /proc: a thread woke on every retry of its copy, and says so
+                elif r.rc != 0 or r.doc is None:
                     errs.append("exit %r, stderr %r, stdout %r" % (r.rc, r.stderr[-300:],
                                                                     r.stdout[:200]))
                     continue
@@ -612,6 +625,10 @@ class Errors(unittest.TestCase):
             victim.wait()
         if seen < 2:
             errs.append("never saw the churning threads (max %d threads)" % seen)
+        if moved == 10:
+            errs.append("every snapshot had a thread moving on every copy retry")
+        note("threads exiting mid-run: %d of 10 snapshots flagged a thread that moved during "
+             "its copy" % moved)
         fail_if(self, errs)
 
 
