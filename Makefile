@@ -115,6 +115,7 @@ bench: deps-bench
 -include tests/victims/victims.mk
 -include tests/unit/fixtures.mk
 -include user/out/proto.mk
+-include static.mk
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
 -include tests/integration/profile/profile.mk
@@ -147,7 +148,8 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 # but run the same way).
 TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
 		   integration-hostile integration-churn integration-privs integration-waits \
-		   integration-waits-proc valgrind fuzz-short packaging
+		   integration-waits-proc valgrind fuzz-short packaging integration-static \
+		   integration-hostile-static
 
 # The README's test command: installs what is missing, builds as the calling user, runs
 # every suite as root (each one even when one before failed; tests/suite-run.sh keeps its

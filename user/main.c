@@ -6,9 +6,31 @@
  * 2 fatal, 64 usage.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include "cli/cli.h"
 #include "cmd/cmd.h"
 #include "lib/lib.h"
+
+/*
+ * make static builds this file with RS_STATIC (static.mk): --version says so, and
+ * DEBUGINFOD_URLS gets one line, as libdw reaches debuginfod through dlopen, which a
+ * static executable cannot do (user/stack/elfopen.c never asks it there).
+ */
+#ifdef RS_STATIC
+#define RS_LINKAGE " (static; no debuginfod)"
+#else
+#define RS_LINKAGE ""
+#endif
+
+static void static_notes(void)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+
+	if (*RS_LINKAGE && urls && *urls)
+		rs_msg("debuginfod is not available in the static build: DEBUGINFOD_URLS ignored, "
+		       "debug info is read only from the target's files (use the dynamically "
+		       "linked build/rsample for debuginfod)");
+}
 
 int main(int argc, char **argv)
 {
@@ -24,13 +46,16 @@ int main(int argc, char **argv)
 		rs_opts_usage(stdout);
 		ret = RS_EXIT_OK;
 	} else if (o.version) {
-		printf("rsample %s\n", RS_VERSION);
+		printf("rsample %s%s\n", RS_VERSION, RS_LINKAGE);
 		ret = RS_EXIT_OK;
 	} else if (o.cmd == RS_CMD_CHECK) {
+		static_notes();
 		ret = rs_cmd_check(&o);
 	} else if (o.cmd == RS_CMD_PROFILE) {
+		static_notes();
 		ret = rs_cmd_profile(&o);
 	} else {
+		static_notes();
 		ret = rs_cmd_snapshot(&o);
 	}
 	rs_opts_free(&o);

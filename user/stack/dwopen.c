@@ -24,6 +24,12 @@
  * Every other caller goes straight to the openat system call, as glibc would
  * (the sanitizers' and valgrind's interceptors of open are bypassed, which
  * only skips their check that the path is readable memory).
+ *
+ * A static executable (make static, RS_STATIC) has no global lookup scope and
+ * no dladdr: there the build links a private copy of libdw.a and libelf.a
+ * whose undefined "open" was renamed to rs_dw_open (objcopy --redefine-sym,
+ * static.mk), so every open() those libraries make arrives here and nowhere
+ * else; the program's own open() stays glibc's.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -50,6 +56,7 @@ void rs_root_leave(struct rs_proc *prev)
 	cur_proc = prev;
 }
 
+#ifndef RS_STATIC
 static void *dw_base, *elf_base;
 static pthread_once_t bases_once = PTHREAD_ONCE_INIT;
 
@@ -76,6 +83,8 @@ static bool from_libdw(void *ret)
 	return b && (b == dw_base || b == elf_base);
 }
 
+#endif
+
 /* libdw's open(): inside the current process's root, bounded. */
 static int confined_open(const char *path, int flags)
 {
@@ -94,6 +103,13 @@ static int confined_open(const char *path, int flags)
 	return fd;
 }
 
+#ifdef RS_STATIC
+/* What the static build's libdw.a and libelf.a call for open() (static.mk). */
+int rs_dw_open(const char *path, int flags, ...)
+{
+	return confined_open(path, flags);
+}
+#else
 int open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
@@ -109,3 +125,4 @@ int open(const char *path, int flags, ...)
 		return confined_open(path, flags);
 	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
+#endif

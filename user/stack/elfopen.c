@@ -16,7 +16,8 @@
  * build-id (or, without one, match the debuglink CRC, read only up to
  * --max-debug-size). No host path is made of a container's data. Then
  * dwfl_standard_find_debuginfo(), which asks debuginfod, when DEBUGINFOD_URLS
- * is set (its own opens confined by dwopen.c). DWZ alternate files
+ * is set (its own opens confined by dwopen.c); never in the static build
+ * (RS_STATIC), where main() says debuginfod is unavailable. DWZ alternate files
  * (.gnu_debugaltlink) are found the same way. A file whose compressed
  * sections decompress beyond --max-debug-size is refused; a main file's
  * DWARF is hidden from libdw instead, its symbol table kept.
@@ -37,6 +38,12 @@
 #include "stack/stack_priv.h"
 
 #define BUILD_ID_MAX 64
+
+#ifdef RS_STATIC
+#define RS_STATIC_BUILD 1
+#else
+#define RS_STATIC_BUILD 0
+#endif
 
 struct build_id {
 	unsigned char bits[BUILD_ID_MAX];
@@ -446,7 +453,9 @@ static bool debuginfod_enabled(void)
 {
 	const char *urls = getenv("DEBUGINFOD_URLS");
 
-	return urls && *urls;
+	/* libdw reaches debuginfod through dlopen, which a static executable cannot do:
+	 * main() says so once */
+	return !RS_STATIC_BUILD && urls && *urls;
 }
 
 int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
