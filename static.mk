@@ -67,5 +67,25 @@ integration-hostile-static: static hostile-victims
 	$(Q)RSAMPLE=$(CURDIR)/$(STATIC_DIR)/rsample RS_HOSTILE_VICTIMS=$(CURDIR)/$(HOSTILE_DIR) \
 		$(PYTHON) tests/integration/hostile/run.py $(ARGS)
 
+# make image: an OCI image of the static binary, written offline (scripts/oci-image.py: no
+# base image, nothing pulled): the layout in $(IMAGE_DIR)/rsample-oci/ and the same as an
+# oci-archive, for `podman load -i $(IMAGE_DIR)/rsample-oci.tar` (localhost/rsample:latest).
+IMAGE_DIR	:= $(OUT)/image
+
+.PHONY: image
+image: $(IMAGE_DIR)/rsample-oci.tar
+
+$(IMAGE_DIR)/rsample-oci.tar: $(STATIC_DIR)/rsample scripts/oci-image.py
+	$(call msg,OCI,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PYTHON) scripts/oci-image.py --layout $(IMAGE_DIR)/rsample-oci --archive $@ \
+		--name rsample:latest $<=/usr/bin/rsample >/dev/null
+
+# The image against a victim container with podman (tests/integration/podman/run.py).
+.PHONY: integration-podman
+integration-podman: image hostile-victims
+	$(Q)RS_IMAGE=$(CURDIR)/$(IMAGE_DIR)/rsample-oci.tar RS_HOSTILE_VICTIMS=$(CURDIR)/$(HOSTILE_DIR) \
+		$(PYTHON) tests/integration/podman/run.py $(ARGS)
+
 # make test builds these before its suites run as root.
-test-build: static
+test-build: static image

@@ -26,11 +26,13 @@ run_pkgs="make gcc clang pkg-config bpftool libbpf-dev libelf-dev libdw-dev libi
 # flamegraph.pl, Chromium, node/npm, jsonschema for the snapshot JSON), lint, the kernel
 # matrix (qemu-system-x86, busybox-static, xz-utils and zstd for kernel packages) and the
 # packaging checks (debhelper, fakeroot, lintian, man, bash; debootstrap for
-# make demo-fresh-root).
+# make demo-fresh-root); make integration-podman runs the image with podman, conmon and
+# runc (crun refuses hybrid cgroups: tests/integration/podman/run.py).
 test_pkgs="g++ rustc libcmocka-dev gdb valgrind strace procps elfutils llvm
 	libclang-rt-14-dev clang-format golang-go libdevel-nytprof-perl chromium nodejs npm
 	python3-jsonschema qemu-system-x86 busybox-static xz-utils zstd kmod
-	dpkg-dev debhelper fakeroot lintian man-db groff-base bash debootstrap"
+	dpkg-dev debhelper fakeroot lintian man-db groff-base bash debootstrap
+	podman conmon runc"
 
 # The peers of tests/bench (gdb, lldb, eu-stack, addr2line, llvm-symbolizer, perf,
 # libbpf-tools' offcputime) and the daemons tests/gdbcompare starts (exim4-daemon-light
