@@ -473,3 +473,40 @@ def parse_gdb(text):
             cur.append((name, fl.group(1) if fl else None, int(fl.group(2)) if fl else 0,
                         m.group(2) is not None))
     return threads
+
+
+# ---- tests/victims/ledger.c built static (hostile.mk's ledger-static) --------
+# Threads whose frames the static and podman suites check, innermost first, as consecutive
+# frames of the thread's user stack; the first of each has ledger.c's file:line (DWARF).
+
+LEDGER_STATIC = {
+    "dl-a": ["lock_pair", "post_transfer", "teller_thread", "start_thread", "clone3"],
+    "cv-wait": ["queue_pop", "next_job", "dispatcher_thread", "start_thread", "clone3"],
+    "pipe-rd": ["read_full", "read_command", "control_thread", "start_thread", "clone3"],
+    "sleeper": ["nap", "janitor_cycle", "janitor_thread", "start_thread", "clone3"],
+}
+
+
+def ledger_static_errors(proc):
+    """What a --json process of ledger-static gets wrong against LEDGER_STATIC ([] if
+    nothing): a thread missing, an incomplete DWARF unwind, frames not in order, the
+    first frame without file:line, no kernel frames."""
+    threads = {t["name"]: t for t in proc["threads"]}
+    errs = []
+    for name, want in LEDGER_STATIC.items():
+        t = threads.get(name)
+        if not t:
+            errs.append("no thread %r in %s" % (name, sorted(threads)))
+            continue
+        names = [fr.get("function") for fr in t["user_stack"]]
+        if t["unwind"]["method"] != "dwarf" or not t["unwind"]["complete"]:
+            errs.append("%s: unwind %s" % (name, t["unwind"]))
+        if not any(names[i:i + len(want)] == want for i in range(len(names) - len(want) + 1)):
+            errs.append("%s: frames %s do not hold %s in order" % (name, names, want))
+        top = [fr for fr in t["user_stack"] if fr.get("function") == want[0]]
+        if top and not ((top[0].get("file") or "").endswith("tests/victims/ledger.c")
+                        and top[0].get("line")):
+            errs.append("%s: %s has no file:line: %s" % (name, want[0], top[0]))
+        if not t["kernel_stack"]:
+            errs.append("%s: no kernel frames" % name)
+    return errs

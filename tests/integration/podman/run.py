@@ -47,6 +47,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import expect  # noqa: E402  (tests/integration/expect.py)
 import launch  # noqa: E402  (tests/integration/launch.py)
 import observe  # noqa: E402  (tests/integration/observe.py)
 import suite  # noqa: E402  (tests/integration/suite.py)
@@ -66,14 +67,6 @@ cgroup_manager = "cgroupfs"
 events_logger = "none"
 runtime = "runc"
 """
-
-# The victim's threads (tests/victims/ledger.c), innermost first, as consecutive frames.
-EXPECT = {
-    "dl-a": ["lock_pair", "post_transfer", "teller_thread", "start_thread", "clone3"],
-    "cv-wait": ["queue_pop", "next_job", "dispatcher_thread", "start_thread", "clone3"],
-    "sleeper": ["nap", "janitor_cycle", "janitor_thread", "start_thread", "clone3"],
-}
-
 
 class Podman:
     """podman with all of its state in a directory of its own."""
@@ -214,10 +207,6 @@ def run_rsample(pm, pid, *args):
     return p
 
 
-def in_order(names, want):
-    return any(names[i:i + len(want)] == want for i in range(len(names) - len(want) + 1))
-
-
 def assert_victim_frames(p, pid):
     assert p.returncode == 0, "rsample -> exit %d: %s" % (p.returncode, p.stderr.strip()[-1500:])
     doc = json.loads(p.stdout)
@@ -226,14 +215,8 @@ def assert_victim_frames(p, pid):
     procs = [pr for pr in doc["processes"] if pr["pid"] == pid]
     assert len(procs) == 1, "victim pid %d not in %s" % (pid, [pr["pid"] for pr in doc["processes"]])
     assert procs[0]["ns_pid"] == 1, "the victim is not PID 1 of its own namespace: %s" % procs[0]
-    threads = {t["name"]: t for t in procs[0]["threads"]}
-    for name, want in EXPECT.items():
-        t = threads.get(name)
-        assert t, "no thread %r in %s" % (name, sorted(threads))
-        names = [fr.get("function") for fr in t["user_stack"]]
-        assert in_order(names, want), "%s: frames %s do not hold %s in order" % (name, names, want)
-        top = [fr for fr in t["user_stack"] if fr.get("function") == want[0]][0]
-        assert (top.get("file") or "").endswith("ledger.c") and top.get("line"), top
+    errs = expect.ledger_static_errors(procs[0])
+    assert not errs, "; ".join(errs)
     return doc
 
 
