@@ -44,7 +44,7 @@ $(STATIC_DIR)/user/%.o: user/%.c $(SKELS) $(GEN_HDRS)
 $(STATIC_LIBDIR)/libdw.a $(STATIC_LIBDIR)/libelf.a: $(STATIC_LIBDIR)/%.a: $(SYS_LIBDIR)/%.a
 	$(call msg,OBJCOPY,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)objcopy --redefine-sym open=rs_dw_open $< $@
+	$(Q)$(OBJCOPY) --redefine-sym open=rs_dw_open $< $@
 
 $(STATIC_DIR)/rsample: $(STATIC_OWN) $(STATIC_SHARED) $(GEN_OBJS) $(STATIC_LIBDIR)/libdw.a \
 		       $(STATIC_LIBDIR)/libelf.a
