@@ -15,7 +15,9 @@ PKG_CONFIG	?= pkg-config
 VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS		:= libbpf libelf libdw
+# RS_WITH_CURL=0 builds without libcurl: --push then says this build has no push support.
+RS_WITH_CURL	?= 1
+PKGS		:= libbpf libelf libdw $(if $(filter 1,$(RS_WITH_CURL)),libcurl)
 # Recursive (=) so a make that first ran 'deps' still finds the flags.
 PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -23,7 +25,7 @@ PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-missing-field-initializers
 ALL_CFLAGS	= -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
-		   -DRS_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
+		   -DRS_VERSION='"$(VERSION)"' -DRS_WITH_CURL=$(RS_WITH_CURL) -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
 LIBS		= $(PKG_LIBS) -liberty -lz -lpthread
 ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
 

@@ -55,6 +55,9 @@ struct rs_opts {
 	/* root frames per "process", per "thread", or "none"; default thread for speedscope, else
 	 * none */
 	char *group_by;
+	/* --push URL (continuous mode: each interval to Pyroscope), --push-app, --push-queue */
+	char *push_url, *push_app;
+	uint32_t push_queue; /* 0: RS_PUSH_QUEUE_DEFAULT */
 };
 
 /*
