@@ -147,7 +147,7 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 
 # Every suite of `make test`, in order; each needs root (unit and validate-formats do not
 # but run the same way).
-TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
+TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile integration-push \
 		   integration-hostile integration-churn integration-privs integration-waits \
 		   integration-waits-proc valgrind fuzz-short packaging
 
