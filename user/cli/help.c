@@ -12,7 +12,8 @@ void rs_opts_usage(FILE *f)
 	    "       rsample profile TARGET [--on-cpu] [--off-cpu] [-F HZ] [-d DUR]\n"
 	    "                       [--min-block DUR] [--max-block DUR]\n"
 	    "                       [--format folded|svg|pprof|speedscope] [-o FILE]\n"
-	    "                       [--interval DUR --out-dir DIR] [--group-by thread|process|none]\n"
+	    "                       [--interval DUR [--out-dir DIR] [--push URL [--push-app NAME]\n"
+	    "                       [--push-queue N]]] [--group-by thread|process|none]\n"
 	    "                       [--no-kernel] [--stack-bytes N] [--max-cpu PCT]\n"
 	    "       rsample check [-v]\n"
 	    "       rsample --help | --version\n"
@@ -72,7 +73,16 @@ void rs_opts_usage(FILE *f)
 	    "                          directory is refused before sampling\n"
 	    "      --interval DUR      continuous mode: one profile every DUR, until -d ends\n"
 	    "                          or SIGINT/SIGTERM (the last, partial one is written)...\n"
-	    "      --out-dir DIR       ...into DIR/<UTC start time>.<suffix> (give both)\n"
+	    "      --out-dir DIR       ...into DIR/<UTC start time>.<suffix>, and/or...\n"
+	    "      --push URL          ...to Grafana Pyroscope at URL (http://HOST:4040): POST\n"
+	    "                          /ingest, pprof, labels namespace, pod, container (of a\n"
+	    "                          pod's cgroup) and node ($NODE_NAME, else the host\n"
+	    "                          name); sent by a thread of its own, retried with\n"
+	    "                          backoff, never delaying the sampling; at exit 5 s to\n"
+	    "                          send the rest, then dropped; drops are said on stderr\n"
+	    "      --push-app NAME     the application name of the series (default rsample)\n"
+	    "      --push-queue N      profiles waiting to be sent, 1 to 1024 (default 8);\n"
+	    "                          a full queue drops the oldest\n"
 	    "      --group-by G        root frames per thread ('comm (tid)' under the process),\n"
 	    "                          per process ('comm (pid)') or none; default thread\n"
 	    "                          for speedscope (one profile each), none otherwise\n"
@@ -107,7 +117,8 @@ void rs_opts_usage(FILE *f)
 	    "Exit status:\n"
 	    "  0   ok\n"
 	    "  1   done, but partial: some threads or modules could not be read, or profile\n"
-	    "      samples were lost or an interval could not be written (said on stderr)\n"
+	    "      samples were lost, an interval could not be written or a pushed profile\n"
+	    "      was dropped (said on stderr)\n"
 	    "  2   fatal: no permission, BPF load failed (and /proc too, with --backend\n"
 	    "      auto), or target not found\n"
 	    "      (check: no snapshot can be taken on this kernel)\n"
@@ -123,7 +134,9 @@ void rs_opts_usage(FILE *f)
 	    "  rsample --pid 4242 --json > hang.json\n"
 	    "  rsample profile --pid 4242 --off-cpu -d 30s -o off.svg\n"
 	    "  rsample profile --cgroup default/backend-7d9f4c-xk2lp --on-cpu --off-cpu \\\n"
-	    "          --interval 60s --out-dir /var/tmp/rsample --format pprof\n",
+	    "          --interval 60s --out-dir /var/tmp/rsample --format pprof\n"
+	    "  rsample profile --cgroup default/backend-7d9f4c-xk2lp --on-cpu --off-cpu \\\n"
+	    "          --interval 60s --push http://pyroscope.monitoring:4040\n",
 	    f);
 }
 
