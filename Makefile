@@ -120,6 +120,7 @@ bench: deps-bench
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
 -include tests/integration/profile/profile.mk
+-include tests/deploy/deploy.mk
 -include tests/integration/hostile/hostile.mk
 -include tests/bench/bench.mk
 -include tests/bench/profile.mk
@@ -148,6 +149,7 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 # Every suite of `make test`, in order; each needs root (unit and validate-formats do not
 # but run the same way).
 TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile integration-push \
+		   integration-deploy \
 		   integration-hostile integration-churn integration-privs integration-waits \
 		   integration-waits-proc valgrind fuzz-short packaging
 

@@ -6,7 +6,7 @@
 _rsample() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local target="-p --pid -t --tid -c --cgroup"
-	local common="--max-debug-size -v --verbose -h --help"
+	local common="--max-debug-size --host-root -v --verbose -h --help"
 	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend --sort"
 	local profile="--on-cpu --off-cpu -F --freq -d --duration --min-block --max-block
 		--format -o --output --interval --out-dir --push --push-app --push-queue --group-by
@@ -58,7 +58,7 @@ _rsample() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--out-dir)
+	--out-dir | --host-root)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;

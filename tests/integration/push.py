@@ -19,7 +19,6 @@ with kubelet's log directories for its names (/var/log/pods/<ns>_<pod>_<uid>,
 servers started here are removed in cleanup, also on failure.
 """
 
-import atexit
 import email.parser
 import email.policy
 import gzip
@@ -29,7 +28,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -423,17 +421,5 @@ def cleanup():
             print("  warning: cannot remove %s: %s" % (p, e), flush=True)
 
 
-def on_signal(sig, frame):
-    cleanup()
-    sys.exit(128 + sig)
-
-
-def main(argv):
-    atexit.register(cleanup)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-    return suite.run(TESTS, argv, lambda: suite.root_bpf_skip_reason(prof.RSAMPLE), cleanup)
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(suite.main(TESTS, sys.argv[1:], lambda: suite.root_bpf_skip_reason(prof.RSAMPLE), cleanup))

@@ -44,6 +44,7 @@ struct rs_opts {
 	uint64_t symbolize_budget_ns; /* --symbolize-budget: DWARF is read for this long */
 	/* snapshot and profile */
 	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
+	char *host_root;	 /* --host-root: where the node's / is seen (target.h), or NULL */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;

@@ -44,6 +44,7 @@ enum {
 	OPT_PUSH,
 	OPT_PUSH_APP,
 	OPT_PUSH_QUEUE,
+	OPT_HOST_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +76,7 @@ static const struct option long_opts[] = {
 	{ "push", required_argument, NULL, OPT_PUSH },
 	{ "push-app", required_argument, NULL, OPT_PUSH_APP },
 	{ "push-queue", required_argument, NULL, OPT_PUSH_QUEUE },
+	{ "host-root", required_argument, NULL, OPT_HOST_ROOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -428,6 +430,13 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 				    RS_PUSH_QUEUE_MAX);
 		o->push_queue = (uint32_t)v;
 		return 0;
+	case OPT_HOST_ROOT:
+		if (arg[0] != '/')
+			return fail(
+			    err, errlen,
+			    "invalid --host-root '%s': expected the absolute path where the node's / is mounted (kubectl debug node: /host)",
+			    arg);
+		return set_string(&o->host_root, arg);
 	case OPT_GROUP_BY:
 		for (size_t i = 0; i < sizeof(groupings) / sizeof(groupings[0]); i++)
 			if (!strcmp(arg, groupings[i]))
@@ -651,5 +660,6 @@ void rs_opts_free(struct rs_opts *o)
 	free(o->group_by);
 	free(o->push_url);
 	free(o->push_app);
+	free(o->host_root);
 	memset(o, 0, sizeof(*o));
 }

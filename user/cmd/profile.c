@@ -52,6 +52,7 @@ struct run {
 	bool fatal_write;
 	struct rs_push *push;	      /* --push: the sender */
 	struct rs_push_stats push_st; /* its final counts */
+	struct rs_host_env host;      /* --host-root (target.h) */
 };
 
 /* What a writer needs for one window. */
@@ -119,7 +120,7 @@ static size_t push_labels(const struct run *r, struct rs_push_label *l, size_t m
 	size_t n = 0;
 
 	if (r->tgt.cgroup.id)
-		rs_k8s_meta_of(NULL, r->tgt.cgroup.rel, &m);
+		rs_k8s_meta_of(&r->host.env, r->tgt.cgroup.rel, &m);
 	const char *kv[][2] = { { "namespace", m.ns },
 				{ "pod", m.pod },
 				{ "container", m.container[0] ? m.container : m.container_id } };
@@ -552,8 +553,10 @@ int rs_cmd_profile(const struct rs_opts *o)
 	r.group = parse_group(o->group_by);
 	if (check_output(o))
 		return RS_EXIT_FATAL;
-	if (rs_target_resolve(&o->target, "/proc", NULL, &r.tgt, err, sizeof(err))) {
+	if (rs_host_env_init(&r.host, o->host_root, err, sizeof(err)) ||
+	    rs_target_resolve(&o->target, "/proc", &r.host.env, &r.tgt, err, sizeof(err))) {
 		msg(err);
+		rs_host_env_clear(&r.host);
 		return RS_EXIT_FATAL;
 	}
 	stop_signal = 0;
@@ -580,5 +583,6 @@ cleanup:
 	rs_profwin_free(r.win);
 	rs_ksyms_free(r.ksyms);
 	rs_resolved_clear(&r.tgt);
+	rs_host_env_clear(&r.host);
 	return ret;
 }

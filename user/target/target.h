@@ -81,6 +81,25 @@ void rs_cgroup_clear(struct rs_cgroup *cg);
  */
 int rs_cgroup_of_pid(const char *proc_root, uint32_t pid, char **out);
 
+/* ---- --host-root: the node's views under a directory (hostroot.c) ---- */
+
+/* An rs_cgroup_env for the node's / seen at a directory, with the strings it points to. */
+struct rs_host_env {
+	struct rs_cgroup_env env; /* all NULL (the defaults) without a root */
+	char *cgroup_root, *pod_logs, *kubelet_pods, *container_logs;
+};
+
+/*
+ * root NULL: the defaults. Else the cgroup2 mount at ROOT/sys/fs/cgroup (or
+ * .../unified on a hybrid node) and kubelet's ROOT/var/log/pods,
+ * ROOT/var/lib/kubelet/pods and ROOT/var/log/containers. Returns 0, or
+ * -ENOENT (no cgroup2 mount there) or -ENOMEM with one line in err; *h owns
+ * its strings (rs_host_env_clear) and holds nothing on failure.
+ */
+int rs_host_env_init(struct rs_host_env *h, const char *root, char *err, size_t errlen);
+/* Frees what h owns and zeroes it. Accepts NULL. */
+void rs_host_env_clear(struct rs_host_env *h);
+
 /* ---- Kubernetes names of a cgroup (podmeta.c) ---- */
 
 /* What a cgroup's path and kubelet's log directories say about it; "" when unknown. */
