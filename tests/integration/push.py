@@ -28,6 +28,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -388,6 +389,40 @@ def test_push_server_down():
     check(len(drop_lines(res)) == 2, "want one line for each interval with a drop", res)
 
 
+def test_push_sigterm_sends_the_last_interval():
+    """As a DaemonSet ends: no -d; SIGTERM pushes the partial last interval, then exit."""
+    srv = Server(lambda n: 200)
+    p, cid, labels = fake_pod()
+    t0 = time.time()
+    r = subprocess.Popen([prof.RSAMPLE, "profile", "--cgroup", cid, "--interval", "1s",
+                          "--push", srv.url], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=dict(os.environ, NODE_NAME=NODE))
+    try:
+        deadline = time.monotonic() + 60
+        while len(srv.requests) < 1 and time.monotonic() < deadline and r.poll() is None:
+            time.sleep(0.05)
+        check(len(srv.requests) >= 1, "no interval pushed within 60 s")
+        r.send_signal(signal.SIGTERM)
+        t_term = time.monotonic()
+        err = r.communicate(timeout=60)[1]
+        waited = time.monotonic() - t_term
+    finally:
+        if r.poll() is None:
+            r.kill()
+            r.wait()
+        prof.stop(p)
+    res = prof.Result(["profile", "--cgroup", cid, "--interval", "1s", "--push", srv.url],
+                      r, waited)
+    res.stderr = err
+    check(r.returncode == 0, "want exit 0 after SIGTERM", res)
+    check(waited < 5 + 5, "took %.1f s after SIGTERM" % waited, res)
+    s = summary(res)
+    check(s["queued"] >= 2 and s["sent"] == s["queued"] and s["dropped"] == 0,
+          "summary %r: the last, partial interval was not pushed" % s, res)
+    got = [parse_request(q, labels, int(t0), int(time.time()), 99) for q in srv.requests]
+    check(len(got) == s["sent"], "%d requests, %d sent" % (len(got), s["sent"]), res)
+
+
 def test_push_usage():
     r = subprocess.run([prof.RSAMPLE, "profile", "--pid", "1", "--push", "http://127.0.0.1:1"],
                        capture_output=True, timeout=30)
@@ -405,6 +440,7 @@ TESTS = [
     test_push_retries_after_503,
     test_push_hung_server_does_not_block_sampling,
     test_push_server_down,
+    test_push_sigterm_sends_the_last_interval,
     test_push_usage,
 ]
 
