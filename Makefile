@@ -15,7 +15,9 @@ PKG_CONFIG	?= pkg-config
 VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS		:= libbpf libelf libdw
+# RS_WITH_CURL=0 builds without libcurl: --push then says this build has no push support.
+RS_WITH_CURL	?= 1
+PKGS		:= libbpf libelf libdw $(if $(filter 1,$(RS_WITH_CURL)),libcurl)
 # Recursive (=) so a make that first ran 'deps' still finds the flags.
 PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -23,7 +25,7 @@ PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-missing-field-initializers
 ALL_CFLAGS	= -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS) \
-		   -DRS_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
+		   -DRS_VERSION='"$(VERSION)"' -DRS_WITH_CURL=$(RS_WITH_CURL) -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
 LIBS		= $(PKG_LIBS) -liberty -lz -lpthread
 ALL_LDFLAGS	:= $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -119,6 +121,7 @@ bench: deps-bench
 -include tests/validate/validate.mk
 -include tests/integration/integration.mk
 -include tests/integration/profile/profile.mk
+-include tests/deploy/deploy.mk
 -include tests/integration/hostile/hostile.mk
 -include tests/bench/bench.mk
 -include tests/bench/profile.mk
@@ -146,7 +149,8 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 
 # Every suite of `make test`, in order; each needs root (unit and validate-formats do not
 # but run the same way).
-TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
+TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile integration-push \
+		   integration-deploy \
 		   integration-hostile integration-churn integration-privs integration-waits \
 		   integration-waits-proc valgrind fuzz-short packaging integration-static \
 		   integration-hostile-static integration-podman

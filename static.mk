@@ -20,8 +20,7 @@
 # dependencies are not all shipped as .a by Debian); code that needs it tests RS_WITH_CURL.
 
 STATIC_DIR	:= $(OUT)/static
-RS_WITH_CURL	?= 0
-STATIC_SRCS	:= user/main.c user/stack/dwopen.c user/stack/elfopen.c
+STATIC_SRCS	:= user/main.c user/stack/dwopen.c user/stack/elfopen.c user/push/transport.c
 STATIC_OWN	:= $(patsubst user/%.c,$(STATIC_DIR)/user/%.o,$(STATIC_SRCS))
 STATIC_SHARED	:= $(filter-out $(patsubst user/%.c,$(OUT)/user/%.o,$(STATIC_SRCS)),$(USER_OBJS))
 STATIC_LIBDIR	:= $(STATIC_DIR)/lib
@@ -30,7 +29,7 @@ SYS_LIBDIR	?= $(shell $(PKG_CONFIG) --variable=libdir libdw 2>/dev/null || \
 # The order the linker needs: each library before the ones it uses.
 STATIC_LIBS	= -L$(STATIC_LIBDIR) -lbpf -ldw -lelf -liberty -lprotobuf-c -lz -lbz2 -llzma \
 		  -lpthread
-STATIC_CFLAGS	:= -DRS_STATIC=1 -DRS_WITH_CURL=$(RS_WITH_CURL)
+STATIC_CFLAGS	:= -DRS_STATIC=1 -URS_WITH_CURL -DRS_WITH_CURL=0
 
 .PHONY: static
 static: $(STATIC_DIR)/rsample

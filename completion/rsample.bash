@@ -6,11 +6,11 @@
 _rsample() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local target="-p --pid -t --tid -c --cgroup"
-	local common="--max-debug-size -v --verbose -h --help"
+	local common="--max-debug-size --host-root -v --verbose -h --help"
 	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend --sort"
 	local profile="--on-cpu --off-cpu -F --freq -d --duration --min-block --max-block
-		--format -o --output --interval --out-dir --group-by --max-cpu --no-kernel
-		--stack-bytes"
+		--format -o --output --interval --out-dir --push --push-app --push-queue --group-by
+		--max-cpu --no-kernel --stack-bytes"
 	local cmd= i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -58,13 +58,14 @@ _rsample() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--out-dir)
+	--out-dir | --host-root)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
 	--stack-bytes | --threshold | --symbolize-budget | -F | --freq | -d | --duration | \
-		--min-block | --max-block | --interval | --max-cpu | --max-debug-size)
-		return # a number or a duration
+		--min-block | --max-block | --interval | --max-cpu | --max-debug-size | --push | \
+		--push-app | --push-queue)
+		return # a number, a duration, a URL or a name
 		;;
 	esac
 

@@ -16,10 +16,11 @@ set -eu
 # The build: compilers, the BPF toolchain, libraries; the demo runs launch.py (python3,
 # unshare from util-linux) and shows glibc's inline frames with file:line (libc6-dbg);
 # make static links the same libraries' .a files and glibc's (libc6-dev, libbz2-dev,
-# liblzma-dev: libdw's compression libraries).
+# liblzma-dev: libdw's compression libraries); profile --push sends with libcurl
+# (libcurl4-openssl-dev; the static build has no push).
 run_pkgs="make gcc clang pkg-config bpftool libbpf-dev libelf-dev libdw-dev libiberty-dev
-	binutils zlib1g-dev protobuf-c-compiler libprotobuf-c-dev python3 util-linux libc6-dbg
-	libc6-dev libbz2-dev liblzma-dev"
+	binutils zlib1g-dev protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev python3
+	util-linux libc6-dbg libc6-dev libbz2-dev liblzma-dev"
 
 # The suites (README "Tests"): unit (cmocka, ASan), victims (g++, rustc), gdb comparisons,
 # valgrind, strace (hostile), fuzz (libFuzzer runtime), validate-formats (Go's pprof,

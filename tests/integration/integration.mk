@@ -48,3 +48,11 @@ integration-waits: all victims
 integration-waits-proc: all victims
 	$(Q)RS_BACKEND=proc RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/waits.py $(ARGS)
+
+# --push: each interval's profile to a stand-in for Pyroscope's POST /ingest on loopback
+# (requests checked as Pyroscope documents them; 503s, a hung server, none at all)
+# (tests/integration/push.py).
+.PHONY: integration-push
+integration-push: all profile-victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_PROFILE_VICTIMS=$(CURDIR)/$(PROF_VICTIM_DIR) \
+		$(PYTHON) tests/integration/push.py $(ARGS)

@@ -40,6 +40,20 @@ def run(tests, argv, skip_reason, cleanup):
     return 1 if failed else 0
 
 
+def main(tests, argv, skip_reason, cleanup):
+    """run(), with cleanup() also at exit and on SIGINT, SIGTERM and SIGHUP."""
+    import atexit
+    import signal
+
+    def on_signal(sig, frame):
+        cleanup()
+        sys.exit(128 + sig)
+    atexit.register(cleanup)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    return run(tests, argv, skip_reason, cleanup)
+
+
 def root_bpf_skip_reason(rsample):
     """Why a suite of root + real BPF tests cannot run here, or None."""
     if os.geteuid() != 0:

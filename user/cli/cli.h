@@ -44,6 +44,7 @@ struct rs_opts {
 	uint64_t symbolize_budget_ns; /* --symbolize-budget: DWARF is read for this long */
 	/* snapshot and profile */
 	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
+	char *host_root;	 /* --host-root: where the node's / is seen (target.h), or NULL */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;
@@ -55,6 +56,9 @@ struct rs_opts {
 	/* root frames per "process", per "thread", or "none"; default thread for speedscope, else
 	 * none */
 	char *group_by;
+	/* --push URL (continuous mode: each interval to Pyroscope), --push-app, --push-queue */
+	char *push_url, *push_app;
+	uint32_t push_queue; /* 0: RS_PUSH_QUEUE_DEFAULT */
 };
 
 /*

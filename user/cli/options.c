@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "lib/lib.h"
 #include "stack/stack.h"
+#include "push/push.h"
 
 #define RS_STACK_BYTES_MIN 4096u
 
@@ -40,6 +41,10 @@ enum {
 	OPT_MAX_DEBUG_SIZE,
 	OPT_SYMBOLIZE_BUDGET,
 	OPT_SORT,
+	OPT_PUSH,
+	OPT_PUSH_APP,
+	OPT_PUSH_QUEUE,
+	OPT_HOST_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +73,10 @@ static const struct option long_opts[] = {
 	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
 	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
 	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "push", required_argument, NULL, OPT_PUSH },
+	{ "push-app", required_argument, NULL, OPT_PUSH_APP },
+	{ "push-queue", required_argument, NULL, OPT_PUSH_QUEUE },
+	{ "host-root", required_argument, NULL, OPT_HOST_ROOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -269,6 +278,9 @@ static bool is_profile_only(int c)
 	case 'o':
 	case OPT_INTERVAL:
 	case OPT_OUT_DIR:
+	case OPT_PUSH:
+	case OPT_PUSH_APP:
+	case OPT_PUSH_QUEUE:
 	case OPT_GROUP_BY:
 	case OPT_MAX_CPU:
 		return true;
@@ -399,6 +411,32 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		if (!*arg)
 			return fail(err, errlen, "empty --out-dir: expected a directory");
 		return set_string(&o->out_dir, arg);
+	case OPT_PUSH:
+		if (!*arg)
+			return fail(err, errlen,
+				    "empty --push: expected the Pyroscope server's URL");
+		return set_string(&o->push_url, arg);
+	case OPT_PUSH_APP:
+		if (!*arg || strpbrk(arg, "{}=,\" \t"))
+			return fail(
+			    err, errlen,
+			    "invalid --push-app '%s': expected a name without spaces, braces, '=' or ','",
+			    arg);
+		return set_string(&o->push_app, arg);
+	case OPT_PUSH_QUEUE:
+		if (parse_uint(arg, 1, RS_PUSH_QUEUE_MAX, &v))
+			return fail(err, errlen,
+				    "invalid --push-queue '%s': expected profiles, 1 to %d", arg,
+				    RS_PUSH_QUEUE_MAX);
+		o->push_queue = (uint32_t)v;
+		return 0;
+	case OPT_HOST_ROOT:
+		if (arg[0] != '/')
+			return fail(
+			    err, errlen,
+			    "invalid --host-root '%s': expected the absolute path where the node's / is mounted (kubectl debug node: /host)",
+			    arg);
+		return set_string(&o->host_root, arg);
 	case OPT_GROUP_BY:
 		for (size_t i = 0; i < sizeof(groupings) / sizeof(groupings[0]); i++)
 			if (!strcmp(arg, groupings[i]))
@@ -455,9 +493,21 @@ static int check_profile(struct rs_opts *o, bool duration_set, char *err, size_t
 		rs_format_duration(o->min_block_ns, b, sizeof(b));
 		return fail(err, errlen, "--max-block %s is shorter than --min-block %s", a, b);
 	}
-	if (!o->interval_ns != !o->out_dir)
-		return fail(err, errlen,
-			    "continuous mode needs both --interval DUR and --out-dir DIR");
+	if ((o->push_app || o->push_queue) && !o->push_url)
+		return fail(err, errlen, "--push-app and --push-queue need --push URL");
+	if (o->push_url && !o->interval_ns)
+		return fail(
+		    err, errlen,
+		    "--push needs --interval DUR: continuous mode sends one profile per interval");
+	if (o->push_url && o->output)
+		return fail(
+		    err, errlen,
+		    "-o '%s' and --push exclude each other: continuous mode sends each interval (add --out-dir DIR to keep files too)",
+		    o->output);
+	if (!o->interval_ns != !(o->out_dir || o->push_url))
+		return fail(
+		    err, errlen,
+		    "continuous mode needs --interval DUR and --out-dir DIR, --push URL or both");
 	if (o->out_dir && o->output)
 		return fail(
 		    err, errlen,
@@ -608,5 +658,8 @@ void rs_opts_free(struct rs_opts *o)
 	free(o->output);
 	free(o->out_dir);
 	free(o->group_by);
+	free(o->push_url);
+	free(o->push_app);
+	free(o->host_root);
 	memset(o, 0, sizeof(*o));
 }

@@ -17,12 +17,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include "stack/stack.h"
 #include "lib/lib.h"
 #include "out/out.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_priv.h"
 #include "profile/profile.h"
+#include "push/push.h"
 #include "target/target.h"
 
 #define POLL_MS 100 /* longest time between two looks at the clock and signals */
@@ -48,6 +50,9 @@ struct run {
 	uint64_t profiled_ns; /* the windows' lengths, summed */
 	size_t windows, written, write_failures;
 	bool fatal_write;
+	struct rs_push *push;	      /* --push: the sender */
+	struct rs_push_stats push_st; /* its final counts */
+	struct rs_host_env host;      /* --host-root (target.h) */
 };
 
 /* What a writer needs for one window. */
@@ -90,6 +95,70 @@ static enum rs_group_by parse_group(const char *s)
 	return RS_GROUP_NONE;
 }
 
+/* Queues one window's profiles for --push; one line when profiles were dropped since the last. */
+static void push(struct run *r, const struct rs_profile *const *profs, size_t n)
+{
+	struct rs_push_stats st;
+	uint64_t since;
+
+	for (size_t i = 0; i < n; i++)
+		rs_push_profile(r->push, profs[i]);
+	rs_push_stats(r->push, &st, &since);
+	if (since)
+		rs_msg("push: %" PRIu64 " profile%s dropped since the last interval (%" PRIu64
+		       " in all): %s",
+		       since, since == 1 ? "" : "s",
+		       st.drop_full + st.drop_fail + st.drop_exit + st.drop_build, st.last_error);
+}
+
+/* The series' labels: namespace, pod and container of a cgroup target, and the node. */
+static size_t push_labels(const struct run *r, struct rs_push_label *l, size_t max)
+{
+	struct rs_k8s_meta m = { 0 };
+	const char *node = getenv("NODE_NAME");
+	struct utsname u;
+	size_t n = 0;
+
+	if (r->tgt.cgroup.id)
+		rs_k8s_meta_of(&r->host.env, r->tgt.cgroup.rel, &m);
+	const char *kv[][2] = { { "namespace", m.ns },
+				{ "pod", m.pod },
+				{ "container", m.container[0] ? m.container : m.container_id } };
+	for (size_t i = 0; i < 3 && n < max; i++) {
+		if (!kv[i][1][0])
+			continue;
+		snprintf(l[n].key, sizeof(l[n].key), "%s", kv[i][0]);
+		snprintf(l[n].value, sizeof(l[n].value), "%s", kv[i][1]);
+		n++;
+	}
+	if ((!node || !*node) && !uname(&u))
+		node = u.nodename;
+	if (node && *node && n < max) {
+		snprintf(l[n].key, sizeof(l[n].key), "node");
+		snprintf(l[n].value, sizeof(l[n].value), "%s", node);
+		n++;
+	}
+	return n;
+}
+
+/* Starts the --push sender before anything is sampled. Returns 0 or -errno (said). */
+static int push_start(struct run *r)
+{
+	struct rs_push_label labels[4];
+	struct rs_push_cfg cfg = { .url = r->o->push_url,
+				   .app = r->o->push_app ? r->o->push_app : "rsample",
+				   .labels = labels,
+				   .queue_max = r->o->push_queue };
+	char err[1024];
+	int e;
+
+	cfg.n_labels = push_labels(r, labels, 4);
+	e = rs_push_new(&cfg, &r->push, err, sizeof(err));
+	if (e)
+		msg(err);
+	return e;
+}
+
 /* Writes one window's profiles where the options say. */
 static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, int64_t start_unix)
 {
@@ -109,6 +178,8 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 					 : "off-CPU time",
 		 r->tgt.desc);
 	c.title = title;
+	if (r->push)
+		push(r, c.profs, c.n);
 	if (o->out_dir) {
 		e = rs_profile_path(o->out_dir, start_unix, r->fmt, &path);
 		if (e) {
@@ -127,6 +198,8 @@ static void emit(struct run *r, struct rs_profile *on, struct rs_profile *off, i
 		free(path);
 		return;
 	}
+	if (r->push)
+		return;
 	if (o->output) {
 		e = rs_write_output(o->output, write_out, &c, err, sizeof(err));
 		if (e)
@@ -318,6 +391,25 @@ static void report(struct run *r)
 		rs_msg("%" PRIu64 " records were dropped: out of memory", st->dropped_nomem);
 	if (r->write_failures)
 		rs_msg("%zu of %zu intervals could not be written", r->write_failures, r->windows);
+	if (r->o->push_url) {
+		const struct rs_push_stats *p = &r->push_st;
+		uint64_t dropped = p->drop_full + p->drop_fail + p->drop_exit + p->drop_build;
+
+		rs_msg("push to %s: %" PRIu64 " of %" PRIu64 " profiles sent, %" PRIu64
+		       " retries, %" PRIu64 " dropped (%" PRIu64 " queue full, %" PRIu64
+		       " failed, %" PRIu64 " not sent within %llu s at exit, %" PRIu64
+		       " not built)%s%s",
+		       r->o->push_url, p->sent, p->queued, p->retries, dropped, p->drop_full,
+		       p->drop_fail, p->drop_exit, RS_PUSH_FLUSH_NS / 1000000000ull, p->drop_build,
+		       dropped ? "; last: " : "", dropped ? p->last_error : "");
+	}
+}
+
+static uint64_t push_dropped(const struct run *r)
+{
+	const struct rs_push_stats *p = &r->push_st;
+
+	return p->drop_full + p->drop_fail + p->drop_exit + p->drop_build;
 }
 
 /* Checks where the profile goes before sampling anything. */
@@ -435,13 +527,14 @@ static int start(struct run *r)
 	if (o->verbose)
 		rs_msg("sampling %s now", r->tgt.desc);
 	r->unix_minus_mono = (int64_t)(rs_clock_ns(CLOCK_REALTIME) - rs_mono_ns());
-	if (o->out_dir) {
+	if (o->out_dir || o->push_url) {
 		char every[32];
 
 		rs_format_duration(o->interval_ns, every, sizeof(every));
 		rs_msg(
-		    "profiling %s into '%s' every %s; SIGINT or SIGTERM writes the last interval and stops",
-		    r->tgt.desc, o->out_dir, every);
+		    "profiling %s %s '%s' every %s; SIGINT or SIGTERM %s the last interval and stops",
+		    r->tgt.desc, o->out_dir ? "into" : "pushing to",
+		    o->out_dir ? o->out_dir : o->push_url, every, o->out_dir ? "writes" : "pushes");
 	}
 	return 0;
 }
@@ -460,27 +553,36 @@ int rs_cmd_profile(const struct rs_opts *o)
 	r.group = parse_group(o->group_by);
 	if (check_output(o))
 		return RS_EXIT_FATAL;
-	if (rs_target_resolve(&o->target, "/proc", NULL, &r.tgt, err, sizeof(err))) {
+	if (rs_host_env_init(&r.host, o->host_root, err, sizeof(err)) ||
+	    rs_target_resolve(&o->target, "/proc", &r.host.env, &r.tgt, err, sizeof(err))) {
 		msg(err);
+		rs_host_env_clear(&r.host);
 		return RS_EXIT_FATAL;
 	}
 	stop_signal = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	if (o->push_url && push_start(&r))
+		goto cleanup;
 	if (start(&r))
 		goto cleanup;
 	if (loop(&r) || r.fatal_write)
 		goto cleanup;
+	rs_push_free(r.push, &r.push_st);
+	r.push = NULL;
 	report(&r);
-	ret = r.lost_on || r.lost_off || r.write_failures || rs_profwin_unreadable(r.win)
+	ret = r.lost_on || r.lost_off || r.write_failures || push_dropped(&r) ||
+		      rs_profwin_unreadable(r.win)
 		  ? RS_EXIT_PARTIAL
 		  : RS_EXIT_OK;
 cleanup:
+	rs_push_free(r.push, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	rs_profwin_free(r.win);
 	rs_ksyms_free(r.ksyms);
 	rs_resolved_clear(&r.tgt);
+	rs_host_env_clear(&r.host);
 	return ret;
 }

@@ -167,9 +167,12 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	struct rs_symcache *cache = NULL;
 	enum rs_backend used = RS_BACKEND_BPF;
 	char err[2048] = "", notice[1200] = "";
+	struct rs_host_env host = { 0 };
 	int ret = RS_EXIT_FATAL, e;
 
-	e = rs_target_resolve(&o->target, "/proc", NULL, &tgt, err, sizeof(err));
+	e = rs_host_env_init(&host, o->host_root, err, sizeof(err));
+	if (!e)
+		e = rs_target_resolve(&o->target, "/proc", &host.env, &tgt, err, sizeof(err));
 	if (e) {
 		rs_msg("%s", err);
 		goto cleanup;
@@ -265,5 +268,6 @@ cleanup:
 	rs_symcache_free(cache);
 	rs_ksyms_free(ksyms);
 	rs_resolved_clear(&tgt);
+	rs_host_env_clear(&host);
 	return ret;
 }

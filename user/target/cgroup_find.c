@@ -297,7 +297,7 @@ cleanup:
  * The container ID inside a cgroup name, or NULL: "<runtime>-<id>.scope"
  * (systemd driver), "<runtime>-<id>" or "<id>" (cgroupfs driver).
  */
-static const char *container_id_of(const char *name)
+const char *rs_container_id_of(const char *name)
 {
 	size_t n = strlen(name);
 	const char *id;
@@ -321,7 +321,7 @@ static const char *container_id_of(const char *name)
 
 static bool match_container(const struct walk *w, const char *name, size_t *key)
 {
-	const char *id = container_id_of(name);
+	const char *id = rs_container_id_of(name);
 
 	*key = 0;
 	return id && !strncmp(id, w->prefix, w->prefix_len);
@@ -405,7 +405,7 @@ int rs_find_pods_by_name(const char *dir, const char *ns, const char *name, stru
 		}
 		if (err)
 			break;
-		if (strcmp(p.name, name) || (ns && strcmp(p.ns, ns))) {
+		if ((name && strcmp(p.name, name)) || (ns && strcmp(p.ns, ns))) {
 			free(p.ns);
 			free(p.name);
 			continue;

@@ -31,6 +31,8 @@ struct rs_cgroup_env {
 	const char *cgroup_root;      /* default: the cgroup2 mount found in mountinfo */
 	const char *pod_logs_dir;     /* default "/var/log/pods" (<ns>_<name>_<uid>) */
 	const char *kubelet_pods_dir; /* default "/var/lib/kubelet/pods" (<uid>) */
+	/* default "/var/log/containers" (<pod>_<ns>_<container>-<id>.log) */
+	const char *container_logs_dir;
 };
 
 struct rs_cgroup {
@@ -78,6 +80,45 @@ void rs_cgroup_clear(struct rs_cgroup *cg);
  * other -errno. *out is malloc'd; untouched on failure.
  */
 int rs_cgroup_of_pid(const char *proc_root, uint32_t pid, char **out);
+
+/* ---- --host-root: the node's views under a directory (hostroot.c) ---- */
+
+/* An rs_cgroup_env for the node's / seen at a directory, with the strings it points to. */
+struct rs_host_env {
+	struct rs_cgroup_env env; /* all NULL (the defaults) without a root */
+	char *cgroup_root, *pod_logs, *kubelet_pods, *container_logs;
+};
+
+/*
+ * root NULL: the defaults. Else the cgroup2 mount at ROOT/sys/fs/cgroup (or
+ * .../unified on a hybrid node) and kubelet's ROOT/var/log/pods,
+ * ROOT/var/lib/kubelet/pods and ROOT/var/log/containers. Returns 0, or
+ * -ENOENT (no cgroup2 mount there) or -ENOMEM with one line in err; *h owns
+ * its strings (rs_host_env_clear) and holds nothing on failure.
+ */
+int rs_host_env_init(struct rs_host_env *h, const char *root, char *err, size_t errlen);
+/* Frees what h owns and zeroes it. Accepts NULL. */
+void rs_host_env_clear(struct rs_host_env *h);
+
+/* ---- Kubernetes names of a cgroup (podmeta.c) ---- */
+
+/* What a cgroup's path and kubelet's log directories say about it; "" when unknown. */
+struct rs_k8s_meta {
+	char pod_uid[40];
+	char ns[256], pod[256];
+	char container[256];   /* the container's name */
+	char container_id[65]; /* full ID, lowercase hex */
+};
+
+/*
+ * Fills *out for the cgroup at rel (relative to the cgroup2 mount): the pod
+ * UID from a "pod<uid>" or "…-pod<uid_>.slice" component, the container ID
+ * from the innermost container cgroup (when rel is a container's), the
+ * namespace and pod name from env's pod_logs_dir/<ns>_<name>_<uid>, the
+ * container's name from container_logs_dir/<pod>_<ns>_<name>-<id>.log.
+ * What cannot be found stays "". env may be NULL (the defaults).
+ */
+void rs_k8s_meta_of(const struct rs_cgroup_env *env, const char *rel, struct rs_k8s_meta *out);
 
 /* ---- resolution (resolve.c) ---- */
 

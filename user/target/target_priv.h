@@ -63,6 +63,13 @@ bool rs_is_container_id(const char *s, char id[RS_CID_LEN + 1]);
 int rs_find_pod_cgroups(const char *root, char *const *uids, size_t n_uids, struct rs_cgfound *out);
 
 /*
+ * The container ID in a cgroup directory's name ("<runtime>-<id>.scope",
+ * "<runtime>-<id>", "<id>"; 64 lowercase hex digits), pointing into name, or
+ * NULL (not a container, or a runtime's "…-conmon-<id>" monitor).
+ */
+const char *rs_container_id_of(const char *name);
+
+/*
  * Searches the cgroup tree at root for containers whose ID starts with prefix
  * (lowercase hex): "<runtime>-<id>.scope", "<runtime>-<id>" and "<id>". CRI-O's
  * and podman's "…-conmon-<id>" monitor cgroups are not containers and never match.
@@ -71,7 +78,7 @@ int rs_find_pod_cgroups(const char *root, char *const *uids, size_t n_uids, stru
 int rs_find_container_cgroups(const char *root, const char *prefix, struct rs_cgfound *out);
 
 /*
- * Lists pods called name in namespace ns (any namespace when ns is NULL)
+ * Lists pods called name (any name when NULL) in namespace ns (any namespace when ns is NULL)
  * from dir/<ns>_<name>_<uid>, sorted by namespace then UID. A missing dir is
  * no pods (0, *n = 0). Returns 0 or -errno; *out and *n are set on success only;
  * free with rs_podrefs_free().
