@@ -39,9 +39,12 @@ void rs_snapshot_clear(struct rs_snapshot *s)
 		rs_process_clear(&s->procs[i]);
 	free(s->procs);
 	free(s->target);
+	free(s->compare.exited);
 	s->procs = NULL;
 	s->n_procs = 0;
 	s->target = NULL;
+	s->compare.exited = NULL;
+	s->compare.n_exited = 0;
 }
 
 /* Same letters and precedence as the kernel's task_state_array / get_task_state(). */
