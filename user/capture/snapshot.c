@@ -27,7 +27,7 @@ _Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 128, "rs_task_rec
 _Static_assert(__builtin_offsetof(struct rs_task_rec, kstack) == 128 + sizeof(struct rs_regs),
 	       "rs_task_rec layout");
 _Static_assert(sizeof(struct rs_task_rec) ==
-		   128 + sizeof(struct rs_regs) + RS_KSTACK_MAX * 8 + 40 + RS_ARG_PEEK_MAX + 16,
+		   128 + sizeof(struct rs_regs) + RS_KSTACK_MAX * 8 + 40 + RS_ARG_PEEK_MAX + 24,
 	       "rs_task_rec layout");
 
 #define RS_PERF_PERIOD_NS 100000 /* 100 us of the thread's own CPU time */

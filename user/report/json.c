@@ -423,6 +423,10 @@ static void put_verdict(struct jw *w, const struct rs_thread *t)
 		jw_u64(w, "cpu_ns_delta", v->cpu_ns_delta);
 	else
 		jw_null(w, "cpu_ns_delta");
+	if (deltas && v->cpu_known)
+		jw_u64(w, "runnable_ns_delta", v->runnable_ns_delta);
+	else
+		jw_null(w, "runnable_ns_delta");
 	if (deltas) {
 		jw_u64(w, "ctxsw_delta", v->ctxsw_delta);
 		jw_bool(w, "same_site", v->same_site);

@@ -57,8 +57,11 @@ enum rs_rank_reason rs_rank_thread(const struct rs_process *p, const struct rs_t
 
 /* ---- stuck, spinning, progressing, idle (verdict.c; rsample --compare) ---- */
 
-/* Spinning: CPU time gained is at least this percent of the time between the captures... */
-#define RS_SPIN_PCT 25
+/*
+ * Spinning: CPU time gained, and with the time runnable waiting for a CPU at
+ * least this percent of the time between the captures...
+ */
+#define RS_SPIN_PCT 50
 /* ...it slept (voluntary context switches) at most this often per second... */
 #define RS_SPIN_SLEEPS_PER_S 10
 /* ...and one function is among the innermost this many user frames of every capture. */

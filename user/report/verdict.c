@@ -13,8 +13,10 @@
  *                not on a CPU in any capture; same_site says whether every
  *                capture found it at the same site (same syscall and first
  *                argument, same user stack, else same kernel stack);
- *   spinning     its CPU time grew by at least RS_SPIN_PCT percent of the
- *                time between its first and last capture, it slept at most
+ *   spinning     it gained CPU time, and its CPU time plus its time runnable
+ *                waiting for a CPU (on a busy node a spinning thread waits
+ *                for its turn) grew by at least RS_SPIN_PCT percent of the
+ *                time between its first and last capture; it slept at most
  *                RS_SPIN_SLEEPS_PER_S times a second (voluntary switches: a
  *                busy loop does not sleep, sched_yield() is not a sleep), and
  *                every capture found its user stack in the same code region:
@@ -138,6 +140,8 @@ enum rs_verdict rs_verdict_of(const struct rs_thread *const *seq, size_t n,
 	v.cpu_known = first->cpu_known && last->cpu_known;
 	if (v.cpu_known && last->cpu_ns > first->cpu_ns)
 		v.cpu_ns_delta = last->cpu_ns - first->cpu_ns;
+	if (v.cpu_known && last->run_delay_ns > first->run_delay_ns)
+		v.runnable_ns_delta = last->run_delay_ns - first->run_delay_ns;
 	if (ctxsw(last) > ctxsw(first))
 		v.ctxsw_delta = ctxsw(last) - ctxsw(first);
 
@@ -145,8 +149,8 @@ enum rs_verdict rs_verdict_of(const struct rs_thread *const *seq, size_t n,
 		v.verdict = RS_VERDICT_IDLE;
 	else if (!on_cpu && !v.cpu_ns_delta && !v.ctxsw_delta)
 		v.verdict = RS_VERDICT_STUCK;
-	else if (v.cpu_known && v.wall_ns && region &&
-		 v.cpu_ns_delta * 100 >= v.wall_ns * RS_SPIN_PCT &&
+	else if (v.cpu_known && v.cpu_ns_delta && v.wall_ns && region &&
+		 (v.cpu_ns_delta + v.runnable_ns_delta) * 100 >= v.wall_ns * RS_SPIN_PCT &&
 		 sleeps * 1000000000ull <= v.wall_ns * RS_SPIN_SLEEPS_PER_S)
 		v.verdict = RS_VERDICT_SPINNING;
 	else
@@ -188,6 +192,19 @@ static struct rs_thread *find_thread(const struct rs_snapshot *s, uint32_t pid, 
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* When s captured its first thread (CLOCK_MONOTONIC); 0 when no thread says. */
+static uint64_t first_capture_ns(const struct rs_snapshot *s)
+{
+	uint64_t lo = UINT64_MAX;
+
+	for (size_t i = 0; i < s->n_procs; i++)
+		for (size_t j = 0; j < s->procs[i].n_threads; j++)
+			if (s->procs[i].threads[j].capture_ns &&
+			    s->procs[i].threads[j].capture_ns < lo)
+				lo = s->procs[i].threads[j].capture_ns;
+	return lo == UINT64_MAX ? 0 : lo;
 }
 
 static int add_exited(struct rs_compare *c, size_t *cap, const struct rs_process *p,
@@ -252,9 +269,8 @@ int rs_verdicts_apply(struct rs_snapshot *const *caps, size_t n)
 				e = add_exited(&last->compare, &cap, p, &p->threads[j]);
 	}
 	last->compare.captures = n;
-	if (last->taken_at_unix_ns > caps[0]->taken_at_unix_ns)
-		last->compare.interval_ns =
-		    (uint64_t)(last->taken_at_unix_ns - caps[0]->taken_at_unix_ns);
+	if (first_capture_ns(last) > first_capture_ns(caps[0]))
+		last->compare.interval_ns = first_capture_ns(last) - first_capture_ns(caps[0]);
 	free(seq);
 	return e;
 }

@@ -193,6 +193,7 @@ static int add_thread(struct rs_process *p, const struct rs_task_rec *r,
 	t->nivcsw = r->nivcsw;
 	t->cpu_known = r->sum_exec_ns != 0;
 	t->cpu_ns = r->sum_exec_ns;
+	t->run_delay_ns = r->run_delay_ns;
 	t->capture_ns = r->capture_ktime_ns;
 	set_blocked(t, r);
 	set_syscall(t, r);

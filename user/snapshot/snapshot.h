@@ -39,11 +39,12 @@ enum rs_verdict {
 /* A thread's comparison with its earlier captures (valid when verdict is not NONE). */
 struct rs_thread_verdict {
 	enum rs_verdict verdict;
-	bool cpu_known;	       /* cpu_ns_delta is measured (both captures had CPU time) */
-	uint64_t cpu_ns_delta; /* CPU time gained, first capture to last */
-	uint64_t ctxsw_delta;  /* voluntary + involuntary switches gained */
-	uint64_t wall_ns;      /* between its first and last capture */
-	bool same_site;	       /* blocked at the same site in every capture */
+	bool cpu_known;		    /* cpu_ns_delta is measured (both captures had CPU time) */
+	uint64_t cpu_ns_delta;	    /* CPU time gained, first capture to last */
+	uint64_t runnable_ns_delta; /* time gained runnable, waiting for a CPU (not running) */
+	uint64_t ctxsw_delta;	    /* voluntary + involuntary switches gained */
+	uint64_t wall_ns;	    /* between its first and last capture */
+	bool same_site;		    /* blocked at the same site in every capture */
 };
 
 /* The kinds of lock whose contended word rs_locks_analyze() recognises. */
@@ -71,6 +72,7 @@ struct rs_thread {
 	uint64_t nvcsw, nivcsw;
 	bool cpu_known;		  /* cpu_ns is the kernel's se.sum_exec_runtime (utime + stime) */
 	uint64_t cpu_ns;	  /* CPU time used since it started */
+	uint64_t run_delay_ns;	  /* time spent runnable, waiting for a CPU (0: not known) */
 	uint64_t capture_ns;	  /* CLOCK_MONOTONIC at capture, for the snapshot's spread */
 	struct rs_frame *kframes; /* innermost first */
 	size_t n_kframes;
