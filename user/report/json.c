@@ -208,8 +208,8 @@ static void put_lock(struct jw *w, const struct rs_thread *t)
 }
 
 static const char *const fd_types[] = { "unknown", "file", "pipe", "socket", "epoll", "anon" };
-static const char *const wait_kinds[] = { "fd",	   "epoll", "poll",   "sleep",
-					  "child", "join",  "rwlock", "kernel" };
+static const char *const wait_kinds[] = { "fd",	  "epoll",  "poll",   "sleep", "child",
+					  "join", "rwlock", "kernel", "futex" };
 
 /* The fds holding a pipe, or a socket's other end, that the scan found. */
 static void put_holders(struct jw *w, const struct rs_fd_desc *d)
@@ -337,8 +337,20 @@ static void put_wait(struct jw *w, const struct rs_thread *t)
 	case RS_WAIT_RWLOCK:
 		jw_hex(w, "addr", x->addr);
 		put_wait_thread(w, x->kind == RS_WAIT_JOIN ? "thread" : "writer", x);
-		if (x->kind == RS_WAIT_RWLOCK)
+		if (x->kind == RS_WAIT_RWLOCK) {
 			jw_str(w, "symbol", x->symbol);
+			jw_str(w, "region", x->region);
+		}
+		break;
+	case RS_WAIT_FUTEX:
+		if (x->lock_kind == RS_LOCK_PARKING_LOT)
+			jw_null(w, "addr");
+		else
+			jw_hex(w, "addr", x->addr);
+		jw_str(w, "symbol", x->symbol);
+		jw_str(w, "region", x->region);
+		jw_str(w, "lock", x->condvar ? "condvar" : rs_lock_kind_id(x->lock_kind));
+		put_wait_thread(w, "owner", x);
 		break;
 	case RS_WAIT_KERNEL:
 		jw_str(w, "function", x->kfunc);

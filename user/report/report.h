@@ -64,7 +64,7 @@ enum rs_rank_reason rs_rank_thread(const struct rs_process *p, const struct rs_t
 #define RS_SPIN_PCT 50
 /* ...it slept (voluntary context switches) at most this often per second... */
 #define RS_SPIN_SLEEPS_PER_S 10
-/* ...and one function is among the innermost this many user frames of every capture. */
+/* ...and one capture's innermost function is among this many innermost frames of the next. */
 #define RS_REGION_FRAMES 3
 
 /*
@@ -80,7 +80,10 @@ enum rs_verdict rs_verdict_of(const struct rs_thread *const *seq, size_t n,
  * and the same user frames (else the same kernel frames) by address.
  */
 bool rs_verdict_same_site(const struct rs_thread *a, const struct rs_thread *b);
-/* Whether one function (by name, else by address) is among the innermost RS_REGION_FRAMES of both.
+/*
+ * Whether a and b run in the same code region: the innermost function (by
+ * name, else by address) of one is among the innermost RS_REGION_FRAMES frames
+ * of the other.
  */
 bool rs_verdict_same_region(const struct rs_thread *a, const struct rs_thread *b);
 /*

@@ -20,8 +20,9 @@
  *                RS_SPIN_SLEEPS_PER_S times a second (voluntary switches: a
  *                busy loop does not sleep, sched_yield() is not a sleep), and
  *                every capture found its user stack in the same code region:
- *                one function among the innermost RS_REGION_FRAMES frames of
- *                each;
+ *                the innermost function of one among the innermost
+ *                RS_REGION_FRAMES frames of the other (a loop, or a helper
+ *                the loop calls);
  *   progressing  anything else: it ran (CPU time or switches) and its stack
  *                moved, or it woke and slept again.
  *
@@ -96,23 +97,23 @@ bool rs_verdict_same_site(const struct rs_thread *a, const struct rs_thread *b)
 	return a->in_syscall; /* no stack to compare: the same call on the same object */
 }
 
+static bool same_function(const struct rs_frame *a, const struct rs_frame *b)
+{
+	return a->function && b->function ? !strcmp(a->function, b->function) : a->addr == b->addr;
+}
+
+/* Whether a's innermost function is among b's innermost RS_REGION_FRAMES frames. */
+static bool innermost_within(const struct rs_thread *a, const struct rs_thread *b)
+{
+	for (size_t j = 0; a->n_uframes && j < b->n_uframes && j < RS_REGION_FRAMES; j++)
+		if (same_function(&a->uframes[0], &b->uframes[j]))
+			return true;
+	return false;
+}
+
 bool rs_verdict_same_region(const struct rs_thread *a, const struct rs_thread *b)
 {
-	size_t na = a->n_uframes < RS_REGION_FRAMES ? a->n_uframes : RS_REGION_FRAMES;
-	size_t nb = b->n_uframes < RS_REGION_FRAMES ? b->n_uframes : RS_REGION_FRAMES;
-
-	for (size_t i = 0; i < na; i++) {
-		const struct rs_frame *fa = &a->uframes[i];
-
-		for (size_t j = 0; j < nb; j++) {
-			const struct rs_frame *fb = &b->uframes[j];
-
-			if (fa->function && fb->function ? !strcmp(fa->function, fb->function)
-							 : fa->addr == fb->addr)
-				return true;
-		}
-	}
-	return false;
+	return innermost_within(a, b) || innermost_within(b, a);
 }
 
 static uint64_t ctxsw(const struct rs_thread *t)

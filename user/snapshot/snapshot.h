@@ -88,10 +88,12 @@ struct rs_thread {
 	 * shows contention, what that address is, and who holds the lock when
 	 * the lock records it.
 	 */
-	enum rs_lock_kind lock_kind;   /* RS_LOCK_NONE: not waiting on a lock */
-	uint64_t mutex_addr;	       /* the lock word's address (0: not known, parking_lot) */
-	struct rs_data_name lock_name; /* what mutex_addr is: a data symbol, the heap… */
-	bool waits_mutex;	       /* the owner below is known: a glibc mutex's */
+	enum rs_lock_kind lock_kind;	/* RS_LOCK_NONE: not waiting on a lock */
+	uint64_t mutex_addr;		/* the lock word's address (0: not known, parking_lot) */
+	struct rs_data_name lock_name;	/* what mutex_addr is: a data symbol, the heap… */
+	bool futex_named;		/* in a futex wait: futex_name names its futex word */
+	struct rs_data_name futex_name; /* what syscall_args[0] is (locks.c), any futex wait */
+	bool waits_mutex;		/* the owner below is known: a glibc mutex's */
 	uint32_t mutex_owner_ns_tid; /* the owner as the target sees it (gettid in its namespace) */
 	uint32_t mutex_owner_tid;    /* the owner's host tid (always a captured thread) */
 	uint32_t deadlock;	     /* > 0: member of that process's deadlock cycle number */
@@ -264,6 +266,7 @@ enum rs_wait_kind {
 	RS_WAIT_JOIN,	/* pthread_join: the joined thread */
 	RS_WAIT_RWLOCK, /* pthread_rwlock_rdlock/wrlock: its writer */
 	RS_WAIT_KERNEL, /* D state: the kernel's own blocker information */
+	RS_WAIT_FUTEX,	/* any other futex wait: a mutex, a condvar, a raw futex, named */
 };
 
 struct rs_wait_child {
@@ -301,10 +304,15 @@ struct rs_wait {
 	uint32_t tid, ns_tid; /* the joined thread / the rwlock's writer; 0: not known */
 	char name[RS_COMM_LEN + 1];
 	/*
-	 * RWLOCK: a data symbol naming addr is not looked up here (the lock
-	 * analysis of locks.c owns naming lock addresses); symbol stays NULL.
+	 * RWLOCK: the data symbol holding addr ("rw", "TABLE+0x40"), NULL when
+	 * addr is in no symbol; FUTEX: what addr is in any region ("ledger_lock",
+	 * "heap", "stack of tid 12"), from the lock analysis' futex_name.
 	 */
 	char *symbol;
+	const char *region; /* RWLOCK, FUTEX: rs_data_region_name() of addr; NULL: unknown */
+	/* FUTEX: the lock it is (RS_LOCK_NONE: none), or a condvar wait */
+	enum rs_lock_kind lock_kind;
+	bool condvar;
 	/* KERNEL */
 	char wchan[64];
 	const char *kfunc;     /* the innermost kernel frame's function, or NULL */
