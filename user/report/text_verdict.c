@@ -43,18 +43,18 @@ void rs_text_put_compare(FILE *f, const struct rs_snapshot *s)
 	fputc('\n', f);
 }
 
-/* Percent of one CPU a thread used over its interval (0 when unknown). */
-static unsigned int cpu_pct(const struct rs_thread_verdict *v)
+/* ns as a percent of a thread's interval (0 when unknown). */
+static unsigned int pct_of(const struct rs_thread_verdict *v, uint64_t ns)
 {
 	if (!v->cpu_known || !v->wall_ns)
 		return 0;
-	return (unsigned int)((v->cpu_ns_delta * 100 + v->wall_ns / 2) / v->wall_ns);
+	return (unsigned int)((ns * 100 + v->wall_ns / 2) / v->wall_ns);
 }
 
 void rs_text_put_verdict(FILE *f, const struct rs_group *g)
 {
 	uint64_t wall = UINT64_MAX, switches = 0;
-	unsigned int lo = UINT32_MAX, hi = 0;
+	unsigned int lo = UINT32_MAX, hi = 0, waited = 0;
 	bool cpu_known = true;
 	char buf[32];
 
@@ -62,12 +62,13 @@ void rs_text_put_verdict(FILE *f, const struct rs_group *g)
 		return;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct rs_thread_verdict *v = &g->threads[i]->v;
-		unsigned int pct = cpu_pct(v);
+		unsigned int pct = pct_of(v, v->cpu_ns_delta), w = pct_of(v, v->runnable_ns_delta);
 
 		wall = v->wall_ns < wall ? v->wall_ns : wall;
 		switches += v->ctxsw_delta;
 		lo = pct < lo ? pct : lo;
 		hi = pct > hi ? pct : hi;
+		waited = w > waited ? w : waited;
 		cpu_known &= v->cpu_known;
 	}
 	fprintf(f, "  [%s", rs_verdict_id(g->verdict));
@@ -84,6 +85,9 @@ void rs_text_put_verdict(FILE *f, const struct rs_group *g)
 			fprintf(f, " %u%% CPU", hi);
 		else
 			fprintf(f, " %u-%u%% CPU", lo, hi);
+		/* a spinning thread on a busy node: the CPU it wanted and did not get */
+		if (g->verdict == RS_VERDICT_SPINNING && cpu_known && waited)
+			fprintf(f, ", up to %u%% waiting for one", waited);
 		if (g->verdict == RS_VERDICT_PROGRESSING)
 			fprintf(f, ", %llu switch%s", (unsigned long long)switches,
 				switches == 1 ? "" : "es");
