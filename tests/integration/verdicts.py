@@ -23,19 +23,39 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import launch  # noqa: E402
 import suite  # noqa: E402
-from observe import NOTES, SKIP, VICTIM_DIR, note, run_rsample  # noqa: E402
+from observe import BACKEND, NOTES, SKIP, VICTIM_DIR, note, run_rsample  # noqa: E402
 
 INTERVAL_S = 2
 # compare.interval_ns (first thread captured in the first snapshot to the same in the last):
-# the snapshots start DUR apart; a cold first capture may reach its first thread up to
-# 0.5 s later than a warm one, and a loaded machine may start one up to 1.5 s late
-EARLY_NS = 500_000_000
-INTERVAL_SLACK_NS = 1_500_000_000
+# the snapshots start DUR apart, but on the loaded 2-CPU machine one /proc capture was seen
+# to reach its first thread 0.56 s later than another (reading /proc waits for the CPU);
+# and one was seen to start 2.2 s late (load average 7)
+EARLY_NS = 1_000_000_000
+INTERVAL_SLACK_NS = 5_000_000_000
 READY_TIMEOUT_S = 30
 ORDER = ["stuck", "spinning", "progressing", "new", "idle"]
 
 # Linux x86_64 syscall numbers the threads settle in.
 SYS = {"read": 0, "recvfrom": 45, "futex": 202, "epoll_wait": 232, "clock_nanosleep": 230}
+
+
+def check_rc(test, r):
+    """Exit 0; or, on the /proc backend only, 1 when the one reason is a thread that woke
+    during every retry of its stack copy (the progressing worker wakes 100 times a second)
+    and the report flags it (as tests/integration/run.py's churn test accepts)."""
+    lines = [ln for ln in r.stderr.splitlines() if ln]
+    if r.rc == 1 and BACKEND == "proc" and lines and all(
+            "while its stack was copied" in ln or "while their stack was copied" in ln
+            for ln in lines):
+        if r.doc is not None:
+            flagged = any((t.get("unwind") or {}).get("moved_during_copy")
+                          for p in r.doc["processes"] for t in p["threads"])
+        else:
+            flagged = "stack may be inconsistent: the thread kept running" in r.stdout
+        test.assertTrue(flagged, r.describe())
+        note("/proc backend: a thread moved during every copy retry (exit 1, flagged)")
+        return
+    test.assertEqual(r.rc, 0, r.describe())
 
 
 def proc_syscall(pid, tid):
@@ -112,7 +132,7 @@ class VerdictCase:
 
     def threads(self):
         r = self.runs["json"]
-        self.assertEqual(r.rc, 0, r.describe())
+        check_rc(self, r)
         self.assertIsNotNone(r.doc, r.json_error)
         self.assertEqual(r.violations, [], "victim stopped or traced")
         procs = [p for p in r.doc["processes"] if p["pid"] == self.v.host_pid]
@@ -159,7 +179,7 @@ class VerdictCase:
 
     def test_text_order_and_tags(self):
         r = self.runs["text"]
-        self.assertEqual(r.rc, 0, r.describe())
+        check_rc(self, r)
         self.assertEqual(r.violations, [], "victim stopped or traced")
         heads = re.findall(r"^group \d+: .*\[(stuck|spinning|progressing|idle|new)([^\]]*)\]$",
                            r.stdout, re.M)
@@ -185,7 +205,7 @@ class VerdictCase:
     def test_three_captures(self):
         pid = self.v.host_pid
         r = run_rsample(["--pid", str(pid), "--json", "--compare", "1s", "--captures", "3"], pid)
-        self.assertEqual(r.rc, 0, r.describe())
+        check_rc(self, r)
         self.assertIsNotNone(r.doc, r.json_error)
         self.assertEqual(r.violations, [], "victim stopped or traced")
         self.assertEqual(r.doc["compare"]["captures"], 3)

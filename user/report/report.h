@@ -62,8 +62,8 @@ enum rs_rank_reason rs_rank_thread(const struct rs_process *p, const struct rs_t
  * least this percent of the time between the captures...
  */
 #define RS_SPIN_PCT 50
-/* ...it slept (voluntary context switches) at most this often per second... */
-#define RS_SPIN_SLEEPS_PER_S 10
+/* ...it slept (voluntary context switches) at most this often per second of CPU it got... */
+#define RS_SPIN_SLEEPS_PER_CPU_S 10
 /* ...and one capture's innermost function is among this many innermost frames of the next. */
 #define RS_REGION_FRAMES 3
 

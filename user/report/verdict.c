@@ -17,8 +17,11 @@
  *                waiting for a CPU (on a busy node a spinning thread waits
  *                for its turn) grew by at least RS_SPIN_PCT percent of the
  *                time between its first and last capture; it slept at most
- *                RS_SPIN_SLEEPS_PER_S times a second (voluntary switches: a
- *                busy loop does not sleep, sched_yield() is not a sleep), and
+ *                RS_SPIN_SLEEPS_PER_CPU_S times per second of CPU time it got
+ *                (voluntary switches: a busy loop does not sleep, sched_yield()
+ *                is not a sleep; per CPU second, because a thread that computes
+ *                10 ms and sleeps 10 ms sleeps rarely per wall second when it
+ *                waits for a CPU most of the time), and
  *                every capture found its user stack in the same code region:
  *                the innermost function of one among the innermost
  *                RS_REGION_FRAMES frames of the other (a loop, or a helper
@@ -152,7 +155,7 @@ enum rs_verdict rs_verdict_of(const struct rs_thread *const *seq, size_t n,
 		v.verdict = RS_VERDICT_STUCK;
 	else if (v.cpu_known && v.cpu_ns_delta && v.wall_ns && region &&
 		 (v.cpu_ns_delta + v.runnable_ns_delta) * 100 >= v.wall_ns * RS_SPIN_PCT &&
-		 sleeps * 1000000000ull <= v.wall_ns * RS_SPIN_SLEEPS_PER_S)
+		 sleeps * 1000000000ull <= v.cpu_ns_delta * RS_SPIN_SLEEPS_PER_CPU_S)
 		v.verdict = RS_VERDICT_SPINNING;
 	else
 		v.verdict = RS_VERDICT_PROGRESSING;

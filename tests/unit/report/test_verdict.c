@@ -145,10 +145,10 @@ static void test_verdict_spinning(void **state)
 	/* exactly half counts */
 	b.run_delay_ns = MS(600);
 	assert_int_equal(pair(&a, &b, &v), RS_VERDICT_SPINNING);
-	/* sleeping 21 times in 2 s (over RS_SPIN_SLEEPS_PER_S): not a busy loop */
-	b.nvcsw = 21;
+	/* 5 sleeps for its 0.4 s of CPU (over RS_SPIN_SLEEPS_PER_CPU_S): not a busy loop */
+	b.nvcsw = 5;
 	assert_int_equal(pair(&a, &b, &v), RS_VERDICT_PROGRESSING);
-	b.nvcsw = 20;
+	b.nvcsw = 4;
 	assert_int_equal(pair(&a, &b, &v), RS_VERDICT_SPINNING);
 	/* involuntary switches (preemption, sched_yield) do not count as sleeps */
 	b.nivcsw = 500;
@@ -175,9 +175,20 @@ static void test_verdict_progressing(void **state)
 	assert_int_equal(pair(&a, &b, &v), RS_VERDICT_PROGRESSING);
 	assert_int_equal(v.ctxsw_delta, 100);
 	assert_false(v.same_site);
+	/*
+	 * a starved node: 0.2 s of CPU, 1.7 s waiting for one, 20 sleeps (10 a wall second,
+	 * 100 a CPU second), both captures computing: it sleeps after every 10 ms it gets
+	 */
+	rs_thread_clear(&b);
+	MAKE(&b, 9, -1, S(12), S(3) + MS(200), 420, burn);
+	a.run_delay_ns = MS(100);
+	b.run_delay_ns = MS(1800);
+	assert_true(rs_verdict_same_region(&a, &b));
+	assert_int_equal(pair(&a, &b, &v), RS_VERDICT_PROGRESSING);
 	/* all CPU in the same function, but 100 sleeps: progressing still */
 	rs_thread_clear(&b);
 	MAKE(&b, 9, -1, S(12), S(4) + MS(900), 500, burn);
+	a.run_delay_ns = b.run_delay_ns = 0;
 	assert_int_equal(pair(&a, &b, &v), RS_VERDICT_PROGRESSING);
 	rs_thread_clear(&a);
 	rs_thread_clear(&b);
