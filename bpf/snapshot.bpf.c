@@ -94,6 +94,7 @@ static __always_inline void fill_task(struct rs_task_rec *rec, struct task_struc
 	rec->last_arrival_ns = BPF_CORE_READ(task, sched_info.last_arrival);
 	rec->sum_exec_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
 	rec->prev_sum_exec_ns = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	rec->run_delay_ns = BPF_CORE_READ(task, sched_info.run_delay);
 	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
 	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
 	rec->capture_ktime_ns = bpf_ktime_get_ns();

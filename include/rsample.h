@@ -116,6 +116,7 @@ struct rs_task_rec {
 	__u64 blocker;
 	__u32 blocker_owner_tid;
 	__u32 blocker_pad;
+	__u64 run_delay_ns; /* sched_info.run_delay: time spent runnable, waiting for a CPU */
 };
 
 /*

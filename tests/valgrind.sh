@@ -48,6 +48,8 @@ run snapshot-proc --pid "$vpid" --json --backend proc
 run report-proc --pid "$vpid" --backend proc
 run report-ranked --pid "$lpid"
 run snapshot-ranked --pid "$lpid" --json --sort blocked
+run compare --pid "$lpid" --json --compare 1s --captures 3
+run compare-proc --pid "$lpid" --compare 1s --backend proc
 run profile profile --pid "$vpid" --on-cpu --off-cpu -d 2s -o "$out/p.svg"
 run profile-pprof profile --pid "$vpid" --off-cpu -d 1s -o "$out/p.pb.gz"
 echo "$pass passed, $fail failed"

@@ -56,3 +56,15 @@ integration-waits-proc: all victims
 integration-push: all profile-victims
 	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_PROFILE_VICTIMS=$(CURDIR)/$(PROF_VICTIM_DIR) \
 		$(PYTHON) tests/integration/push.py $(ARGS)
+
+# Stuck, spinning, progressing, idle: rsample --compare on a C and a Rust victim with one
+# thread of each kind, in JSON and text (tests/integration/verdicts.py), with the default
+# backend and (integration-verdicts-proc) the /proc backend.
+.PHONY: integration-verdicts integration-verdicts-proc
+integration-verdicts: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/verdicts.py $(ARGS)
+
+integration-verdicts-proc: all victims
+	$(Q)RS_BACKEND=proc RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/verdicts.py $(ARGS)

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unittest
 
 sys.dont_write_bytecode = True
@@ -215,8 +216,9 @@ class Waits(unittest.TestCase):
         self.assertEqual(int(w["addr"], 16), self.st["rwlock"], w)
         self.assertEqual(w["writer"], {"tid": self.host_tid("rw-hold"),
                                        "ns_tid": self.st["tid_rw-hold"], "name": "rw-hold"})
-        self.assertIsNone(w["symbol"])  # naming the address is locks.c's (not done here)
-        self.assertEqual(w["text"], '%s(0x%x): held for writing by thread %d "rw-hold"'
+        # the static pthread_rwlock_t rw of waiter.c, named from its futex word
+        self.assertEqual((w["symbol"], w["region"]), ("rw", "symbol"), w)
+        self.assertEqual(w["text"], '%s(0x%x rw): held for writing by thread %d "rw-hold"'
                          % (call, self.st["rwlock"], self.host_tid("rw-hold")))
 
     def test_rwlock_writer_waits_for_writer(self):
@@ -296,10 +298,10 @@ class Waits(unittest.TestCase):
             "sleeper": r"clock_nanosleep: \d+\.\ds of 1m00s left",
             "reaper": r'wait4: child \d+ \(ns %d\) "napper" \(S\)' % st["child_napper"],
             "joiner": r'pthread_join: thread \d+ "jnap"',
-            "rw-write": r'pthread_rwlock_wrlock\(0x%x\): held for writing by thread \d+ "rw-hold"'
-                        % st["rwlock"],
-            "rw-read": r'pthread_rwlock_rdlock\(0x%x\): held for writing by thread \d+ "rw-hold"'
-                       % st["rwlock"],
+            "rw-write": r'pthread_rwlock_wrlock\(0x%x rw\): held for writing by thread \d+ '
+                        r'"rw-hold"' % st["rwlock"],
+            "rw-read": r'pthread_rwlock_rdlock\(0x%x rw\): held for writing by thread \d+ '
+                       r'"rw-hold"' % st["rwlock"],
             "vforker": r"vfork: uninterruptible \(D\) in \w+",
             "mtx-wait": r"write: uninterruptible \(D\) in \w+",
         }
@@ -309,8 +311,93 @@ class Waits(unittest.TestCase):
             self.fail("\n  " + "\n  ".join(errs) + "\n" + r.stdout[:3000])
 
 
+class FutexWaits(unittest.TestCase):
+    """Futex waits in plain words: a glibc mutex with its owner, a Rust std Mutex (no owner
+    recorded), condition variables, each futex word named by its data symbol; on
+    tests/victims/verdicts.c (waiter on ledger_lock held by holder, pool workers on pool_cv)
+    and tests/victims/verdictd.rs (waiter on the static LEDGER, workers on POOL_CV)."""
+    docs = {}
+
+    @classmethod
+    def setUpClass(cls):
+        if SKIP:
+            return
+        for name in ("verdicts", "verdictd"):
+            v = launch.Victim(os.path.join(VICTIM_DIR, name), prefix="rsample-test-futex-")
+            try:
+                v.start()
+                st = v.state()
+                # the waiter blocks once the holder has the lock: wait until the kernel says so
+                deadline = time.monotonic() + 30
+                while not cls.blocked_on_futex(v.host_pid, st):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("%s: waiter and pool not in futex waits" % name)
+                    time.sleep(0.05)
+                r = run_rsample(["--pid", str(v.host_pid), "--json"], v.host_pid)
+                r.st, r.pid = st, v.host_pid
+                cls.docs[name] = r
+            finally:
+                v.stop()
+
+    @staticmethod
+    def blocked_on_futex(pid, st):
+        by_ns = {nspid_of(int(t))[-1]: t for t in os.listdir("/proc/%d/task" % pid)}
+        for n in ("waiter", "pool-0", "pool-1"):
+            tid = by_ns.get(st["tid_" + n])
+            try:
+                with open("/proc/%d/task/%s/syscall" % (pid, tid)) as f:
+                    if f.read().split()[0] != "202":
+                        return False
+            except (OSError, TypeError, IndexError):
+                return False
+        return True
+
+    def setUp(self):
+        if SKIP:
+            self.skipTest(SKIP)
+
+    def threads(self, name):
+        r = self.docs[name]
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertIsNotNone(r.doc, r.json_error)
+        self.assertEqual(r.violations, [], "victim stopped or traced")
+        by_ns = {t["ns_tid"]: t for p in r.doc["processes"] for t in p["threads"]}
+        return r, {n: by_ns[v] for n, v in
+                   ((k[4:], v) for k, v in r.st.items() if k.startswith("tid_"))}
+
+    def test_glibc_mutex_names_owner(self):
+        r, th = self.threads("verdicts")
+        w = th["waiter"]["wait"]
+        holder = th["holder"]
+        self.assertEqual((w["kind"], w["lock"], w["symbol"], w["region"]),
+                         ("futex", "glibc_mutex", "ledger_lock", "symbol"), w)
+        self.assertEqual(w["owner"], {"tid": holder["tid"], "ns_tid": holder["ns_tid"],
+                                      "name": "holder"})
+        self.assertEqual(w["text"], 'futex %s: mutex ledger_lock, owner thread %d "holder" '
+                         '(glibc records it)' % (w["addr"], holder["tid"]))
+
+    def test_rust_mutex_no_owner(self):
+        r, th = self.threads("verdictd")
+        w = th["waiter"]["wait"]
+        self.assertEqual((w["kind"], w["lock"], w["symbol"], w["owner"]),
+                         ("futex", "rust_std_mutex", "verdictd::LEDGER", None), w)
+        self.assertEqual(w["text"], "futex %s: Rust std Mutex verdictd::LEDGER (no owner "
+                         "recorded: waiters grouped)" % w["addr"])
+
+    def test_condvars_named(self):
+        for name, sym in (("verdicts", r"pool_cv\+0x[0-9a-f]+"), ("verdictd", r"verdictd::POOL_CV")):
+            r, th = self.threads(name)
+            for n in ("pool-0", "pool-1"):
+                w = th[n]["wait"]
+                self.assertEqual((w["kind"], w["lock"], w["region"]),
+                                 ("futex", "condvar", "symbol"), w)
+                self.assertRegex(w["symbol"], "^%s$" % sym)
+                self.assertEqual(w["text"], "futex %s: condition variable %s"
+                                 % (w["addr"], w["symbol"]))
+
+
 def main(argv):
-    return suite.run_case(Waits, argv, NOTES, launch.cleanup_all)
+    return suite.run_cases([Waits, FutexWaits], argv, NOTES, launch.cleanup_all)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@
 #                       threads started without pause (the churn tests)
 #   waiter              C, -O2 -g: threads blocked on pipes, sockets, epoll, sleeps, a
 #                       child, a join, a rwlock and a vfork (the wait tests)
+#   verdicts            C, -O2 -g: a spinning thread, stuck ones (pipe, mutex), a
+#                       progressing one, an idle pool and reactor (the --compare tests)
+#   verdictd            Rust, std only, as orderd: the same in Rust (std Mutex, Condvar)
 #
 # The victims always build with the system C compiler and rustc from PATH;
 # they never get the sanitizer or warning flags of the rsample build.
@@ -39,7 +42,8 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
 		     asyncd asyncd-dbg asyncd-dbg.debug \
-		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe deepspin forker waiter)
+		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe deepspin forker waiter \
+		     verdicts verdictd)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -115,6 +119,15 @@ $(VICTIM_DIR)/forker: tests/victims/forker.c | $(VICTIM_DIR)
 $(VICTIM_DIR)/waiter: tests/victims/waiter.c | $(VICTIM_DIR)
 	$(call msg,CC-VIC,$@)
 	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/verdicts: tests/victims/verdicts.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/verdictd: tests/victims/verdictd.rs | $(VICTIM_DIR)
+	$(call msg,RUSTC,$@)
+	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
+	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name verdictd $< -o $@
 
 # Run from the victim directory so the .dwo lands beside the binary.
 $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_DIR)

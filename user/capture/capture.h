@@ -58,6 +58,15 @@ struct rs_capture {
 int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
 		   size_t errlen);
 void rs_capture_free(struct rs_capture *c);
+/*
+ * n snapshots, interval_ns apart (start to start, CLOCK_MONOTONIC), with
+ * the BPF object loaded once (--compare): out[0..n) as rs_capture_run()'s
+ * *out, each one's counters what it lost itself. On failure every capture
+ * taken is freed and out[] is untouched past them. 0 or -errno as
+ * rs_capture_run().
+ */
+int rs_capture_run_series(const struct rs_capture_cfg *cfg, size_t n, uint64_t interval_ns,
+			  struct rs_capture **out, char *err, size_t errlen);
 
 /*
  * The BPF-free snapshot (procfs.c): the same records from /proc, the user
@@ -87,6 +96,15 @@ enum rs_backend { RS_BACKEND_AUTO = 0, RS_BACKEND_BPF, RS_BACKEND_PROC };
 int rs_capture_select(enum rs_backend backend, const struct rs_capture_cfg *cfg,
 		      struct rs_capture **out, enum rs_backend *used, char *notice,
 		      size_t noticelen, char *err, size_t errlen);
+/*
+ * rs_capture_select() for n captures interval_ns apart (--compare), into
+ * out[0..n): the BPF object is loaded once for all of them; the /proc
+ * backend runs n times. auto falls back to /proc only when the first BPF
+ * capture cannot be taken; all captures come from one backend.
+ */
+int rs_capture_select_series(enum rs_backend backend, const struct rs_capture_cfg *cfg, size_t n,
+			     uint64_t interval_ns, struct rs_capture **out, enum rs_backend *used,
+			     char *notice, size_t noticelen, char *err, size_t errlen);
 
 /* What the snapshot's programs use on this kernel (rs_capture_check()). */
 struct rs_capture_mechanism {

@@ -176,13 +176,26 @@ static void blocked_since(struct rs_procfs *ps, const struct rs_pthread_ref *ref
 	char *text;
 	int64_t off;
 
+	/* schedstat: CPU time, then time runnable waiting for a CPU (ns), for --compare */
+	if (!read_task_file(ref, "schedstat", &text)) {
+		unsigned long long run, wait;
+
+		if (sscanf(text, "%llu %llu", &run, &wait) == 2) {
+			h->sum_exec_ns = run;
+			h->run_delay_ns = wait;
+		}
+		free(text);
+	}
 	if (read_task_file(ref, "sched", &text))
 		return;
+	/* its CPU time (without schedstat), even when blocked-for cannot be known */
+	if (!h->sum_exec_ns && !rs_parse_sched_ns(text, "se.sum_exec_runtime", &sum))
+		h->sum_exec_ns = sum;
 	/* the slice is already in last_arrival: sum == prev_sum */
 	if (!rs_parse_sched_ns(text, "se.exec_start", &exec_start) && exec_start &&
 	    sched_clock_off(ps, cpu, &off)) {
-		if (!rs_parse_sched_ns(text, "se.sum_exec_runtime", &sum))
-			h->sum_exec_ns = h->prev_sum_exec_ns = sum;
+		if (h->sum_exec_ns)
+			h->prev_sum_exec_ns = h->sum_exec_ns;
 		h->last_arrival_ns = exec_start;
 		h->now_ns = h->capture_ktime_ns - (uint64_t)off;
 	}

@@ -27,7 +27,7 @@ _Static_assert(__builtin_offsetof(struct rs_task_rec, regs) == 128, "rs_task_rec
 _Static_assert(__builtin_offsetof(struct rs_task_rec, kstack) == 128 + sizeof(struct rs_regs),
 	       "rs_task_rec layout");
 _Static_assert(sizeof(struct rs_task_rec) ==
-		   128 + sizeof(struct rs_regs) + RS_KSTACK_MAX * 8 + 40 + RS_ARG_PEEK_MAX + 16,
+		   128 + sizeof(struct rs_regs) + RS_KSTACK_MAX * 8 + 40 + RS_ARG_PEEK_MAX + 24,
 	       "rs_task_rec layout");
 
 #define RS_PERF_PERIOD_NS 100000 /* 100 us of the thread's own CPU time */
@@ -348,24 +348,78 @@ int rs_capture_check(struct rs_capture_mechanism *m, char *err, size_t errlen)
 	return e;
 }
 
-int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
-		   size_t errlen)
+/*
+ * One capture with the object loaded and the reader set up: the iterator,
+ * then the on-CPU and deep re-reads, into a new *out. Its counters are what
+ * this capture added to the cumulative ones in seen[] (updated). 0 or
+ * -errno with a message in err.
+ */
+static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct collector *c,
+			const struct rs_capture_cfg *cfg, struct bpf_link *iter_link,
+			uint64_t *seen, struct rs_capture **out, char *err, size_t errlen)
+{
+	struct rs_capture *cap = calloc(1, sizeof(*cap));
+	uint64_t total[RS_CNT_MAX];
+	struct timespec now;
+	uint64_t t0;
+	int e;
+
+	if (!cap) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->cap = cap;
+	c->err = 0;
+	c->perf_recs = 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	t0 = rs_mono_ns();
+	e = run_drained(c, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
+		goto cleanup;
+	}
+	e = recapture_oncpu(skel, c, cfg, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
+		goto cleanup;
+	}
+	e = recapture_deep(skel, c, cfg, iter_link);
+	if (e) {
+		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
+		goto cleanup;
+	}
+	cap->wall_ns = rs_mono_ns() - t0;
+	if (c->err) {
+		e = c->err;
+		snprintf(err, errlen, "cannot keep the captured records: %s", strerror(-e));
+		goto cleanup;
+	}
+	dedup(cap);
+	rs_bpf_counters(b, total, RS_CNT_MAX);
+	for (size_t i = 0; i < RS_CNT_MAX; i++) {
+		cap->counters[i] = total[i] - seen[i];
+		seen[i] = total[i];
+	}
+	*out = cap;
+	cap = NULL;
+cleanup:
+	c->cap = NULL;
+	rs_capture_free(cap);
+	return e;
+}
+
+int rs_capture_run_series(const struct rs_capture_cfg *cfg, size_t n, uint64_t interval_ns,
+			  struct rs_capture **out, char *err, size_t errlen)
 {
 	struct collector c = { 0 };
 	struct rs_bpf b;
 	struct snapshot_bpf *skel = NULL;
 	struct bpf_link *iter_link = NULL;
-	struct rs_capture *cap = NULL;
-	struct timespec now;
-	uint64_t t0;
+	uint64_t seen[RS_CNT_MAX] = { 0 }, t0 = 0;
+	size_t done = 0;
 	int e;
 
-	cap = calloc(1, sizeof(*cap));
-	if (!cap) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	c.cap = cap;
 	e = load(cfg, &b, &skel, err, errlen);
 	if (e)
 		goto cleanup;
@@ -382,42 +436,29 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 			 strerror(-e));
 		goto cleanup;
 	}
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-	t0 = rs_mono_ns();
-	e = run_drained(&c, iter_link);
-	if (e) {
-		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
-		goto cleanup;
+	for (; done < n; done++) {
+		if (done)
+			rs_sleep_until_ns(t0 + done * interval_ns);
+		else
+			t0 = rs_mono_ns();
+		e = capture_once(skel, &b, &c, cfg, iter_link, seen, &out[done], err, errlen);
+		if (e)
+			goto cleanup;
 	}
-	e = recapture_oncpu(skel, &c, cfg, iter_link);
-	if (e) {
-		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
-		goto cleanup;
-	}
-	e = recapture_deep(skel, &c, cfg, iter_link);
-	if (e) {
-		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
-		goto cleanup;
-	}
-	cap->wall_ns = rs_mono_ns() - t0;
-	if (c.err) {
-		e = c.err;
-		snprintf(err, errlen, "cannot keep the captured records: %s", strerror(-e));
-		goto cleanup;
-	}
-	dedup(cap);
-
-	rs_bpf_counters(&b, cap->counters, RS_CNT_MAX);
-	*out = cap;
-	cap = NULL;
 cleanup:
+	if (e)
+		while (done)
+			rs_capture_free(out[--done]);
 	bpf_link__destroy(iter_link);
 	ring_buffer__free(c.rb);
 	snapshot_bpf__destroy(skel);
-	rs_capture_free(cap);
 	return e;
+}
+
+int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
+		   size_t errlen)
+{
+	return rs_capture_run_series(cfg, 1, 0, out, err, errlen);
 }
 
 void rs_capture_free(struct rs_capture *c)

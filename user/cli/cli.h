@@ -27,6 +27,8 @@
 #define RS_MAX_CPU_MAX		       10000	      /* --max-cpu upper bound (100 CPUs) */
 #define RS_PROFILE_DURATION_DEFAULT_NS 10000000000ull /* profile -d */
 #define RS_SYMBOLIZE_BUDGET_DEFAULT_NS 30000000000ull /* --symbolize-budget */
+#define RS_CAPTURES_DEFAULT	       2	      /* --captures */
+#define RS_CAPTURES_MAX		       100	      /* --captures upper bound */
 
 enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE, RS_CMD_CHECK };
 struct rs_opts {
@@ -42,6 +44,8 @@ struct rs_opts {
 	enum rs_report_sort sort;     /* --sort rank|blocked (report.h) */
 	enum rs_backend backend;      /* --backend auto|bpf|proc (capture.h) */
 	uint64_t symbolize_budget_ns; /* --symbolize-budget: DWARF is read for this long */
+	uint64_t compare_ns;	      /* --compare DUR: captures this far apart; 0: one snapshot */
+	uint32_t captures;	      /* --captures N: how many (default 2) */
 	/* snapshot and profile */
 	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
 	char *host_root;	 /* --host-root: where the node's / is seen (target.h), or NULL */

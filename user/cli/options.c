@@ -45,6 +45,8 @@ enum {
 	OPT_PUSH_APP,
 	OPT_PUSH_QUEUE,
 	OPT_HOST_ROOT,
+	OPT_COMPARE,
+	OPT_CAPTURES,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +79,8 @@ static const struct option long_opts[] = {
 	{ "push-app", required_argument, NULL, OPT_PUSH_APP },
 	{ "push-queue", required_argument, NULL, OPT_PUSH_QUEUE },
 	{ "host-root", required_argument, NULL, OPT_HOST_ROOT },
+	{ "compare", required_argument, NULL, OPT_COMPARE },
+	{ "captures", required_argument, NULL, OPT_CAPTURES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -291,7 +295,7 @@ static bool is_profile_only(int c)
 static bool is_snapshot_only(int c)
 {
 	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND ||
-	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT;
+	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT || c == OPT_COMPARE || c == OPT_CAPTURES;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -366,6 +370,16 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		return 0;
 	case OPT_THRESHOLD:
 		return parse_dur_opt("--threshold", arg, true, &o->threshold_ns, err, errlen);
+	case OPT_COMPARE:
+		return parse_dur_opt("--compare", arg, false, &o->compare_ns, err, errlen);
+	case OPT_CAPTURES:
+		if (parse_uint(arg, 2, RS_CAPTURES_MAX, &v))
+			return fail(
+			    err, errlen,
+			    "invalid --captures '%s': expected how many snapshots --compare takes, a number from 2 to %d",
+			    arg, RS_CAPTURES_MAX);
+		o->captures = (uint32_t)v;
+		return 0;
 	case OPT_ON_CPU:
 		o->on_cpu = true;
 		return 0;
@@ -622,6 +636,11 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 		    "no target: give one of --pid PID[,PID...], --tid TID or --cgroup SPEC");
 	if (o->cmd == RS_CMD_PROFILE)
 		return check_profile(o, duration_set, err, errlen);
+	if (o->captures && !o->compare_ns)
+		return fail(err, errlen,
+			    "--captures needs --compare DUR: the time between the snapshots");
+	if (!o->captures)
+		o->captures = RS_CAPTURES_DEFAULT;
 	return 0;
 }
 

@@ -152,6 +152,44 @@ static int drop_privs(const struct rs_opts *o, char *err, size_t errlen)
 	return rs_privs_drop(&cfg, &kept, err, errlen);
 }
 
+/* Builds snapshot s from capture cap (the target's description not set). 0 or -errno. */
+static int assemble_one(const struct rs_capture *cap, const struct rs_assemble_cfg *acfg,
+			enum rs_backend used, struct rs_snapshot *s)
+{
+	s->taken_at_unix_ns = cap->taken_at_unix_ns;
+	s->duration_ns = cap->wall_ns;
+	s->backend = used == RS_BACKEND_PROC ? "proc" : "bpf";
+	memcpy(s->counters, cap->counters, sizeof(s->counters));
+	return rs_assemble(cap, acfg, s);
+}
+
+/*
+ * --compare: the earlier captures' snapshots (same cache, same budget), then
+ * the verdicts of the last one's threads. 0 or -errno.
+ */
+static int compare_earlier(struct rs_capture *const *caps, size_t n,
+			   const struct rs_assemble_cfg *acfg, enum rs_backend used,
+			   struct rs_snapshot *last)
+{
+	struct rs_snapshot *snaps = calloc(n, sizeof(*snaps));
+	struct rs_snapshot **v = calloc(n, sizeof(*v));
+	int e = snaps && v ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !e && i + 1 < n; i++) {
+		e = assemble_one(caps[i], acfg, used, &snaps[i]);
+		v[i] = &snaps[i];
+	}
+	if (!e) {
+		v[n - 1] = last;
+		e = rs_verdicts_apply(v, n);
+	}
+	for (size_t i = 0; snaps && i + 1 < n; i++)
+		rs_snapshot_clear(&snaps[i]);
+	free(snaps);
+	free(v);
+	return e;
+}
+
 int rs_cmd_snapshot(const struct rs_opts *o)
 {
 	struct rs_capture_cfg cfg = { 0 };
@@ -162,7 +200,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	struct rs_snapshot snap = { 0 };
 	struct rs_waits_stats wst = { 0 };
 	struct rs_resolved tgt = { 0 };
-	struct rs_capture *cap = NULL;
+	size_t n_caps = o->compare_ns ? o->captures : 1;
+	struct rs_capture **caps = NULL, *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
 	struct rs_symcache *cache = NULL;
 	enum rs_backend used = RS_BACKEND_BPF;
@@ -184,12 +223,20 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	cfg.oncpu_wait_ms = 100;
 	cfg.expect_threads = tgt.expect_threads;
 
-	e = rs_capture_select(o->backend, &cfg, &cap, &used, notice, sizeof(notice), err,
-			      sizeof(err));
+	caps = calloc(n_caps, sizeof(*caps));
+	if (!caps) {
+		rs_msg("cannot take the snapshot: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
+	e = rs_capture_select_series(o->backend, &cfg, n_caps, o->compare_ns, caps, &used, notice,
+				     sizeof(notice), err, sizeof(err));
 	if (e) {
+		free(caps);
+		caps = NULL;
 		rs_msg("%s", err);
 		goto cleanup;
 	}
+	cap = caps[n_caps - 1];
 	if (notice[0])
 		rs_msg("%s", notice);
 	report_notes(cap);
@@ -221,17 +268,15 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
-	snap.taken_at_unix_ns = cap->taken_at_unix_ns;
-	snap.duration_ns = cap->wall_ns;
-	snap.backend = used == RS_BACKEND_PROC ? "proc" : "bpf";
-	memcpy(snap.counters, cap->counters, sizeof(snap.counters));
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
 	acfg.max_debug_size = o->max_debug_size;
 	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
-	e = rs_assemble(cap, &acfg, &snap);
+	e = assemble_one(cap, &acfg, used, &snap);
 	if (!e)
 		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
+	if (!e && n_caps > 1)
+		e = compare_earlier(caps, n_caps, &acfg, used, &snap);
 	if (!e && o->verbose)
 		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
 		       "ends searched for in %zu processes, %zu fds",
@@ -264,7 +309,9 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 cleanup:
 	rs_snapshot_clear(&snap);
-	rs_capture_free(cap);
+	for (size_t i = 0; caps && i < n_caps; i++)
+		rs_capture_free(caps[i]);
+	free(caps);
 	rs_symcache_free(cache);
 	rs_ksyms_free(ksyms);
 	rs_resolved_clear(&tgt);

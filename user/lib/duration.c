@@ -154,3 +154,12 @@ uint64_t rs_mono_ns(void)
 {
 	return rs_clock_ns(CLOCK_MONOTONIC);
 }
+
+void rs_sleep_until_ns(uint64_t mono_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(mono_ns / 1000000000ull),
+			       .tv_nsec = (long)(mono_ns % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}

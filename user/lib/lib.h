@@ -91,6 +91,8 @@ void rs_format_duration(uint64_t ns, char *buf, size_t len);
 uint64_t rs_clock_ns(clockid_t c);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t rs_mono_ns(void);
+/* Sleeps until CLOCK_MONOTONIC reaches mono_ns (returns at once when it has), through signals. */
+void rs_sleep_until_ns(uint64_t mono_ns);
 
 /* ---- byte counts (size.c) ---- */
 

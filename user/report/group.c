@@ -52,6 +52,8 @@ static int cmp_key(const struct rs_thread *a, const struct rs_thread *b, bool wi
 	int c;
 
 	c = (a->state > b->state) - (a->state < b->state);
+	if (!c) /* --compare: a stuck thread and a progressing one are not one group */
+		c = cmp_u64(a->v.verdict, b->v.verdict);
 	if (!c)
 		c = (a->in_syscall > b->in_syscall) - (a->in_syscall < b->in_syscall);
 	if (!c && a->in_syscall)
@@ -106,6 +108,10 @@ static int cmp_group(const void *pa, const void *pb, void *ctx)
 	const struct rs_group *a = pa, *b = pb;
 	int c;
 
+	/* --compare: stuck groups (deadlocks among them) first, then spinning, ..., idle */
+	c = cmp_u64(rs_verdict_order(a->verdict), rs_verdict_order(b->verdict));
+	if (c)
+		return c;
 	if (*(const enum rs_report_sort *)ctx == RS_SORT_BLOCKED)
 		c = cmp_group_blocked(a, b);
 	else
@@ -148,6 +154,7 @@ static int append_group(struct rs_group **v, size_t *n, size_t *cap, const struc
 	memcpy(g->threads, threads, count * sizeof(*g->threads));
 	g->n = count;
 	g->reason = RS_RANK_N_REASONS;
+	g->verdict = threads[0]->v.verdict;
 	for (size_t i = 0; i < count; i++) {
 		enum rs_rank_reason r = rs_rank_thread(p, threads[i], threshold_ns);
 

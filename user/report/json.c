@@ -208,8 +208,8 @@ static void put_lock(struct jw *w, const struct rs_thread *t)
 }
 
 static const char *const fd_types[] = { "unknown", "file", "pipe", "socket", "epoll", "anon" };
-static const char *const wait_kinds[] = { "fd",	   "epoll", "poll",   "sleep",
-					  "child", "join",  "rwlock", "kernel" };
+static const char *const wait_kinds[] = { "fd",	  "epoll",  "poll",   "sleep", "child",
+					  "join", "rwlock", "kernel", "futex" };
 
 /* The fds holding a pipe, or a socket's other end, that the scan found. */
 static void put_holders(struct jw *w, const struct rs_fd_desc *d)
@@ -337,8 +337,20 @@ static void put_wait(struct jw *w, const struct rs_thread *t)
 	case RS_WAIT_RWLOCK:
 		jw_hex(w, "addr", x->addr);
 		put_wait_thread(w, x->kind == RS_WAIT_JOIN ? "thread" : "writer", x);
-		if (x->kind == RS_WAIT_RWLOCK)
+		if (x->kind == RS_WAIT_RWLOCK) {
 			jw_str(w, "symbol", x->symbol);
+			jw_str(w, "region", x->region);
+		}
+		break;
+	case RS_WAIT_FUTEX:
+		if (x->lock_kind == RS_LOCK_PARKING_LOT)
+			jw_null(w, "addr");
+		else
+			jw_hex(w, "addr", x->addr);
+		jw_str(w, "symbol", x->symbol);
+		jw_str(w, "region", x->region);
+		jw_str(w, "lock", x->condvar ? "condvar" : rs_lock_kind_id(x->lock_kind));
+		put_wait_thread(w, "owner", x);
 		break;
 	case RS_WAIT_KERNEL:
 		jw_str(w, "function", x->kfunc);
@@ -412,6 +424,62 @@ static void put_frame(struct jw *w, const struct rs_frame *fr)
 	jw_close(w, '}');
 }
 
+/* --compare: the thread's verdict and what it rests on; null fields for one snapshot. */
+static void put_verdict(struct jw *w, const struct rs_thread *t)
+{
+	const struct rs_thread_verdict *v = &t->v;
+	bool deltas = v->verdict != RS_VERDICT_NONE && v->verdict != RS_VERDICT_NEW;
+
+	jw_str(w, "verdict", rs_verdict_id(v->verdict));
+	if (deltas && v->cpu_known)
+		jw_u64(w, "cpu_ns_delta", v->cpu_ns_delta);
+	else
+		jw_null(w, "cpu_ns_delta");
+	if (deltas && v->cpu_known)
+		jw_u64(w, "runnable_ns_delta", v->runnable_ns_delta);
+	else
+		jw_null(w, "runnable_ns_delta");
+	if (deltas) {
+		jw_u64(w, "ctxsw_delta", v->ctxsw_delta);
+		jw_bool(w, "same_site", v->same_site);
+		jw_u64(w, "compared_ns", v->wall_ns);
+	} else {
+		jw_null(w, "ctxsw_delta");
+		jw_null(w, "same_site");
+		jw_null(w, "compared_ns");
+	}
+	if (t->cpu_known)
+		jw_u64(w, "cpu_ns", t->cpu_ns);
+	else
+		jw_null(w, "cpu_ns");
+}
+
+/* The top-level "compare" object: null for one snapshot. */
+static void put_compare(struct jw *w, const struct rs_snapshot *s)
+{
+	const struct rs_compare *c = &s->compare;
+
+	if (!c->captures) {
+		jw_null(w, "compare");
+		return;
+	}
+	jw_open(w, "compare", '{', false);
+	jw_u64(w, "captures", c->captures);
+	jw_u64(w, "interval_ns", c->interval_ns);
+	jw_open(w, "exited", '[', false);
+	for (size_t i = 0; i < c->n_exited; i++) {
+		jw_open(w, NULL, '{', true);
+		jw_u64(w, "pid", c->exited[i].pid);
+		jw_u64(w, "tid", c->exited[i].tid);
+		jw_u64(w, "ns_tid", c->exited[i].ns_tid);
+		jw_strn(w, "name", c->exited[i].name, sizeof(c->exited[i].name));
+		jw_str(w, "verdict", rs_verdict_id(RS_VERDICT_EXITED));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
 static void put_thread(struct jw *w, const struct rs_thread *t, size_t group,
 		       const struct rs_report_opts *o)
 {
@@ -434,6 +502,7 @@ static void put_thread(struct jw *w, const struct rs_thread *t, size_t group,
 	jw_u64(w, "nvcsw", t->nvcsw);
 	jw_u64(w, "nivcsw", t->nivcsw);
 	jw_u64(w, "group", group);
+	put_verdict(w, t);
 	put_syscall(w, t);
 	put_lock(w, t);
 	put_lock_wait(w, t);
@@ -513,6 +582,7 @@ static void put_groups(struct jw *w, const struct rs_group *g, size_t n)
 		jw_u64(w, "max_blocked_ns", g[i].max_blocked_ns);
 		jw_u64(w, "rank", rs_rank_of(g[i].reason));
 		jw_str(w, "rank_reason", rs_rank_id(g[i].reason));
+		jw_str(w, "verdict", rs_verdict_id(g[i].verdict));
 		jw_open(w, "tids", '[', true);
 		for (size_t j = 0; j < g[i].n; j++)
 			jw_u64(w, NULL, g[i].threads[j]->tid);
@@ -568,6 +638,7 @@ int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 
 	jw_open(&w, NULL, '{', false);
 	put_meta(&w, s, o);
+	put_compare(&w, s);
 	jw_open(&w, "processes", '[', false);
 	for (size_t i = 0; i < s->n_procs; i++) {
 		err = put_process(&w, procs[i], group_of + base[procs[i] - s->procs], o);

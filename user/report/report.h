@@ -55,6 +55,51 @@ enum rs_rank_reason rs_rank_idle(const struct rs_thread *t);
 enum rs_rank_reason rs_rank_thread(const struct rs_process *p, const struct rs_thread *t,
 				   uint64_t threshold_ns);
 
+/* ---- stuck, spinning, progressing, idle (verdict.c; rsample --compare) ---- */
+
+/*
+ * Spinning: CPU time gained, and with the time runnable waiting for a CPU at
+ * least this percent of the time between the captures...
+ */
+#define RS_SPIN_PCT 50
+/* ...it slept (voluntary context switches) at most this often per second of CPU it got... */
+#define RS_SPIN_SLEEPS_PER_CPU_S 10
+/* ...and one capture's innermost function is among this many innermost frames of the next. */
+#define RS_REGION_FRAMES 3
+
+/*
+ * The verdict of one thread from its captures seq[0..n) (oldest first, n >= 1,
+ * all of the same thread), with its deltas, into *out; the rules are
+ * verdict.c's (README "Stuck, spinning, progressing, idle"). Pure.
+ */
+enum rs_verdict rs_verdict_of(const struct rs_thread *const *seq, size_t n,
+			      struct rs_thread_verdict *out);
+/*
+ * Whether two captures of a thread are blocked at the same site: neither on a
+ * CPU, the same syscall with the same first argument (fd, futex address),
+ * and the same user frames (else the same kernel frames) by address.
+ */
+bool rs_verdict_same_site(const struct rs_thread *a, const struct rs_thread *b);
+/*
+ * Whether a and b run in the same code region: the innermost function (by
+ * name, else by address) of one is among the innermost RS_REGION_FRAMES frames
+ * of the other.
+ */
+bool rs_verdict_same_region(const struct rs_thread *a, const struct rs_thread *b);
+/*
+ * Labels every thread of caps[n-1] (n >= 2 snapshots of the same target,
+ * oldest first, each sorted as rs_assemble() leaves it) from its captures
+ * in caps[0..n): t->v. Threads of caps[0] missing from caps[n-1] go to
+ * caps[n-1]->compare.exited; compare.captures and interval_ns are set.
+ * Returns 0, -EINVAL (n < 2) or -ENOMEM.
+ */
+int rs_verdicts_apply(struct rs_snapshot *const *caps, size_t n);
+/* The verdict as a JSON word ("stuck"); NULL for RS_VERDICT_NONE. */
+const char *rs_verdict_id(enum rs_verdict v);
+/* Where a verdict's groups go in the report: stuck 0, spinning, progressing, new, idle 4, none 5.
+ */
+unsigned int rs_verdict_order(enum rs_verdict v);
+
 /* A group of threads of one process with identical state, syscall and stacks. */
 struct rs_group {
 	const struct rs_process *proc;
@@ -62,6 +107,7 @@ struct rs_group {
 	size_t n;
 	uint64_t max_blocked_ns;
 	enum rs_rank_reason reason; /* its most suspicious thread's */
+	enum rs_verdict verdict;    /* --compare: its threads' (a group has one) */
 };
 
 /*

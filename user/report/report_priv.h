@@ -27,4 +27,12 @@ void rs_text_put_holds(FILE *f, const struct rs_group *g);
 /* The "may hold:" line of a group ranked RS_RANK_MAY_HOLD (nothing for others). */
 void rs_text_put_may_hold(FILE *f, const struct rs_group *g);
 
+/*
+ * --compare (text_verdict.c): the header's "compared 2 snapshots over 2.0s: …"
+ * and "exited between the snapshots:" lines (nothing for one snapshot), and
+ * a group's "  [stuck 2.0s]" tag (nothing without a verdict).
+ */
+void rs_text_put_compare(FILE *f, const struct rs_snapshot *s);
+void rs_text_put_verdict(FILE *f, const struct rs_group *g);
+
 #endif

@@ -133,6 +133,7 @@ static void put_header(FILE *f, const struct rs_snapshot *s)
 	if (s->partial)
 		fputs("partial: some threads or modules could not be read (details on stderr)\n",
 		      f);
+	rs_text_put_compare(f, s);
 }
 
 static int cmp_state_count(const void *pa, const void *pb)
@@ -428,7 +429,9 @@ static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct 
 	put_group_timing(f, g, o);
 	fputs("  [rank: ", f);
 	rs_text_put_str(f, rs_rank_text(g->reason));
-	fputs("]\n", f);
+	fputc(']', f);
+	rs_text_put_verdict(f, g);
+	fputc('\n', f);
 	err = rs_text_put_threads(f, g);
 	if (err)
 		return err;

@@ -191,6 +191,9 @@ static int add_thread(struct rs_process *p, const struct rs_task_rec *r,
 	t->state = t->from_perf ? 'R' : rs_state_letter(r->state, (uint32_t)r->exit_state);
 	t->nvcsw = r->nvcsw;
 	t->nivcsw = r->nivcsw;
+	t->cpu_known = r->sum_exec_ns != 0;
+	t->cpu_ns = r->sum_exec_ns;
+	t->run_delay_ns = r->run_delay_ns;
 	t->capture_ns = r->capture_ktime_ns;
 	set_blocked(t, r);
 	set_syscall(t, r);

@@ -150,6 +150,40 @@ static int name_lock(struct rs_process *p, struct rs_proc *proc, struct rs_threa
 	return rs_name_data_addr(proc, t->mutex_addr, *sps, p->n_threads, &t->lock_name);
 }
 
+/*
+ * Names the futex word of every thread in a futex wait (futex_name): a
+ * lock waiter's is its lock_name; others (condvars, joins, rwlocks, raw
+ * futexes) as an earlier waiter on the same word was named, else through
+ * rs_name_data_addr(). 0 or -ENOMEM.
+ */
+static int name_futexes(struct rs_process *p, struct rs_proc *proc, struct rs_thread_sp **sps)
+{
+	for (size_t i = 0; i < p->n_threads; i++) {
+		struct rs_thread *t = &p->threads[i], *u;
+		const char *name = t->in_syscall ? rs_syscall_name(t->syscall_nr) : NULL;
+		uint64_t addr = t->syscall_args[0];
+		int err;
+
+		if (!name || strcmp(name, "futex") || t->on_cpu)
+			continue;
+		for (u = p->threads; u < t; u++)
+			if (u->futex_named && u->syscall_args[0] == addr)
+				break;
+		if (u < t)
+			err = rs_data_name_copy(&t->futex_name, &u->futex_name);
+		else if (t->lock_kind && t->lock_kind != RS_LOCK_PARKING_LOT)
+			err = rs_data_name_copy(&t->futex_name, &t->lock_name);
+		else if (!*sps && !(*sps = thread_sps(p)))
+			err = -ENOMEM;
+		else
+			err = rs_name_data_addr(proc, addr, *sps, p->n_threads, &t->futex_name);
+		if (err)
+			return err;
+		t->futex_named = true;
+	}
+	return 0;
+}
+
 int rs_locks_analyze(struct rs_process *p, struct rs_proc *proc)
 {
 	struct rs_thread_sp *sps = NULL;
@@ -175,6 +209,8 @@ int rs_locks_analyze(struct rs_process *p, struct rs_proc *proc)
 		t->mutex_owner_ns_tid = owner;
 		t->mutex_owner_tid = o->tid;
 	}
+	if (!err)
+		err = name_futexes(p, proc, &sps);
 	free(sps);
 	if (err)
 		return err;

@@ -10,6 +10,8 @@ void rs_thread_clear(struct rs_thread *t)
 	rs_frames_free(t->kframes, t->n_kframes);
 	rs_frames_free(t->uframes, t->n_uframes);
 	rs_data_name_clear(&t->lock_name);
+	rs_data_name_clear(&t->futex_name);
+	t->futex_named = false;
 	t->kframes = t->uframes = NULL;
 	t->n_kframes = t->n_uframes = 0;
 	rs_wait_free(t->wait);
@@ -39,9 +41,12 @@ void rs_snapshot_clear(struct rs_snapshot *s)
 		rs_process_clear(&s->procs[i]);
 	free(s->procs);
 	free(s->target);
+	free(s->compare.exited);
 	s->procs = NULL;
 	s->n_procs = 0;
 	s->target = NULL;
+	s->compare.exited = NULL;
+	s->compare.n_exited = 0;
 }
 
 /* Same letters and precedence as the kernel's task_state_array / get_task_state(). */

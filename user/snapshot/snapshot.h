@@ -21,6 +21,32 @@
 
 struct rs_wait;
 
+/*
+ * What comparing captures of a thread says (rsample --compare; rules in
+ * report/verdict.c and the README's "Stuck, spinning, progressing, idle").
+ * RS_VERDICT_NONE: a single snapshot, nothing compared.
+ */
+enum rs_verdict {
+	RS_VERDICT_NONE = 0,
+	RS_VERDICT_STUCK,	/* did not run: same site, no CPU time, no context switch */
+	RS_VERDICT_SPINNING,	/* CPU time >= half the interval in the same code region */
+	RS_VERDICT_PROGRESSING, /* ran (CPU or switches) and moved, or woke and slept again */
+	RS_VERDICT_NEW,		/* not in the first capture: started meanwhile */
+	RS_VERDICT_IDLE,	/* parked in a recognised idle wait (rs_rank_idle()) */
+	RS_VERDICT_EXITED,	/* in the first capture, gone from the last */
+};
+
+/* A thread's comparison with its earlier captures (valid when verdict is not NONE). */
+struct rs_thread_verdict {
+	enum rs_verdict verdict;
+	bool cpu_known;		    /* cpu_ns_delta is measured (both captures had CPU time) */
+	uint64_t cpu_ns_delta;	    /* CPU time gained, first capture to last */
+	uint64_t runnable_ns_delta; /* time gained runnable, waiting for a CPU (not running) */
+	uint64_t ctxsw_delta;	    /* voluntary + involuntary switches gained */
+	uint64_t wall_ns;	    /* between its first and last capture */
+	bool same_site;		    /* blocked at the same site in every capture */
+};
+
 /* The kinds of lock whose contended word rs_locks_analyze() recognises. */
 enum rs_lock_kind {
 	RS_LOCK_NONE = 0,
@@ -44,6 +70,9 @@ struct rs_thread {
 	int syscall_nr;
 	uint64_t syscall_args[6];
 	uint64_t nvcsw, nivcsw;
+	bool cpu_known;		  /* cpu_ns is the kernel's se.sum_exec_runtime (utime + stime) */
+	uint64_t cpu_ns;	  /* CPU time used since it started */
+	uint64_t run_delay_ns;	  /* time spent runnable, waiting for a CPU (0: not known) */
 	uint64_t capture_ns;	  /* CLOCK_MONOTONIC at capture, for the snapshot's spread */
 	struct rs_frame *kframes; /* innermost first */
 	size_t n_kframes;
@@ -59,10 +88,12 @@ struct rs_thread {
 	 * shows contention, what that address is, and who holds the lock when
 	 * the lock records it.
 	 */
-	enum rs_lock_kind lock_kind;   /* RS_LOCK_NONE: not waiting on a lock */
-	uint64_t mutex_addr;	       /* the lock word's address (0: not known, parking_lot) */
-	struct rs_data_name lock_name; /* what mutex_addr is: a data symbol, the heap… */
-	bool waits_mutex;	       /* the owner below is known: a glibc mutex's */
+	enum rs_lock_kind lock_kind;	/* RS_LOCK_NONE: not waiting on a lock */
+	uint64_t mutex_addr;		/* the lock word's address (0: not known, parking_lot) */
+	struct rs_data_name lock_name;	/* what mutex_addr is: a data symbol, the heap… */
+	bool futex_named;		/* in a futex wait: futex_name names its futex word */
+	struct rs_data_name futex_name; /* what syscall_args[0] is (locks.c), any futex wait */
+	bool waits_mutex;		/* the owner below is known: a glibc mutex's */
 	uint32_t mutex_owner_ns_tid; /* the owner as the target sees it (gettid in its namespace) */
 	uint32_t mutex_owner_tid;    /* the owner's host tid (always a captured thread) */
 	uint32_t deadlock;	     /* > 0: member of that process's deadlock cycle number */
@@ -73,6 +104,7 @@ struct rs_thread {
 	uint64_t blocker;	    /* lock address | type (low 2 bits); 0: none */
 	uint32_t blocker_owner_tid; /* host tid of that lock's owner, 0: not recorded */
 	struct rs_wait *wait;	    /* what it waits on (waits.c), or NULL */
+	struct rs_thread_verdict v; /* --compare: what the captures say (report/verdict.c) */
 };
 
 struct rs_process {
@@ -102,6 +134,17 @@ struct rs_snapshot {
 	/* Churn, not failure: processes and threads that exited during the snapshot, left out. */
 	size_t exited_procs, exited_threads;
 	const char *backend; /* "bpf" or "proc" (static string; NULL: not said) */
+	/* --compare: this is the last of several captures (report/verdict.c) */
+	struct rs_compare {
+		size_t captures;      /* 0: a single snapshot */
+		uint64_t interval_ns; /* first capture to last */
+		/* threads of the first capture gone from the last, by pid then tid */
+		struct rs_gone_thread {
+			uint32_t pid, tid, ns_tid;
+			char name[RS_COMM_LEN + 1];
+		} * exited;
+		size_t n_exited;
+	} compare;
 };
 
 /* Frees the arrays of a thread / process / snapshot and everything they own. Accept NULL. */
@@ -223,6 +266,7 @@ enum rs_wait_kind {
 	RS_WAIT_JOIN,	/* pthread_join: the joined thread */
 	RS_WAIT_RWLOCK, /* pthread_rwlock_rdlock/wrlock: its writer */
 	RS_WAIT_KERNEL, /* D state: the kernel's own blocker information */
+	RS_WAIT_FUTEX,	/* any other futex wait: a mutex, a condvar, a raw futex, named */
 };
 
 struct rs_wait_child {
@@ -260,10 +304,15 @@ struct rs_wait {
 	uint32_t tid, ns_tid; /* the joined thread / the rwlock's writer; 0: not known */
 	char name[RS_COMM_LEN + 1];
 	/*
-	 * RWLOCK: a data symbol naming addr is not looked up here (the lock
-	 * analysis of locks.c owns naming lock addresses); symbol stays NULL.
+	 * RWLOCK: the data symbol holding addr ("rw", "TABLE+0x40"), NULL when
+	 * addr is in no symbol; FUTEX: what addr is in any region ("ledger_lock",
+	 * "heap", "stack of tid 12"), from the lock analysis' futex_name.
 	 */
 	char *symbol;
+	const char *region; /* RWLOCK, FUTEX: rs_data_region_name() of addr; NULL: unknown */
+	/* FUTEX: the lock it is (RS_LOCK_NONE: none), or a condvar wait */
+	enum rs_lock_kind lock_kind;
+	bool condvar;
 	/* KERNEL */
 	char wchan[64];
 	const char *kfunc;     /* the innermost kernel frame's function, or NULL */

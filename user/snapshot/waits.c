@@ -308,6 +308,57 @@ static bool join_wait(struct rs_wait *w, const struct rs_process *p, const struc
 }
 
 /*
+ * The data symbol holding the rwlock, from its futex word's name (locks.c
+ * names every futex word), the word's offset in the rwlock taken off.
+ * symbol stays NULL outside a symbol, or without memory.
+ */
+static void rwlock_symbol(struct rs_wait *w, const struct rs_thread *t, uint64_t word_off)
+{
+	struct rs_data_name n;
+	char buf[160];
+
+	if (!t->futex_named)
+		return;
+	w->region = rs_data_region_name(t->futex_name.region);
+	if (t->futex_name.region != RS_DATA_SYMBOL || t->futex_name.offset < word_off)
+		return;
+	n = t->futex_name;
+	n.offset -= word_off;
+	rs_data_name_format(&n, buf, sizeof(buf));
+	w->symbol = strdup(buf);
+}
+
+/*
+ * Any other futex wait: a contended lock (locks.c found its kind and, for a
+ * glibc mutex, its owner), a condition variable, a raw futex; its word
+ * named by region (locks.c). Always true for a futex wait.
+ */
+static bool futex_named_wait(struct rs_wait *w, const struct rs_process *p,
+			     const struct rs_thread *t)
+{
+	static const char *const cv_words[] = { "Condvar::wait", "pthread_cond_", NULL };
+	const struct rs_thread *o;
+	char buf[160];
+
+	if (!futex_wait_op(t) && !t->lock_kind)
+		return false;
+	w->kind = RS_WAIT_FUTEX;
+	w->lock_kind = t->lock_kind;
+	w->condvar = !t->lock_kind && frame_with(t, cv_words);
+	if (t->lock_kind == RS_LOCK_PARKING_LOT)
+		return true; /* it parks on its own futex: the lock's address is not known */
+	w->addr = t->syscall_args[0];
+	if (t->futex_named) {
+		rs_data_name_format(&t->futex_name, buf, sizeof(buf));
+		w->symbol = strdup(buf);
+		w->region = rs_data_region_name(t->futex_name.region);
+	}
+	if (t->waits_mutex && (o = by_ns_tid(p, t->mutex_owner_ns_tid)))
+		name_thread(w, o);
+	return true;
+}
+
+/*
  * glibc 2.36's rwlock: readers, and a writer waiting for the read phase to
  * end, sleep on __wrphase_futex (word 2); a writer waiting for another writer
  * on __writers_futex (word 3); the writer's tid is in __cur_writer (word 6).
@@ -327,6 +378,7 @@ static bool rwlock_wait(struct rs_wait *w, const struct rs_process *p, const str
 	snprintf(w->call, sizeof(w->call), "pthread_rwlock_%s", rd ? "rdlock" : "wrlock");
 	word = writers_futex ? RWLOCK_WRITERS_FUTEX : RWLOCK_WRPHASE_FUTEX;
 	w->addr = t->syscall_args[0] - 4 * word;
+	rwlock_symbol(w, t, 4 * word);
 	/* a writer waiting for readers to leave: no writer holds it */
 	if (!rd && !writers_futex)
 		return true;
@@ -447,7 +499,8 @@ static int classify(struct rs_wait_ctx *c, const struct rs_snapshot *s, const st
 	}
 	if (!strcmp(name, "wait4") || !strcmp(name, "waitid"))
 		return child_wait(w, p, t, c->proc_root, name[4] == 'i');
-	if (!strcmp(name, "futex") && (join_wait(w, p, t) || rwlock_wait(w, p, t)))
+	if (!strcmp(name, "futex") &&
+	    (join_wait(w, p, t) || rwlock_wait(w, p, t) || futex_named_wait(w, p, t)))
 		return 0;
 	w->call[0] = '\0';
 	return 0;

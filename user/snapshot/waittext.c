@@ -104,6 +104,41 @@ static void thread_text(const struct rs_wait *w, char *buf, size_t len)
 		rs_appendf(buf, len, "thread ns tid %u, not among the captured threads", w->ns_tid);
 }
 
+/*
+ * "futex 0x…: mutex ledger_lock, owner thread 123 "teller" (glibc records it)",
+ * "futex 0x…: std Mutex asyncd::STATE (no owner recorded: waiters grouped)",
+ * "futex 0x…: condition variable pool_cv+0x8", "futex 0x…: heap".
+ */
+static void futex_text(const struct rs_wait *w, char *buf, size_t len)
+{
+	const char *name = w->symbol ? w->symbol : "unknown memory";
+
+	if (w->lock_kind == RS_LOCK_PARKING_LOT) {
+		rs_appendf(buf, len,
+			   "futex: parking_lot lock (no owner recorded: waiters grouped)");
+		return;
+	}
+	rs_appendf(buf, len, "futex 0x%" PRIx64 ": ", w->addr);
+	if (w->lock_kind == RS_LOCK_GLIBC_MUTEX) {
+		rs_appendf(buf, len, "mutex %s, owner ", name);
+		if (w->ns_tid) {
+			thread_text(w, buf, len);
+			rs_appendf(buf, len, " (glibc records it)");
+		} else {
+			rs_appendf(buf, len, "not among its threads");
+		}
+	} else if (w->lock_kind) {
+		rs_appendf(buf, len, "%s %s (no owner recorded: waiters grouped)",
+			   w->lock_kind == RS_LOCK_RUST_MUTEX ? "Rust std Mutex"
+							      : rs_lock_kind_text(w->lock_kind),
+			   name);
+	} else if (w->condvar) {
+		rs_appendf(buf, len, "condition variable %s", name);
+	} else {
+		rs_appendf(buf, len, "%s", name);
+	}
+}
+
 static void kernel_text(const struct rs_wait *w, char *buf, size_t len)
 {
 	if (w->call[0])
@@ -174,7 +209,8 @@ void rs_wait_text(const struct rs_wait *w, uint32_t pid, char *buf, size_t len)
 		thread_text(w, buf, len);
 		return;
 	case RS_WAIT_RWLOCK:
-		rs_appendf(buf, len, "%s(0x%" PRIx64 "): ", w->call, w->addr);
+		rs_appendf(buf, len, "%s(0x%" PRIx64 "%s%s): ", w->call, w->addr,
+			   w->symbol ? " " : "", w->symbol ? w->symbol : "");
 		if (!w->ns_tid)
 			rs_appendf(buf, len,
 				   "no writer recorded (readers hold it; glibc keeps no reader)");
@@ -185,6 +221,9 @@ void rs_wait_text(const struct rs_wait *w, uint32_t pid, char *buf, size_t len)
 		return;
 	case RS_WAIT_KERNEL:
 		kernel_text(w, buf, len);
+		return;
+	case RS_WAIT_FUTEX:
+		futex_text(w, buf, len);
 		return;
 	}
 }
