@@ -226,6 +226,7 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 	struct bpf_link **links = NULL;
 	size_t nwant = 0, nlinks = 0, before = c->perf_recs;
 	int want_fd = bpf_map__fd(skel->maps.want_oncpu);
+	struct rs_tmark tm;
 	uint64_t deadline;
 	__u8 one = 1;
 	int e = 0;
@@ -233,6 +234,7 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 	links = calloc(cap->n ? cap->n : 1, sizeof(*links));
 	if (!links)
 		return -ENOMEM;
+	rs_tmark_start(&tm);
 	for (size_t i = 0; i < cap->n; i++) {
 		struct rs_task_rec *r = cap->recs[i];
 		struct perf_event_attr attr = {
@@ -259,16 +261,21 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 		}
 		links[nlinks++] = l;
 	}
+	rs_timings_add(&tm, "capture: per-thread perf events open+attach");
 	if (!nwant)
 		goto cleanup;
 
+	rs_tmark_start(&tm);
 	deadline = rs_mono_ns() + (uint64_t)cfg->oncpu_wait_ms * 1000000ull;
 	while (c->perf_recs - before < nwant && rs_mono_ns() < deadline)
 		ring_buffer__poll(c->rb, 5);
+	rs_timings_add(&tm, "capture: waiting for perf samples");
+	rs_tmark_start(&tm);
 	for (size_t i = 0; i < nlinks; i++)
 		bpf_link__destroy(links[i]);
 	nlinks = 0;
 	ring_buffer__consume(c->rb);
+	rs_timings_add(&tm, "capture: perf events close");
 
 	/* Threads that went to sleep meanwhile now have valid saved registers. */
 	if (c->perf_recs - before < nwant) {
@@ -357,6 +364,7 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 	struct bpf_link *iter_link = NULL;
 	struct rs_capture *cap = NULL;
 	struct timespec now;
+	struct rs_tmark tm;
 	uint64_t t0;
 	int e;
 
@@ -366,12 +374,17 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		return -ENOMEM;
 	}
 	c.cap = cap;
+	rs_tmark_start(&tm);
 	e = load(cfg, &b, &skel, err, errlen);
+	rs_timings_add(&tm, "bpf: open, load, verify (maps created)");
 	if (e)
 		goto cleanup;
+	rs_tmark_start(&tm);
 	e = rs_bpf_ring(&b, on_record, &c, &c.rb, err, errlen);
+	rs_timings_add(&tm, "bpf: ring buffer mmap");
 	if (e)
 		goto cleanup;
+	rs_tmark_start(&tm);
 	iter_link = bpf_program__attach_iter(bpf_program__autoload(skel->progs.dump_task)
 						 ? skel->progs.dump_task
 						 : skel->progs.dump_task_nosleep,
@@ -385,8 +398,11 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	rs_timings_add(&tm, "bpf: iterator attach");
 	t0 = rs_mono_ns();
+	rs_tmark_start(&tm);
 	e = run_drained(&c, iter_link);
+	rs_timings_add(&tm, "capture: task iterator pass");
 	if (e) {
 		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 		goto cleanup;
@@ -396,7 +412,9 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
 		goto cleanup;
 	}
+	rs_tmark_start(&tm);
 	e = recapture_deep(skel, &c, cfg, iter_link);
+	rs_timings_add(&tm, "capture: deep-stack pass");
 	if (e) {
 		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
 		goto cleanup;

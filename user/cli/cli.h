@@ -37,6 +37,7 @@ struct rs_opts {
 	/* snapshot */
 	bool json;
 	bool no_kernel;
+	bool timings;		      /* --timings: each phase's wall and CPU time on stderr */
 	uint32_t stack_bytes;	      /* user stack bytes copied per thread */
 	uint64_t threshold_ns;	      /* report: threads blocked at least this long are flagged */
 	enum rs_report_sort sort;     /* --sort rank|blocked (report.h) */

@@ -8,7 +8,7 @@ void rs_opts_usage(FILE *f)
 {
 	fputs(
 	    "usage: rsample [snapshot] TARGET [--json] [--no-kernel] [--stack-bytes N] [--threshold DUR]\n"
-	    "                                 [--backend auto|bpf|proc] [--sort rank|blocked]\n"
+	    "                                 [--backend auto|bpf|proc] [--sort rank|blocked] [--timings]\n"
 	    "       rsample profile TARGET [--on-cpu] [--off-cpu] [-F HZ] [-d DUR]\n"
 	    "                       [--min-block DUR] [--max-block DUR]\n"
 	    "                       [--format folded|svg|pprof|speedscope] [-o FILE]\n"
@@ -48,6 +48,10 @@ void rs_opts_usage(FILE *f)
 	    "                          auto (the default): bpf, and proc when BPF cannot\n"
 	    "                          load or lacks blocked threads' user stacks, said on\n"
 	    "                          stderr\n"
+	    "      --timings           print on stderr the wall and CPU milliseconds of each\n"
+	    "                          phase (target, BPF load, ring, capture, /proc reads,\n"
+	    "                          kallsyms, DWARF per module, unwinding, symbolization,\n"
+	    "                          report)\n"
 	    "\n"
 	    "profile:\n"
 	    "      --on-cpu            sample threads running on a CPU (the default); give\n"

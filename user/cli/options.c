@@ -40,6 +40,7 @@ enum {
 	OPT_MAX_DEBUG_SIZE,
 	OPT_SYMBOLIZE_BUDGET,
 	OPT_SORT,
+	OPT_TIMINGS,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +69,7 @@ static const struct option long_opts[] = {
 	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
 	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
 	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "timings", no_argument, NULL, OPT_TIMINGS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -279,7 +281,7 @@ static bool is_profile_only(int c)
 static bool is_snapshot_only(int c)
 {
 	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND ||
-	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT;
+	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT || c == OPT_TIMINGS;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -339,6 +341,9 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 		return 0;
 	case OPT_NO_KERNEL:
 		o->no_kernel = true;
+		return 0;
+	case OPT_TIMINGS:
+		o->timings = true;
 		return 0;
 	case OPT_STACK_BYTES:
 		return parse_stack_bytes(arg, &o->stack_bytes, err, errlen);

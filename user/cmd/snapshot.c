@@ -168,8 +168,14 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	enum rs_backend used = RS_BACKEND_BPF;
 	char err[2048] = "", notice[1200] = "";
 	int ret = RS_EXIT_FATAL, e;
+	struct rs_tmark start, t;
 
+	if (o->timings)
+		rs_timings_enable();
+	rs_tmark_start(&start);
+	rs_tmark_start(&t);
 	e = rs_target_resolve(&o->target, "/proc", NULL, &tgt, err, sizeof(err));
+	rs_timings_add(&t, "target resolution");
 	if (e) {
 		rs_msg("%s", err);
 		goto cleanup;
@@ -181,8 +187,10 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	cfg.oncpu_wait_ms = 100;
 	cfg.expect_threads = tgt.expect_threads;
 
+	rs_tmark_start(&t);
 	e = rs_capture_select(o->backend, &cfg, &cap, &used, notice, sizeof(notice), err,
 			      sizeof(err));
+	rs_timings_add(&t, "capture, in all (the lines above, and cleanup)");
 	if (e) {
 		rs_msg("%s", err);
 		goto cleanup;
@@ -199,6 +207,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	if (!cap->n)
 		rs_msg("%s has no processes right now", tgt.desc);
 
+	rs_tmark_start(&t);
 	if (!o->no_kernel) {
 		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
 		if (e && used != RS_BACKEND_PROC) { /* the /proc capture said so in its notes */
@@ -208,6 +217,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 			rs_msg("%s", why);
 		}
 	}
+	rs_timings_add(&t, "kallsyms");
 	/* No BPF nor perf event from here on: only reading the targets. */
 	if (drop_privs(o, err, sizeof(err))) {
 		rs_msg("%s", err);
@@ -226,9 +236,13 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.cache = cache;
 	acfg.max_debug_size = o->max_debug_size;
 	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
+	rs_tmark_start(&t);
 	e = rs_assemble(cap, &acfg, &snap);
+	rs_timings_add(&t, "assemble, in all (/proc, DWARF, unwinding, symbols)");
+	rs_tmark_start(&t);
 	if (!e)
 		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
+	rs_timings_add(&t, "/proc reads: what threads wait on (fds)");
 	if (!e && o->verbose)
 		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
 		       "ends searched for in %zu processes, %zu fds",
@@ -251,19 +265,24 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	report_incomplete(&snap);
 	report_churn(&snap);
 
+	rs_tmark_start(&t);
 	e = o->json ? rs_report_json(stdout, &snap, &ropts) : rs_report_text(stdout, &snap, &ropts);
 	if (!e && fflush(stdout))
 		e = -errno;
+	rs_timings_add(&t, "report");
 	if (e) {
 		rs_msg("cannot write the report to stdout: %s", strerror(-e));
 		goto cleanup;
 	}
 	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 cleanup:
+	rs_tmark_start(&t);
 	rs_snapshot_clear(&snap);
 	rs_capture_free(cap);
 	rs_symcache_free(cache);
 	rs_ksyms_free(ksyms);
 	rs_resolved_clear(&tgt);
+	rs_timings_add(&t, "freeing");
+	rs_timings_print(&start);
 	return ret;
 }

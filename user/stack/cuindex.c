@@ -75,16 +75,36 @@ static struct rs_cutab *cutab_build(Dwfl_Module *mod)
 	return t;
 }
 
+/* A module's name in --timings phases: its file name. */
+static const char *mod_label(const struct rs_mod *m)
+{
+	const char *slash = m && m->path ? strrchr(m->path, '/') : NULL;
+
+	return slash ? slash + 1 : m && m->path ? m->path : "?";
+}
+
 Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
 {
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
-	struct rs_mod *m;
+	struct rs_mod *m = rs_mod_of(mod);
+	struct rs_tmark t;
+	Dwarf_Die *cu;
 	size_t lo = 0, hi;
 
-	if (cu || !(m = rs_mod_of(mod)))
+	rs_tmark_start(&t);
+	cu = dwfl_module_addrdie(mod, addr, bias);
+	if (m && !m->dwarf_asked) {
+		m->dwarf_asked = true;
+		rs_timings_add(&t, "  dwarf open: %s", mod_label(m));
+	}
+	if (cu || !m)
 		return cu;
-	if (!m->cus && !(m->cus = cutab_build(mod)))
-		return NULL;
+	if (!m->cus) {
+		rs_tmark_start(&t);
+		m->cus = cutab_build(mod);
+		rs_timings_add(&t, "  dwarf CU table: %s", mod_label(m));
+		if (!m->cus)
+			return NULL;
+	}
 	addr -= m->cus->bias;
 	hi = m->cus->n;
 	while (lo < hi) { /* the first range starting above addr */
@@ -242,6 +262,7 @@ static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
 {
 	struct rs_cufuncs *t = m->funcs;
 	uint64_t h = rs_hash(&cu->cu, sizeof(cu->cu));
+	struct rs_tmark tm;
 	struct fidx *x;
 	size_t i;
 
@@ -266,6 +287,7 @@ static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
 	}
 	t->v[t->n++] = x;
 	x->cu = cu->cu;
+	rs_tmark_start(&tm);
 	fidx_walk(x, cu, 0);
 	if (!x->bad && x->n) {
 		qsort(x->v, x->n, sizeof(*x->v), fent_cmp);
@@ -276,6 +298,7 @@ static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
 			x->maxhi[i] =
 			    i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
 	}
+	rs_timings_add(&tm, "  dwarf function index per CU: %s", mod_label(m));
 	return x->bad ? NULL : x;
 }
 

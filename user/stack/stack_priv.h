@@ -24,6 +24,7 @@ struct rs_mod {
 	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
 	struct rs_cufuncs *funcs; /* per CU, its functions by address (cuindex.c), or NULL */
 	struct rs_dwcache *names; /* DIE parents for function names (gdb.h), or NULL */
+	bool dwarf_asked;	  /* --timings: the first DWARF lookup (its open) was timed */
 };
 
 struct rs_proc {

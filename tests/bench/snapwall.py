@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Median wall time of a one-shot snapshot of a victim in its own namespaces.
+
+  python3 tests/bench/snapwall.py [--runs N] [--threads N] [--victim PATH]
+                                  [--] RSAMPLE [ARGS...]
+
+Starts the victim (default build/victims/orderd: 16 threads) in a fresh cgroup
+and PID + mount namespace (tests/integration/launch.py), runs
+'RSAMPLE snapshot --pid PID ARGS' once uncounted, then N times (default 5), and
+prints each run's wall time and the min / median / max. With --timings among
+ARGS it also prints, per phase, the median of the wall ms rsample reported.
+The victim is always cleaned up.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import launch  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+PHASE = re.compile(r"^rsample: timings: (.+?)\s+wall\s+([0-9.]+) ms\s+cpu\s+([0-9.]+) ms")
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="extra threads (orderd --threads)")
+    ap.add_argument("--victim", default=os.path.join(ROOT, "build", "victims", "orderd"))
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args(argv)
+    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
+    if not cmd:
+        ap.error("give the rsample binary")
+    args = ["--threads", str(a.threads)] if a.threads else []
+    v = launch.Victim(a.victim, args=args, prefix="rsample-bench-")
+    try:
+        v.start()
+        ntask = len(os.listdir("/proc/%d/task" % v.host_pid))
+        full = [cmd[0], "snapshot", "--pid", str(v.host_pid)] + cmd[1:]
+        print("victim %s: %d threads; command: %s" % (os.path.basename(a.victim), ntask,
+                                                      " ".join(full)))
+        walls, phases = [], {}
+        for i in range(a.runs + 1):
+            t0 = time.monotonic()
+            r = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+            dt = time.monotonic() - t0
+            if r.returncode not in (0, 1):
+                print(r.stderr, file=sys.stderr)
+                return 2
+            if i == 0:
+                continue  # warm-up
+            walls.append(dt)
+            for line in r.stderr.splitlines():
+                m = PHASE.match(line)
+                if m:
+                    phases.setdefault(m.group(1), []).append((float(m.group(2)),
+                                                              float(m.group(3))))
+            time.sleep(0.2)
+        print("wall s: " + " ".join("%.3f" % w for w in walls))
+        print("wall s min / median / max: %.3f / %.3f / %.3f" % (
+            min(walls), statistics.median(walls), max(walls)))
+        for name, vals in phases.items():
+            print("  %-40s wall %7.2f ms  cpu %7.2f ms (median of %d)" % (
+                name, statistics.median(x[0] for x in vals),
+                statistics.median(x[1] for x in vals), len(vals)))
+        return 0
+    finally:
+        v.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
