@@ -2,14 +2,16 @@
 """Median wall time of a one-shot snapshot of a victim in its own namespaces.
 
   python3 tests/bench/snapwall.py [--runs N] [--threads N] [--victim PATH]
-                                  [--] RSAMPLE [ARGS...]
+                                  [--also RSAMPLE2 ...] [--] RSAMPLE [ARGS...]
 
 Starts the victim (default build/victims/orderd: 16 threads) in a fresh cgroup
 and PID + mount namespace (tests/integration/launch.py), runs
 'RSAMPLE snapshot --pid PID ARGS' once uncounted, then N times (default 5), and
 prints each run's wall time and the min / median / max. With --timings among
 ARGS it also prints, per phase, the median of the wall ms rsample reported.
-The victim is always cleaned up.
+With --also, each round runs every binary once with the same ARGS (the order
+rotating), so builds are compared under the same load. The victim is always
+cleaned up.
 """
 
 import argparse
@@ -32,6 +34,7 @@ def main(argv):
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0, help="extra threads (orderd --threads)")
     ap.add_argument("--victim", default=os.path.join(ROOT, "build", "victims", "orderd"))
+    ap.add_argument("--also", action="append", default=[], help="another rsample to compare")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args(argv)
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
@@ -42,34 +45,40 @@ def main(argv):
     try:
         v.start()
         ntask = len(os.listdir("/proc/%d/task" % v.host_pid))
-        full = [cmd[0], "snapshot", "--pid", str(v.host_pid)] + cmd[1:]
-        print("victim %s: %d threads; command: %s" % (os.path.basename(a.victim), ntask,
-                                                      " ".join(full)))
-        walls, phases = [], {}
+        bins = [cmd[0]] + a.also
+        print("victim %s: %d threads; command: RSAMPLE snapshot --pid %d %s" % (
+            os.path.basename(a.victim), ntask, v.host_pid, " ".join(cmd[1:])))
+        walls = {b: [] for b in bins}
+        phases = {b: {} for b in bins}
         for i in range(a.runs + 1):
-            t0 = time.monotonic()
-            r = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
-            dt = time.monotonic() - t0
-            if r.returncode not in (0, 1):
-                print(r.stderr, file=sys.stderr)
-                return 2
-            if i == 0:
-                continue  # warm-up
-            walls.append(dt)
-            for line in r.stderr.splitlines():
-                m = PHASE.match(line)
-                if m:
-                    phases.setdefault(m.group(1), []).append((float(m.group(2)),
-                                                              float(m.group(3))))
-            time.sleep(0.2)
-        print("wall s: " + " ".join("%.3f" % w for w in walls))
-        print("wall s min / median / max: %.3f / %.3f / %.3f" % (
-            min(walls), statistics.median(walls), max(walls)))
-        for name, vals in phases.items():
-            print("  %-40s wall %7.2f ms  cpu %7.2f ms (median of %d)" % (
-                name, statistics.median(x[0] for x in vals),
-                statistics.median(x[1] for x in vals), len(vals)))
+            for k in range(len(bins)):
+                b = bins[(i + k) % len(bins)]
+                full = [b, "snapshot", "--pid", str(v.host_pid)] + cmd[1:]
+                t0 = time.monotonic()
+                r = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+                dt = time.monotonic() - t0
+                if r.returncode not in (0, 1):
+                    print(r.stderr, file=sys.stderr)
+                    return 2
+                time.sleep(0.2)
+                if i == 0:
+                    continue  # warm-up
+                walls[b].append(dt)
+                for line in r.stderr.splitlines():
+                    m = PHASE.match(line)
+                    if m:
+                        phases[b].setdefault(m.group(1), []).append((float(m.group(2)),
+                                                                     float(m.group(3))))
+        for b in bins:
+            w = walls[b]
+            print("%s: wall s: %s" % (b, " ".join("%.3f" % x for x in w)))
+            print("%s: wall s min / median / max: %.3f / %.3f / %.3f" % (
+                b, min(w), statistics.median(w), max(w)))
+            for name, vals in phases[b].items():
+                print("  %-52s wall %7.2f ms  cpu %7.2f ms (median of %d)" % (
+                    name, statistics.median(x[0] for x in vals),
+                    statistics.median(x[1] for x in vals), len(vals)))
         return 0
     finally:
         v.stop()

@@ -164,6 +164,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	struct rs_resolved tgt = { 0 };
 	struct rs_capture *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
+	struct rs_ksyms_job *kjob = NULL;
 	struct rs_symcache *cache = NULL;
 	enum rs_backend used = RS_BACKEND_BPF;
 	char err[2048] = "", notice[1200] = "";
@@ -187,6 +188,9 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	cfg.oncpu_wait_ms = 100;
 	cfg.expect_threads = tgt.expect_threads;
 
+	/* kallsyms does not depend on the capture: read it while the BPF object loads */
+	if (!o->no_kernel && rs_ksyms_start("/proc/kallsyms", &kjob))
+		kjob = NULL;
 	rs_tmark_start(&t);
 	e = rs_capture_select(o->backend, &cfg, &cap, &used, notice, sizeof(notice), err,
 			      sizeof(err));
@@ -209,7 +213,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 
 	rs_tmark_start(&t);
 	if (!o->no_kernel) {
-		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
+		e = kjob ? rs_ksyms_join(kjob, &ksyms) : rs_ksyms_load("/proc/kallsyms", &ksyms);
+		kjob = NULL;
 		if (e && used != RS_BACKEND_PROC) { /* the /proc capture said so in its notes */
 			char why[256];
 
@@ -217,7 +222,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 			rs_msg("%s", why);
 		}
 	}
-	rs_timings_add(&t, "kallsyms");
+	rs_timings_add(&t, "kallsyms (what the capture did not overlap)");
 	/* No BPF nor perf event from here on: only reading the targets. */
 	if (drop_privs(o, err, sizeof(err))) {
 		rs_msg("%s", err);
@@ -276,6 +281,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	}
 	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 cleanup:
+	if (kjob) /* the capture failed */
+		rs_ksyms_join(kjob, &ksyms);
 	rs_tmark_start(&t);
 	rs_snapshot_clear(&snap);
 	rs_capture_free(cap);

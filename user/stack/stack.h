@@ -320,6 +320,17 @@ int rs_ksyms_load_names(const char *path, struct rs_ksyms **out);
 /* Accepts NULL. */
 void rs_ksyms_free(struct rs_ksyms *k);
 /*
+ * rs_ksyms_load() on a thread of its own, so reading /proc/kallsyms (most of
+ * it the kernel formatting every line) overlaps with other work (the BPF
+ * load). rs_ksyms_start() copies path; 0 and *out, or -errno (*out
+ * untouched; the caller loads it itself). rs_ksyms_join() waits for it,
+ * frees the job and returns what rs_ksyms_load() would have, *ks only on
+ * success.
+ */
+struct rs_ksyms_job;
+int rs_ksyms_start(const char *path, struct rs_ksyms_job **out);
+int rs_ksyms_join(struct rs_ksyms_job *job, struct rs_ksyms **ks);
+/*
  * The address name+off, as /proc/PID/stack prints it ("name+off/size
  * [module]"): module "[mod]", or NULL or "" for the kernel proper; size the
  * printed size (0 when not printed) chooses among symbols of the same name.
