@@ -133,6 +133,18 @@ static int open_obj(const struct rs_capture_cfg *cfg, struct rs_bpf *b, bool fir
 		rs_bpf_retry(b, (*out)->obj);
 	if (!e)
 		e = rs_bpf_setup(b, &setup, err, errlen);
+	/*
+	 * A preallocated hash map costs its size at creation (65 536 entries: a
+	 * few ms); it only holds the threads being captured again, so size it
+	 * to the target with room for threads started since it was resolved.
+	 */
+	if (!e && cfg->expect_threads)
+		e = bpf_map__set_max_entries((*out)->maps.want_oncpu,
+					     cfg->expect_threads * 2 + 1024 < 65536
+						 ? cfg->expect_threads * 2 + 1024
+						 : 65536);
+	if (e && !*err)
+		snprintf(err, errlen, "cannot size the BPF map 'want_oncpu': %s", strerror(-e));
 	b->needs = snapshot_needs;
 	b->n_needs = sizeof(snapshot_needs) / sizeof(snapshot_needs[0]);
 	return e;
