@@ -102,13 +102,19 @@ const struct rs_map *rs_maps_find(const struct rs_maps *m, uint64_t addr);
 /*
  * Symbol results shared across processes, keyed by build-id and ELF address,
  * so the processes of a pod that run the same binaries symbolize each PC once.
- * Emptied when it would hold more than RS_SYMCACHE_MAX entries. Not
+ * Bounded by memory (RS_SYMCACHE_BYTES_DEFAULT, or rs_symcache_set_bytes()):
+ * past it, the entries not used lately are evicted (CLOCK). Not
  * thread-safe. It must outlive every rs_proc opened with it.
  */
-#define RS_SYMCACHE_MAX 65536
+#define RS_SYMCACHE_BYTES_DEFAULT (64u << 20)
 struct rs_symcache;
 /* Creates an empty cache. 0 or -ENOMEM; *out untouched on failure. */
 int rs_symcache_new(struct rs_symcache **out);
+/* Sets the memory the cache may hold (--symbol-cache-size), evicting what is over it. */
+void rs_symcache_set_bytes(struct rs_symcache *c, size_t bytes);
+/* Memory its entries hold now, and entries evicted so far. */
+size_t rs_symcache_bytes(const struct rs_symcache *c);
+size_t rs_symcache_evicted(const struct rs_symcache *c);
 /* Frees the cache and every entry. Accepts NULL. */
 void rs_symcache_free(struct rs_symcache *c);
 

@@ -267,7 +267,7 @@ int rs_symcache_chain_put(struct rs_symcache *c, const struct rs_chainkey *k,
 size_t rs_symcache_count(const struct rs_symcache *c);
 /* Tail-call chain entries held now. */
 size_t rs_symcache_chains(const struct rs_symcache *c);
-/* Sets the entry count above which the cache is emptied (tests use small limits). */
+/* Sets the entry count above which the cache evicts (tests use small limits). */
 void rs_symcache_set_limit(struct rs_symcache *c, size_t max);
 
 /*
