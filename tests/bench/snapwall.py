@@ -7,7 +7,9 @@
 Starts the victim (default build/victims/orderd: 16 threads) in a fresh cgroup
 and PID + mount namespace (tests/integration/launch.py), runs
 'RSAMPLE snapshot --pid PID ARGS' once uncounted, then N times (default 5), and
-prints each run's wall time and the min / median / max. With --timings among
+prints each run's wall time and the min / median / max, and the same of its CPU
+time (user + system, from the kernel's accounting of the child: on a loaded
+machine the steadier figure). With --timings among
 ARGS it also prints, per phase, the median of the wall ms rsample reported.
 With --also, each round runs every binary once with the same ARGS (the order
 rotating), so builds are compared under the same load. The victim is always
@@ -17,6 +19,7 @@ cleaned up.
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,15 +52,19 @@ def main(argv):
         print("victim %s: %d threads; command: RSAMPLE snapshot --pid %d %s" % (
             os.path.basename(a.victim), ntask, v.host_pid, " ".join(cmd[1:])))
         walls = {b: [] for b in bins}
+        cpus = {b: [] for b in bins}
         phases = {b: {} for b in bins}
         for i in range(a.runs + 1):
             for k in range(len(bins)):
                 b = bins[(i + k) % len(bins)]
                 full = [b, "snapshot", "--pid", str(v.host_pid)] + cmd[1:]
+                ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.monotonic()
                 r = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                    text=True)
                 dt = time.monotonic() - t0
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
                 if r.returncode not in (0, 1):
                     print(r.stderr, file=sys.stderr)
                     return 2
@@ -65,6 +72,7 @@ def main(argv):
                 if i == 0:
                     continue  # warm-up
                 walls[b].append(dt)
+                cpus[b].append(cpu)
                 for line in r.stderr.splitlines():
                     m = PHASE.match(line)
                     if m:
@@ -75,6 +83,9 @@ def main(argv):
             print("%s: wall s: %s" % (b, " ".join("%.3f" % x for x in w)))
             print("%s: wall s min / median / max: %.3f / %.3f / %.3f" % (
                 b, min(w), statistics.median(w), max(w)))
+            c = cpus[b]
+            print("%s: CPU s (user + sys) min / median / max: %.3f / %.3f / %.3f" % (
+                b, min(c), statistics.median(c), max(c)))
             for name, vals in phases[b].items():
                 print("  %-52s wall %7.2f ms  cpu %7.2f ms (median of %d)" % (
                     name, statistics.median(x[0] for x in vals),
