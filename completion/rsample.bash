@@ -6,7 +6,7 @@
 _rsample() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local target="-p --pid -t --tid -c --cgroup"
-	local common="--max-debug-size -v --verbose -h --help"
+	local common="--max-debug-size --symbol-cache-size -v --verbose -h --help"
 	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend --sort --timings"
 	local profile="--on-cpu --off-cpu -F --freq -d --duration --min-block --max-block
 		--format -o --output --interval --out-dir --group-by --max-cpu --no-kernel
@@ -63,7 +63,7 @@ _rsample() {
 		return
 		;;
 	--stack-bytes | --threshold | --symbolize-budget | -F | --freq | -d | --duration | \
-		--min-block | --max-block | --interval | --max-cpu | --max-debug-size)
+		--min-block | --max-block | --interval | --max-cpu | --max-debug-size | --symbol-cache-size)
 		return # a number or a duration
 		;;
 	esac

@@ -44,7 +44,8 @@ struct rs_opts {
 	enum rs_backend backend;      /* --backend auto|bpf|proc (capture.h) */
 	uint64_t symbolize_budget_ns; /* --symbolize-budget: DWARF is read for this long */
 	/* snapshot and profile */
-	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
+	uint64_t max_debug_size;     /* --max-debug-size: per debug file (stack.h) */
+	uint64_t symbol_cache_bytes; /* --symbol-cache-size: the symbol cache's memory (stack.h) */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;

@@ -38,6 +38,7 @@ enum {
 	OPT_CHECK,
 	OPT_BACKEND,
 	OPT_MAX_DEBUG_SIZE,
+	OPT_SYMBOL_CACHE_SIZE,
 	OPT_SYMBOLIZE_BUDGET,
 	OPT_SORT,
 	OPT_TIMINGS,
@@ -67,6 +68,7 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
+	{ "symbol-cache-size", required_argument, NULL, OPT_SYMBOL_CACHE_SIZE },
 	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "timings", no_argument, NULL, OPT_TIMINGS },
@@ -357,6 +359,14 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 			    "invalid --max-debug-size '%s': expected a size in bytes, optionally with suffix k, M, G or T (e.g. 4G)",
 			    arg);
 		return 0;
+	case OPT_SYMBOL_CACHE_SIZE:
+		if (rs_parse_size(arg, &o->symbol_cache_bytes) ||
+		    o->symbol_cache_bytes < (1u << 20) || o->symbol_cache_bytes > SIZE_MAX)
+			return fail(
+			    err, errlen,
+			    "invalid --symbol-cache-size '%s': expected a size of at least 1M, optionally with suffix k, M, G or T (e.g. 256M)",
+			    arg);
+		return 0;
 	case OPT_THRESHOLD:
 		return parse_dur_opt("--threshold", arg, true, &o->threshold_ns, err, errlen);
 	case OPT_ON_CPU:
@@ -594,6 +604,7 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 	o->max_cpu_pct = RS_MAX_CPU_DEFAULT;
 	o->duration_ns = RS_PROFILE_DURATION_DEFAULT_NS;
 	o->max_debug_size = RS_MAX_DEBUG_SIZE_DEFAULT;
+	o->symbol_cache_bytes = RS_SYMCACHE_BYTES_DEFAULT;
 	o->symbolize_budget_ns = RS_SYMBOLIZE_BUDGET_DEFAULT_NS;
 	ret = parse(argc, argv, o, err, errlen);
 	if (ret == -ENOMEM && err && errlen)

@@ -230,6 +230,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	}
 	if (rs_symcache_new(&cache))
 		cache = NULL;
+	else
+		rs_symcache_set_bytes(cache, (size_t)o->symbol_cache_bytes);
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
