@@ -6,8 +6,8 @@
 _rsample() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local target="-p --pid -t --tid -c --cgroup"
-	local common="--max-debug-size --host-root -v --verbose -h --help"
-	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend --sort --compare --captures"
+	local common="--max-debug-size --symbol-cache-size --host-root -v --verbose -h --help"
+	local snapshot="--json --no-kernel --stack-bytes --threshold --symbolize-budget --backend --sort --compare --captures --timings"
 	local profile="--on-cpu --off-cpu -F --freq -d --duration --min-block --max-block
 		--format -o --output --interval --out-dir --push --push-app --push-queue --group-by
 		--max-cpu --no-kernel --stack-bytes"
@@ -64,8 +64,8 @@ _rsample() {
 		;;
 	--stack-bytes | --threshold | --symbolize-budget | --compare | --captures | -F | --freq | \
 		-d | --duration | --min-block | --max-block | --interval | --max-cpu | --max-debug-size | \
-		--push | --push-app | --push-queue)
-		return # a number, a duration, a URL or a name
+		--symbol-cache-size | --push | --push-app | --push-queue)
+		return # a number, a duration, a size, a URL or a name
 		;;
 	esac
 

@@ -328,7 +328,7 @@ def main(argv):
                     "peer's two passes; a run stopped there is extrapolated from its rate")
     ap.add_argument("--sym-cache-limit", type=int, default=0,
                     help="symbench --cache-limit: rsample's symbol cache size (default: "
-                    "RS_SYMCACHE_MAX, what rsample uses)")
+                    "none: the cache is bounded by memory, what rsample uses)")
     a = ap.parse_args(argv)
     a.sizes = [int(x) for x in a.sizes.split(",")]
     a.langs = a.langs.split(",")

@@ -6,6 +6,7 @@
  * so the figures have no BPF or report cost in them.
  *
  *   symbench --pid PID --module PATH --addrs FILE [--out FILE] [--cache-limit N]
+ *            [--cache-bytes N]
  *            [--deadline SECONDS]
  *
  * FILE holds ELF addresses of PATH (hex, one per line, as addr2line -e PATH
@@ -23,7 +24,9 @@
  * One JSON object on stdout: per pass seconds, addresses done and resolved
  * to a function, frames printed; and peak RSS. --deadline stops the cold pass
  * after SECONDS; the other passes then take the addresses it did.
- * --cache-limit overrides RS_SYMCACHE_MAX (to measure what the limit costs).
+ * --cache-limit bounds the symbol cache's entries (default: none) and
+ * --cache-bytes its memory (default RS_SYMCACHE_BYTES_DEFAULT), to measure
+ * what a bound costs; the JSON says what the cache held and evicted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -171,7 +174,7 @@ static void usage(void)
 {
 	fprintf(
 	    stderr,
-	    "usage: symbench --pid PID --module PATH --addrs FILE [--out FILE] [--cache-limit N] [--deadline SECONDS]\n");
+	    "usage: symbench --pid PID --module PATH --addrs FILE [--out FILE] [--cache-limit N] [--cache-bytes N] [--deadline SECONDS]\n");
 	exit(64);
 }
 
@@ -183,6 +186,7 @@ int main(int argc, char **argv)
 		{ "addrs", required_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "cache-limit", required_argument, NULL, 'l' },
+		{ "cache-bytes", required_argument, NULL, 'b' },
 		{ "deadline", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,7 +195,7 @@ int main(int argc, char **argv)
 	struct rs_symcache *cache = NULL;
 	struct rs_proc *p = NULL;
 	uint64_t *addrs = NULL, bias = 0;
-	unsigned long limit = 0;
+	unsigned long limit = 0, cache_bytes = 0;
 	double deadline = 0;
 	struct rusage ru;
 	size_t n = 0;
@@ -216,6 +220,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			limit = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			cache_bytes = strtoul(optarg, NULL, 10);
 			break;
 		case 'd':
 			deadline = strtod(optarg, NULL);
@@ -242,6 +249,8 @@ int main(int argc, char **argv)
 	err = rs_symcache_new(&cache);
 	if (!err && limit)
 		rs_symcache_set_limit(cache, limit);
+	if (!err && cache_bytes)
+		rs_symcache_set_bytes(cache, cache_bytes);
 	if (!err)
 		err = rs_proc_open("/proc", pid, cache, &p);
 	if (err) {
@@ -279,7 +288,8 @@ int main(int argc, char **argv)
 		printf(
 		    ", \"%s\": {\"seconds\": %.6f, \"done\": %zu, \"resolved\": %zu, \"frames\": %zu}",
 		    ps[i].name, ps[i].seconds, ps[i].done, ps[i].resolved, ps[i].frames);
-	printf("}\n");
+	printf(", \"cache_bytes\": %zu, \"cache_evicted\": %zu}\n", rs_symcache_bytes(cache),
+	       rs_symcache_evicted(cache));
 	ret = 0;
 	goto cleanup;
 oom:

@@ -226,6 +226,65 @@ class DeletedBinary(unittest.TestCase):
         fail_if(self, fx.check_snapshot(fx.runs["pid"]))
 
 
+# ---- --timings: the phases of a snapshot on stderr, the report unchanged ----------
+
+class Timings(unittest.TestCase):
+    """snapshot --timings on the Rust victim: one line per phase, the report as without it."""
+
+    PHASES = ("target resolution", "bpf: open, load, verify (maps created)",
+              "capture: task iterator pass", "kallsyms (its own thread)",
+              "/proc reads: maps, modules reported", "unwinding (DWARF opens included)",
+              "symbolization (DWARF opens included)", "report", "total")
+    LINE = re.compile(r"^rsample: timings: \s*(\S.*?)\s+wall\s+([0-9.]+) ms\s+cpu\s+([0-9.]+) ms"
+                      r"(?:\s+\((\d+) times\))?$")
+
+    def setUp(self):
+        require_bpf(self)
+
+    def test_timings_phases(self):
+        v = launch.Victim(os.path.join(VICTIM_DIR, "orderd"), prefix="rsample-test-")
+        try:
+            v.start()
+            plain = run_rsample(["--pid", str(v.host_pid), "--json"], pid=v.host_pid)
+            timed = run_rsample(["--pid", str(v.host_pid), "--json", "--timings"],
+                                pid=v.host_pid)
+        finally:
+            v.stop()
+        errs = []
+        for r in (plain, timed):
+            if r.rc != 0:
+                errs.append(r.describe())
+        if errs:
+            self.fail("\n".join(errs))
+        if "timings:" in plain.stderr:
+            errs.append("timings printed without --timings:\n" + plain.stderr)
+        phases, other = {}, []
+        for line in timed.stderr.splitlines():
+            m = self.LINE.match(line)
+            if m:
+                phases[m.group(1).strip()] = (float(m.group(2)), float(m.group(3)))
+            elif "timings" in line:
+                other.append(line)
+        errs += ["malformed line: " + x for x in other]
+        for name in self.PHASES:
+            if name not in phases:
+                errs.append("no phase %r" % name)
+        if "total" in phases:
+            total = phases["total"][0]
+            if not 0 < total <= timed.wall * 1000 + 1:
+                errs.append("total %.2f ms, but the run took %.0f ms" % (total, timed.wall * 1000))
+            for name, (wall, cpu) in phases.items():
+                if name != "total" and wall > total + 0.01:
+                    errs.append("phase %r: %.2f ms, more than the total %.2f ms" % (name, wall, total))
+        names = [t.get("name") for p in json.loads(timed.stdout)["processes"] for t in p["threads"]]
+        want = [t.get("name") for p in json.loads(plain.stdout)["processes"] for t in p["threads"]]
+        if sorted(names) != sorted(want):
+            errs.append("threads %r with --timings, %r without" % (sorted(names), sorted(want)))
+        if errs:
+            errs.append("stderr:\n" + timed.stderr)
+        fail_if(self, errs)
+
+
 # ---- a running thread deeper than --stack-bytes --------------------------------
 
 class DeepRunningThread(unittest.TestCase):
@@ -752,7 +811,7 @@ def main(argv):
 
     return suite.run_cases([CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease,
                             DeletedBinary, PodSubtree, Errors, GdbComparison,
-                            DeepRunningThread] + list(rank.CASES),
+                            DeepRunningThread, Timings] + list(rank.CASES),
                            argv, NOTES, cleanup)
 
 

@@ -133,6 +133,18 @@ static int open_obj(const struct rs_capture_cfg *cfg, struct rs_bpf *b, bool fir
 		rs_bpf_retry(b, (*out)->obj);
 	if (!e)
 		e = rs_bpf_setup(b, &setup, err, errlen);
+	/*
+	 * A preallocated hash map costs its size at creation (65 536 entries: a
+	 * few ms); it only holds the threads being captured again, so size it
+	 * to the target with room for threads started since it was resolved.
+	 */
+	if (!e && cfg->expect_threads)
+		e = bpf_map__set_max_entries((*out)->maps.want_oncpu,
+					     cfg->expect_threads * 2 + 1024 < 65536
+						 ? cfg->expect_threads * 2 + 1024
+						 : 65536);
+	if (e && !*err)
+		snprintf(err, errlen, "cannot size the BPF map 'want_oncpu': %s", strerror(-e));
 	b->needs = snapshot_needs;
 	b->n_needs = sizeof(snapshot_needs) / sizeof(snapshot_needs[0]);
 	return e;
@@ -226,6 +238,7 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 	struct bpf_link **links = NULL;
 	size_t nwant = 0, nlinks = 0, before = c->perf_recs;
 	int want_fd = bpf_map__fd(skel->maps.want_oncpu);
+	struct rs_tmark tm;
 	uint64_t deadline;
 	__u8 one = 1;
 	int e = 0;
@@ -233,6 +246,7 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 	links = calloc(cap->n ? cap->n : 1, sizeof(*links));
 	if (!links)
 		return -ENOMEM;
+	rs_tmark_start(&tm);
 	for (size_t i = 0; i < cap->n; i++) {
 		struct rs_task_rec *r = cap->recs[i];
 		struct perf_event_attr attr = {
@@ -259,16 +273,21 @@ static int recapture_oncpu(struct snapshot_bpf *skel, struct collector *c,
 		}
 		links[nlinks++] = l;
 	}
+	rs_timings_add(&tm, "capture: per-thread perf events open+attach");
 	if (!nwant)
 		goto cleanup;
 
+	rs_tmark_start(&tm);
 	deadline = rs_mono_ns() + (uint64_t)cfg->oncpu_wait_ms * 1000000ull;
 	while (c->perf_recs - before < nwant && rs_mono_ns() < deadline)
 		ring_buffer__poll(c->rb, 5);
+	rs_timings_add(&tm, "capture: waiting for perf samples");
+	rs_tmark_start(&tm);
 	for (size_t i = 0; i < nlinks; i++)
 		bpf_link__destroy(links[i]);
 	nlinks = 0;
 	ring_buffer__consume(c->rb);
+	rs_timings_add(&tm, "capture: perf events close");
 
 	/* Threads that went to sleep meanwhile now have valid saved registers. */
 	if (c->perf_recs - before < nwant) {
@@ -361,6 +380,7 @@ static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct coll
 	struct rs_capture *cap = calloc(1, sizeof(*cap));
 	uint64_t total[RS_CNT_MAX];
 	struct timespec now;
+	struct rs_tmark tm;
 	uint64_t t0;
 	int e;
 
@@ -374,7 +394,9 @@ static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct coll
 	clock_gettime(CLOCK_REALTIME, &now);
 	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	t0 = rs_mono_ns();
+	rs_tmark_start(&tm);
 	e = run_drained(c, iter_link);
+	rs_timings_add(&tm, "capture: task iterator pass");
 	if (e) {
 		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 		goto cleanup;
@@ -384,7 +406,9 @@ static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct coll
 		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
 		goto cleanup;
 	}
+	rs_tmark_start(&tm);
 	e = recapture_deep(skel, c, cfg, iter_link);
+	rs_timings_add(&tm, "capture: deep-stack pass");
 	if (e) {
 		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
 		goto cleanup;
@@ -417,15 +441,21 @@ int rs_capture_run_series(const struct rs_capture_cfg *cfg, size_t n, uint64_t i
 	struct snapshot_bpf *skel = NULL;
 	struct bpf_link *iter_link = NULL;
 	uint64_t seen[RS_CNT_MAX] = { 0 }, t0 = 0;
+	struct rs_tmark tm;
 	size_t done = 0;
 	int e;
 
+	rs_tmark_start(&tm);
 	e = load(cfg, &b, &skel, err, errlen);
+	rs_timings_add(&tm, "bpf: open, load, verify (maps created)");
 	if (e)
 		goto cleanup;
+	rs_tmark_start(&tm);
 	e = rs_bpf_ring(&b, on_record, &c, &c.rb, err, errlen);
+	rs_timings_add(&tm, "bpf: ring buffer mmap");
 	if (e)
 		goto cleanup;
+	rs_tmark_start(&tm);
 	iter_link = bpf_program__attach_iter(bpf_program__autoload(skel->progs.dump_task)
 						 ? skel->progs.dump_task
 						 : skel->progs.dump_task_nosleep,
@@ -436,6 +466,7 @@ int rs_capture_run_series(const struct rs_capture_cfg *cfg, size_t n, uint64_t i
 			 strerror(-e));
 		goto cleanup;
 	}
+	rs_timings_add(&tm, "bpf: iterator attach");
 	for (; done < n; done++) {
 		if (done)
 			rs_sleep_until_ns(t0 + done * interval_ns);

@@ -39,6 +39,7 @@ struct rs_opts {
 	/* snapshot */
 	bool json;
 	bool no_kernel;
+	bool timings;		      /* --timings: each phase's wall and CPU time on stderr */
 	uint32_t stack_bytes;	      /* user stack bytes copied per thread */
 	uint64_t threshold_ns;	      /* report: threads blocked at least this long are flagged */
 	enum rs_report_sort sort;     /* --sort rank|blocked (report.h) */
@@ -47,8 +48,9 @@ struct rs_opts {
 	uint64_t compare_ns;	      /* --compare DUR: captures this far apart; 0: one snapshot */
 	uint32_t captures;	      /* --captures N: how many (default 2) */
 	/* snapshot and profile */
-	uint64_t max_debug_size; /* --max-debug-size: per debug file (stack.h) */
-	char *host_root;	 /* --host-root: where the node's / is seen (target.h), or NULL */
+	uint64_t max_debug_size;     /* --max-debug-size: per debug file (stack.h) */
+	uint64_t symbol_cache_bytes; /* --symbol-cache-size: the symbol cache's memory (stack.h) */
+	char *host_root; /* --host-root: where the node's / is seen (target.h), or NULL */
 	/* profile (parsed now, used by the profile subcommand) */
 	bool on_cpu, off_cpu;
 	uint32_t freq_hz;

@@ -39,6 +39,7 @@ enum {
 	OPT_CHECK,
 	OPT_BACKEND,
 	OPT_MAX_DEBUG_SIZE,
+	OPT_SYMBOL_CACHE_SIZE,
 	OPT_SYMBOLIZE_BUDGET,
 	OPT_SORT,
 	OPT_PUSH,
@@ -47,6 +48,7 @@ enum {
 	OPT_HOST_ROOT,
 	OPT_COMPARE,
 	OPT_CAPTURES,
+	OPT_TIMINGS,
 };
 
 static const struct option long_opts[] = {
@@ -73,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "max-debug-size", required_argument, NULL, OPT_MAX_DEBUG_SIZE },
+	{ "symbol-cache-size", required_argument, NULL, OPT_SYMBOL_CACHE_SIZE },
 	{ "symbolize-budget", required_argument, NULL, OPT_SYMBOLIZE_BUDGET },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "push", required_argument, NULL, OPT_PUSH },
@@ -81,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "host-root", required_argument, NULL, OPT_HOST_ROOT },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
 	{ "captures", required_argument, NULL, OPT_CAPTURES },
+	{ "timings", no_argument, NULL, OPT_TIMINGS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -295,7 +299,8 @@ static bool is_profile_only(int c)
 static bool is_snapshot_only(int c)
 {
 	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND ||
-	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT || c == OPT_COMPARE || c == OPT_CAPTURES;
+	       c == OPT_SYMBOLIZE_BUDGET || c == OPT_SORT || c == OPT_COMPARE ||
+	       c == OPT_CAPTURES || c == OPT_TIMINGS;
 }
 
 static int set_target(struct rs_target *t, enum rs_target_kind kind, const char *opt, char *err,
@@ -356,6 +361,9 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 	case OPT_NO_KERNEL:
 		o->no_kernel = true;
 		return 0;
+	case OPT_TIMINGS:
+		o->timings = true;
+		return 0;
 	case OPT_STACK_BYTES:
 		return parse_stack_bytes(arg, &o->stack_bytes, err, errlen);
 	case OPT_SYMBOLIZE_BUDGET:
@@ -366,6 +374,14 @@ static int apply_opt(int c, const char *arg, struct rs_opts *o, char *err, size_
 			return fail(
 			    err, errlen,
 			    "invalid --max-debug-size '%s': expected a size in bytes, optionally with suffix k, M, G or T (e.g. 4G)",
+			    arg);
+		return 0;
+	case OPT_SYMBOL_CACHE_SIZE:
+		if (rs_parse_size(arg, &o->symbol_cache_bytes) ||
+		    o->symbol_cache_bytes < (1u << 20) || o->symbol_cache_bytes > SIZE_MAX)
+			return fail(
+			    err, errlen,
+			    "invalid --symbol-cache-size '%s': expected a size of at least 1M, optionally with suffix k, M, G or T (e.g. 256M)",
 			    arg);
 		return 0;
 	case OPT_THRESHOLD:
@@ -658,6 +674,7 @@ int rs_opts_parse(int argc, char **argv, struct rs_opts *o, char *err, size_t er
 	o->max_cpu_pct = RS_MAX_CPU_DEFAULT;
 	o->duration_ns = RS_PROFILE_DURATION_DEFAULT_NS;
 	o->max_debug_size = RS_MAX_DEBUG_SIZE_DEFAULT;
+	o->symbol_cache_bytes = RS_SYMCACHE_BYTES_DEFAULT;
 	o->symbolize_budget_ns = RS_SYMBOLIZE_BUDGET_DEFAULT_NS;
 	ret = parse(argc, argv, o, err, errlen);
 	if (ret == -ENOMEM && err && errlen)

@@ -480,7 +480,8 @@ static int start(struct run *r)
 				       .kernel = !o->no_kernel,
 				       .freq_hz = o->freq_hz,
 				       .proc_root = "/proc",
-				       .max_debug_size = o->max_debug_size };
+				       .max_debug_size = o->max_debug_size,
+				       .symbol_cache_bytes = o->symbol_cache_bytes };
 	struct rs_sampler_cfg scfg = {
 		.target = &r->tgt,
 		.on_cpu = o->on_cpu,

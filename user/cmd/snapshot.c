@@ -203,15 +203,22 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	size_t n_caps = o->compare_ns ? o->captures : 1;
 	struct rs_capture **caps = NULL, *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
+	struct rs_ksyms_job *kjob = NULL;
 	struct rs_symcache *cache = NULL;
 	enum rs_backend used = RS_BACKEND_BPF;
 	char err[2048] = "", notice[1200] = "";
 	struct rs_host_env host = { 0 };
 	int ret = RS_EXIT_FATAL, e;
+	struct rs_tmark start, t;
 
+	if (o->timings)
+		rs_timings_enable();
+	rs_tmark_start(&start);
+	rs_tmark_start(&t);
 	e = rs_host_env_init(&host, o->host_root, err, sizeof(err));
 	if (!e)
 		e = rs_target_resolve(&o->target, "/proc", &host.env, &tgt, err, sizeof(err));
+	rs_timings_add(&t, "target resolution");
 	if (e) {
 		rs_msg("%s", err);
 		goto cleanup;
@@ -228,8 +235,13 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		rs_msg("cannot take the snapshot: %s", strerror(ENOMEM));
 		goto cleanup;
 	}
+	/* kallsyms does not depend on the capture: read it while the BPF object loads */
+	if (!o->no_kernel && rs_ksyms_start("/proc/kallsyms", &kjob))
+		kjob = NULL;
+	rs_tmark_start(&t);
 	e = rs_capture_select_series(o->backend, &cfg, n_caps, o->compare_ns, caps, &used, notice,
 				     sizeof(notice), err, sizeof(err));
+	rs_timings_add(&t, "capture, in all (the lines above, and cleanup)");
 	if (e) {
 		free(caps);
 		caps = NULL;
@@ -249,8 +261,10 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	if (!cap->n)
 		rs_msg("%s has no processes right now", tgt.desc);
 
+	rs_tmark_start(&t);
 	if (!o->no_kernel) {
-		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
+		e = kjob ? rs_ksyms_join(kjob, &ksyms) : rs_ksyms_load("/proc/kallsyms", &ksyms);
+		kjob = NULL;
 		if (e && used != RS_BACKEND_PROC) { /* the /proc capture said so in its notes */
 			char why[256];
 
@@ -258,6 +272,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 			rs_msg("%s", why);
 		}
 	}
+	rs_timings_add(&t, "kallsyms (what the capture did not overlap)");
 	/* No BPF nor perf event from here on: only reading the targets. */
 	if (drop_privs(o, err, sizeof(err))) {
 		rs_msg("%s", err);
@@ -265,6 +280,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	}
 	if (rs_symcache_new(&cache))
 		cache = NULL;
+	else
+		rs_symcache_set_bytes(cache, (size_t)o->symbol_cache_bytes);
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
@@ -272,9 +289,13 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	acfg.cache = cache;
 	acfg.max_debug_size = o->max_debug_size;
 	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
+	rs_tmark_start(&t);
 	e = assemble_one(cap, &acfg, used, &snap);
+	rs_timings_add(&t, "assemble, in all (/proc, DWARF, unwinding, symbols)");
+	rs_tmark_start(&t);
 	if (!e)
 		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
+	rs_timings_add(&t, "/proc reads: what threads wait on (fds)");
 	if (!e && n_caps > 1)
 		e = compare_earlier(caps, n_caps, &acfg, used, &snap);
 	if (!e && o->verbose)
@@ -299,15 +320,20 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	report_incomplete(&snap);
 	report_churn(&snap);
 
+	rs_tmark_start(&t);
 	e = o->json ? rs_report_json(stdout, &snap, &ropts) : rs_report_text(stdout, &snap, &ropts);
 	if (!e && fflush(stdout))
 		e = -errno;
+	rs_timings_add(&t, "report");
 	if (e) {
 		rs_msg("cannot write the report to stdout: %s", strerror(-e));
 		goto cleanup;
 	}
 	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 cleanup:
+	if (kjob) /* the capture failed */
+		rs_ksyms_join(kjob, &ksyms);
+	rs_tmark_start(&t);
 	rs_snapshot_clear(&snap);
 	for (size_t i = 0; caps && i < n_caps; i++)
 		rs_capture_free(caps[i]);
@@ -316,5 +342,7 @@ cleanup:
 	rs_ksyms_free(ksyms);
 	rs_resolved_clear(&tgt);
 	rs_host_env_clear(&host);
+	rs_timings_add(&t, "freeing");
+	rs_timings_print(&start);
 	return ret;
 }

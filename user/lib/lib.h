@@ -114,6 +114,27 @@ void rs_format_size(uint64_t bytes, char *buf, size_t len);
  */
 void rs_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- phase timings (timings.c): rsample snapshot --timings ---- */
+
+/* A phase's start: wall and the calling thread's CPU clock. */
+struct rs_tmark {
+	uint64_t wall_ns, cpu_ns;
+};
+
+/* Turns the accounting on; until then rs_tmark_start() and rs_timings_add() cost a branch. */
+void rs_timings_enable(void);
+bool rs_timings_on(void);
+void rs_tmark_start(struct rs_tmark *m);
+/*
+ * Adds the wall and CPU time since m to the phase named by fmt (phases of the
+ * same name are summed, in the order first seen; at most 64 names, later
+ * ones are summed under "other"). Thread-safe.
+ */
+void rs_timings_add(const struct rs_tmark *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* One "rsample: timings: PHASE wall W ms cpu C ms" line per phase on stderr, then the total. */
+void rs_timings_print(const struct rs_tmark *since_start);
+
 /* ---- growing arrays (grow.c) ---- */
 
 /*

@@ -161,6 +161,11 @@ void rs_pidcache_set_max_debug_size(struct rs_pidcache *c, uint64_t bytes)
 	c->max_debug_size = bytes;
 }
 
+void rs_pidcache_set_symcache_bytes(struct rs_pidcache *c, uint64_t bytes)
+{
+	rs_symcache_set_bytes(c->sym, (size_t)bytes);
+}
+
 void rs_pidcache_free(struct rs_pidcache *c)
 {
 	if (!c)

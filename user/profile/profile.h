@@ -73,9 +73,10 @@ struct rs_profwin_cfg {
 	bool on_cpu, off_cpu;
 	bool kernel; /* keep kernel frames */
 	uint32_t freq_hz;
-	const char *target;	 /* "pid 42", copied into each profile */
-	const char *proc_root;	 /* "/proc" */
-	uint64_t max_debug_size; /* --max-debug-size; 0: RS_MAX_DEBUG_SIZE_DEFAULT */
+	const char *target;	     /* "pid 42", copied into each profile */
+	const char *proc_root;	     /* "/proc" */
+	uint64_t max_debug_size;     /* --max-debug-size; 0: RS_MAX_DEBUG_SIZE_DEFAULT */
+	uint64_t symbol_cache_bytes; /* --symbol-cache-size; 0: RS_SYMCACHE_BYTES_DEFAULT */
 };
 
 /* What went missing or was degraded, summed since the start. */

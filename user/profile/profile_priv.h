@@ -149,6 +149,8 @@ int rs_pidcache_new(const char *proc_root, struct rs_pidcache **out);
 void rs_pidcache_free(struct rs_pidcache *c);
 /* --max-debug-size for the processes opened from now on (0: rs_proc's default). */
 void rs_pidcache_set_max_debug_size(struct rs_pidcache *c, uint64_t bytes);
+/* The memory its symbol cache may hold (--symbol-cache-size). */
+void rs_pidcache_set_symcache_bytes(struct rs_pidcache *c, uint64_t bytes);
 /* Lines said on stderr so far about what could not be read (refused processes and files). */
 uint64_t rs_pidcache_problems(const struct rs_pidcache *c);
 

@@ -35,6 +35,8 @@ int rs_profwin_new(const struct rs_profwin_cfg *cfg, const struct rs_ksyms *ksym
 	if (rs_pidcache_new(cfg->proc_root ? cfg->proc_root : "/proc", &w->pids))
 		goto fail;
 	rs_pidcache_set_max_debug_size(w->pids, cfg->max_debug_size);
+	if (cfg->symbol_cache_bytes)
+		rs_pidcache_set_symcache_bytes(w->pids, cfg->symbol_cache_bytes);
 	*out = w;
 	return 0;
 fail:

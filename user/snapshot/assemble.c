@@ -313,6 +313,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 {
 	struct rs_proc *proc = NULL;
 	struct rs_thread *t;
+	struct rs_tmark tm;
 	const char *warn;
 	size_t gone = 0;
 	int e = 0, waits;
@@ -325,15 +326,19 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	for (size_t i = 0; i < n; i++)
 		if (recs[i]->tid == recs[i]->tgid)
 			memcpy(p->comm, recs[i]->comm, RS_COMM_LEN);
+	rs_tmark_start(&tm);
 	if (!p->comm[0])
 		rs_read_comm(cfg->proc_root, p->pid, p->comm, sizeof(p->comm));
 	read_exe(p, cfg->proc_root);
 	rs_cgroup_of_pid(cfg->proc_root, p->pid, &p->cgroup);
+	rs_timings_add(&tm, "/proc reads: comm, exe, cgroup");
 
 	p->threads = calloc(n, sizeof(*p->threads));
 	if (!p->threads)
 		return -ENOMEM;
+	rs_tmark_start(&tm);
 	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
+	rs_timings_add(&tm, "/proc reads: maps, modules reported");
 	if (e == -ENOMEM)
 		return e;
 	/*
@@ -383,8 +388,10 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 			gone++;
 		}
 	}
+	rs_tmark_start(&tm);
 	if (!e)
 		e = rs_locks_analyze(p, proc);
+	rs_timings_add(&tm, "lock analysis");
 	if (proc && (warn = rs_proc_warnings(proc)) && !p->error) {
 		/* its warnings, one per line, without the last newline */
 		size_t len = strlen(warn);

@@ -75,16 +75,36 @@ static struct rs_cutab *cutab_build(Dwfl_Module *mod)
 	return t;
 }
 
+/* A module's name in --timings phases: its file name. */
+static const char *mod_label(const struct rs_mod *m)
+{
+	const char *slash = m && m->path ? strrchr(m->path, '/') : NULL;
+
+	return slash ? slash + 1 : m && m->path ? m->path : "?";
+}
+
 Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
 {
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
-	struct rs_mod *m;
+	struct rs_mod *m = rs_mod_of(mod);
+	struct rs_tmark t;
+	Dwarf_Die *cu;
 	size_t lo = 0, hi;
 
-	if (cu || !(m = rs_mod_of(mod)))
+	rs_tmark_start(&t);
+	cu = dwfl_module_addrdie(mod, addr, bias);
+	if (m && !m->dwarf_asked) {
+		m->dwarf_asked = true;
+		rs_timings_add(&t, "  dwarf open: %s", mod_label(m));
+	}
+	if (cu || !m)
 		return cu;
-	if (!m->cus && !(m->cus = cutab_build(mod)))
-		return NULL;
+	if (!m->cus) {
+		rs_tmark_start(&t);
+		m->cus = cutab_build(mod);
+		rs_timings_add(&t, "  dwarf CU table: %s", mod_label(m));
+		if (!m->cus)
+			return NULL;
+	}
 	addr -= m->cus->bias;
 	hi = m->cus->n;
 	while (lo < hi) { /* the first range starting above addr */
@@ -123,6 +143,7 @@ Dwarf_Die *rs_unit_die(Dwarf_Die *cu, Dwarf_Die *buf)
 struct fent {
 	Dwarf_Addr lo, hi;
 	size_t order; /* tree order: find_pc() takes the first match */
+	int depth;    /* the nested index: the depth the walk found it at */
 	Dwarf_Die die;
 };
 
@@ -141,7 +162,7 @@ struct rs_cufuncs {
 	struct rs_htab index;
 };
 
-static void fidx_push(struct fidx *x, Dwarf_Die *d)
+static void fidx_push(struct fidx *x, Dwarf_Die *d, int depth)
 {
 	Dwarf_Addr base, lo, hi;
 	ptrdiff_t off = 0;
@@ -158,7 +179,8 @@ static void fidx_push(struct fidx *x, Dwarf_Die *d)
 			x->v = v;
 			x->cap = cap;
 		}
-		x->v[x->n] = (struct fent){ .lo = lo, .hi = hi, .order = x->n, .die = *d };
+		x->v[x->n] =
+		    (struct fent){ .lo = lo, .hi = hi, .order = x->n, .depth = depth, .die = *d };
 		x->n++;
 	}
 }
@@ -173,7 +195,7 @@ static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
 	do {
 		switch (rs_die_kind(dwarf_tag(&child))) {
 		case RS_DIE_CODE:
-			fidx_push(x, &child);
+			fidx_push(x, &child, depth);
 			break;
 		case RS_DIE_CONTAINER:
 			fidx_walk(x, &child, depth + 1);
@@ -186,6 +208,25 @@ static void fidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
 		default:
 			break;
 		}
+	} while (!x->bad && dwarf_siblingof(&child, &child) == 0);
+}
+
+/*
+ * The nested index: every subprogram below parent, in the order
+ * find_pc_nested() (symbolize.c) tries them (a subprogram before what it
+ * holds), with the same depth limit.
+ */
+static void nidx_walk(struct fidx *x, Dwarf_Die *parent, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > RS_NESTED_DEPTH_MAX || dwarf_child(parent, &child))
+		return;
+	do {
+		if (dwarf_tag(&child) == DW_TAG_subprogram)
+			fidx_push(x, &child, depth);
+		if (dwarf_haschildren(&child) > 0)
+			nidx_walk(x, &child, depth + 1);
 	} while (!x->bad && dwarf_siblingof(&child, &child) == 0);
 }
 
@@ -237,15 +278,16 @@ enum rs_die_kind rs_die_kind(int tag)
 	}
 }
 
-/* The index of cu in m, built on first use; NULL when it cannot be built. */
-static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
+/* The index of cu in *tp (top or nested), built on first use; NULL when it cannot be built. */
+static struct fidx *fidx_of(struct rs_mod *m, struct rs_cufuncs **tp, bool nested, Dwarf_Die *cu)
 {
-	struct rs_cufuncs *t = m->funcs;
+	struct rs_cufuncs *t = *tp;
 	uint64_t h = rs_hash(&cu->cu, sizeof(cu->cu));
+	struct rs_tmark tm;
 	struct fidx *x;
 	size_t i;
 
-	if (!t && !(t = m->funcs = calloc(1, sizeof(*t))))
+	if (!t && !(t = *tp = calloc(1, sizeof(*t))))
 		return NULL;
 	i = rs_htab_find(&t->index, h, fidx_eq, t, cu->cu);
 	if (i != SIZE_MAX)
@@ -266,7 +308,11 @@ static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
 	}
 	t->v[t->n++] = x;
 	x->cu = cu->cu;
-	fidx_walk(x, cu, 0);
+	rs_tmark_start(&tm);
+	if (nested)
+		nidx_walk(x, cu, 0);
+	else
+		fidx_walk(x, cu, 0);
 	if (!x->bad && x->n) {
 		qsort(x->v, x->n, sizeof(*x->v), fent_cmp);
 		x->maxhi = malloc(x->n * sizeof(*x->maxhi));
@@ -276,6 +322,10 @@ static struct fidx *fidx_of(struct rs_mod *m, Dwarf_Die *cu)
 			x->maxhi[i] =
 			    i && x->maxhi[i - 1] > x->v[i].hi ? x->maxhi[i - 1] : x->v[i].hi;
 	}
+	rs_timings_add(&tm,
+		       nested ? "  dwarf nested-function index per CU: %s"
+			      : "  dwarf function index per CU: %s",
+		       mod_label(m));
 	return x->bad ? NULL : x;
 }
 
@@ -290,14 +340,12 @@ void rs_cufuncs_free(struct rs_cufuncs *t)
 	free(t);
 }
 
-int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out)
+/* The first entry of x (in tree order) holding pc, or NULL. */
+static const struct fent *fidx_find(const struct fidx *x, Dwarf_Addr pc)
 {
-	struct fidx *x = fidx_of(m, cu);
 	const struct fent *best = NULL;
 	size_t lo = 0, hi;
 
-	if (!x)
-		return -1;
 	hi = x->n;
 	while (lo < hi) { /* the first entry with v.lo > pc */
 		size_t mid = (lo + hi) / 2;
@@ -310,8 +358,34 @@ int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out
 	for (size_t i = lo; i-- > 0 && x->maxhi[i] > pc;)
 		if (pc < x->v[i].hi && (!best || x->v[i].order < best->order))
 			best = &x->v[i];
+	return best;
+}
+
+/* rs_cu_top_die() and rs_cu_nested_die(): the first DIE of an index holding pc. */
+static int index_die(struct rs_mod *m, bool nested, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out,
+		     int *depth)
+{
+	struct fidx *x = fidx_of(m, nested ? &m->nested : &m->funcs, nested, cu);
+	const struct fent *best;
+
+	if (!x)
+		return -1;
+	best = fidx_find(x, pc);
 	if (!best)
 		return 0;
 	*out = best->die;
+	*depth = best->depth;
 	return 1;
+}
+
+int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out)
+{
+	int depth;
+
+	return index_die(m, false, cu, pc, out, &depth);
+}
+
+int rs_cu_nested_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out, int *depth)
+{
+	return index_die(m, true, cu, pc, out, depth);
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,56 @@ int rs_ksyms_load(const char *path, struct rs_ksyms **out)
 int rs_ksyms_load_names(const char *path, struct rs_ksyms **out)
 {
 	return load(path, true, out);
+}
+
+struct rs_ksyms_job {
+	pthread_t thread;
+	char *path;
+	struct rs_ksyms *ks;
+	int err;
+};
+
+static void *ksyms_thread(void *arg)
+{
+	struct rs_ksyms_job *j = arg;
+	struct rs_tmark t;
+
+	rs_tmark_start(&t);
+	j->err = rs_ksyms_load(j->path, &j->ks);
+	rs_timings_add(&t, "kallsyms (its own thread)");
+	return NULL;
+}
+
+int rs_ksyms_start(const char *path, struct rs_ksyms_job **out)
+{
+	struct rs_ksyms_job *j = calloc(1, sizeof(*j));
+	int e;
+
+	if (!j || !(j->path = strdup(path))) {
+		free(j);
+		return -ENOMEM;
+	}
+	e = -pthread_create(&j->thread, NULL, ksyms_thread, j);
+	if (e) {
+		free(j->path);
+		free(j);
+		return e;
+	}
+	*out = j;
+	return 0;
+}
+
+int rs_ksyms_join(struct rs_ksyms_job *j, struct rs_ksyms **ks)
+{
+	int e;
+
+	pthread_join(j->thread, NULL);
+	e = j->err;
+	if (!e)
+		*ks = j->ks;
+	free(j->path);
+	free(j);
+	return e;
 }
 
 void rs_ksyms_free(struct rs_ksyms *k)

@@ -278,7 +278,9 @@ void rs_proc_free(struct rs_proc *p)
 		rs_lcache_free(p->mods[i].lines);
 		rs_cutab_free(p->mods[i].cus);
 		rs_cufuncs_free(p->mods[i].funcs);
+		rs_cufuncs_free(p->mods[i].nested);
 		rs_dwcache_free(p->mods[i].names);
+		free(p->mods[i].aliases);
 	}
 	free(p->vdso_img);
 	free(p->mods);

@@ -102,13 +102,19 @@ const struct rs_map *rs_maps_find(const struct rs_maps *m, uint64_t addr);
 /*
  * Symbol results shared across processes, keyed by build-id and ELF address,
  * so the processes of a pod that run the same binaries symbolize each PC once.
- * Emptied when it would hold more than RS_SYMCACHE_MAX entries. Not
+ * Bounded by memory (RS_SYMCACHE_BYTES_DEFAULT, or rs_symcache_set_bytes()):
+ * past it, the entries not used lately are evicted (CLOCK). Not
  * thread-safe. It must outlive every rs_proc opened with it.
  */
-#define RS_SYMCACHE_MAX 65536
+#define RS_SYMCACHE_BYTES_DEFAULT (64u << 20)
 struct rs_symcache;
 /* Creates an empty cache. 0 or -ENOMEM; *out untouched on failure. */
 int rs_symcache_new(struct rs_symcache **out);
+/* Sets the memory the cache may hold (--symbol-cache-size), evicting what is over it. */
+void rs_symcache_set_bytes(struct rs_symcache *c, size_t bytes);
+/* Memory its entries hold now, and entries evicted so far. */
+size_t rs_symcache_bytes(const struct rs_symcache *c);
+size_t rs_symcache_evicted(const struct rs_symcache *c);
 /* Frees the cache and every entry. Accepts NULL. */
 void rs_symcache_free(struct rs_symcache *c);
 
@@ -319,6 +325,17 @@ int rs_ksyms_load(const char *path, struct rs_ksyms **out);
 int rs_ksyms_load_names(const char *path, struct rs_ksyms **out);
 /* Accepts NULL. */
 void rs_ksyms_free(struct rs_ksyms *k);
+/*
+ * rs_ksyms_load() on a thread of its own, so reading /proc/kallsyms (most of
+ * it the kernel formatting every line) overlaps with other work (the BPF
+ * load). rs_ksyms_start() copies path; 0 and *out, or -errno (*out
+ * untouched; the caller loads it itself). rs_ksyms_join() waits for it,
+ * frees the job and returns what rs_ksyms_load() would have, *ks only on
+ * success.
+ */
+struct rs_ksyms_job;
+int rs_ksyms_start(const char *path, struct rs_ksyms_job **out);
+int rs_ksyms_join(struct rs_ksyms_job *job, struct rs_ksyms **ks);
 /*
  * The address name+off, as /proc/PID/stack prints it ("name+off/size
  * [module]"): module "[mod]", or NULL or "" for the kernel proper; size the

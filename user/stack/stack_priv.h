@@ -20,10 +20,14 @@ struct rs_mod {
 	bool vdso;
 	bool warned;  /* a problem with this module was already recorded */
 	int host_own; /* the host's <path> is the mapped file: 1 yes, -1 no, 0 not known */
-	struct rs_lcache *lines;  /* decoded line tables (gdb.h), or NULL */
-	struct rs_cutab *cus;	  /* CU address ranges when libdw has no aranges, or NULL */
-	struct rs_cufuncs *funcs; /* per CU, its functions by address (cuindex.c), or NULL */
-	struct rs_dwcache *names; /* DIE parents for function names (gdb.h), or NULL */
+	struct rs_lcache *lines;   /* decoded line tables (gdb.h), or NULL */
+	struct rs_cutab *cus;	   /* CU address ranges when libdw has no aranges, or NULL */
+	struct rs_cufuncs *funcs;  /* per CU, its functions by address (cuindex.c), or NULL */
+	struct rs_cufuncs *nested; /* per CU, every subprogram by address (cuindex.c), or NULL */
+	struct rs_dwcache *names;  /* DIE parents for function names (gdb.h), or NULL */
+	bool dwarf_asked;	   /* --timings: the first DWARF lookup (its open) was timed */
+	struct rs_alias *aliases;  /* per function address, its public name (symbolize.c) */
+	size_t n_aliases;	   /* entries of aliases; SIZE_MAX: could not be built */
 };
 
 struct rs_proc {
@@ -201,6 +205,14 @@ void rs_cutab_free(struct rs_cutab *t);
  * 1 with *out set, 0 when none holds pc, -1 when the index cannot be built.
  */
 int rs_cu_top_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out);
+/*
+ * The subprogram of cu holding pc that a walk of the whole tree (into code,
+ * not into imported units, at most RS_NESTED_DEPTH_MAX deep) finds first,
+ * from m's second index of cu: 1 with *out and *depth (its depth in that
+ * walk) set, 0 when none holds pc, -1 when the index cannot be built.
+ */
+#define RS_NESTED_DEPTH_MAX 64
+int rs_cu_nested_die(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *out, int *depth);
 void rs_cufuncs_free(struct rs_cufuncs *t);
 
 /* What a DIE is to the walks that look for code (the function index, the inline chain). */
@@ -266,7 +278,7 @@ int rs_symcache_chain_put(struct rs_symcache *c, const struct rs_chainkey *k,
 size_t rs_symcache_count(const struct rs_symcache *c);
 /* Tail-call chain entries held now. */
 size_t rs_symcache_chains(const struct rs_symcache *c);
-/* Sets the entry count above which the cache is emptied (tests use small limits). */
+/* Sets the entry count above which the cache evicts (tests use small limits). */
 void rs_symcache_set_limit(struct rs_symcache *c, size_t max);
 
 /*

@@ -25,6 +25,7 @@
 
 #define SCOPE_DEPTH_MAX 16
 #define CHAIN_MAX	64
+_Static_assert(CHAIN_MAX == RS_NESTED_DEPTH_MAX, "find_pc_nested() and its index walk alike");
 
 struct fvec {
 	struct rs_frame *v;
@@ -143,15 +144,83 @@ static size_t underscores(const char *s)
 	return n;
 }
 
+/* A function address and its symbol with the fewest leading underscores (the first such). */
+struct rs_alias {
+	GElf_Addr addr;
+	int sym;
+	size_t underscores;
+};
+
+static int cmp_alias(const void *a, const void *b)
+{
+	const struct rs_alias *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->underscores != y->underscores)
+		return x->underscores < y->underscores ? -1 : 1;
+	return (x->sym > y->sym) - (x->sym < y->sym);
+}
+
+/* m's function symbols by address, the best name first per address; false when unbuilt. */
+static bool aliases_of(struct rs_mod *m, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	size_t w = 0;
+
+	if (m->aliases || m->n_aliases == SIZE_MAX)
+		return m->aliases;
+	m->n_aliases = SIZE_MAX;
+	if (n < 2 || !(m->aliases = malloc((size_t)n * sizeof(*m->aliases))))
+		return false;
+	for (int i = 1; i < n; i++) {
+		GElf_Addr addr;
+		GElf_Sym sym;
+		const char *s = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (s && GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+			m->aliases[w++] = (struct rs_alias){ addr, i, underscores(s) };
+	}
+	qsort(m->aliases, w, sizeof(*m->aliases), cmp_alias);
+	m->n_aliases = w;
+	return true;
+}
+
 /*
  * Among the function symbols at start, the one a person would call it: the
  * fewest leading underscores ("clone3", not "__clone3" or "__GI___clone3"),
- * as gdb shows it. Ties keep libdw's choice.
+ * as gdb shows it. Ties keep libdw's choice. Through the module's alias
+ * index (a binary search) when there is one, else a scan of the symbols.
  */
 static const char *public_alias(Dwfl_Module *mod, const char *name, GElf_Addr start)
 {
-	int n = dwfl_module_getsymtab(mod);
+	struct rs_mod *m = rs_mod_of(mod);
+	int n;
 
+	if (!underscores(name))
+		return name;
+	if (m && aliases_of(m, mod)) {
+		size_t lo = 0, hi = m->n_aliases;
+
+		while (lo < hi) { /* the first entry at start or above */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (m->aliases[mid].addr < start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < m->n_aliases && m->aliases[lo].addr == start &&
+		    m->aliases[lo].underscores < underscores(name)) {
+			const char *s =
+			    dwfl_module_getsym_info(mod, m->aliases[lo].sym, &(GElf_Sym){ 0 },
+						    &(GElf_Addr){ 0 }, NULL, NULL, NULL);
+
+			return s ? s : name;
+		}
+		return name;
+	}
+	n = dwfl_module_getsymtab(mod);
 	for (int i = 1; i < n && underscores(name); i++) {
 		GElf_Addr addr;
 		GElf_Sym sym;
@@ -278,9 +347,17 @@ static void find_chain(struct rs_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, struct ch
 	}
 	if (!has_function(c)) {
 		struct chain *d = calloc(1, sizeof(*d));
+		Dwarf_Die sub;
+		int depth = 0;
 
-		if (d && find_pc_nested(cu, pc, d, 0))
+		r = d && m ? rs_cu_nested_die(m, cu, pc, &sub, &depth) : -1;
+		if (d && r > 0) { /* what find_pc_nested() would find, from the index */
+			d->die[d->n++] = sub;
+			find_pc(&d->die[0], pc, d, depth + 1);
 			*c = *d;
+		} else if (d && r < 0 && find_pc_nested(cu, pc, d, 0)) {
+			*c = *d;
+		}
 		free(d);
 	}
 }

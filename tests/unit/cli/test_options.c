@@ -71,6 +71,7 @@ static void test_opts_snapshot_defaults(void **state)
 	assert_int_equal(o.target.pids[0], 42);
 	assert_false(o.json);
 	assert_false(o.no_kernel);
+	assert_false(o.timings);
 	assert_false(o.help);
 	assert_false(o.version);
 	assert_int_equal(o.stack_bytes, 64 * 1024);
@@ -152,6 +153,25 @@ static void test_opts_snapshot_all_options(void **state)
 	assert_int_equal(o.stack_bytes, 128 * 1024);
 	assert_int_equal(o.threshold_ns, MS(500));
 	rs_opts_free(&o);
+
+	assert_int_equal(PARSE(&o, "--pid", "7"), 0);
+	assert_int_equal(o.symbol_cache_bytes, RS_SYMCACHE_BYTES_DEFAULT);
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "--pid", "7", "--symbol-cache-size", "256M"), 0);
+	assert_int_equal(o.symbol_cache_bytes, 256ull << 20);
+	rs_opts_free(&o);
+	assert_int_equal(PARSE(&o, "profile", "--pid", "7", "--symbol-cache-size=2G"), 0);
+	assert_int_equal(o.symbol_cache_bytes, 2ull << 30);
+	rs_opts_free(&o);
+	EXPECT_FAIL(ARGS("--pid", "1", "--symbol-cache-size", "100k"),
+		    WORDS("--symbol-cache-size '100k'", "at least 1M"));
+	EXPECT_FAIL(ARGS("--pid", "1", "--symbol-cache-size", "lots"),
+		    WORDS("invalid --symbol-cache-size 'lots'"));
+	assert_int_equal(PARSE(&o, "--pid", "7", "--timings"), 0);
+	assert_true(o.timings);
+	rs_opts_free(&o);
+	EXPECT_FAIL(ARGS("profile", "--pid", "1", "--timings"),
+		    WORDS("'--timings'", "only to 'rsample snapshot'"));
 
 	/* --opt=value and option order do not matter */
 	assert_int_equal(PARSE(&o, "--threshold=0", "--json", "--cgroup=/sys/fs/cgroup/x"), 0);

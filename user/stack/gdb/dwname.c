@@ -122,9 +122,22 @@ struct pmap {
 	bool bad;
 };
 
+/* The full name of a scope DIE (namespace, type), computed once (scope_full_name()). */
+struct scope_name {
+	Dwarf *dbg;
+	Dwarf_Off off;
+	int lang;
+	char *name;
+};
+
+#define SCOPE_NAMES_MAX (1u << 20) /* names kept per cache before they are dropped */
+
 struct rs_dwcache {
 	struct pmap *v;
 	size_t n, cap, rows;
+	struct scope_name *names;
+	size_t n_names, cap_names;
+	struct rs_htab name_index; /* (dbg, off, lang) -> names[] */
 };
 
 static void pmap_free(struct pmap *m)
@@ -140,6 +153,10 @@ void rs_dwcache_free(struct rs_dwcache *c)
 	for (size_t i = 0; i < c->n; i++)
 		pmap_free(&c->v[i]);
 	free(c->v);
+	for (size_t i = 0; i < c->n_names; i++)
+		free(c->names[i].name);
+	free(c->names);
+	rs_htab_clear(&c->name_index);
 	free(c);
 }
 
@@ -165,6 +182,13 @@ static void pmap_add(struct pmap *m, Dwarf_Off off, Dwarf_Off parent)
 	m->parent[m->n++] = parent;
 }
 
+/*
+ * Maps parent's children, and theirs, but not what is inside code (a
+ * function's parameters, variables, blocks, inlined calls: below a
+ * subprogram): the DIEs whose
+ * scopes are asked for are functions and their declarations, in namespaces
+ * and types. A DIE inside code is not in the map; scopes_of() asks libdw.
+ */
 static void pmap_walk(struct pmap *m, Dwarf_Die *parent, int depth)
 {
 	Dwarf_Off poff = dwarf_dieoffset(parent);
@@ -176,7 +200,7 @@ static void pmap_walk(struct pmap *m, Dwarf_Die *parent, int depth)
 	}
 	do {
 		pmap_add(m, dwarf_dieoffset(&c), poff);
-		if (dwarf_haschildren(&c) > 0)
+		if (dwarf_tag(&c) != DW_TAG_subprogram && dwarf_haschildren(&c) > 0)
 			pmap_walk(m, &c, depth + 1);
 	} while (!m->bad && !dwarf_siblingof(&c, &c));
 }
@@ -214,6 +238,22 @@ static struct pmap *pmap_of(struct rs_dwcache **cache, Dwarf_Die *d)
 	return m->bad ? NULL : m;
 }
 
+/* The row of DIE offset off in m, or SIZE_MAX. */
+static size_t pmap_find(const struct pmap *m, Dwarf_Off off)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->off[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n && m->off[lo] == off ? lo : SIZE_MAX;
+}
+
 /*
  * The scopes around d, d first and the CU last, as dwarf_getscopes_die()
  * gives them: malloc'd into *out, their count, or -1.
@@ -225,26 +265,19 @@ static int scopes_of(struct rs_dwcache **cache, Dwarf_Die *d, Dwarf_Die **out)
 	Dwarf_Die *v;
 	int n = 0;
 
-	if (!m)
+	/* inside code, not mapped (pmap_walk()) */
+	if (!m || pmap_find(m, off) == SIZE_MAX)
 		return dwarf_getscopes_die(d, out);
 	v = malloc((RS_DW_DEPTH_MAX * 8 + 1) * sizeof(*v));
 	if (!v)
 		return -1;
 	v[n++] = *d;
 	while (n < RS_DW_DEPTH_MAX * 8) {
-		size_t lo = 0, hi = m->n;
+		size_t i = pmap_find(m, off);
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (m->off[mid] < off)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == m->n || m->off[lo] != off || m->parent[lo] == NO_PARENT)
+		if (i == SIZE_MAX || m->parent[i] == NO_PARENT)
 			break;
-		off = m->parent[lo];
+		off = m->parent[i];
 		if (!dwarf_offdie(m->dbg, off, &v[n])) {
 			free(v);
 			return dwarf_getscopes_die(d, out);
@@ -254,6 +287,8 @@ static int scopes_of(struct rs_dwcache **cache, Dwarf_Die *d, Dwarf_Die **out)
 	*out = v;
 	return n;
 }
+
+static void scope_full_name(Dwarf_Die *p, const char *pn, int lang, struct rs_nbuf *b, int depth);
 
 /* gdb's determine_prefix(): appends the scope's full name; false when there is none. */
 static bool prefix(Dwarf_Die *die, int lang, struct rs_nbuf *b, int depth)
@@ -283,14 +318,14 @@ static bool prefix(Dwarf_Die *die, int lang, struct rs_nbuf *b, int depth)
 		case DW_TAG_union_type:
 		case DW_TAG_module:
 			if (pn) {
-				rs_dw_full_name(p, pn, lang, b, depth + 1);
+				scope_full_name(p, pn, lang, b, depth + 1);
 				found = true;
 			}
 			break;
 		case DW_TAG_enumeration_type:
 			if (rs_dw_flag_attr(p, DW_AT_enum_class)) {
 				if (pn) {
-					rs_dw_full_name(p, pn, lang, b, depth + 1);
+					scope_full_name(p, pn, lang, b, depth + 1);
 					found = true;
 				}
 			} else {
@@ -316,6 +351,59 @@ static bool prefix(Dwarf_Die *die, int lang, struct rs_nbuf *b, int depth)
 	}
 	free(scopes);
 	return found;
+}
+
+static uint64_t scope_hash(const struct scope_name *k)
+{
+	uint64_t h = rs_hash_u64(RS_HASH_INIT, (uint64_t)(uintptr_t)k->dbg);
+
+	return rs_hash_u64(rs_hash_u64(h, k->off), (uint64_t)k->lang);
+}
+
+static bool scope_eq(const void *ctx, size_t idx, const void *key)
+{
+	const struct scope_name *e = &((const struct rs_dwcache *)ctx)->names[idx], *k = key;
+
+	return e->dbg == k->dbg && e->off == k->off && e->lang == k->lang;
+}
+
+/*
+ * rs_dw_full_name() of scope p, remembered in the cache: the same
+ * namespaces and types enclose thousands of functions, and each name is a
+ * walk up the DIE tree per enclosing scope.
+ */
+static void scope_full_name(Dwarf_Die *p, const char *pn, int lang, struct rs_nbuf *b, int depth)
+{
+	struct scope_name k = { dwarf_cu_getdwarf(p->cu), dwarf_dieoffset(p), lang, NULL };
+	struct rs_dwcache *c = b->cache ? *b->cache : NULL;
+	uint64_t h = scope_hash(&k);
+	size_t at = b->n, i;
+
+	if (c) {
+		i = rs_htab_find(&c->name_index, h, scope_eq, c, &k);
+		if (i != SIZE_MAX) {
+			rs_nbuf_add(b, c->names[i].name);
+			return;
+		}
+	}
+	rs_dw_full_name(p, pn, lang, b, depth);
+	c = b->cache ? *b->cache : NULL; /* the walk may have made it */
+	if (!c || b->oom)
+		return;
+	if (c->n_names >= SCOPE_NAMES_MAX) {
+		for (i = 0; i < c->n_names; i++)
+			free(c->names[i].name);
+		c->n_names = 0;
+		rs_htab_reset(&c->name_index);
+	}
+	if (rs_grow(&c->names, &c->cap_names, c->n_names, sizeof(*c->names), 256) ||
+	    !(k.name = strndup(b->s + at, b->n - at)))
+		return;
+	if (rs_htab_add(&c->name_index, h, c->n_names)) {
+		free(k.name);
+		return;
+	}
+	c->names[c->n_names++] = k;
 }
 
 /* gdb's dwarf2_full_name(): prefix::name. */
