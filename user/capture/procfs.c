@@ -307,6 +307,7 @@ int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **
 	struct rs_pthread_refs refs = { 0 };
 	size_t n_run = 0;
 	struct timespec now;
+	struct rs_tmark tm;
 	uint64_t t0;
 	int e = 0;
 
@@ -316,8 +317,10 @@ int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **
 	ps.buf = malloc(RS_USTACK_MAX + RS_USTACK_TOP);
 	if (!ps.cap || !ps.buf)
 		e = -ENOMEM;
+	rs_tmark_start(&tm);
 	if (!e && cfg->kernel_stacks)
 		e = load_ksyms(&ps);
+	rs_timings_add(&tm, "capture: kallsyms names (/proc)");
 	if (e)
 		goto cleanup;
 	if (rs_cgroup2_mount("/proc/self/mountinfo", &ps.cg_mount))
@@ -326,7 +329,9 @@ int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **
 	clock_gettime(CLOCK_REALTIME, &now);
 	ps.cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	t0 = rs_mono_ns();
+	rs_tmark_start(&tm);
 	e = rs_procfs_list(cfg->target, &refs, err, errlen);
+	rs_timings_add(&tm, "capture: /proc thread list");
 	if (e)
 		goto cleanup;
 	run = calloc(refs.n ? refs.n : 1, sizeof(*run));
@@ -334,6 +339,7 @@ int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **
 		e = -ENOMEM;
 		goto cleanup;
 	}
+	rs_tmark_start(&tm);
 	for (size_t i = 0; i < refs.n; i++) {
 		enum rs_pthread_result res;
 		struct rs_task_rec *rec = NULL;
@@ -352,7 +358,10 @@ int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **
 			goto cleanup;
 		}
 	}
+	rs_timings_add(&tm, "capture: /proc reads of each thread");
+	rs_tmark_start(&tm);
 	e = finish_running(&ps, run, n_run);
+	rs_timings_add(&tm, "capture: perf samples of running threads");
 	n_run = 0;
 	if (e)
 		goto cleanup;
