@@ -147,7 +147,7 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 # but run the same way).
 TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile \
 		   integration-hostile integration-churn integration-privs integration-waits \
-		   integration-waits-proc valgrind fuzz-short packaging
+		   integration-waits-proc integration-watch valgrind fuzz-short packaging
 
 # The README's test command: installs what is missing, builds as the calling user, runs
 # every suite as root (each one even when one before failed; tests/suite-run.sh keeps its

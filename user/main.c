@@ -28,6 +28,8 @@ int main(int argc, char **argv)
 		ret = RS_EXIT_OK;
 	} else if (o.cmd == RS_CMD_CHECK) {
 		ret = rs_cmd_check(&o);
+	} else if (o.cmd == RS_CMD_WATCH) {
+		ret = rs_cmd_watch(&o);
 	} else if (o.cmd == RS_CMD_PROFILE) {
 		ret = rs_cmd_profile(&o);
 	} else {

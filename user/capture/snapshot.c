@@ -348,14 +348,75 @@ int rs_capture_check(struct rs_capture_mechanism *m, char *err, size_t errlen)
 	return e;
 }
 
-int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
-		   size_t errlen)
-{
-	struct collector c = { 0 };
+struct rs_capture_session {
+	struct rs_capture_cfg cfg;
 	struct rs_bpf b;
-	struct snapshot_bpf *skel = NULL;
-	struct bpf_link *iter_link = NULL;
+	struct snapshot_bpf *skel;
+	struct bpf_link *iter_link;
+	struct collector c;
+	uint64_t counters[RS_CNT_MAX]; /* the counters at the end of the last run */
+};
+
+int rs_capture_session_new(const struct rs_capture_cfg *cfg, struct rs_capture_session **out,
+			   char *err, size_t errlen)
+{
+	struct rs_capture_session *s = calloc(1, sizeof(*s));
+	int e;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = *cfg;
+	e = load(cfg, &s->b, &s->skel, err, errlen);
+	if (e)
+		goto fail;
+	e = rs_bpf_ring(&s->b, on_record, &s->c, &s->c.rb, err, errlen);
+	if (e)
+		goto fail;
+	s->iter_link = bpf_program__attach_iter(bpf_program__autoload(s->skel->progs.dump_task)
+						    ? s->skel->progs.dump_task
+						    : s->skel->progs.dump_task_nosleep,
+						NULL);
+	if (!s->iter_link) {
+		e = -errno;
+		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
+			 strerror(-e));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	rs_capture_session_free(s);
+	return e;
+}
+
+/* Keeps only the records of the tgids in keep[0..n) (n 0: all). */
+static void keep_tgids(struct rs_capture *cap, const uint32_t *keep, size_t n)
+{
+	size_t w = 0;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < cap->n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n && !found; j++)
+			found = cap->recs[i]->tgid == keep[j];
+		if (found)
+			cap->recs[w++] = cap->recs[i];
+		else
+			free(cap->recs[i]);
+	}
+	cap->n = w;
+}
+
+int rs_capture_session_run(struct rs_capture_session *s, const struct rs_capture_run_opts *ro,
+			   struct rs_capture **out, char *err, size_t errlen)
+{
+	struct collector *c = &s->c;
 	struct rs_capture *cap = NULL;
+	uint64_t now_cnt[RS_CNT_MAX];
 	struct timespec now;
 	uint64_t t0;
 	int e;
@@ -365,58 +426,75 @@ int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, ch
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	c.cap = cap;
-	e = load(cfg, &b, &skel, err, errlen);
-	if (e)
-		goto cleanup;
-	e = rs_bpf_ring(&b, on_record, &c, &c.rb, err, errlen);
-	if (e)
-		goto cleanup;
-	iter_link = bpf_program__attach_iter(bpf_program__autoload(skel->progs.dump_task)
-						 ? skel->progs.dump_task
-						 : skel->progs.dump_task_nosleep,
-					     NULL);
-	if (!iter_link) {
-		e = -errno;
-		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
-			 strerror(-e));
-		goto cleanup;
-	}
-
+	c->cap = cap;
+	c->err = 0;
+	c->perf_recs = 0;
+	s->skel->bss->light_mode = ro && ro->light;
 	clock_gettime(CLOCK_REALTIME, &now);
 	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	t0 = rs_mono_ns();
-	e = run_drained(&c, iter_link);
+	e = run_drained(c, s->iter_link);
+	s->skel->bss->light_mode = false;
 	if (e) {
 		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 		goto cleanup;
 	}
-	e = recapture_oncpu(skel, &c, cfg, iter_link);
-	if (e) {
-		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
-		goto cleanup;
-	}
-	e = recapture_deep(skel, &c, cfg, iter_link);
-	if (e) {
-		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
-		goto cleanup;
+	if (ro)
+		keep_tgids(cap, ro->tgids, ro->n_tgids);
+	if (!ro || !ro->light) {
+		e = recapture_oncpu(s->skel, c, &s->cfg, s->iter_link);
+		if (e) {
+			snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
+			goto cleanup;
+		}
+		e = recapture_deep(s->skel, c, &s->cfg, s->iter_link);
+		if (e) {
+			snprintf(err, errlen, "cannot re-read threads with deep stacks: %s",
+				 strerror(-e));
+			goto cleanup;
+		}
 	}
 	cap->wall_ns = rs_mono_ns() - t0;
-	if (c.err) {
-		e = c.err;
+	if (c->err) {
+		e = c->err;
 		snprintf(err, errlen, "cannot keep the captured records: %s", strerror(-e));
 		goto cleanup;
 	}
 	dedup(cap);
 
-	rs_bpf_counters(&b, cap->counters, RS_CNT_MAX);
+	/* This run's share of the session's counters. */
+	rs_bpf_counters(&s->b, now_cnt, RS_CNT_MAX);
+	for (size_t i = 0; i < RS_CNT_MAX; i++) {
+		cap->counters[i] = now_cnt[i] - s->counters[i];
+		s->counters[i] = now_cnt[i];
+	}
 	*out = cap;
 	cap = NULL;
 cleanup:
-	bpf_link__destroy(iter_link);
-	ring_buffer__free(c.rb);
-	snapshot_bpf__destroy(skel);
+	c->cap = NULL;
 	rs_capture_free(cap);
+	return e;
+}
+
+void rs_capture_session_free(struct rs_capture_session *s)
+{
+	if (!s)
+		return;
+	bpf_link__destroy(s->iter_link);
+	ring_buffer__free(s->c.rb);
+	snapshot_bpf__destroy(s->skel);
+	free(s);
+}
+
+int rs_capture_run(const struct rs_capture_cfg *cfg, struct rs_capture **out, char *err,
+		   size_t errlen)
+{
+	struct rs_capture_session *s = NULL;
+	int e = rs_capture_session_new(cfg, &s, err, errlen);
+
+	if (!e)
+		e = rs_capture_session_run(s, NULL, out, err, errlen);
+	rs_capture_session_free(s);
 	return e;
 }
 

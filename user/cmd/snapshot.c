@@ -152,15 +152,56 @@ static int drop_privs(const struct rs_opts *o, char *err, size_t errlen)
 	return rs_privs_drop(&cfg, &kept, err, errlen);
 }
 
+int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
+		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
+		      struct rs_snapshot *s)
+{
+	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
+	struct rs_waits_stats wst = { 0 };
+	int e;
+
+	s->taken_at_unix_ns = cap->taken_at_unix_ns;
+	s->duration_ns = cap->wall_ns;
+	s->backend = used == RS_BACKEND_PROC ? "proc" : "bpf";
+	memcpy(s->counters, cap->counters, sizeof(s->counters));
+	acfg.ksyms = ksyms;
+	acfg.cache = cache;
+	acfg.max_debug_size = o->max_debug_size;
+	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
+	e = rs_assemble(cap, &acfg, s);
+	if (!e)
+		e = rs_waits_analyze(s, acfg.proc_root, &wst);
+	if (!e && o->verbose)
+		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
+		       "ends searched for in %zu processes, %zu fds",
+		       wst.waits, (double)wst.ns / 1e6, wst.searched, wst.scanned_procs,
+		       wst.scanned_fds);
+	s->exited_threads += cap->exited;
+	if (e) {
+		rs_msg("cannot build the report: %s", strerror(-e));
+		return RS_EXIT_FATAL;
+	}
+	if (!s->n_procs && s->exited_procs && o->target.kind != RS_TARGET_CGROUP) {
+		rs_msg("%s exited during the snapshot: nothing left to report", s->target);
+		return RS_EXIT_FATAL;
+	}
+	if (all_denied(s, s->target))
+		return RS_EXIT_FATAL;
+	if (report_losses(cap, s) || cap->partial || (!o->no_kernel && !ksyms))
+		s->partial = true;
+	report_process_errors(s);
+	report_incomplete(s);
+	report_churn(s);
+	return 0;
+}
+
 int rs_cmd_snapshot(const struct rs_opts *o)
 {
 	struct rs_capture_cfg cfg = { 0 };
-	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
 	struct rs_report_opts ropts = { .no_kernel = o->no_kernel,
 					.threshold_ns = o->threshold_ns,
 					.sort = o->sort };
 	struct rs_snapshot snap = { 0 };
-	struct rs_waits_stats wst = { 0 };
 	struct rs_resolved tgt = { 0 };
 	struct rs_capture *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
@@ -218,39 +259,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
-	snap.taken_at_unix_ns = cap->taken_at_unix_ns;
-	snap.duration_ns = cap->wall_ns;
-	snap.backend = used == RS_BACKEND_PROC ? "proc" : "bpf";
-	memcpy(snap.counters, cap->counters, sizeof(snap.counters));
-	acfg.ksyms = ksyms;
-	acfg.cache = cache;
-	acfg.max_debug_size = o->max_debug_size;
-	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
-	e = rs_assemble(cap, &acfg, &snap);
-	if (!e)
-		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
-	if (!e && o->verbose)
-		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
-		       "ends searched for in %zu processes, %zu fds",
-		       wst.waits, (double)wst.ns / 1e6, wst.searched, wst.scanned_procs,
-		       wst.scanned_fds);
-	snap.exited_threads += cap->exited;
-	if (e) {
-		rs_msg("cannot build the report: %s", strerror(-e));
+	if (rs_snapshot_build(o, cap, used, ksyms, cache, &snap))
 		goto cleanup;
-	}
-	if (!snap.n_procs && snap.exited_procs && !tgt.cgroup.id) {
-		rs_msg("%s exited during the snapshot: nothing left to report", snap.target);
-		goto cleanup;
-	}
-	if (all_denied(&snap, snap.target))
-		goto cleanup;
-	if (report_losses(cap, &snap) || cap->partial || (!o->no_kernel && !ksyms))
-		snap.partial = true;
-	report_process_errors(&snap);
-	report_incomplete(&snap);
-	report_churn(&snap);
-
 	e = o->json ? rs_report_json(stdout, &snap, &ropts) : rs_report_text(stdout, &snap, &ropts);
 	if (!e && fflush(stdout))
 		e = -errno;
