@@ -228,7 +228,7 @@ class Watch(unittest.TestCase):
                 errs.append("incident %r is not incident 1 of pid %d" % (inc, v.host_pid))
             names = {t["comm"]: t for t in inc.get("threads", [])}
             wk = names.get("worker")
-            if not wk or wk.get("rank_reason") != "lock contended" or \
+            if not wk or wk.get("reason") != "lock contended" or \
                     wk.get("syscall") != "futex" or wk.get("blocked_ns", 0) < THRESHOLD_S * 1e9:
                 errs.append("the incident does not have the worker waiting on the lock: %r"
                             % inc)

@@ -101,7 +101,7 @@ static char *incident_json(const struct wrun *r, const struct rs_watch_incident 
 			rs_fput_json(f, sc, strlen(sc));
 		else
 			fputs("null", f);
-		fputs(", \"rank_reason\": ", f);
+		fputs(", \"reason\": ", f);
 		if (t->reason[0])
 			rs_fput_json(f, t->reason, strlen(t->reason));
 		else
