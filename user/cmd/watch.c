@@ -141,7 +141,7 @@ static void write_file(struct wrun *r, const struct rs_watch_incident *inc,
 	fo.one_line = false;
 	if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
 		snprintf(stamp, sizeof(stamp), "%" PRId64, snap->taken_at_unix_ns);
-	snprintf(path, sizeof(path), "%s/hang-%s-pid%u-%" PRIu64 ".json", r->o->out_dir, stamp,
+	snprintf(path, sizeof(path), "%s/hang-%s-%u-%" PRIu64 ".json", r->o->out_dir, stamp,
 		 inc->tgid, inc->id);
 	if (rs_write_atomic(path, write_incident, &io, err, sizeof(err))) {
 		rs_msg("%s: incident %" PRIu64 " is on stdout only", err, inc->id);
