@@ -13,7 +13,12 @@
  * hang ends RECOVER seconds later (a byte written to the pipe, the mutex
  * unlocked): "recovered_ns N", and the worker works on.
  *
- * usage: hangsvc --state FILE pipe|mutex HANG RECOVER
+ *   flap:  (the watch benchmark) ten more pool workers; the worker blocks
+ *          on the pipe again and again, HANG milliseconds each time (a
+ *          rescuer writes a byte every HANG ms), working 100 ms between:
+ *          one incident per block when HANG is over the threshold.
+ *
+ * usage: hangsvc --state FILE pipe|mutex|flap HANG RECOVER
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -33,7 +38,7 @@ static unsigned long state_counter;
 static int hang_pipe[2];
 static const char *marker;
 static int hang_s, recover_s;
-static int mutex_mode;
+static int mutex_mode, flap_mode;
 
 static void sleep_ms(long ms)
 {
@@ -128,6 +133,32 @@ static void *rescuer(void *arg)
 	return NULL;
 }
 
+static void *flap_rescuer(void *arg)
+{
+	(void)arg;
+	prctl(PR_SET_NAME, "rescuer");
+	for (;;) {
+		sleep_ms(hang_s);
+		if (write(hang_pipe[1], "x", 1) != 1)
+			abort();
+	}
+	return NULL;
+}
+
+static void *flap_worker(void *arg)
+{
+	char c;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "worker");
+	for (;;) {
+		if (read(hang_pipe[0], &c, 1) != 1)
+			abort();
+		sleep_ms(100);
+	}
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	struct timespec t0, now;
@@ -169,12 +200,13 @@ int main(int argc, char **argv)
 	pthread_t t;
 
 	if (argc != 6 || strcmp(argv[1], "--state") ||
-	    (strcmp(argv[3], "pipe") && strcmp(argv[3], "mutex"))) {
-		fprintf(stderr, "usage: hangsvc --state FILE pipe|mutex HANG RECOVER\n");
+	    (strcmp(argv[3], "pipe") && strcmp(argv[3], "mutex") && strcmp(argv[3], "flap"))) {
+		fprintf(stderr, "usage: hangsvc --state FILE pipe|mutex|flap HANG RECOVER\n");
 		return 64;
 	}
 	marker = argv[2];
 	mutex_mode = !strcmp(argv[3], "mutex");
+	flap_mode = !strcmp(argv[3], "flap");
 	hang_s = atoi(argv[4]);
 	recover_s = atoi(argv[5]);
 	if (pipe(hang_pipe))
@@ -182,7 +214,18 @@ int main(int argc, char **argv)
 	pthread_create(&t, NULL, pool_worker, "pool-0");
 	pthread_create(&t, NULL, pool_worker, "pool-1");
 	pthread_create(&t, NULL, reactor, NULL);
-	pthread_create(&t, NULL, worker, NULL);
+	if (flap_mode) {
+		static char names[10][16];
+
+		for (int i = 0; i < 10; i++) {
+			snprintf(names[i], sizeof(names[i]), "pool-%d", i + 2);
+			pthread_create(&t, NULL, pool_worker, names[i]);
+		}
+		pthread_create(&t, NULL, flap_worker, NULL);
+		pthread_create(&t, NULL, flap_rescuer, NULL);
+	} else {
+		pthread_create(&t, NULL, worker, NULL);
+	}
 	mark("ready");
 	for (;;) {
 		sleep_ms(200);

@@ -183,7 +183,7 @@ static int snapshot_and_report(struct wrun *r, const uint32_t *tgids, size_t n)
 	struct rs_snapshot snap = { 0 };
 	struct rs_capture *cap = NULL;
 	char err[2048];
-	uint64_t now;
+	uint64_t now, cpu0 = rs_clock_ns(CLOCK_PROCESS_CPUTIME_ID), wall0 = rs_mono_ns();
 	int e;
 
 	e = rs_capture_session_run(r->sess, &ro, &cap, err, sizeof(err));
@@ -247,6 +247,11 @@ static int snapshot_and_report(struct wrun *r, const uint32_t *tgids, size_t n)
 			goto cleanup;
 		}
 		r->reports++;
+		if (o->verbose)
+			rs_msg("hang %" PRIu64 ": snapshot and report took %.2f ms of CPU, %.2f ms",
+			       inc->id,
+			       (double)(rs_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / 1e6,
+			       (double)(rs_mono_ns() - wall0) / 1e6);
 	}
 cleanup:
 	rs_snapshot_clear(&snap);
