@@ -237,6 +237,24 @@ class Watch(unittest.TestCase):
         if errs:
             self.fail("\n  " + "\n  ".join(errs))
 
+    def test_pid_target_that_exits_ends_the_watch(self):
+        """--pid: once the process exits there is nothing left to watch: one line, exit 0."""
+        v = launch.Victim(os.path.join(VICTIM_DIR, "hangsvc"), args=["pipe", "0", "0"],
+                          prefix="rsample-test-watch-")
+        self.addCleanup(v.stop)
+        v.start(timeout=READY_S)
+        w = Watcher(["--pid", str(v.host_pid), "--threshold", "2s"])
+        self.addCleanup(w.stop)
+        time.sleep(1.0)  # a few ticks with the process there
+        self.assertIsNone(w.proc.poll(), "watch ended while its target ran")
+        v.stop()
+        self.assertTrue(wait_for(lambda: w.proc.poll() is not None, 20),
+                        "watch still runs 20 s after its only target exited")
+        rc = w.stop()
+        self.assertEqual(rc, 0, w.err)
+        self.assertIn("exited: nothing left to watch", w.err)
+        self.assertEqual(w.lines, [], "no report, no cleared line for a process that ran fine")
+
     def test_unknown_cgroup_is_one_line_exit_2(self):
         """An unknown cgroup: exit 2, one line on stderr naming it."""
         r = subprocess.run([RSAMPLE, "watch", "--cgroup", "/rsample-test-watch-nonexistent",

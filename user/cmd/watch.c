@@ -192,8 +192,14 @@ static int snapshot_and_report(struct wrun *r, const uint32_t *tgids, size_t n)
 		return e;
 	}
 	snap.target = strdup(r->tgt.desc);
-	if (!snap.target || rs_snapshot_build(o, cap, RS_BACKEND_BPF, r->ksyms, r->cache, &snap)) {
-		e = -ENOMEM;
+	if (!snap.target) {
+		e = -ENOMEM; /* said by tick() */
+		goto cleanup;
+	}
+	/* Not built (it said why): its candidates are looked at again at the next tick. */
+	if (rs_snapshot_build(o, cap, RS_BACKEND_BPF, r->ksyms, r->cache, &snap)) {
+		for (size_t k = 0; k < n; k++)
+			rs_watch_classify_rest(r->w, tgids[k]);
 		goto cleanup;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -301,6 +307,10 @@ static int tick(struct wrun *r)
 		return e;
 	}
 	now = rs_mono_ns();
+	if (!cap->n && !r->tgt.cgroup.id) {
+		e = -ESRCH; /* every process of --pid/--tid exited */
+		goto cleanup;
+	}
 	obs = calloc(cap->n ? cap->n : 1, sizeof(*obs));
 	if (!obs) {
 		e = -ENOMEM;
@@ -369,7 +379,7 @@ int rs_cmd_watch(const struct rs_opts *o)
 	struct rs_cmd_signals sigs;
 	struct wrun r = { .o = o };
 	char err[2048] = "";
-	int ret = RS_EXIT_FATAL;
+	int ret = RS_EXIT_FATAL, e;
 
 	if (rs_target_resolve(&o->target, "/proc", NULL, &r.tgt, err, sizeof(err))) {
 		rs_msg("%s", err);
@@ -382,7 +392,12 @@ int rs_cmd_watch(const struct rs_opts *o)
 		uint64_t next = rs_mono_ns() + o->interval_ns;
 		struct timespec ts;
 
-		if (tick(&r))
+		e = tick(&r);
+		if (e == -ESRCH) {
+			rs_msg("%s exited: nothing left to watch", r.tgt.desc);
+			break;
+		}
+		if (e)
 			goto cleanup;
 		if (cgroup_gone(&r)) {
 			rs_msg("cgroup '%s' was removed while watching: nothing left to watch",
