@@ -152,8 +152,9 @@ as_root = if [ "$$(id -u)" -eq 0 ]; then $(1); elif command -v sudo >/dev/null 2
 TEST_SUITES	:= unit validate-formats integration integration-proc integration-profile integration-push \
 		   integration-deploy \
 		   integration-hostile integration-churn integration-privs integration-waits \
-		   integration-waits-proc integration-verdicts integration-verdicts-proc valgrind \
-		   fuzz-short packaging integration-static integration-hostile-static integration-podman
+		   integration-waits-proc integration-verdicts integration-verdicts-proc integration-watch \
+		   valgrind fuzz-short packaging integration-static integration-hostile-static \
+		   integration-podman
 
 # The README's test command: installs what is missing, builds as the calling user, runs
 # every suite as root (each one even when one before failed; tests/suite-run.sh keeps its

@@ -62,6 +62,11 @@ bool retry_mode = false;
  * (retry_mode, the same tid set) with this window, up to RS_USTACK_MAX.
  */
 __u32 deep_bytes = 0;
+/*
+ * The watch's tick (rsample watch): the scheduler facts and saved registers
+ * (syscall and arguments) of each target task, no stack of either kind.
+ */
+bool light_mode = false;
 
 /* The id of a struct pid in the namespace it was allocated in (the task's own view). */
 static __always_inline __u32 ns_nr(struct pid *pid, __u32 *ns_ino)
@@ -260,6 +265,13 @@ static __always_inline int dump(struct bpf_iter__task *ctx, bool sleepable)
 	fill_task(rec, task);
 	if (BPF_CORE_READ(task, on_cpu))
 		rec->flags |= RS_TF_ON_CPU;
+	if (light_mode) {
+		if (!(rec->flags & (RS_TF_KTHREAD | RS_TF_EXITING)) &&
+		    copy_saved_regs(&rec->regs, task))
+			rec->flags |= RS_TF_REGS;
+		emit(rec);
+		return 0;
+	}
 
 	task_kstack(rec, task);
 	if (rec->state & TASK_UNINTERRUPTIBLE &&

@@ -11,10 +11,12 @@ _rsample() {
 	local profile="--on-cpu --off-cpu -F --freq -d --duration --min-block --max-block
 		--format -o --output --interval --out-dir --push --push-app --push-queue --group-by
 		--max-cpu --no-kernel --stack-bytes"
+	local watch="--threshold --interval --json --out-dir --no-kernel --stack-bytes
+		--symbolize-budget --sort"
 	local cmd= i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		snapshot | profile | check)
+		snapshot | profile | watch | check)
 			cmd=${COMP_WORDS[i]}
 			break
 			;;
@@ -73,12 +75,13 @@ _rsample() {
 	case $cmd in
 	check) words="-v --verbose -h --help" ;;
 	profile) words="$target $profile $common" ;;
+	watch) words="$target $watch $common" ;;
 	snapshot) words="$target $snapshot $common" ;;
 	*)
 		if [[ $cur == -* ]]; then
 			words="$target $snapshot $common --check -V --version"
 		else
-			words="snapshot profile check"
+			words="snapshot profile watch check"
 		fi
 		;;
 	esac

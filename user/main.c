@@ -51,6 +51,8 @@ int main(int argc, char **argv)
 	} else if (o.cmd == RS_CMD_CHECK) {
 		static_notes();
 		ret = rs_cmd_check(&o);
+	} else if (o.cmd == RS_CMD_WATCH) {
+		ret = rs_cmd_watch(&o);
 	} else if (o.cmd == RS_CMD_PROFILE) {
 		static_notes();
 		ret = rs_cmd_profile(&o);

@@ -13,6 +13,7 @@
 #   $(OUT)/bench/rusage     runs a tool and records its own peak RSS and CPU time
 #
 # `make bench BENCH_ARGS='--only symbolize'` runs a subset (bench.py --help).
+# `make bench-watch WATCH_BENCH_ARGS="--incidents 50"`: the watch benchmark alone.
 
 BENCH_DIR	:= $(OUT)/bench
 BIGRS_MODULES	?= 80
@@ -59,3 +60,12 @@ $(BENCH_DIR)/rusage: tests/bench/rusage.c | $(BENCH_DIR)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
 -include $(BENCH_DIR)/symbench.d $(BENCH_DIR)/rusage.d
+
+# The hang watch: CPU per incident report for a 16-thread victim (warm caches), RSS at the
+# first and last of 200 incidents, and the idle overhead node-wide (perf bench sched pipe
+# outside the watched cgroup); tests/bench/watch_bench.py, ~3 minutes.
+.PHONY: bench-watch
+bench: bench-watch
+bench-watch: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/bench/watch_bench.py $(WATCH_BENCH_ARGS)

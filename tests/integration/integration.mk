@@ -68,3 +68,10 @@ integration-verdicts: all victims
 integration-verdicts-proc: all victims
 	$(Q)RS_BACKEND=proc RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
 		$(PYTHON) tests/integration/verdicts.py $(ARGS)
+
+# The hang watch: one report per incident over services that hang after a few seconds,
+# idle pools that never trigger, clearing, --json and --out-dir (tests/integration/watch.py).
+.PHONY: integration-watch
+integration-watch: all victims
+	$(Q)RSAMPLE=$(CURDIR)/$(OUT)/rsample RS_VICTIMS=$(CURDIR)/$(VICTIM_DIR) \
+		$(PYTHON) tests/integration/watch.py $(ARGS)

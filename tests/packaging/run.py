@@ -120,7 +120,8 @@ class Completion(unittest.TestCase):
 
     def test_commands_options_values(self):
         cases = [
-            (["rsample", ""], ["check", "profile", "snapshot"]),
+            (["rsample", ""], ["check", "profile", "snapshot", "watch"]),
+            (["rsample", "watch", "--th"], ["--threshold"]),
             (["rsample", "pro"], ["profile"]),
             (["rsample", "profile", "--f"], ["--format", "--freq"]),
             (["rsample", "profile", "--format", "s"], ["speedscope", "svg"]),
@@ -135,6 +136,7 @@ class Completion(unittest.TestCase):
             self.assertEqual(complete(words), want, "completing %r" % words)
         self.assertNotIn("--freq", complete(["rsample", "snapshot", "-"]))
         self.assertNotIn("--json", complete(["rsample", "profile", "-"]))
+        self.assertNotIn("--freq", complete(["rsample", "watch", "-"]))
 
     def test_file_and_pid_values(self):
         with tempfile.TemporaryDirectory(prefix="rsample-comp-") as d:

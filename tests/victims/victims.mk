@@ -23,6 +23,9 @@
 #                       its DIEs in cxxservice-split-cxxservice.dwo beside it
 #   forker              C, -O2 -g: long-lived threads beside short-lived children and
 #                       threads started without pause (the churn tests)
+#   hangsvc             C, -O2 -g: a service (idle condvar pool, epoll reactor) that
+#                       hangs after N s on a pipe or a held mutex (the watch tests)
+#   hangsvc-rs          Rust, std only, as orderd: the same service in Rust
 #   waiter              C, -O2 -g: threads blocked on pipes, sockets, epoll, sleeps, a
 #                       child, a join, a rwlock and a vfork (the wait tests)
 #   verdicts            C, -O2 -g: a spinning thread, stuck ones (pipe, mutex), a
@@ -43,7 +46,7 @@ VICTIM_RUSTFLAGS := --edition 2021 -C opt-level=3 -C debuginfo=2 -C force-frame-
 VICTIMS		:= $(addprefix $(VICTIM_DIR)/,ledger-nofp ledger-fp ledger-dbg ledger-dbg.debug orderd \
 		     asyncd asyncd-dbg asyncd-dbg.debug \
 		     rsservice-nodebug rsservice-abort cxxservice-split symnames bigframe deepspin forker waiter \
-		     verdicts verdictd)
+		     verdicts verdictd hangsvc hangsvc-rs)
 VICTIM_CXX	?= $(CXX)
 
 .PHONY: victims
@@ -128,6 +131,15 @@ $(VICTIM_DIR)/verdictd: tests/victims/verdictd.rs | $(VICTIM_DIR)
 	$(call msg,RUSTC,$@)
 	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
 	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name verdictd $< -o $@
+
+$(VICTIM_DIR)/hangsvc: tests/victims/hangsvc.c | $(VICTIM_DIR)
+	$(call msg,CC-VIC,$@)
+	$(Q)$(VICTIM_CC) $(VICTIM_CFLAGS) -fomit-frame-pointer $< -o $@
+
+$(VICTIM_DIR)/hangsvc-rs: tests/victims/hangsvc.rs | $(VICTIM_DIR)
+	$(call msg,RUSTC,$@)
+	$(Q)command -v $(RUSTC) >/dev/null || { echo "victims: '$(RUSTC)' not found: put rustc in PATH (e.g. ~/.cargo/bin) or set RUSTC=" >&2; exit 1; }
+	$(Q)MAKEFLAGS= MFLAGS= $(RUSTC) $(VICTIM_RUSTFLAGS) --crate-name hangsvc $< -o $@
 
 # Run from the victim directory so the .dwo lands beside the binary.
 $(VICTIM_DIR)/cxxservice-split: tests/gdbcompare/progs/cxxservice.cc | $(VICTIM_DIR)

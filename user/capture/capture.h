@@ -69,6 +69,37 @@ int rs_capture_run_series(const struct rs_capture_cfg *cfg, size_t n, uint64_t i
 			  struct rs_capture **out, char *err, size_t errlen);
 
 /*
+ * A snapshot session (rsample watch): the BPF object loaded and the task
+ * iterator attached once, run as often as wanted. rs_capture_session_new()
+ * takes the arguments and errors of rs_capture_run(); *out is untouched on
+ * failure. cfg is copied (cfg->target is not: it must outlive the session).
+ */
+struct rs_capture_session;
+
+struct rs_capture_run_opts {
+	/*
+	 * The cheap pass: every target thread's record without user or
+	 * kernel stack (scheduler facts, saved registers: the syscall and its
+	 * arguments), no perf sample nor deep pass.
+	 */
+	bool light;
+	const uint32_t *tgids; /* keep only these processes' records (n_tgids 0: all) */
+	size_t n_tgids;
+};
+
+int rs_capture_session_new(const struct rs_capture_cfg *cfg, struct rs_capture_session **out,
+			   char *err, size_t errlen);
+/*
+ * One capture (ro NULL: a full snapshot, as rs_capture_run()). The records'
+ * counters are this run's only. Returns 0 or -errno with a message in err;
+ * *out is malloc'd (rs_capture_free()), untouched on failure.
+ */
+int rs_capture_session_run(struct rs_capture_session *s, const struct rs_capture_run_opts *ro,
+			   struct rs_capture **out, char *err, size_t errlen);
+/* Detaches and frees everything. Accepts NULL. */
+void rs_capture_session_free(struct rs_capture_session *s);
+
+/*
  * The BPF-free snapshot (procfs.c): the same records from /proc, the user
  * stacks read with process_vm_readv(2) (the target is never stopped,
  * ptraced or signalled), the threads that were running sampled once each

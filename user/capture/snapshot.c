@@ -367,23 +367,88 @@ int rs_capture_check(struct rs_capture_mechanism *m, char *err, size_t errlen)
 	return e;
 }
 
-/*
- * One capture with the object loaded and the reader set up: the iterator,
- * then the on-CPU and deep re-reads, into a new *out. Its counters are what
- * this capture added to the cumulative ones in seen[] (updated). 0 or
- * -errno with a message in err.
- */
-static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct collector *c,
-			const struct rs_capture_cfg *cfg, struct bpf_link *iter_link,
-			uint64_t *seen, struct rs_capture **out, char *err, size_t errlen)
+struct rs_capture_session {
+	struct rs_capture_cfg cfg;
+	struct rs_bpf b;
+	struct snapshot_bpf *skel;
+	struct bpf_link *iter_link;
+	struct collector c;
+	uint64_t counters[RS_CNT_MAX]; /* the counters at the end of the last run */
+};
+
+int rs_capture_session_new(const struct rs_capture_cfg *cfg, struct rs_capture_session **out,
+			   char *err, size_t errlen)
 {
-	struct rs_capture *cap = calloc(1, sizeof(*cap));
-	uint64_t total[RS_CNT_MAX];
+	struct rs_capture_session *s = calloc(1, sizeof(*s));
+	struct rs_tmark tm;
+	int e;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = *cfg;
+	rs_tmark_start(&tm);
+	e = load(cfg, &s->b, &s->skel, err, errlen);
+	rs_timings_add(&tm, "bpf: open, load, verify (maps created)");
+	if (e)
+		goto fail;
+	rs_tmark_start(&tm);
+	e = rs_bpf_ring(&s->b, on_record, &s->c, &s->c.rb, err, errlen);
+	rs_timings_add(&tm, "bpf: ring buffer mmap");
+	if (e)
+		goto fail;
+	rs_tmark_start(&tm);
+	s->iter_link = bpf_program__attach_iter(bpf_program__autoload(s->skel->progs.dump_task)
+						    ? s->skel->progs.dump_task
+						    : s->skel->progs.dump_task_nosleep,
+						NULL);
+	if (!s->iter_link) {
+		e = -errno;
+		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
+			 strerror(-e));
+		goto fail;
+	}
+	rs_timings_add(&tm, "bpf: iterator attach");
+	*out = s;
+	return 0;
+fail:
+	rs_capture_session_free(s);
+	return e;
+}
+
+/* Keeps only the records of the tgids in keep[0..n) (n 0: all). */
+static void keep_tgids(struct rs_capture *cap, const uint32_t *keep, size_t n)
+{
+	size_t w = 0;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < cap->n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n && !found; j++)
+			found = cap->recs[i]->tgid == keep[j];
+		if (found)
+			cap->recs[w++] = cap->recs[i];
+		else
+			free(cap->recs[i]);
+	}
+	cap->n = w;
+}
+
+int rs_capture_session_run(struct rs_capture_session *s, const struct rs_capture_run_opts *ro,
+			   struct rs_capture **out, char *err, size_t errlen)
+{
+	struct collector *c = &s->c;
+	struct rs_capture *cap = NULL;
+	uint64_t now_cnt[RS_CNT_MAX];
 	struct timespec now;
 	struct rs_tmark tm;
 	uint64_t t0;
 	int e;
 
+	cap = calloc(1, sizeof(*cap));
 	if (!cap) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -391,27 +456,34 @@ static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct coll
 	c->cap = cap;
 	c->err = 0;
 	c->perf_recs = 0;
+	s->skel->bss->light_mode = ro && ro->light;
 	clock_gettime(CLOCK_REALTIME, &now);
 	cap->taken_at_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	t0 = rs_mono_ns();
 	rs_tmark_start(&tm);
-	e = run_drained(c, iter_link);
+	e = run_drained(c, s->iter_link);
 	rs_timings_add(&tm, "capture: task iterator pass");
+	s->skel->bss->light_mode = false;
 	if (e) {
 		snprintf(err, errlen, "cannot read the task iterator: %s", strerror(-e));
 		goto cleanup;
 	}
-	e = recapture_oncpu(skel, c, cfg, iter_link);
-	if (e) {
-		snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
-		goto cleanup;
-	}
-	rs_tmark_start(&tm);
-	e = recapture_deep(skel, c, cfg, iter_link);
-	rs_timings_add(&tm, "capture: deep-stack pass");
-	if (e) {
-		snprintf(err, errlen, "cannot re-read threads with deep stacks: %s", strerror(-e));
-		goto cleanup;
+	if (ro)
+		keep_tgids(cap, ro->tgids, ro->n_tgids);
+	if (!ro || !ro->light) {
+		e = recapture_oncpu(s->skel, c, &s->cfg, s->iter_link);
+		if (e) {
+			snprintf(err, errlen, "cannot re-read on-CPU threads: %s", strerror(-e));
+			goto cleanup;
+		}
+		rs_tmark_start(&tm);
+		e = recapture_deep(s->skel, c, &s->cfg, s->iter_link);
+		rs_timings_add(&tm, "capture: deep-stack pass");
+		if (e) {
+			snprintf(err, errlen, "cannot re-read threads with deep stacks: %s",
+				 strerror(-e));
+			goto cleanup;
+		}
 	}
 	cap->wall_ns = rs_mono_ns() - t0;
 	if (c->err) {
@@ -420,10 +492,12 @@ static int capture_once(struct snapshot_bpf *skel, struct rs_bpf *b, struct coll
 		goto cleanup;
 	}
 	dedup(cap);
-	rs_bpf_counters(b, total, RS_CNT_MAX);
+
+	/* This run's share of the session's counters. */
+	rs_bpf_counters(&s->b, now_cnt, RS_CNT_MAX);
 	for (size_t i = 0; i < RS_CNT_MAX; i++) {
-		cap->counters[i] = total[i] - seen[i];
-		seen[i] = total[i];
+		cap->counters[i] = now_cnt[i] - s->counters[i];
+		s->counters[i] = now_cnt[i];
 	}
 	*out = cap;
 	cap = NULL;
@@ -433,56 +507,37 @@ cleanup:
 	return e;
 }
 
+void rs_capture_session_free(struct rs_capture_session *s)
+{
+	if (!s)
+		return;
+	bpf_link__destroy(s->iter_link);
+	ring_buffer__free(s->c.rb);
+	snapshot_bpf__destroy(s->skel);
+	free(s);
+}
+
 int rs_capture_run_series(const struct rs_capture_cfg *cfg, size_t n, uint64_t interval_ns,
 			  struct rs_capture **out, char *err, size_t errlen)
 {
-	struct collector c = { 0 };
-	struct rs_bpf b;
-	struct snapshot_bpf *skel = NULL;
-	struct bpf_link *iter_link = NULL;
-	uint64_t seen[RS_CNT_MAX] = { 0 }, t0 = 0;
-	struct rs_tmark tm;
+	struct rs_capture_session *s = NULL;
+	uint64_t t0 = 0;
 	size_t done = 0;
-	int e;
+	int e = rs_capture_session_new(cfg, &s, err, errlen);
 
-	rs_tmark_start(&tm);
-	e = load(cfg, &b, &skel, err, errlen);
-	rs_timings_add(&tm, "bpf: open, load, verify (maps created)");
-	if (e)
-		goto cleanup;
-	rs_tmark_start(&tm);
-	e = rs_bpf_ring(&b, on_record, &c, &c.rb, err, errlen);
-	rs_timings_add(&tm, "bpf: ring buffer mmap");
-	if (e)
-		goto cleanup;
-	rs_tmark_start(&tm);
-	iter_link = bpf_program__attach_iter(bpf_program__autoload(skel->progs.dump_task)
-						 ? skel->progs.dump_task
-						 : skel->progs.dump_task_nosleep,
-					     NULL);
-	if (!iter_link) {
-		e = -errno;
-		snprintf(err, errlen, "cannot attach the task iterator: %s (needs Linux >= 6.1)",
-			 strerror(-e));
-		goto cleanup;
-	}
-	rs_timings_add(&tm, "bpf: iterator attach");
-	for (; done < n; done++) {
+	for (; !e && done < n; done++) {
 		if (done)
 			rs_sleep_until_ns(t0 + done * interval_ns);
 		else
 			t0 = rs_mono_ns();
-		e = capture_once(skel, &b, &c, cfg, iter_link, seen, &out[done], err, errlen);
+		e = rs_capture_session_run(s, NULL, &out[done], err, errlen);
 		if (e)
-			goto cleanup;
+			break;
 	}
-cleanup:
 	if (e)
 		while (done)
 			rs_capture_free(out[--done]);
-	bpf_link__destroy(iter_link);
-	ring_buffer__free(c.rb);
-	snapshot_bpf__destroy(skel);
+	rs_capture_session_free(s);
 	return e;
 }
 

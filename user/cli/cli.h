@@ -29,8 +29,9 @@
 #define RS_SYMBOLIZE_BUDGET_DEFAULT_NS 30000000000ull /* --symbolize-budget */
 #define RS_CAPTURES_DEFAULT	       2	      /* --captures */
 #define RS_CAPTURES_MAX		       100	      /* --captures upper bound */
+#define RS_WATCH_THRESHOLD_DEFAULT_NS  10000000000ull /* watch --threshold */
 
-enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE, RS_CMD_CHECK };
+enum rs_cmd { RS_CMD_SNAPSHOT = 0, RS_CMD_PROFILE, RS_CMD_CHECK, RS_CMD_WATCH };
 struct rs_opts {
 	enum rs_cmd cmd;
 	struct rs_target target;
@@ -56,9 +57,9 @@ struct rs_opts {
 	uint32_t freq_hz;
 	uint32_t max_cpu_pct; /* rsample's own CPU budget, percent of one CPU; 0: no limit */
 	/* duration 0: until interrupted (continuous mode without -d); max_block 0: no limit */
-	uint64_t duration_ns, min_block_ns, max_block_ns, interval_ns;
+	uint64_t duration_ns, min_block_ns, max_block_ns, interval_ns; /* watch: interval = tick */
 	char *format;		/* "folded", "svg", "pprof" or "speedscope" (from --format or -o) */
-	char *output, *out_dir; /* NULL: stdout / no continuous mode */
+	char *output, *out_dir; /* NULL: stdout / no continuous mode (watch: no files) */
 	/* root frames per "process", per "thread", or "none"; default thread for speedscope, else
 	 * none */
 	char *group_by;

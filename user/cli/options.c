@@ -296,6 +296,24 @@ static bool is_profile_only(int c)
 	return false;
 }
 
+/* Options 'rsample watch' takes besides the target, -v, -h and -V. */
+static bool is_watch_opt(int c)
+{
+	switch (c) {
+	case OPT_JSON:
+	case OPT_THRESHOLD:
+	case OPT_OUT_DIR:
+	case OPT_INTERVAL:
+	case OPT_NO_KERNEL:
+	case OPT_STACK_BYTES:
+	case OPT_MAX_DEBUG_SIZE:
+	case OPT_SYMBOLIZE_BUDGET:
+	case OPT_SORT:
+		return true;
+	}
+	return false;
+}
+
 static bool is_snapshot_only(int c)
 {
 	return c == OPT_JSON || c == OPT_THRESHOLD || c == OPT_BACKEND ||
@@ -575,10 +593,29 @@ static int check_profile(struct rs_opts *o, bool duration_set, char *err, size_t
 	return 0;
 }
 
+/* watch: a threshold above 0 (default 10s); the tick a quarter of it, 50 ms to 1 s. */
+static int check_watch(struct rs_opts *o, bool threshold_set, char *err, size_t errlen)
+{
+	if (!threshold_set)
+		o->threshold_ns = RS_WATCH_THRESHOLD_DEFAULT_NS;
+	if (!o->threshold_ns)
+		return fail(
+		    err, errlen,
+		    "invalid --threshold 0 for 'rsample watch': give how long a thread may stay blocked, e.g. 10s");
+	if (!o->interval_ns) {
+		o->interval_ns = o->threshold_ns / 4;
+		if (o->interval_ns < 50000000)
+			o->interval_ns = 50000000;
+		if (o->interval_ns > 1000000000)
+			o->interval_ns = 1000000000;
+	}
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t errlen)
 {
 	char name[32];
-	bool duration_set = false;
+	bool duration_set = false, threshold_set = false;
 	int c, first = 1, ret;
 
 	if (argc > 1 && !strcmp(argv[1], "snapshot")) {
@@ -589,9 +626,13 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 	} else if (argc > 1 && !strcmp(argv[1], "check")) {
 		o->cmd = RS_CMD_CHECK;
 		first = 2;
+	} else if (argc > 1 && !strcmp(argv[1], "watch")) {
+		o->cmd = RS_CMD_WATCH;
+		first = 2;
 	} else if (argc > 1 && argv[1][0] != '-') {
 		return fail(err, errlen,
-			    "unknown command '%s': expected snapshot, profile or check", argv[1]);
+			    "unknown command '%s': expected snapshot, profile, watch or check",
+			    argv[1]);
 	}
 	/* getopt_long skips argv[0]: hand it the words after the command name */
 	argc -= first - 1;
@@ -620,6 +661,12 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 		if (o->cmd == RS_CMD_CHECK && c != 'v' && c != 'h' && c != 'V' && c != OPT_CHECK)
 			return fail(err, errlen, "option '%s' does not apply to 'rsample check'",
 				    opt_name(c, name, sizeof(name)));
+		if (o->cmd == RS_CMD_WATCH && !is_watch_opt(c) && c != 'v' && c != 'h' &&
+		    c != 'V' && c != 'p' && c != 't' && c != 'c')
+			return fail(err, errlen, "option '%s' does not apply to 'rsample watch'",
+				    opt_name(c, name, sizeof(name)));
+		if (o->cmd == RS_CMD_WATCH && c == OPT_THRESHOLD)
+			threshold_set = true;
 		if (o->cmd == RS_CMD_SNAPSHOT && is_profile_only(c))
 			return fail(err, errlen, "option '%s' applies only to 'rsample profile'",
 				    opt_name(c, name, sizeof(name)));
@@ -633,7 +680,7 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 	}
 	if (optind < argc) {
 		if (!strcmp(argv[optind], "snapshot") || !strcmp(argv[optind], "profile") ||
-		    !strcmp(argv[optind], "check"))
+		    !strcmp(argv[optind], "check") || !strcmp(argv[optind], "watch"))
 			return fail(
 			    err, errlen,
 			    "unexpected argument '%s': the command comes first, as in 'rsample %s --pid PID'",
@@ -657,6 +704,8 @@ static int parse(int argc, char **argv, struct rs_opts *o, char *err, size_t err
 			    "--captures needs --compare DUR: the time between the snapshots");
 	if (!o->captures)
 		o->captures = RS_CAPTURES_DEFAULT;
+	if (o->cmd == RS_CMD_WATCH)
+		return check_watch(o, threshold_set, err, errlen);
 	return 0;
 }
 

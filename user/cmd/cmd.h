@@ -31,6 +31,19 @@ int rs_cmd_snapshot(const struct rs_opts *o);
 int rs_cmd_profile(const struct rs_opts *o);
 
 /*
+ * 'rsample watch' (watch.c): loads the snapshot's BPF object once and, every
+ * --interval until SIGINT/SIGTERM, looks at the target's threads without
+ * stacks; a process with a thread blocked past --threshold in a wait that
+ * is not idle (README "Hang watch") gets one report per incident (text, or
+ * one JSON line with --json; a file in --out-dir too) and one "cleared:"
+ * line when it ends. Installs SIGINT and SIGTERM handlers for its duration.
+ * Returns RS_EXIT_OK when stopped by a signal, PARTIAL when an incident's
+ * file could not be written, FATAL when the target is not found, BPF cannot
+ * load, stdout fails or the watched cgroup is removed.
+ */
+int rs_cmd_watch(const struct rs_opts *o);
+
+/*
  * 'rsample check' (check.c): what rsample can do on this kernel, and by
  * which mechanism, one line per capability on stdout (-v: the kernel
  * features too). The BPF objects are loaded, not attached, as the commands

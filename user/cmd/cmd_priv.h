@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of cmd/: the privilege drop after loading (privs.c), shared by
- * the snapshot and profile commands. Not for other stages.
+ * the snapshot and profile commands, and the records-to-snapshot step the
+ * snapshot and watch commands share (snapshot.c). Not for other stages.
  */
 #ifndef RS_CMD_PRIV_H
 #define RS_CMD_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
+#include "capture/capture.h"
+#include "cli/cli.h"
+#include "snapshot/snapshot.h"
+#include "stack/stack.h"
 
 /* What the rest of the run needs beyond reading targets. */
 struct rs_privs_need {
@@ -46,5 +52,32 @@ int rs_caps_get(uint64_t *eff, uint64_t *prm);
 
 /* "CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE" for a set, "none" for 0; always terminated. */
 void rs_caps_names(uint64_t set, char *buf, size_t len);
+
+/* ---- SIGINT and SIGTERM (signals.c) ---- */
+
+/* The signal that asked to stop, 0 until one came. */
+extern volatile sig_atomic_t rs_cmd_stop;
+
+struct rs_cmd_signals {
+	struct sigaction old_int, old_term;
+};
+
+/* Clears rs_cmd_stop and makes SIGINT and SIGTERM set it; the old handlers in *saved. */
+void rs_cmd_signals_catch(struct rs_cmd_signals *saved);
+/* Puts back the handlers rs_cmd_signals_catch() saved. */
+void rs_cmd_signals_restore(const struct rs_cmd_signals *saved);
+
+/*
+ * The snapshot command's middle, shared with watch: cap's records to s
+ * (assembled, unwound, symbolized with ksyms and cache, what each thread
+ * waits on), s->partial set and the capture's losses, refused processes,
+ * threads without stacks and churn said on stderr. s->target is the
+ * caller's. earlier[0..n_earlier): the captures before cap of a --compare
+ * series (verdicts set on s's threads). Returns 0, or RS_EXIT_FATAL after
+ * saying why on stderr.
+ */
+int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
+		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
+		      struct rs_capture *const *earlier, size_t n_earlier, struct rs_snapshot *s);
 
 #endif

@@ -30,13 +30,6 @@
 #define POLL_MS 100 /* longest time between two looks at the clock and signals */
 #define WAIT_MS 50  /* ...of which at most this long waiting for records */
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 struct run {
 	const struct rs_opts *o;
 	struct rs_resolved tgt;
@@ -283,7 +276,7 @@ static int loop(struct run *r)
 	for (;;) {
 		uint64_t due = rs_window_end(t0, o->interval_ns, stop, start);
 
-		while (!stop_signal && !gone && (now = rs_mono_ns()) < due) {
+		while (!rs_cmd_stop && !gone && (now = rs_mono_ns()) < due) {
 			uint64_t left_ms = (due - now) / 1000000 + 1,
 				 until = now + POLL_MS * 1000000ull;
 
@@ -302,12 +295,12 @@ static int loop(struct run *r)
 				gone = targets_gone(r);
 			}
 		}
-		if (stop_signal || gone || !o->interval_ns || (stop && rs_mono_ns() >= stop))
+		if (rs_cmd_stop || gone || !o->interval_ns || (stop && rs_mono_ns() >= stop))
 			rs_profwin_last_window(r->win);
 		e = end_window(r, start, &end);
 		if (e)
 			return e;
-		if (r->fatal_write || stop_signal || gone || (stop && end >= stop) ||
+		if (r->fatal_write || rs_cmd_stop || gone || (stop && end >= stop) ||
 		    !o->interval_ns)
 			break;
 		start = end;
@@ -493,7 +486,7 @@ static int start(struct run *r)
 		.kernel_stacks = !o->no_kernel,
 		.no_task_work = getenv("RSAMPLE_NO_TASK_WORK") != NULL,
 		.max_cpu_pct = o->max_cpu_pct,
-		.stop = &stop_signal,
+		.stop = &rs_cmd_stop,
 	};
 	char err[1024];
 	int e;
@@ -542,7 +535,7 @@ static int start(struct run *r)
 
 int rs_cmd_profile(const struct rs_opts *o)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct rs_cmd_signals sigs;
 	struct run r = { .o = o };
 	char err[2048] = "";
 	int ret = RS_EXIT_FATAL;
@@ -560,10 +553,7 @@ int rs_cmd_profile(const struct rs_opts *o)
 		rs_host_env_clear(&r.host);
 		return RS_EXIT_FATAL;
 	}
-	stop_signal = 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	rs_cmd_signals_catch(&sigs);
 	if (o->push_url && push_start(&r))
 		goto cleanup;
 	if (start(&r))
@@ -579,8 +569,7 @@ int rs_cmd_profile(const struct rs_opts *o)
 		  : RS_EXIT_OK;
 cleanup:
 	rs_push_free(r.push, NULL);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	rs_cmd_signals_restore(&sigs);
 	rs_profwin_free(r.win);
 	rs_ksyms_free(r.ksyms);
 	rs_resolved_clear(&r.tgt);

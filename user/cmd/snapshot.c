@@ -167,10 +167,11 @@ static int assemble_one(const struct rs_capture *cap, const struct rs_assemble_c
  * --compare: the earlier captures' snapshots (same cache, same budget), then
  * the verdicts of the last one's threads. 0 or -errno.
  */
-static int compare_earlier(struct rs_capture *const *caps, size_t n,
+static int compare_earlier(struct rs_capture *const *caps, size_t n_earlier,
 			   const struct rs_assemble_cfg *acfg, enum rs_backend used,
 			   struct rs_snapshot *last)
 {
+	size_t n = n_earlier + 1;
 	struct rs_snapshot *snaps = calloc(n, sizeof(*snaps));
 	struct rs_snapshot **v = calloc(n, sizeof(*v));
 	int e = snaps && v ? 0 : -ENOMEM;
@@ -190,15 +191,60 @@ static int compare_earlier(struct rs_capture *const *caps, size_t n,
 	return e;
 }
 
+/* The snapshot command's middle, shared with watch (cmd_priv.h). */
+int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
+		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
+		      struct rs_capture *const *earlier, size_t n_earlier, struct rs_snapshot *s)
+{
+	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
+	struct rs_waits_stats wst = { 0 };
+	struct rs_tmark t;
+	int e;
+
+	acfg.ksyms = ksyms;
+	acfg.cache = cache;
+	acfg.max_debug_size = o->max_debug_size;
+	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
+	rs_tmark_start(&t);
+	e = assemble_one(cap, &acfg, used, s);
+	rs_timings_add(&t, "assemble, in all (/proc, DWARF, unwinding, symbols)");
+	rs_tmark_start(&t);
+	if (!e)
+		e = rs_waits_analyze(s, acfg.proc_root, &wst);
+	rs_timings_add(&t, "/proc reads: what threads wait on (fds)");
+	if (!e && n_earlier)
+		e = compare_earlier(earlier, n_earlier, &acfg, used, s);
+	if (!e && o->verbose)
+		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
+		       "ends searched for in %zu processes, %zu fds",
+		       wst.waits, (double)wst.ns / 1e6, wst.searched, wst.scanned_procs,
+		       wst.scanned_fds);
+	s->exited_threads += cap->exited;
+	if (e) {
+		rs_msg("cannot build the report: %s", strerror(-e));
+		return RS_EXIT_FATAL;
+	}
+	if (!s->n_procs && s->exited_procs && o->target.kind != RS_TARGET_CGROUP) {
+		rs_msg("%s exited during the snapshot: nothing left to report", s->target);
+		return RS_EXIT_FATAL;
+	}
+	if (all_denied(s, s->target))
+		return RS_EXIT_FATAL;
+	if (report_losses(cap, s) || cap->partial || (!o->no_kernel && !ksyms))
+		s->partial = true;
+	report_process_errors(s);
+	report_incomplete(s);
+	report_churn(s);
+	return 0;
+}
+
 int rs_cmd_snapshot(const struct rs_opts *o)
 {
 	struct rs_capture_cfg cfg = { 0 };
-	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
 	struct rs_report_opts ropts = { .no_kernel = o->no_kernel,
 					.threshold_ns = o->threshold_ns,
 					.sort = o->sort };
 	struct rs_snapshot snap = { 0 };
-	struct rs_waits_stats wst = { 0 };
 	struct rs_resolved tgt = { 0 };
 	size_t n_caps = o->compare_ns ? o->captures : 1;
 	struct rs_capture **caps = NULL, *cap = NULL;
@@ -285,40 +331,8 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
-	acfg.ksyms = ksyms;
-	acfg.cache = cache;
-	acfg.max_debug_size = o->max_debug_size;
-	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
-	rs_tmark_start(&t);
-	e = assemble_one(cap, &acfg, used, &snap);
-	rs_timings_add(&t, "assemble, in all (/proc, DWARF, unwinding, symbols)");
-	rs_tmark_start(&t);
-	if (!e)
-		e = rs_waits_analyze(&snap, acfg.proc_root, &wst);
-	rs_timings_add(&t, "/proc reads: what threads wait on (fds)");
-	if (!e && n_caps > 1)
-		e = compare_earlier(caps, n_caps, &acfg, used, &snap);
-	if (!e && o->verbose)
-		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
-		       "ends searched for in %zu processes, %zu fds",
-		       wst.waits, (double)wst.ns / 1e6, wst.searched, wst.scanned_procs,
-		       wst.scanned_fds);
-	snap.exited_threads += cap->exited;
-	if (e) {
-		rs_msg("cannot build the report: %s", strerror(-e));
+	if (rs_snapshot_build(o, cap, used, ksyms, cache, caps, n_caps - 1, &snap))
 		goto cleanup;
-	}
-	if (!snap.n_procs && snap.exited_procs && !tgt.cgroup.id) {
-		rs_msg("%s exited during the snapshot: nothing left to report", snap.target);
-		goto cleanup;
-	}
-	if (all_denied(&snap, snap.target))
-		goto cleanup;
-	if (report_losses(cap, &snap) || cap->partial || (!o->no_kernel && !ksyms))
-		snap.partial = true;
-	report_process_errors(&snap);
-	report_incomplete(&snap);
-	report_churn(&snap);
 
 	rs_tmark_start(&t);
 	e = o->json ? rs_report_json(stdout, &snap, &ropts) : rs_report_text(stdout, &snap, &ropts);

@@ -604,7 +604,7 @@ static int cmp_proc(const void *pa, const void *pb)
 
 int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_opts *o)
 {
-	struct jw w = { .f = f, .first = true };
+	struct jw w = { .f = f, .first = true, .inline_depth = o->one_line ? 1 : 0 };
 	const struct rs_process **procs = NULL;
 	size_t n_groups = 0, n_threads = 0, *base = NULL, *group_of = NULL;
 	struct rs_group *groups = NULL;
@@ -647,6 +647,10 @@ int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	}
 	jw_close(&w, ']');
 	put_groups(&w, groups, n_groups);
+	if (o->extra_json) {
+		jw_sep(&w, NULL);
+		fputs(o->extra_json, f);
+	}
 	jw_close(&w, '}');
 	fputc('\n', f);
 	if (ferror(f))

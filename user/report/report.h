@@ -17,6 +17,9 @@ struct rs_report_opts {
 	bool no_kernel;	       /* omit kernel frames */
 	uint64_t threshold_ns; /* threads blocked at least this long are marked as suspicious */
 	enum rs_report_sort sort;
+	bool one_line; /* JSON: the whole document on one line (watch --json) */
+	const char
+	    *extra_json; /* JSON: members ("key": value, ...) the document ends with, or NULL */
 };
 
 /*

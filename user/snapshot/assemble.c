@@ -35,26 +35,31 @@ static void set_error(struct rs_process *p, const char *fmt, const char *arg, in
 		p->error = NULL;
 }
 
-/*
- * Time since the thread last left a CPU: its last arrival plus the length of
- * that last slice, on the run-queue clock the record's now_ns was read from.
- */
-static void set_blocked(struct rs_thread *t, const struct rs_task_rec *r)
+bool rs_rec_blocked_ns(const struct rs_task_rec *r, bool on_cpu, uint64_t *ns)
 {
 	uint64_t left;
 
-	if (t->on_cpu) {
-		t->blocked_known = true;
-		t->blocked_ns = 0;
-		return;
+	if (on_cpu) {
+		*ns = 0;
+		return true;
 	}
 	if (!r->last_arrival_ns || r->sum_exec_ns < r->prev_sum_exec_ns)
-		return;
+		return false;
 	left = r->last_arrival_ns + (r->sum_exec_ns - r->prev_sum_exec_ns);
 	if (r->now_ns < left)
 		left = r->now_ns; /* clocks of two CPUs a tick apart */
-	t->blocked_known = true;
-	t->blocked_ns = r->now_ns - left;
+	*ns = r->now_ns - left;
+	return true;
+}
+
+static void set_blocked(struct rs_thread *t, const struct rs_task_rec *r)
+{
+	uint64_t ns;
+
+	if (rs_rec_blocked_ns(r, t->on_cpu, &ns)) {
+		t->blocked_known = true;
+		t->blocked_ns = ns;
+	}
 }
 
 static void set_syscall(struct rs_thread *t, const struct rs_task_rec *r)

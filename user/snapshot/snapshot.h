@@ -183,6 +183,13 @@ int rs_assemble(const struct rs_capture *cap, const struct rs_assemble_cfg *cfg,
 /* The unwind stop reason of a zombie thread: it has no user stack to read. */
 #define RS_ZOMBIE_REASON "zombie: the thread has exited and waits to be reaped (no user stack)"
 
+/*
+ * Time since the thread of r last left a CPU (0 when on_cpu): its last
+ * arrival plus the length of that last slice, on the run-queue clock the
+ * record's now_ns was read from. False when the record cannot tell.
+ */
+bool rs_rec_blocked_ns(const struct rs_task_rec *r, bool on_cpu, uint64_t *ns);
+
 /* Whether the record is of a thread that was exiting (not a zombie, not a kernel thread). */
 bool rs_rec_exiting(const struct rs_task_rec *r);
 /*

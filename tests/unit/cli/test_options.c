@@ -382,6 +382,36 @@ static void test_opts_format_from_suffix(void **state)
 		    WORDS("'png'", "folded, svg, pprof or speedscope"));
 }
 
+static void test_opts_watch(void **state)
+{
+	struct rs_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "watch", "--cgroup", "pod"), 0);
+	assert_int_equal(o.cmd, RS_CMD_WATCH);
+	assert_int_equal(o.threshold_ns, S(10)); /* watch's own default */
+	assert_int_equal(o.interval_ns, S(1));	 /* a quarter, at most 1 s */
+	rs_opts_free(&o);
+
+	assert_int_equal(PARSE(&o, "watch", "-p", "1", "--threshold", "2s", "--json", "--out-dir",
+			       "/var/x", "--no-kernel"),
+			 0);
+	assert_int_equal(o.threshold_ns, S(2));
+	assert_int_equal(o.interval_ns, S(2) / 4);
+	assert_true(o.json && o.no_kernel);
+	assert_string_equal(o.out_dir, "/var/x");
+	rs_opts_free(&o);
+
+	assert_int_equal(PARSE(&o, "watch", "-p", "1", "--threshold", "100ms"), 0);
+	assert_int_equal(o.interval_ns, 50000000); /* at least 50 ms */
+	rs_opts_free(&o);
+
+	EXPECT_FAIL(ARGS("watch", "-p", "1", "--threshold", "0"), WORDS("--threshold", "watch"));
+	EXPECT_FAIL(ARGS("watch", "-p", "1", "-F", "99"), WORDS("-F", "watch"));
+	EXPECT_FAIL(ARGS("watch", "-p", "1", "--backend", "proc"), WORDS("--backend", "watch"));
+	EXPECT_FAIL(ARGS("watch"), WORDS("no target"));
+}
+
 static void test_opts_continuous_mode(void **state)
 {
 	struct rs_opts o;
@@ -601,7 +631,8 @@ static void test_opts_target_errors(void **state)
 static void test_opts_syntax_errors(void **state)
 {
 	(void)state;
-	EXPECT_FAIL(ARGS("snap", "--pid", "1"), WORDS("'snap'", "snapshot, profile or check"));
+	EXPECT_FAIL(ARGS("snap", "--pid", "1"),
+		    WORDS("'snap'", "snapshot, profile, watch or check"));
 	EXPECT_FAIL(ARGS("--pid", "1", "--bogus"), WORDS("'--bogus'"));
 	EXPECT_FAIL(ARGS("--pid", "1", "-x"), WORDS("'-x'"));
 	EXPECT_FAIL(ARGS("--pid", "1", "-hx"), WORDS("'-x'"));
@@ -702,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_opts_profile_all_options),
 		cmocka_unit_test(test_opts_format_from_suffix),
 		cmocka_unit_test(test_opts_continuous_mode),
+		cmocka_unit_test(test_opts_watch),
 		cmocka_unit_test(test_opts_help_and_version),
 		cmocka_unit_test(test_opts_check_and_verbose),
 		cmocka_unit_test(test_opts_group_by),
