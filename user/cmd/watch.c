@@ -35,6 +35,7 @@ struct wrun {
 	struct rs_watch *w;
 	int64_t unix_minus_mono;
 	uint64_t reports;
+	uint64_t ticks; /* ticks that saw the target */
 	bool write_failed;
 };
 
@@ -394,11 +395,18 @@ int rs_cmd_watch(const struct rs_opts *o)
 
 		e = tick(&r);
 		if (e == -ESRCH) {
-			rs_msg("%s exited: nothing left to watch", r.tgt.desc);
+			rs_msg(r.ticks
+				   ? "%s exited: nothing left to watch"
+				   : "%s was not captured: it exited, or the kernel hides it from "
+				     "this PID namespace",
+			       r.tgt.desc);
+			if (!r.ticks)
+				goto cleanup; /* never seen: as a snapshot, fatal */
 			break;
 		}
 		if (e)
 			goto cleanup;
+		r.ticks++;
 		if (cgroup_gone(&r)) {
 			rs_msg("cgroup '%s' was removed while watching: nothing left to watch",
 			       r.tgt.cgroup.rel ? r.tgt.cgroup.rel : r.tgt.cgroup.path);
