@@ -34,7 +34,11 @@ struct {
 	__uint(max_entries, 16 << 20); /* resized by the loader */
 } records SEC(".maps");
 
-/* Threads the loader wants captured by sample_oncpu; an entry is removed once taken. */
+/*
+ * Threads the loader wants captured by sample_oncpu; an entry is removed once
+ * taken. Its value counts the samples whose stack copy failed (the loader
+ * writes 1).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -57,6 +61,9 @@ struct {
 
 /* Set by the loader between passes, so it lives in .bss, not .rodata. */
 bool retry_mode = false;
+
+/* Samples of one thread tried before a stack that cannot be read is kept as lost. */
+#define RS_ONCPU_COPY_TRIES 8
 /*
  * The deep pass: threads whose stack went past --stack-bytes are copied again
  * (retry_mode, the same tid set) with this window, up to RS_USTACK_MAX.
@@ -307,10 +314,12 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct rs_task_rec *rec;
 	__u32 tid = task->pid;
+	__u8 *tries;
 	long n;
 
-	/* Only the first sample of a wanted thread counts. */
-	if (bpf_map_delete_elem(&want_oncpu, &tid))
+	/* Only wanted threads, and of them one sample only (the delete below). */
+	tries = bpf_map_lookup_elem(&want_oncpu, &tid);
+	if (!tries)
 		return 0;
 
 	rec = scratch(&perf_scratch);
@@ -319,7 +328,6 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 	__builtin_memset(rec, 0, sizeof(*rec));
 	fill_task(rec, task);
 	rec->flags |= RS_TF_ON_CPU | RS_TF_FROM_PERF;
-	count(RS_CNT_PERF_SAMPLES);
 
 	if (rs_pt_regs_user_mode((struct pt_regs *)&ctx->regs)) {
 		/* Interrupted in user mode: the sample's registers are the live user state. */
@@ -344,6 +352,21 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 	 */
 	if (rec->flags & RS_TF_REGS)
 		copy_user_stack(rec, task, RS_USTACK_MAX, false);
+	/*
+	 * Nothing of the stack could be read from here (no page faults in this
+	 * context: a page the thread is breaking copy-on-write on, or one not
+	 * yet faulted in). That is of this moment: the next samples (100 us of
+	 * its CPU apart) try again, a few times, before the loss is kept.
+	 */
+	if ((rec->flags & RS_TF_REGS) && !rec->ustack_len && rec->ustack_err &&
+	    *tries < RS_ONCPU_COPY_TRIES) {
+		(*tries)++;
+		return 0;
+	}
+	/* The retry pass may have taken it meanwhile: then that record stands. */
+	if (bpf_map_delete_elem(&want_oncpu, &tid))
+		return 0;
+	count(RS_CNT_PERF_SAMPLES);
 	emit(rec);
 	return 0;
 }
