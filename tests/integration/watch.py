@@ -10,7 +10,9 @@ CLOCK_REALTIME instant it hangs (and recovers) into its state file. Asserted: ex
 one report, within threshold + 2 s of the hang, none before it, none again while it
 stays hung, one `cleared` line after it recovers, --json one schema-valid line per
 incident, --out-dir one schema-valid file per incident, the victim never stopped or
-traced, exit 0 on SIGINT; an unknown cgroup is one line and exit 2. Prints
+traced, exit 0 on SIGINT; a process that joins the watched cgroup after the watch
+started is watched too; a cgroup removed while watched, and an unknown one, are one
+line and exit 2. Prints
 "N passed, M failed" as its last line.
 """
 
@@ -57,17 +59,16 @@ class Watcher:
             self.lines.append((time.time_ns(), line.rstrip("\n")))
 
     def _read_err(self):
-        self.err = self.proc.stderr.read()
+        for line in self.proc.stderr:
+            self.err += line
 
     def wait_started(self):
+        """Until its "watching ..." line (the BPF is loaded, the first tick is next)."""
         deadline = time.monotonic() + READY_S
         while time.monotonic() < deadline and self.proc.poll() is None:
-            if "watching " in self.err or self._started():
+            if "watching " in self.err:
                 return
             time.sleep(0.05)
-
-    def _started(self):
-        return False
 
     def stop(self):
         """SIGINT to the rsample we started (by its PID); its exit code."""
@@ -254,6 +255,78 @@ class Watch(unittest.TestCase):
         self.assertEqual(rc, 0, w.err)
         self.assertIn("exited: nothing left to watch", w.err)
         self.assertEqual(w.lines, [], "no report, no cleared line for a process that ran fine")
+
+    def pod(self):
+        """A pod cgroup (make_cgroup) for several victims; removed after them."""
+        pod = launch.make_cgroup("rsample-test-watchpod-")
+        self.addCleanup(launch.remove_cgroup, pod)
+        return pod, "/" + os.path.relpath(pod, launch.cgroup2_mount())
+
+    def in_pod(self, pod, args):
+        v = launch.Victim(os.path.join(VICTIM_DIR, "hangsvc"), args=args, parent=pod,
+                          prefix="rsample-test-watch-")
+        self.addCleanup(v.stop)
+        v.start(timeout=READY_S)
+        return v
+
+    def test_process_that_joins_the_cgroup_is_watched(self):
+        """A pod with one healthy service; a second process starts in it after the watch
+        did, and hangs: one report, of the newcomer, within threshold + 2 s."""
+        pod, rel = self.pod()
+        calm = self.in_pod(pod, ["pipe", "0", "0"])  # never hangs
+        w = Watcher(["--cgroup", rel, "--threshold", "%ds" % THRESHOLD_S])
+        self.addCleanup(w.stop)
+        w.wait_started()
+        time.sleep(THRESHOLD_S + 1)  # a few ticks with only the calm one
+        self.assertIsNone(w.proc.poll(), "watch ended: %s" % w.err)
+        late = self.in_pod(pod, ["pipe", str(HANG_AFTER_S), "0"])
+        mon = StopMonitor(late.host_pid)
+        mon.start()
+        self.addCleanup(mon.stop)
+        hang_ns = self.wait_state(late, "hang_ns", HANG_AFTER_S + READY_S)
+        wait_for(lambda: w.matching(r"^hang \d+: "), THRESHOLD_S + LATE_S + 5)
+        time.sleep(1.0)
+        rc = w.stop()
+        mon.stop()
+        errs = []
+        reports = w.matching(r"^hang \d+: ")
+        self.check_common(w, mon, rc, hang_ns, reports, errs)
+        for _, ln in reports:
+            if not re.match(r'^hang \d+: pid %d "hangsvc", .*"worker" blocked' % late.host_pid,
+                            ln):
+                errs.append("the report is not of the newcomer's worker (pid %d; the calm "
+                            "one is %d): %s" % (late.host_pid, calm.host_pid, ln[:300]))
+        if errs:
+            self.fail("\n  " + "\n  ".join(errs))
+
+    def test_cgroup_removed_while_watched_is_one_line_exit_2(self):
+        """The pod is deleted under the watch (its process ends, the cgroup is removed):
+        one line naming the cgroup, exit 2, no report."""
+        pod, rel = self.pod()
+        v = self.in_pod(pod, ["pipe", "0", "0"])
+        w = Watcher(["--cgroup", rel, "--threshold", "%ds" % THRESHOLD_S])
+        self.addCleanup(w.stop)
+        w.wait_started()
+        time.sleep(1.0)
+        self.assertIsNone(w.proc.poll(), "watch ended while its pod ran: %s" % w.err)
+        v.stop()
+        launch.remove_cgroup(pod)
+        self.assertFalse(os.path.exists(pod), "the test could not remove the pod cgroup")
+        self.assertTrue(wait_for(lambda: w.proc.poll() is not None, 20),
+                        "watch still runs 20 s after its cgroup was removed")
+        rc = w.stop()
+        lines = [ln for ln in w.err.splitlines()
+                 if ln.strip() and not ln.startswith("rsample: watching ")]
+        errs = []
+        if rc != 2:
+            errs.append("exit %s, want 2" % rc)
+        if len(lines) != 1 or "was removed while watching" not in lines[-1] or \
+                os.path.basename(pod) not in lines[-1]:
+            errs.append("want one line naming the removed cgroup, got %r" % lines)
+        if w.lines:
+            errs.append("output for a pod that never hung: %r" % w.lines[:5])
+        if errs:
+            self.fail("\n  " + "\n  ".join(errs))
 
     def test_unknown_cgroup_is_one_line_exit_2(self):
         """An unknown cgroup: exit 2, one line on stderr naming it."""
