@@ -11,6 +11,11 @@
  * that was running when the iterator saw it has stale saved registers, so the
  * loader asks for it here and it is captured once, in its own context, with
  * the deep pass's window: its stack moves again once the sample returns.
+ *
+ * find_holders: a task_file iterator over every process, for the report's
+ * "who holds this pipe's other end": one rs_holder_rec per open file whose
+ * inode the loader wants (want_inodes), instead of reading every
+ * /proc/PID/fd link of the node.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,6 +51,18 @@ struct {
 	__type(value, __u8);
 } want_oncpu SEC(".maps");
 
+/*
+ * Inodes find_holders looks for (the loader fills it before each pass), with
+ * the magic of the filesystem each is on: pipefs and sockfs number their
+ * inodes apart from other filesystems.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RS_HOLDER_WANT_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+} want_inodes SEC(".maps");
+
 struct rs_scratch {
 	struct rs_task_rec rec;
 	__u8 stack[RS_USTACK_MAX + RS_USTACK_TOP];
@@ -74,6 +91,12 @@ __u32 deep_bytes = 0;
  * (syscall and arguments) of each target task, no stack of either kind.
  */
 bool light_mode = false;
+
+/* What find_holders walked in its last pass: files tables (processes) and open files. */
+__u64 holder_tables = 0;
+__u64 holder_files = 0;
+/* The task whose files find_holders saw last, to count each table once. */
+__u64 holder_last_task = 0;
 
 /* The id of a struct pid in the namespace it was allocated in (the task's own view). */
 static __always_inline __u32 ns_nr(struct pid *pid, __u32 *ns_ino)
@@ -368,5 +391,39 @@ int sample_oncpu(struct bpf_perf_event_data *ctx)
 		return 0;
 	count(RS_CNT_PERF_SAMPLES);
 	emit(rec);
+	return 0;
+}
+
+SEC("iter/task_file")
+int find_holders(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct rs_holder_rec rec = {};
+	struct inode *inode;
+	__u32 *magic;
+	__u64 ino;
+
+	if (!task || !file)
+		return 0;
+	/* A thread sharing its leader's files: /proc/PID/fd shows them once, as the leader's. */
+	if (task != BPF_CORE_READ(task, group_leader) &&
+	    BPF_CORE_READ(task, files) == BPF_CORE_READ(task, group_leader, files))
+		return 0;
+	if ((__u64)task != holder_last_task) {
+		holder_last_task = (__u64)task;
+		holder_tables++;
+	}
+	holder_files++;
+	inode = BPF_CORE_READ(file, f_inode);
+	ino = BPF_CORE_READ(inode, i_ino);
+	magic = bpf_map_lookup_elem(&want_inodes, &ino);
+	if (!magic || BPF_CORE_READ(inode, i_sb, s_magic) != *magic)
+		return 0;
+	rec.tgid = BPF_CORE_READ(task, tgid);
+	rec.fd = ctx->fd;
+	rec.ino = ino;
+	rec.f_flags = BPF_CORE_READ(file, f_flags);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -138,6 +138,23 @@ struct rs_task_rec {
 /* Profile-only rs_prof_rec.flags (the RS_TF_* bits above keep their meaning). */
 #define RS_TF_UFP_ONLY (1u << 8) /* no stack bytes: the fingerprint's stack was sent before */
 
+/*
+ * bpf/snapshot.bpf.c's find_holders (an iter/task_file program): one open
+ * file of a process whose inode the loader put in want_inodes, on the
+ * filesystem it asked for there (RS_PIPEFS_MAGIC, RS_SOCKFS_MAGIC).
+ */
+struct rs_holder_rec {
+	__u32 tgid;    /* the process, as the snapshot's records name it */
+	__s32 fd;      /* its fd number */
+	__u64 ino;     /* the file's inode */
+	__u32 f_flags; /* the file's flags: O_ACCMODE says read, write or both */
+	__u32 pad;
+};
+
+#define RS_HOLDER_WANT_MAX 1024 /* inodes find_holders looks for at once */
+#define RS_PIPEFS_MAGIC	   0x50495045u
+#define RS_SOCKFS_MAGIC	   0x534F434Bu
+
 /* Counters of the profile object; indexes below RS_CNT_MAX mean what they mean above. */
 enum rs_prof_counter {
 	RS_PCNT_SAMPLES = RS_CNT_MAX, /* on-CPU samples of the target */

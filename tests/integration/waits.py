@@ -11,11 +11,16 @@ reader wait) and a vfork (D state). Each wait target must appear with the right
 fd, path, peer process, address, tid and time left in the JSON and in the text
 report's "waits on:" lines, and the victim is never stopped or traced. Both
 backends read the same words (BPF copies them; /proc reads them with
-process_vm_readv), so both must say the same. Prints "N passed, M failed" last.
+process_vm_readv), so both must say the same. `rsample watch` over the same victim
+finds the pipes' and sockets' holders with its task_file iterator instead of the
+/proc/PID/fd scan: its incident must name exactly the same holders. Prints
+"N passed, M failed" last.
 """
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -25,7 +30,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import launch  # noqa: E402
 import suite  # noqa: E402
-from observe import BACKEND, NOTES, SKIP, VICTIM_DIR, note, run_rsample  # noqa: E402
+from observe import (BACKEND, NOTES, RSAMPLE, SKIP, VICTIM_DIR, StopMonitor, note,  # noqa: E402
+                     run_rsample)
+
+WATCH_READY_S = 60  # generous: the first incident on a loaded 2-CPU machine
 
 SLEEP_NS = 60 * 10**9
 SLACK_NS = 200 * 10**6  # the time left: within 0.2 s of what the victim's clock says
@@ -309,6 +317,53 @@ class Waits(unittest.TestCase):
                 if not re.match(rx, lines.get(n) or "")]
         if errs:
             self.fail("\n  " + "\n  ".join(errs) + "\n" + r.stdout[:3000])
+
+    # -- the watch's holder search (task_file iterator) ----------------------
+
+    def watch_incident(self):
+        """The first incident of `rsample watch --pid VICTIM --json -v`: its document and
+        rsample's stderr. Only the rsample we started is signalled, by its PID."""
+        mon = StopMonitor(self.v.host_pid)
+        mon.start()
+        self.addCleanup(mon.stop)
+        p = subprocess.Popen([RSAMPLE, "watch", "--pid", str(self.v.host_pid), "--threshold",
+                              "1s", "--json", "-v"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stdout.readline()  # the first incident, or "" if it exited
+        finally:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+            try:
+                _, err = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+        mon.stop()
+        self.assertEqual(mon.violations, [], "victim stopped or traced")
+        self.assertEqual(p.returncode, 0, err)
+        self.assertTrue(line, "no incident; stderr: %s" % err)
+        return json.loads(line), err
+
+    def test_watch_holders_by_iterator_as_proc_scan(self):
+        """watch names the same holders of every pipe and socket as the /proc scan."""
+        doc, err = self.watch_incident()
+        self.assertRegex(err, r"what threads wait on: .* other ends searched for in \d+ "
+                         r"processes, \d+ fds \(by the kernel's file iterator\)")
+        procs = [p for p in doc["processes"] if p["pid"] == self.v.host_pid]
+        self.assertEqual(len(procs), 1, doc.get("incident"))
+        got = {t["name"]: t.get("wait") for t in procs[0]["threads"]}
+        want = {n: t.get("wait") for n, t in self.doc_threads().items()}
+        compared = 0
+        for name in ("rd-self", "rd-peer", "recv", "accept", "epoll", "uf-hold"):
+            self.assertIsNotNone(got.get(name), "%s: no wait in the incident" % name)
+            self.assertEqual(got[name].get("fd"), want[name].get("fd"), name)
+            compared += 1
+        self.assertEqual(compared, 6)
+        # not vacuous: the peer pipe's writer is the other process, found by the iterator
+        self.check_peer_pipe(got["rd-peer"]["fd"])
+        self.assertEqual([(h["pid"], h["fd"]) for h in got["recv"]["fd"]["peer"]["holders"]],
+                         [(self.v.host_pid, self.st["fd_server"])], got["recv"])
 
 
 class FutexWaits(unittest.TestCase):

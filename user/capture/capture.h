@@ -99,6 +99,32 @@ int rs_capture_session_run(struct rs_capture_session *s, const struct rs_capture
 /* Detaches and frees everything. Accepts NULL. */
 void rs_capture_session_free(struct rs_capture_session *s);
 
+/* An inode whose holders are looked for, on the filesystem of magic (RS_PIPEFS_MAGIC...). */
+struct rs_holder_want {
+	uint64_t ino;
+	uint32_t magic;
+};
+
+/* What rs_capture_session_holders() found. */
+struct rs_holder_scan {
+	struct rs_holder_rec *recs; /* malloc'd: by pid, then fd, as /proc lists them */
+	size_t n;
+	uint64_t tables, files; /* processes (files tables) and open files walked */
+};
+
+/*
+ * Every process's open files holding one of want[0..n) (the pipes and
+ * sockets a wait report names), found by the session's task_file iterator
+ * (attached at the first call, kept): the answers of a scan of every
+ * /proc/PID/fd, without reading them. Returns 0 and *out (its recs the
+ * caller's to free), or -errno with *out zeroed: -EOPNOTSUPP when the
+ * kernel refused the iterator, rsample is not in the initial PID namespace
+ * (the iterator would see only its own) or too many inodes are wanted
+ * (RS_HOLDER_WANT_MAX), for the caller to scan /proc instead.
+ */
+int rs_capture_session_holders(struct rs_capture_session *s, const struct rs_holder_want *want,
+			       size_t n, struct rs_holder_scan *out);
+
 /*
  * The BPF-free snapshot (procfs.c): the same records from /proc, the user
  * stacks read with process_vm_readv(2) (the target is never stopped,

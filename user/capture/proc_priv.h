@@ -79,6 +79,12 @@ int rs_parse_sched_ns(const char *text, const char *key, uint64_t *ns);
 /* The inode of a namespace link's target, "pid:[4026531836]". */
 int rs_parse_ns_link(const char *link, uint32_t *ino);
 
+/* The inode of the namespace the link at path (/proc/PID/ns/pid) names, or 0. */
+uint32_t rs_proc_ns_ino(const char *path);
+
+/* The initial PID namespace's inode (PROC_PID_INIT_INO). */
+#define RS_PIDNS_INIT_INO 0xEFFFFFFCu
+
 /*
  * The task state bits (task->__state, task->exit_state) that give letter c
  * back through rs_state_letter() (snapshot/snapshot.h). -EINVAL for an unknown

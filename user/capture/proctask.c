@@ -145,7 +145,7 @@ static uint64_t thread_cgroup_id(struct rs_procfs *ps, const struct rs_pthread_r
 	return ps->cg_id;
 }
 
-static uint32_t ns_ino(const char *path)
+uint32_t rs_proc_ns_ino(const char *path)
 {
 	char link[64];
 	ssize_t n = readlink(path, link, sizeof(link) - 1);
@@ -226,12 +226,12 @@ int rs_proctask_fill(struct rs_procfs *ps, const struct rs_pthread_ref *ref, str
 	h->ns_tid = stt->has_ns ? stt->ns_tid : ref->tid;
 	if (ps->ns_pid != ref->tgid) {
 		snprintf(path, sizeof(path), "/proc/%u/ns/pid", ref->tgid);
-		ps->pidns_ino = ns_ino(path);
+		ps->pidns_ino = rs_proc_ns_ino(path);
 		ps->ns_pid = ref->tgid;
 	}
 	h->pidns_ino = ps->pidns_ino;
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/ns/mnt", ref->tgid, ref->tid);
-	h->mntns_ino = ns_ino(path);
+	h->mntns_ino = rs_proc_ns_ino(path);
 	if (!rs_state_from_letter(st.state, &state, &exit_state)) {
 		h->state = state;
 		h->exit_state = exit_state;

@@ -16,9 +16,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "capture/capture_priv.h"
+#include "capture/proc_priv.h"
 #include "lib/lib.h"
 #include "snapshot.skel.h"
 
+_Static_assert(sizeof(struct rs_holder_rec) == 24, "rs_holder_rec layout");
 _Static_assert(sizeof(struct rs_regs) % 8 == 0, "rs_regs must be 8-byte sized");
 _Static_assert(sizeof(struct rs_task_rec) % 8 == 0, "rs_task_rec must be 8-byte sized");
 _Static_assert(__builtin_offsetof(struct rs_task_rec, cgroup_id) == 48, "rs_task_rec layout");
@@ -155,26 +157,35 @@ static int open_obj(const struct rs_capture_cfg *cfg, struct rs_bpf *b, bool fir
  * message in err. The sleepable iterator is tried first; only when the
  * kernel refuses it are its features probed, and without sleepable task
  * iterators (before 5.18) the other program is loaded: no user stacks of
- * threads that are not running.
+ * threads that are not running. A refused load is tried again without
+ * find_holders, which only spares the wait report a /proc scan.
  */
 static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snapshot_bpf **out,
 		char *err, size_t errlen)
 {
 	struct snapshot_bpf *skel = NULL;
-	bool sleepable = true;
+	bool sleepable = true, holders = true, first = true;
 	int e;
 
 	for (;;) {
-		e = open_obj(cfg, b, sleepable, &skel, err, errlen);
+		e = open_obj(cfg, b, first, &skel, err, errlen);
 		if (e)
 			goto fail;
+		first = false;
 		bpf_program__set_autoload(skel->progs.dump_task, sleepable);
 		bpf_program__set_autoload(skel->progs.dump_task_nosleep, !sleepable);
+		bpf_program__set_autoload(skel->progs.find_holders, holders);
 		e = snapshot_bpf__load(skel);
-		if (!e || !sleepable || rs_bpf_features(b)->iter_task_sleepable)
+		/* Without the holders' iterator the /proc scan finds them: not worth failing for.
+		 */
+		if (!e || (!holders && (!sleepable || rs_bpf_features(b)->iter_task_sleepable)))
 			break;
 		snapshot_bpf__destroy(skel);
 		skel = NULL;
+		if (holders) {
+			holders = false;
+			continue;
+		}
 		if (cfg->need_blocked_stacks) {
 			const struct rs_kfeatures *kf = rs_bpf_features(b);
 
@@ -374,6 +385,11 @@ struct rs_capture_session {
 	struct bpf_link *iter_link;
 	struct collector c;
 	uint64_t counters[RS_CNT_MAX]; /* the counters at the end of the last run */
+	struct bpf_link *holders_link; /* find_holders, attached at its first use */
+	uint64_t *want_keys;	       /* the inodes in want_inodes now */
+	size_t n_keys;
+	bool
+	    holders_failed; /* find_holders cannot run here: rs_capture_session_holders() says so */
 };
 
 int rs_capture_session_new(const struct rs_capture_cfg *cfg, struct rs_capture_session **out,
@@ -507,10 +523,97 @@ cleanup:
 	return e;
 }
 
+/* Replaces the inodes in want_inodes with want[0..n). 0 or -errno. */
+static int set_wanted(struct rs_capture_session *s, const struct rs_holder_want *want, size_t n)
+{
+	int fd = bpf_map__fd(s->skel->maps.want_inodes);
+	uint64_t *keys;
+
+	for (size_t i = 0; i < s->n_keys; i++)
+		bpf_map_delete_elem(fd, &s->want_keys[i]);
+	s->n_keys = 0;
+	keys = realloc(s->want_keys, (n ? n : 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	s->want_keys = keys;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t magic = want[i].magic;
+
+		if (bpf_map_update_elem(fd, &want[i].ino, &magic, BPF_ANY))
+			return -errno;
+		keys[s->n_keys++] = want[i].ino;
+	}
+	return 0;
+}
+
+int rs_capture_session_holders(struct rs_capture_session *s, const struct rs_holder_want *want,
+			       size_t n, struct rs_holder_scan *out)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	int fd = -1, e;
+	ssize_t r;
+
+	memset(out, 0, sizeof(*out));
+	if (s->holders_failed || !bpf_program__autoload(s->skel->progs.find_holders) ||
+	    n > RS_HOLDER_WANT_MAX)
+		return -EOPNOTSUPP;
+	if (!s->holders_link) {
+		/*
+		 * The iterator walks the tasks of rsample's PID namespace and names
+		 * them by their pid in the initial one: only there is that /proc's.
+		 */
+		if (rs_proc_ns_ino("/proc/self/ns/pid") != RS_PIDNS_INIT_INO) {
+			s->holders_failed = true;
+			return -EOPNOTSUPP;
+		}
+		s->holders_link = bpf_program__attach_iter(s->skel->progs.find_holders, NULL);
+		if (!s->holders_link) {
+			s->holders_failed = true;
+			return -errno;
+		}
+	}
+	e = set_wanted(s, want, n);
+	if (e)
+		return e;
+	s->skel->bss->holder_tables = 0;
+	s->skel->bss->holder_files = 0;
+	s->skel->bss->holder_last_task = 0;
+	fd = bpf_iter_create(bpf_link__fd(s->holders_link));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		e = rs_grow(&buf, &cap, len + 4095, 1, 8192);
+		if (e)
+			goto cleanup;
+		r = read(fd, buf + len, 4096);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = -errno;
+			goto cleanup;
+		}
+		if (!r)
+			break;
+		len += (size_t)r;
+	}
+	out->recs = (struct rs_holder_rec *)buf;
+	out->n = len / sizeof(struct rs_holder_rec);
+	out->tables = s->skel->bss->holder_tables;
+	out->files = s->skel->bss->holder_files;
+	buf = NULL;
+cleanup:
+	free(buf);
+	close(fd);
+	return e;
+}
+
 void rs_capture_session_free(struct rs_capture_session *s)
 {
 	if (!s)
 		return;
+	bpf_link__destroy(s->holders_link);
+	free(s->want_keys);
 	bpf_link__destroy(s->iter_link);
 	ring_buffer__free(s->c.rb);
 	snapshot_bpf__destroy(s->skel);

@@ -73,11 +73,13 @@ void rs_cmd_signals_restore(const struct rs_cmd_signals *saved);
  * waits on), s->partial set and the capture's losses, refused processes,
  * threads without stacks and churn said on stderr. s->target is the
  * caller's. earlier[0..n_earlier): the captures before cap of a --compare
- * series (verdicts set on s's threads). Returns 0, or RS_EXIT_FATAL after
- * saying why on stderr.
+ * series (verdicts set on s's threads). sess: the BPF session cap came
+ * from, if it is still loaded (its iterator finds pipe holders), else NULL.
+ * Returns 0, or RS_EXIT_FATAL after saying why on stderr.
  */
 int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
 		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
-		      struct rs_capture *const *earlier, size_t n_earlier, struct rs_snapshot *s);
+		      struct rs_capture *const *earlier, size_t n_earlier,
+		      struct rs_capture_session *sess, struct rs_snapshot *s);
 
 #endif

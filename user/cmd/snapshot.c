@@ -194,7 +194,8 @@ static int compare_earlier(struct rs_capture *const *caps, size_t n_earlier,
 /* The snapshot command's middle, shared with watch (cmd_priv.h). */
 int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
 		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
-		      struct rs_capture *const *earlier, size_t n_earlier, struct rs_snapshot *s)
+		      struct rs_capture *const *earlier, size_t n_earlier,
+		      struct rs_capture_session *sess, struct rs_snapshot *s)
 {
 	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
 	struct rs_waits_stats wst = { 0 };
@@ -210,15 +211,15 @@ int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enu
 	rs_timings_add(&t, "assemble, in all (/proc, DWARF, unwinding, symbols)");
 	rs_tmark_start(&t);
 	if (!e)
-		e = rs_waits_analyze(s, acfg.proc_root, &wst);
+		e = rs_waits_analyze(s, acfg.proc_root, sess, &wst);
 	rs_timings_add(&t, "/proc reads: what threads wait on (fds)");
 	if (!e && n_earlier)
 		e = compare_earlier(earlier, n_earlier, &acfg, used, s);
 	if (!e && o->verbose)
 		rs_msg("what threads wait on: %zu threads in %.1f ms; %zu pipes and sockets' other "
-		       "ends searched for in %zu processes, %zu fds",
+		       "ends searched for in %zu processes, %zu fds%s",
 		       wst.waits, (double)wst.ns / 1e6, wst.searched, wst.scanned_procs,
-		       wst.scanned_fds);
+		       wst.scanned_fds, wst.by_iterator ? " (by the kernel's file iterator)" : "");
 	s->exited_threads += cap->exited;
 	if (e) {
 		rs_msg("cannot build the report: %s", strerror(-e));
@@ -331,7 +332,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
-	if (rs_snapshot_build(o, cap, used, ksyms, cache, caps, n_caps - 1, &snap))
+	if (rs_snapshot_build(o, cap, used, ksyms, cache, caps, n_caps - 1, NULL, &snap))
 		goto cleanup;
 
 	rs_tmark_start(&t);

@@ -334,16 +334,21 @@ struct rs_wait {
  * Finds, for every thread of s that waits in a call people block in, what it
  * waits on, from the captured syscall arguments and words and from /proc
  * under proc_root (read only: fd links, fdinfo, net tables, children,
- * wchan; no process is stopped). Fills t->wait (NULL for the others) and,
- * when st is not NULL, what it cost. Returns 0 or -ENOMEM.
+ * wchan; no process is stopped). Who holds a pipe's other end (a loopback
+ * socket's peer) is asked of sess's task_file iterator when sess is not
+ * NULL and the kernel runs it, else found by a scan of every /proc/PID/fd:
+ * the same answers. Fills t->wait (NULL for the others) and, when st is not
+ * NULL, what it cost. Returns 0 or -ENOMEM.
  */
 struct rs_waits_stats {
 	size_t waits;	 /* threads given a wait */
 	size_t searched; /* fds whose holders were searched: pipes, loopback sockets' other ends */
 	size_t scanned_procs, scanned_fds; /* what that one scan read */
+	bool by_iterator;		   /* the scan was sess's iterator's, not /proc's */
 	uint64_t ns;			   /* the analysis's wall time */
 };
-int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_waits_stats *st);
+int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_capture_session *sess,
+		     struct rs_waits_stats *st);
 /* Frees w and everything it owns (its fds, holders, children, text). Accepts NULL. */
 void rs_wait_free(struct rs_wait *w);
 

@@ -27,7 +27,9 @@ struct rs_wait_ctx {
 	uint32_t net_pid;
 	char *net[RS_NET_TABLES];
 	bool net_tried[RS_NET_TABLES];
-	size_t scanned, scanned_fds; /* processes and fds the holder scan read */
+	struct rs_capture_session *sess; /* its iterator finds holders, if it can (NULL: /proc) */
+	bool by_iterator;		 /* it did */
+	size_t scanned, scanned_fds;	 /* processes and fds the holder scan read */
 	/* the holder scan reads these processes first (the snapshot's), then the others */
 	uint32_t *first;
 	size_t n_first;
@@ -44,9 +46,10 @@ struct rs_wait_ctx {
 int rs_fd_decode(struct rs_wait_ctx *c, uint32_t pid, int fd, bool members, struct rs_fd_desc *d);
 
 /*
- * One bounded scan of every process's fds under proc_root for the queued
- * inodes, c->first's processes first: fills the descs' holders (and a pipe's
- * writer_open). 0 or -ENOMEM.
+ * One bounded scan of every process's fds for the queued inodes, c->first's
+ * processes first: by c->sess's iterator, else (or when it cannot run)
+ * under proc_root. Fills the descs' holders (and a pipe's writer_open).
+ * 0 or -ENOMEM.
  */
 int rs_fd_scan_holders(struct rs_wait_ctx *c);
 

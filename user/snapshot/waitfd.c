@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a waiting thread's fd is (snapshot_priv.h), from /proc only:
+ * What a waiting thread's fd is (snapshot_priv.h), from /proc:
  * /proc/PID/fd/N's link, /proc/PID/fdinfo/N (access mode, an epoll set's
  * fds), the socket's line in /proc/PID/net/ tables (the target's own network
  * namespace), and the other processes holding a pipe, found by one bounded
- * scan of every /proc/PID/fd.
+ * scan of every /proc/PID/fd, or by the capture session's task_file
+ * iterator when there is one (rsample watch).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +63,13 @@ static char *read_link(const char *path)
 	return strdup(buf);
 }
 
+/* Whether a file opened with flags reads, and writes. */
+static void access_mode(unsigned flags, bool *reads, bool *writes)
+{
+	*reads = (flags & O_ACCMODE) != O_WRONLY;
+	*writes = (flags & O_ACCMODE) != O_RDONLY;
+}
+
 /* The access mode and epoll members of /proc/pid/fdinfo/fd. */
 static void read_fdinfo(const char *proc_root, uint32_t pid, int fd, bool *reads, bool *writes,
 			int *tfds, size_t max, size_t *n_tfds)
@@ -74,10 +82,8 @@ static void read_fdinfo(const char *proc_root, uint32_t pid, int fd, bool *reads
 	snprintf(path, sizeof(path), "%s/%u/fdinfo/%d", proc_root, pid, fd);
 	if (rs_read_file(path, &text, &len))
 		return;
-	if (!rs_fdinfo_parse(text, &flags, tfds, max, n_tfds)) {
-		*reads = (flags & O_ACCMODE) != O_WRONLY;
-		*writes = (flags & O_ACCMODE) != O_RDONLY;
-	}
+	if (!rs_fdinfo_parse(text, &flags, tfds, max, n_tfds))
+		access_mode(flags, reads, writes);
 	free(text);
 }
 
@@ -182,8 +188,13 @@ void rs_read_comm(const char *proc_root, uint32_t pid, char *comm, size_t len)
 	fclose(f);
 }
 
-/* Whether fd of pid, which is the pipe ino, is one the queue waits for; records it as a holder. */
-static void match_fd(struct rs_wait_ctx *c, uint32_t pid, int fd, uint64_t ino)
+/*
+ * Whether fd of pid, which is the pipe ino, is one the queue waits for;
+ * records it as a holder. f_flags: the file's flags when known (else read
+ * from /proc/pid/fdinfo/fd).
+ */
+static void match_fd(struct rs_wait_ctx *c, uint32_t pid, int fd, uint64_t ino,
+		     const uint32_t *f_flags)
 {
 	char comm[RS_COMM_LEN + 1] = "";
 	bool reads = false, writes = false, read_info = false;
@@ -197,7 +208,10 @@ static void match_fd(struct rs_wait_ctx *c, uint32_t pid, int fd, uint64_t ino)
 		if (c->want[i].ino != ino || (c->want[i].pid == pid && d->fd == fd))
 			continue;
 		if (!read_info) {
-			read_fdinfo(c->proc_root, pid, fd, &reads, &writes, tfds, 0, &n);
+			if (f_flags)
+				access_mode(*f_flags, &reads, &writes);
+			else
+				read_fdinfo(c->proc_root, pid, fd, &reads, &writes, tfds, 0, &n);
 			rs_read_comm(c->proc_root, pid, comm, sizeof(comm));
 			read_info = true;
 		}
@@ -236,7 +250,7 @@ static void scan_process(struct rs_wait_ctx *c, uint32_t pid, size_t *fds)
 			continue;
 		link[n] = '\0';
 		if ((ino = link_inode(link, "pipe:[")) || (ino = link_inode(link, "socket:[")))
-			match_fd(c, pid, atoi(e->d_name), ino);
+			match_fd(c, pid, atoi(e->d_name), ino, NULL);
 	}
 	closedir(dir);
 }
@@ -249,10 +263,50 @@ static bool scanned_first(const struct rs_wait_ctx *c, uint32_t pid)
 	return false;
 }
 
+/*
+ * The scan by c->sess's task_file iterator: its records (in /proc's order)
+ * matched as the /proc scan matches links, c->first's processes first.
+ * 0, or -errno when it cannot run (-ENOMEM: nor anything else).
+ */
+static int scan_iterator(struct rs_wait_ctx *c)
+{
+	struct rs_holder_want *want = calloc(c->n_want, sizeof(*want));
+	struct rs_holder_scan hs;
+	int e;
+
+	if (!want)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_want; i++)
+		want[i] = (struct rs_holder_want){
+			.ino = c->want[i].ino,
+			.magic =
+			    c->want[i].d->type == RS_FD_PIPE ? RS_PIPEFS_MAGIC : RS_SOCKFS_MAGIC,
+		};
+	e = rs_capture_session_holders(c->sess, want, c->n_want, &hs);
+	free(want);
+	if (e)
+		return e;
+	for (size_t i = 0; i < c->n_first; i++)
+		for (size_t j = 0; j < hs.n; j++)
+			if (hs.recs[j].tgid == c->first[i])
+				match_fd(c, hs.recs[j].tgid, hs.recs[j].fd, hs.recs[j].ino,
+					 &hs.recs[j].f_flags);
+	for (size_t j = 0; j < hs.n; j++)
+		if (!scanned_first(c, hs.recs[j].tgid))
+			match_fd(c, hs.recs[j].tgid, hs.recs[j].fd, hs.recs[j].ino,
+				 &hs.recs[j].f_flags);
+	c->scanned = hs.tables;
+	c->scanned_fds = hs.files;
+	c->by_iterator = true;
+	free(hs.recs);
+	return 0;
+}
+
 int rs_fd_scan_holders(struct rs_wait_ctx *c)
 {
 	struct dirent *e;
 	size_t fds = 0;
+	int err;
 	char *end;
 	DIR *dir;
 
@@ -266,6 +320,10 @@ int rs_fd_scan_holders(struct rs_wait_ctx *c)
 			return -ENOMEM;
 		d->writer_open = d->type == RS_FD_PIPE && d->writes; /* an O_RDWR end writes too */
 	}
+	/* Every process is walked in the kernel: no cap is reached. */
+	err = c->sess ? scan_iterator(c) : -EOPNOTSUPP;
+	if (!err || err == -ENOMEM)
+		return err;
 	/* where a pipe's other end most likely is: the target's own processes */
 	for (size_t i = 0; i < c->n_first && c->scanned < SCAN_PROCS && fds < SCAN_FDS; i++) {
 		c->scanned++;

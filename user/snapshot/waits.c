@@ -520,9 +520,10 @@ void rs_wait_free(struct rs_wait *w)
 	free(w);
 }
 
-int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_waits_stats *st)
+int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_capture_session *sess,
+		     struct rs_waits_stats *st)
 {
-	struct rs_wait_ctx c = { .proc_root = proc_root };
+	struct rs_wait_ctx c = { .proc_root = proc_root, .sess = sess };
 	uint64_t t0 = rs_mono_ns();
 	size_t waits = 0;
 	char *buf = NULL;
@@ -574,6 +575,7 @@ int rs_waits_analyze(struct rs_snapshot *s, const char *proc_root, struct rs_wai
 					       .searched = c.n_want,
 					       .scanned_procs = c.scanned,
 					       .scanned_fds = c.scanned_fds,
+					       .by_iterator = c.by_iterator,
 					       .ns = rs_mono_ns() - t0 };
 	rs_wait_ctx_clear(&c);
 	return e;

@@ -5,6 +5,7 @@
  * fdinfo, net, status, stat, children and comm files hold what the kernel
  * would print.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,7 +167,7 @@ static void test_waits_pipes_socket_epoll(void **state)
 	thread(f, 2, 102, NR_RECVFROM, 5);
 	thread(f, 3, 103, NR_EPOLL_WAIT, 6);
 	thread(f, 4, 104, NR_READ, 9); /* not open */
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, &st), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, &st), 0);
 	assert_int_equal(st.waits, 5);
 	assert_int_equal(st.searched, 5); /* pipes fd 3 and 8, socket fd 5, epoll's 5 and 8 */
 	assert_int_equal(st.scanned_procs, 2);
@@ -192,6 +193,106 @@ static void test_waits_pipes_socket_epoll(void **state)
 	assert_string_equal(text_of(&f->t[4]), "read(fd 9): fd 9 (not open, or unreadable)");
 }
 
+/*
+ * The capture session's holder search (capture/snapshot.c's task_file
+ * iterator), replaced here: the linker takes this definition, not the
+ * archive's. It answers fake_recs, or fake_err.
+ */
+static const struct rs_holder_rec fake_recs[] = {
+	{ .tgid = 100, .fd = 3, .ino = 500, .f_flags = 00 },
+	{ .tgid = 100, .fd = 4, .ino = 500, .f_flags = 01 },
+	{ .tgid = 100, .fd = 8, .ino = 700, .f_flags = 02000000 },
+	{ .tgid = 200, .fd = 7, .ino = 700, .f_flags = 01 },
+	{ .tgid = 200, .fd = 9, .ino = 601, .f_flags = 02 },
+};
+static int fake_err;
+static struct rs_holder_want fake_want[8];
+static size_t fake_n_want;
+
+int rs_capture_session_holders(struct rs_capture_session *s, const struct rs_holder_want *want,
+			       size_t n, struct rs_holder_scan *out)
+{
+	(void)s;
+	memset(out, 0, sizeof(*out));
+	assert_true(n <= 8);
+	memcpy(fake_want, want, n * sizeof(*want));
+	fake_n_want = n;
+	if (fake_err)
+		return fake_err;
+	out->recs = malloc(sizeof(fake_recs));
+	assert_non_null(out->recs);
+	memcpy(out->recs, fake_recs, sizeof(fake_recs));
+	out->n = sizeof(fake_recs) / sizeof(fake_recs[0]);
+	out->tables = 3;
+	out->files = 40;
+	return 0;
+}
+
+/* The pipes/socket/epoll case's threads, analyzed with a (fake) session; their texts. */
+static void pipes_with_session(struct fx *f, struct rs_waits_stats *st)
+{
+	thread(f, 0, 100, NR_READ, 3);
+	thread(f, 1, 101, NR_READ, 8);
+	thread(f, 2, 102, NR_RECVFROM, 5);
+	thread(f, 3, 103, NR_EPOLL_WAIT, 6);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, (struct rs_capture_session *)f, st), 0);
+	assert_string_equal(text_of(&f->t[0]),
+			    "read(fd 3): pipe:[500], written by only this process (fd 4): no other "
+			    "process holds the write end");
+	assert_string_equal(text_of(&f->t[1]),
+			    "read(fd 8): pipe:[700], writer: pid 200 \"kid\" (fd 7)");
+	assert_true(f->t[1].wait->fd.writer_open);
+	assert_false(f->t[1].wait->fd.holders_cut);
+	assert_string_equal(
+	    text_of(&f->t[2]),
+	    "recvfrom(fd 5): socket TCP 127.0.0.1:8080 -> 127.0.0.1:40000 ESTABLISHED, "
+	    "peer: pid 200 \"kid\" (fd 9)");
+	assert_string_equal(
+	    text_of(&f->t[3]),
+	    "epoll_wait(fd 6): 2 fds: fd 5 socket TCP 127.0.0.1:8080 -> "
+	    "127.0.0.1:40000 ESTABLISHED, peer: pid 200 \"kid\" (fd 9); fd 8 pipe:[700], writer: "
+	    "pid 200 \"kid\" (fd 7)");
+}
+
+static void test_waits_holders_from_session(void **state)
+{
+	struct rs_waits_stats st;
+	struct fx *f = *state;
+	char path[256];
+
+	/* pid 200's links and fdinfo gone: only the session can name its fds */
+	for (int fd = 7; fd <= 9; fd += 2) {
+		snprintf(path, sizeof(path), "%s/200/fd/%d", f->root, fd);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/200/fdinfo/%d", f->root, fd);
+		unlink(path);
+	}
+	fake_err = 0;
+	pipes_with_session(f, &st);
+	assert_true(st.by_iterator);
+	assert_int_equal(st.scanned_procs, 3);
+	assert_int_equal(st.scanned_fds, 40);
+	/* pipes on pipefs, the socket's peer on sockfs */
+	assert_int_equal(fake_n_want, 5);
+	for (size_t i = 0; i < fake_n_want; i++)
+		assert_int_equal(fake_want[i].magic,
+				 fake_want[i].ino == 601 ? RS_SOCKFS_MAGIC : RS_PIPEFS_MAGIC);
+}
+
+static void test_waits_holders_session_refused(void **state)
+{
+	struct rs_waits_stats st;
+	struct fx *f = *state;
+
+	/* the kernel refused the iterator: the /proc scan, the same words */
+	fake_err = -EOPNOTSUPP;
+	pipes_with_session(f, &st);
+	assert_false(st.by_iterator);
+	assert_int_equal(st.scanned_procs, 2);
+	assert_int_equal(st.scanned_fds, 7);
+	fake_err = 0;
+}
+
 static void test_waits_no_writer_anywhere(void **state)
 {
 	struct fx *f = *state;
@@ -200,7 +301,7 @@ static void test_waits_no_writer_anywhere(void **state)
 	snprintf(path, sizeof(path), "%s/100/fd/4", f->root);
 	unlink(path);
 	thread(f, 0, 100, NR_READ, 3);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "read(fd 3): pipe:[500], no writer open (write end closed)");
 	assert_false(f->t[0].wait->fd.writer_open);
@@ -225,7 +326,7 @@ static void test_waits_sleep_child_join(void **state)
 	t->uframes = &f->join_frame;
 	t->n_uframes = 1;
 	thread(f, 6, 106, NR_NANOSLEEP, 0);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]), "nanosleep: 5.8s of 10.0s left");
 	assert_int_equal(f->t[0].wait->remaining_ns, 5800000000ull);
 	assert_string_equal(text_of(&f->t[1]),
@@ -254,7 +355,7 @@ static void test_waits_absolute_sleep_in_time_namespace(void **state)
 	t->arg_peek_len = 16;
 	t->arg_peek[0] = until / S(1);
 	t->arg_peek[1] = until % S(1);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, NULL), 0);
 	assert_true(f->t[0].wait->absolute);
 	assert_in_range(f->t[0].wait->remaining_ns, S(10) - S(1) / 10, S(10));
 	assert_non_null(strstr(text_of(&f->t[0]), "left, until CLOCK_MONOTONIC "));
@@ -267,7 +368,7 @@ static void test_waits_child_process_groups(void **state)
 
 	thread(f, 0, 100, NR_WAIT4, 0);
 	thread(f, 1, 101, NR_WAIT4, (uint64_t)-5);
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "wait4(process group 0): 1 child: child 200 (ns 2) \"kid\" (S)");
 	assert_string_equal(text_of(&f->t[1]), "wait4(process group 5): no children");
@@ -290,7 +391,7 @@ static void test_waits_poll_and_select_sets(void **state)
 	t->arg_peek[0] = 1u << 5;		       /* fd 5 */
 	t = thread(f, 2, 102, RS_NR_POLL, 0x7ffc0000); /* not copied */
 	t->syscall_args[1] = 3;
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "poll: 2 fds: fd 8 pipe:[700], writer: pid 200 \"kid\" (fd 7)");
 	assert_string_equal(text_of(&f->t[1]),
@@ -321,7 +422,7 @@ static void test_waits_rwlock_and_d_state(void **state)
 	t->blocker_valid = true;
 	t->blocker = 0xffff888000001000ull;
 	t->blocker_owner_tid = 101;
-	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL), 0);
+	assert_int_equal(rs_waits_analyze(&f->s, f->root, NULL, NULL), 0);
 	assert_string_equal(text_of(&f->t[0]),
 			    "pthread_rwlock_wrlock(0x5000): held for writing by thread 101 \"t1\"");
 	assert_null(f->t[0].wait->symbol); /* naming the address is left to the lock analysis */
@@ -337,6 +438,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_waits_pipes_socket_epoll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_holders_from_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_holders_session_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_waits_no_writer_anywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_sleep_child_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_absolute_sleep_in_time_namespace, setup,
