@@ -249,10 +249,12 @@ bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc)
 	if (frame) {
 		dwarf_frame_info(frame, NULL, NULL, &sig);
 		free(frame);
-		if (sig)
-			return true;
+		return sig;
 	}
-	/* gdb's amd64 Linux check: glibc's trampoline by name */
+	/*
+	 * No CFI for it: gdb's amd64 Linux check, the trampoline by name (a
+	 * search of the symbol table, so only here: glibc's has CFI saying "S").
+	 */
 	name = dwfl_module_addrname(mod, pc);
 	return name && !strcmp(name, "__restore_rt");
 }
