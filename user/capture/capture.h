@@ -36,6 +36,12 @@ struct rs_capture_cfg {
 	 * their user stacks (a kernel without sleepable task iterators, 5.18).
 	 */
 	bool need_blocked_stacks;
+	/*
+	 * BPF: also load find_holders, the task_file iterator a session's
+	 * rs_capture_session_holders() runs (rsample watch); one snapshot
+	 * scans /proc once instead and does not pay for its verification.
+	 */
+	bool find_holders;
 };
 
 struct rs_capture {

@@ -157,14 +157,15 @@ static int open_obj(const struct rs_capture_cfg *cfg, struct rs_bpf *b, bool fir
  * message in err. The sleepable iterator is tried first; only when the
  * kernel refuses it are its features probed, and without sleepable task
  * iterators (before 5.18) the other program is loaded: no user stacks of
- * threads that are not running. A refused load is tried again without
- * find_holders, which only spares the wait report a /proc scan.
+ * threads that are not running. With cfg->find_holders, a refused load is
+ * tried again without that program, which only spares the wait report a
+ * /proc scan.
  */
 static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snapshot_bpf **out,
 		char *err, size_t errlen)
 {
 	struct snapshot_bpf *skel = NULL;
-	bool sleepable = true, holders = true, first = true;
+	bool sleepable = true, holders = cfg->find_holders, first = true;
 	int e;
 
 	for (;;) {

@@ -344,7 +344,8 @@ static int start(struct wrun *r)
 				      .kernel_stacks = !o->no_kernel,
 				      .oncpu_wait_ms = 100,
 				      .expect_threads = r->tgt.expect_threads,
-				      .need_blocked_stacks = true };
+				      .need_blocked_stacks = true,
+				      .find_holders = true };
 	char err[2048] = "", thr[32], every[32];
 	int e;
 
