@@ -8,6 +8,9 @@
 
 ARCH		?= x86
 OUT		:= build
+# Debug files kept decompressed between runs (user/stack/debugcache.c): the suites,
+# benchmarks and the demo use one inside the build directory, not /var/cache/rsample.
+export RSAMPLE_CACHE_DIR ?= $(CURDIR)/$(OUT)/cache
 CC		?= cc
 CLANG		?= clang
 BPFTOOL		?= bpftool

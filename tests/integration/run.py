@@ -288,6 +288,126 @@ class Timings(unittest.TestCase):
         fail_if(self, errs)
 
 
+# ---- debug files kept decompressed between runs (RSAMPLE_CACHE_DIR) --------------
+
+class DebugCache(unittest.TestCase):
+    """libc6-dbg's compressed debug file, inflated once into the cache: the same frames
+    cold, warm and without the cache; a damaged entry is made again; a directory that
+    others can write is not used."""
+
+    def setUp(self):
+        require_bpf(self)
+
+    # ledger's threads that block for good (the deadlock, a condvar, a pipe, epoll, a
+    # long sleep, main's join): the same stack in every run
+    STILL = ("dl-a", "dl-b", "cv-wait", "pipe-rd", "epoll", "sleeper", "ledger-nofp")
+
+    @classmethod
+    def frames(cls, run):
+        """name -> the user frames of each of STILL, as (function, file, line, module)."""
+        out = {}
+        for p in json.loads(run.stdout)["processes"]:
+            for t in p["threads"]:
+                if t.get("name") not in cls.STILL:
+                    continue
+                us = t["user_stack"]
+                fr = us["frames"] if isinstance(us, dict) else us
+                out[t["name"]] = [(f.get("function"), f.get("file"), f.get("line"), f.get("module"))
+                                  for f in fr]
+        return out
+
+    def test_debug_cache(self):
+        import tempfile
+        import shutil
+        d = tempfile.mkdtemp(prefix="rsample-test-cache-")
+        cache = os.path.join(d, "cache")
+        v = launch.Victim(os.path.join(VICTIM_DIR, "ledger-nofp"), prefix="rsample-test-")
+        errs = []
+        try:
+            v.start()
+            args = ["--pid", str(v.host_pid), "--json", "--timings"]
+
+            def snap(what, env):
+                r = run_rsample(args, pid=v.host_pid, env=env)
+                if r.rc != 0:
+                    errs.append("%s: %s" % (what, r.describe()))
+                return r
+
+            off = snap("RSAMPLE_CACHE_DIR=off", {"RSAMPLE_CACHE_DIR": "off"})
+            cold = snap("cold cache", {"RSAMPLE_CACHE_DIR": cache})
+            entries = sorted(os.listdir(cache)) if os.path.isdir(cache) else []
+            warm = snap("warm cache", {"RSAMPLE_CACHE_DIR": cache})
+            if errs:
+                self.fail("\n".join(errs))
+            made = "debug file decompressed into the cache"
+            if made not in cold.stderr:
+                errs.append("the cold run made no cache entry:\n" + cold.stderr)
+            if made in warm.stderr:
+                errs.append("the warm run made an entry again:\n" + warm.stderr)
+            bid = subprocess.run(["readelf", "-n", "/lib/x86_64-linux-gnu/libc.so.6"],
+                                 capture_output=True, text=True).stdout
+            m = re.search(r"Build ID: ([0-9a-f]+)", bid)
+            libc = [e for e in entries if m and e.startswith(m.group(1) + "-")]
+            if len(libc) != 1:
+                errs.append("cache holds %r, want one entry named after libc's build-id" % entries)
+            else:
+                st = os.stat(os.path.join(cache, libc[0]))
+                if st.st_mode & 0o777 != 0o600:
+                    errs.append("entry mode %o, want 600" % (st.st_mode & 0o777))
+            if sorted(os.listdir(cache)) != entries:
+                errs.append("the warm run changed the entries: %r -> %r" % (
+                    entries, sorted(os.listdir(cache))))
+            base = self.frames(off)
+            if sorted(base) != sorted(self.STILL):
+                errs.append("threads %r without the cache, want %r" % (sorted(base), sorted(self.STILL)))
+            libc_lines = [f for fr in base.values() for f in fr
+                          if f[3] and "libc.so" in f[3] and f[1] and f[2]]
+            if not libc_lines:
+                errs.append("no libc frame with file:line without the cache: nothing compared")
+            for what, r in (("cold", cold), ("warm", warm)):
+                got = self.frames(r)
+                for tid, fr in base.items():
+                    if got.get(tid) != fr:
+                        errs.append("%s cache, %s: %r, without the cache %r" % (what, tid,
+                                                                                  got[tid], fr))
+            # a damaged entry: used as if absent, and made again
+            if libc:
+                path = os.path.join(cache, libc[0])
+                size = os.path.getsize(path)
+                with open(path, "r+b") as f:
+                    f.truncate(4096)
+                again = snap("damaged entry", {"RSAMPLE_CACHE_DIR": cache})
+                if again.rc == 0:
+                    if made not in again.stderr:
+                        errs.append("a truncated entry was used, not made again")
+                    if os.path.getsize(path) != size:
+                        errs.append("entry is %d bytes after the remake, was %d" % (
+                            os.path.getsize(path), size))
+                    got = self.frames(again)
+                    for tid, fr in base.items():
+                        if got.get(tid) != fr:
+                            errs.append("after the remake, %s: %r, want %r" % (tid, got[tid], fr))
+            # a directory others may write: not used, nothing said, same frames
+            shared = os.path.join(d, "shared")
+            os.mkdir(shared)
+            os.chmod(shared, 0o777)
+            open_dir = snap("shared directory", {"RSAMPLE_CACHE_DIR": shared})
+            if open_dir.rc == 0:
+                if os.listdir(shared):
+                    errs.append("wrote %r into a directory others can write" % os.listdir(shared))
+                if "cache" in "".join(l for l in open_dir.stderr.splitlines()
+                                      if "timings:" not in l):
+                    errs.append("said something about the cache:\n" + open_dir.stderr)
+                got = self.frames(open_dir)
+                for tid, fr in base.items():
+                    if got.get(tid) != fr:
+                        errs.append("shared dir, %s: %r, want %r" % (tid, got[tid], fr))
+        finally:
+            v.stop()
+            shutil.rmtree(d, ignore_errors=True)
+        fail_if(self, errs)
+
+
 # ---- a running thread deeper than --stack-bytes --------------------------------
 
 class DeepRunningThread(unittest.TestCase):
@@ -814,7 +934,7 @@ def main(argv):
 
     return suite.run_cases([CNoFramePointers, CFramePointers, CStrippedDebuglink, RustRelease,
                             DeletedBinary, PodSubtree, Errors, GdbComparison,
-                            DeepRunningThread, Timings] + list(rank.CASES),
+                            DeepRunningThread, Timings, DebugCache] + list(rank.CASES),
                            argv, NOTES, cleanup)
 
 

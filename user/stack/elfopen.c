@@ -515,5 +515,5 @@ standard:
 			fd = -1;
 		}
 	}
-	return fd;
+	return fd >= 0 ? rs_debugcache_swap(fd) : fd;
 }

@@ -154,6 +154,14 @@ int rs_elf_inflated_size(int fd, uint64_t *out);
  */
 bool rs_debug_size_ok(struct rs_proc *p, int fd, const char *name);
 /*
+ * The debug file fd, or in its place (fd closed) its copy with every
+ * compressed section inflated, kept between runs (debugcache.c): made on
+ * first use, handed out while it is what its name says. fd itself when
+ * there is nothing to inflate, no cache (RSAMPLE_CACHE_DIR=off, no
+ * directory of the caller's own) or any failure.
+ */
+int rs_debugcache_swap(int fd);
+/*
  * rs_open_in_root() for p, then rs_debug_size_ok(), with one warning per
  * refused file (not a regular file, too large, no openat2). fd or -errno
  * (-EFBIG: over the limit). *name (when name is not NULL) gets the file's
