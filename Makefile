@@ -19,10 +19,13 @@ VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 # RS_WITH_CURL=0 builds without libcurl: --push then says this build has no push support.
+# With it, only curl.h is used at build time: --push loads libcurl.so.4 when asked
+# (user/push/transport.c), so no other command pays for libcurl's ~25 libraries.
 RS_WITH_CURL	?= 1
-PKGS		:= libbpf libelf libdw $(if $(filter 1,$(RS_WITH_CURL)),libcurl)
+PKGS		:= libbpf libelf libdw
 # Recursive (=) so a make that first ran 'deps' still finds the flags.
-PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(PKGS) $(if $(filter 1,$(RS_WITH_CURL)),libcurl) \
+		  2>/dev/null)
 PKG_LIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS		?= -O2 -g

@@ -11,7 +11,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-/* Target sets; which one applies is chosen by the filter_* flags below. */
+/*
+ * Target sets; which one applies is chosen by the filter_* flags below. The
+ * loader sizes them to the resolved target (rs_bpf_setup); these are the most.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);

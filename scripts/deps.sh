@@ -17,7 +17,8 @@ set -eu
 # unshare from util-linux) and shows glibc's inline frames with file:line (libc6-dbg);
 # make static links the same libraries' .a files and glibc's (libc6-dev, libbz2-dev,
 # liblzma-dev: libdw's compression libraries); profile --push sends with libcurl
-# (libcurl4-openssl-dev; the static build has no push).
+# (libcurl4-openssl-dev: curl.h to build, and libcurl4, which --push loads when asked;
+# the static build has no push).
 run_pkgs="make gcc clang pkg-config bpftool libbpf-dev libelf-dev libdw-dev libiberty-dev
 	binutils zlib1g-dev protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev python3
 	util-linux libc6-dbg libc6-dev libbz2-dev liblzma-dev"

@@ -435,6 +435,30 @@ def test_push_usage():
           "a URL without http://: exit %d %r" % (r.returncode, err))
 
 
+def test_push_without_libcurl():
+    """libcurl is loaded only for --push: without it, one line naming it and the fix, exit 2."""
+    ld = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
+    lib = next((l.split()[-1] for l in ld.splitlines() if l.strip().startswith("libcurl.so.4 (")),
+               None)
+    check(lib is not None, "libcurl.so.4 is not in the loader's cache (scripts/deps.sh installs it)")
+    # In a mount namespace of its own (gone with the process) the library reads as empty.
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        'mount --bind /dev/null "$1" && exec "$2" profile --pid "$3" '
+                        '--interval 1s -d 1s --push http://127.0.0.1:1',
+                        "sh", lib, prof.RSAMPLE, str(os.getpid())],
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode()
+    check(r.returncode == 2 and err.count("\n") == 1 and
+          err.startswith("rsample: cannot load libcurl for --push: %s: " % lib) and
+          "install the libcurl4 package" in err, "exit %d %r" % (r.returncode, err))
+    # the other commands do not load it at all
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        'mount --bind /dev/null "$1" && exec "$2" --version', "sh", lib,
+                        prof.RSAMPLE], capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stdout.startswith(b"rsample "),
+          "--version without libcurl: exit %d %r %r" % (r.returncode, r.stdout, r.stderr))
+
+
 TESTS = [
     test_push_requests_as_documented,
     test_push_retries_after_503,
@@ -442,6 +466,7 @@ TESTS = [
     test_push_server_down,
     test_push_sigterm_sends_the_last_interval,
     test_push_usage,
+    test_push_without_libcurl,
 ]
 
 

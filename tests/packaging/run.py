@@ -217,6 +217,9 @@ class Deb(unittest.TestCase):
         dep = sh(["dpkg-deb", "-f", self.deb, "Depends"]).stdout
         for lib in ("libbpf1", "libelf1", "libdw1", "libc6", "libprotobuf-c1", "zlib1g"):
             self.assertIn(lib, dep)
+        # --push loads libcurl when asked (user/push/transport.c): recommended, not required
+        self.assertNotIn("libcurl", dep)
+        self.assertIn("libcurl4", sh(["dpkg-deb", "-f", self.deb, "Recommends"]).stdout)
 
     def test_lintian(self):
         p = sh(["lintian", "--no-tag-display-limit", self.deb])

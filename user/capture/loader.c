@@ -246,6 +246,17 @@ int rs_bpf_setup(struct rs_bpf *b, const struct rs_bpf_setup *s, char *err, size
 	m = bpf_object__find_map_by_name(b->obj, "records");
 	if (m)
 		e = bpf_map__set_max_entries(m, ring_bytes(s->ring_want, s->ring_max));
+	/*
+	 * The target sets are filled once, after load (rs_bpf_loaded), with the
+	 * resolved ids: sized to them. They are preallocated hashes, which cost
+	 * their size at creation (65 536 tids: a per-CPU free list of them).
+	 */
+	m = bpf_object__find_map_by_name(b->obj, "targ_tgids");
+	if (!e && m)
+		e = bpf_map__set_max_entries(m, t->n_tgids ? (__u32)t->n_tgids : 1);
+	m = bpf_object__find_map_by_name(b->obj, "targ_tids");
+	if (!e && m)
+		e = bpf_map__set_max_entries(m, t->n_tids ? (__u32)t->n_tids : 1);
 	for (const char *const *name = s->per_cpu; !e && name && *name; name++) {
 		m = bpf_object__find_map_by_name(b->obj, *name);
 		e = m ? bpf_map__set_max_entries(m, b->ncpu) : -ENOENT;

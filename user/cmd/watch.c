@@ -45,6 +45,7 @@ static void text_header(FILE *f, const struct rs_watch_incident *inc, uint64_t t
 	char dur[32], thr[32];
 
 	rs_format_duration(th, thr, sizeof(thr));
+	flockfile(f); /* for rs_fput_safe */
 	fprintf(f, "hang %" PRIu64 ": pid %u \"", inc->id, inc->tgid);
 	rs_fput_safe(f, inc->comm, sizeof(inc->comm), false);
 	fprintf(f, "\", %zu thread%s past --threshold %s:", inc->n_threads,
@@ -69,6 +70,7 @@ static void text_header(FILE *f, const struct rs_watch_incident *inc, uint64_t t
 			fputs(" (not an idle wait)", f);
 	}
 	fputc('\n', f);
+	funlockfile(f);
 }
 
 /* The "incident" member of the JSON document; malloc'd, or NULL. */
@@ -278,9 +280,11 @@ static void print_cleared(const struct wrun *r, const struct rs_watch_incident *
 		       ", \"exited\": %s}}\n",
 		       inc->id, inc->tgid, now - inc->since_ns, exited ? "true" : "false");
 	} else {
+		flockfile(stdout); /* for rs_fput_safe */
 		printf("cleared: hang %" PRIu64 " of pid %u \"", inc->id, inc->tgid);
 		rs_fput_safe(stdout, inc->comm, sizeof(inc->comm), false);
 		printf("\" after %s%s\n", dur, exited ? " (the process exited)" : "");
+		funlockfile(stdout);
 	}
 	fflush(stdout);
 }

@@ -45,7 +45,8 @@ size_t rs_utf8_seq_len(const char *s, size_t n);
  * Writes at most len bytes of s (less at a NUL) to f for a human. Control
  * bytes and bytes that are not valid UTF-8 become \xNN, and when quoted, "
  * and \ get a backslash: names come from the target and must not drive the
- * terminal.
+ * terminal. The caller holds f's lock (flockfile) or is its only user
+ * (open_memstream): the writes are the _unlocked stdio calls.
  */
 void rs_fput_safe(FILE *f, const char *s, size_t len, bool quoted);
 /*
@@ -56,7 +57,7 @@ size_t rs_utf8_encode(uint32_t cp, char *out);
 /*
  * Writes at most n bytes of s (less at a NUL) as a JSON string, quotes
  * included: '"', '\' and control bytes escaped, bytes that are not valid
- * UTF-8 as U+FFFD.
+ * UTF-8 as U+FFFD. f's lock as for rs_fput_safe.
  */
 void rs_fput_json(FILE *f, const char *s, size_t n);
 

@@ -46,7 +46,7 @@ void rs_fput_safe(FILE *f, const char *s, size_t len, bool quoted)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x80 && (l = rs_utf8_seq_len(s + i, len - i))) {
-			fwrite(s + i, 1, l, f);
+			fwrite_unlocked(s + i, 1, l, f);
 			i += l;
 			continue;
 		}
@@ -55,7 +55,7 @@ void rs_fput_safe(FILE *f, const char *s, size_t len, bool quoted)
 		else if (quoted && (c == '"' || c == '\\'))
 			fprintf(f, "\\%c", c);
 		else
-			fputc(c, f);
+			putc_unlocked(c, f);
 		i++;
 	}
 }
@@ -92,34 +92,34 @@ void rs_fput_json(FILE *f, const char *str, size_t n)
 	size_t i = 0, l;
 
 	n = strnlen(str, n);
-	fputc('"', f);
+	putc_unlocked('"', f);
 	while (i < n) {
 		unsigned char c = s[i];
 
 		if (c == '"' || c == '\\') {
 			fprintf(f, "\\%c", c);
 		} else if (c == '\n') {
-			fputs("\\n", f);
+			fputs_unlocked("\\n", f);
 		} else if (c == '\t') {
-			fputs("\\t", f);
+			fputs_unlocked("\\t", f);
 		} else if (c == '\r') {
-			fputs("\\r", f);
+			fputs_unlocked("\\r", f);
 		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
 		} else if (c >= 0x80) {
 			l = rs_utf8_seq_len(str + i, n - i);
 			if (!l) {
-				fputs("\\ufffd", f);
+				fputs_unlocked("\\ufffd", f);
 				i++;
 				continue;
 			}
-			fwrite(s + i, 1, l, f);
+			fwrite_unlocked(s + i, 1, l, f);
 			i += l;
 			continue;
 		} else {
-			fputc(c, f);
+			putc_unlocked(c, f);
 		}
 		i++;
 	}
-	fputc('"', f);
+	putc_unlocked('"', f);
 }

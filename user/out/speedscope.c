@@ -233,23 +233,23 @@ static int put_profile(FILE *f, const struct ss *ss, size_t i, size_t j)
 
 	for (size_t e = i; e < j; e++)
 		total += rs_weight_out(k, ss->e[e].raw);
-	fputs("    {\n      \"type\": \"sampled\",\n      \"name\": ", f);
+	fputs_unlocked("    {\n      \"type\": \"sampled\",\n      \"name\": ", f);
 	err = put_profile_name(f, ss, &ss->e[i]);
 	if (err)
 		return err;
 	fprintf(f, ",\n      \"unit\": \"%s\",\n", k == RS_PROF_OFFCPU ? "microseconds" : "none");
 	fprintf(f, "      \"startValue\": 0,\n      \"endValue\": %" PRIu64 ",\n", total);
-	fputs("      \"samples\": [", f);
+	fputs_unlocked("      \"samples\": [", f);
 	for (size_t e = i; e < j; e++) {
 		if (!rs_weight_out(k, ss->e[e].raw))
 			continue;
 		fprintf(f, "%s\n        [", first ? "" : ",");
 		for (size_t x = 0; x < ss->e[e].n; x++)
 			fprintf(f, "%s%" PRIu32, x ? ", " : "", ss->e[e].stack[x]);
-		fputc(']', f);
+		putc_unlocked(']', f);
 		first = false;
 	}
-	fputs("\n      ],\n      \"weights\": [", f);
+	fputs_unlocked("\n      ],\n      \"weights\": [", f);
 	first = true;
 	for (size_t e = i; e < j; e++) {
 		uint64_t w = rs_weight_out(k, ss->e[e].raw);
@@ -259,7 +259,7 @@ static int put_profile(FILE *f, const struct ss *ss, size_t i, size_t j)
 			first = false;
 		}
 	}
-	fputs("]\n    }", f);
+	fputs_unlocked("]\n    }", f);
 	return 0;
 }
 
@@ -290,35 +290,37 @@ static int put_file(FILE *f, const struct ss *ss, const struct rs_profile *const
 		len = asprintf(&full, "%s", name);
 	if (len < 0)
 		return -ENOMEM;
-	fputs("{\n  \"$schema\": \"https://www.speedscope.app/file-format-schema.json\",\n", f);
-	fputs("  \"name\": ", f);
+	fputs_unlocked(
+	    "{\n  \"$schema\": \"https://www.speedscope.app/file-format-schema.json\",\n", f);
+	fputs_unlocked("  \"name\": ", f);
 	err = put_json_safe(f, full);
 	free(full);
 	if (err)
 		return err;
-	fputs(",\n  \"exporter\": \"rsample " RS_VERSION "\",\n  \"activeProfileIndex\": 0,\n", f);
-	fputs("  \"shared\": {\n    \"frames\": [", f);
+	fputs_unlocked(
+	    ",\n  \"exporter\": \"rsample " RS_VERSION "\",\n  \"activeProfileIndex\": 0,\n", f);
+	fputs_unlocked("  \"shared\": {\n    \"frames\": [", f);
 	for (size_t r = 0; r < ss->keys.n && !err; r++) {
 		const struct sframe *fr = ss->by[r];
 
 		fprintf(f, "%s\n      { \"name\": ", r ? "," : "");
 		rs_fput_json(f, fr->name, SIZE_MAX);
 		if (fr->file) {
-			fputs(", \"file\": ", f);
+			fputs_unlocked(", \"file\": ", f);
 			err = put_json_safe(f, fr->file);
 		}
 		if (fr->line)
 			fprintf(f, ", \"line\": %" PRIu32, fr->line);
-		fputs(" }", f);
+		fputs_unlocked(" }", f);
 	}
-	fputs("\n    ]\n  },\n  \"profiles\": [", f);
+	fputs_unlocked("\n    ]\n  },\n  \"profiles\": [", f);
 	for (size_t i = 0, j; i < ss->n_e && !err; i = j) {
 		for (j = i + 1; j < ss->n_e && same_unit(&ss->e[i], &ss->e[j]); j++)
 			;
-		fputs(i ? ",\n" : "\n", f);
+		fputs_unlocked(i ? ",\n" : "\n", f);
 		err = put_profile(f, ss, i, j);
 	}
-	fputs("\n  ]\n}\n", f);
+	fputs_unlocked("\n  ]\n}\n", f);
 	return err;
 }
 
@@ -335,7 +337,9 @@ int rs_write_speedscope(FILE *f, const struct rs_profile *const *profs, size_t n
 			if (rs_psample_raw_weight(profs[i]->kind, &profs[i]->samples[j]))
 				err = add_entry(&ss, &profs[i]->samples[j], profs[i]->kind);
 	err = err ?: order(&ss);
+	flockfile(f); /* once: the writers use the _unlocked stdio calls */
 	err = err ?: put_file(f, &ss, profs, n, name);
+	funlockfile(f);
 	if (!err && (fflush(f) || ferror(f)))
 		err = -EIO;
 	for (size_t i = 0; i < ss.n_e; i++)

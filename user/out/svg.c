@@ -156,22 +156,22 @@ static void put_xml(FILE *f, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		switch (s[i]) {
 		case '&':
-			fputs("&amp;", f);
+			fputs_unlocked("&amp;", f);
 			break;
 		case '<':
-			fputs("&lt;", f);
+			fputs_unlocked("&lt;", f);
 			break;
 		case '>':
-			fputs("&gt;", f);
+			fputs_unlocked("&gt;", f);
 			break;
 		case '"':
-			fputs("&quot;", f);
+			fputs_unlocked("&quot;", f);
 			break;
 		case '\'':
-			fputs("&apos;", f);
+			fputs_unlocked("&apos;", f);
 			break;
 		default:
-			fputc(s[i], f);
+			putc_unlocked(s[i], f);
 		}
 	}
 }
@@ -209,7 +209,7 @@ static void put_label(FILE *f, const char *name, size_t len, double w)
 			break;
 	}
 	put_xml(f, name, cut);
-	fputs("..", f);
+	fputs_unlocked("..", f);
 }
 
 /* "2.50 s", "35.00 ms" or "400 us" for a time in microseconds. */
@@ -275,7 +275,7 @@ static void put_frame(FILE *f, const struct tree *t, uint32_t i, unsigned int de
 		px, y, w, FRAME_H - 1, fill);
 	fprintf(f, "<text x=\"%.2f\" y=\"%.1f\">", px + 3, y + 10.5);
 	put_label(f, nd->name, nd->len, w);
-	fputs("</text></g>\n", f);
+	fputs_unlocked("</text></g>\n", f);
 	for (uint32_t c = nd->child; c; c = t->v[c].sib) {
 		put_frame(f, t, c, depth + 1, x, base_y);
 		x += t->v[c].total;
@@ -313,7 +313,7 @@ static void put_panel(FILE *f, const struct tree *t, int idx, int top)
 	fprintf(f, "<text class=\"matched\" x=\"%d\" y=\"%d\"></text>\n", SVG_W - XPAD, top + 14);
 	if (total)
 		put_frame(f, t, 0, 0, 0, base_y);
-	fputs("</g>\n", f);
+	fputs_unlocked("</g>\n", f);
 }
 
 static int put_head(FILE *f, const struct rs_profile *p, const char *title, int height)
@@ -329,7 +329,7 @@ static int put_head(FILE *f, const struct rs_profile *p, const char *title, int 
 		SVG_W, height, SVG_W, height);
 	fprintf(f, "<style>\n%s</style>\n<script><![CDATA[\n%s]]></script>\n", rs_svg_style,
 		rs_svg_script);
-	fputs("<rect width=\"100%\" height=\"100%\" fill=\"#f6f6f2\"/>\n", f);
+	fputs_unlocked("<rect width=\"100%\" height=\"100%\" fill=\"#f6f6f2\"/>\n", f);
 	fprintf(f, "<text id=\"title\" x=\"%d\" y=\"24\">", SVG_W / 2);
 	if (put_xml_str(f, title ? title : "rsample flame graph"))
 		return -ENOMEM;
@@ -337,7 +337,7 @@ static int put_head(FILE *f, const struct rs_profile *p, const char *title, int 
 	if (p->target && *p->target) {
 		if (put_xml_str(f, p->target))
 			return -ENOMEM;
-		fputs(", ", f);
+		fputs_unlocked(", ", f);
 	}
 	if (p->start_unix_ns > 0 && gmtime_r(&sec, &tm))
 		strftime(when, sizeof(when), "from %Y-%m-%d %H:%M:%S UTC, ", &tm);
@@ -399,6 +399,7 @@ int rs_write_svg(FILE *f, const struct rs_profile *const *profs, size_t n, enum 
 		err = tree_build(&trees[k], &st, profs, n, g);
 		height += panel_height(&trees[k]);
 	}
+	flockfile(f); /* once: the writers use the _unlocked stdio calls */
 	if (!err)
 		err = put_head(f, profs[0], title, height);
 	if (!err) {
@@ -413,6 +414,7 @@ int rs_write_svg(FILE *f, const struct rs_profile *const *profs, size_t n, enum 
 		if (fflush(f) || ferror(f))
 			err = -EIO;
 	}
+	funlockfile(f);
 	free(trees[0].v);
 	free(trees[1].v);
 	rs_stacks_clear(&st);

@@ -4,9 +4,9 @@
  * interval's profile to Grafana Pyroscope's ingest API (ingest.c builds the
  * request) from a sender thread of its own (push.c: a bounded queue,
  * retries with exponential backoff and jitter, drops counted), so the
- * sampler never waits on the network. The HTTP transport is libcurl
- * (transport.c); a build with RS_WITH_CURL=0 has none and rs_push_new()
- * says so.
+ * sampler never waits on the network. The HTTP transport is libcurl,
+ * loaded by rs_push_new() (transport.c); a build with RS_WITH_CURL=0 has
+ * none and rs_push_new() says so, as it does when libcurl is not installed.
  */
 #ifndef RS_PUSH_H
 #define RS_PUSH_H
@@ -56,7 +56,7 @@ struct rs_push_stats {
 
 struct rs_push;
 
-/* Whether this build can push (libcurl linked in: RS_WITH_CURL). */
+/* Whether this build can push (built with curl.h: RS_WITH_CURL; libcurl loaded at rs_push_new). */
 bool rs_push_supported(void);
 
 /*

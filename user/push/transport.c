@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The HTTP transport of --push (push_priv.h): one POST with libcurl's easy
- * interface, on the sender thread only. A build with RS_WITH_CURL=0 (the
- * static build may leave libcurl out) has no transport: rs_push_http_init()
- * says so and --push is refused before anything is sampled.
+ * interface, on the sender thread only. libcurl is loaded (dlopen) by
+ * rs_push_http_init(), so only --push pays for it and its ~25 libraries at
+ * start-up; without it installed, --push is refused before anything is
+ * sampled. A build with RS_WITH_CURL=0 (the static build) has no transport:
+ * rs_push_http_init() says so.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,19 +18,72 @@
 #endif
 
 #if RS_WITH_CURL
+/* the header for types and constants only: calls go through curl below */
 #include <curl/curl.h>
+
+/* The soname Debian's libcurl4 installs (the ABI curl.h describes). */
+#define LIBCURL "libcurl.so.4"
+
+/* The libcurl functions the transport calls, from the library loaded once. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	const char *(*easy_strerror)(CURLcode c);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *e, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *e);
+	CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *e);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} curl;
 
 bool rs_push_supported(void)
 {
 	return true;
 }
 
+/* Fills curl from LIBCURL; false with the loader's reason in err. */
+static bool load_curl(char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		"curl_global_init",  "curl_easy_strerror", "curl_easy_init",
+		"curl_easy_setopt",  "curl_easy_perform",  "curl_easy_getinfo",
+		"curl_easy_cleanup", "curl_slist_append",  "curl_slist_free_all",
+	};
+	void *fns[sizeof(names) / sizeof(names[0])];
+	void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	const char *why;
+
+	_Static_assert(sizeof(fns) == sizeof(curl), "one name per function of curl");
+	if (!h)
+		goto fail;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		fns[i] = dlsym(h, names[i]);
+		if (!fns[i])
+			goto fail;
+	}
+	memcpy(&curl, fns, sizeof(curl));
+	return true; /* h stays open for the life of the process */
+fail:
+	why = dlerror();
+	snprintf(
+	    err, errlen,
+	    "cannot load libcurl for --push: %s (install the libcurl4 package, or write intervals with --out-dir)",
+	    why ? why : "unknown error");
+	if (h)
+		dlclose(h);
+	return false;
+}
+
 int rs_push_http_init(char *err, size_t errlen)
 {
-	CURLcode c = curl_global_init(CURL_GLOBAL_DEFAULT);
+	CURLcode c;
 
+	if (!curl.global_init && !load_curl(err, errlen))
+		return -ENOTSUP;
+	c = curl.global_init(CURL_GLOBAL_DEFAULT);
 	if (c) {
-		snprintf(err, errlen, "cannot initialise libcurl: %s", curl_easy_strerror(c));
+		snprintf(err, errlen, "cannot initialise libcurl: %s", curl.easy_strerror(c));
 		return -EIO;
 	}
 	return 0;
@@ -93,39 +149,39 @@ int rs_push_http_post(const struct rs_push_req *r, uint64_t timeout_ns, atomic_b
 
 	if (bodylen)
 		body[0] = '\0';
-	e = curl_easy_init();
+	e = curl.easy_init();
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", r->content_type);
-	h = curl_slist_append(NULL, ctype);
-	hdrs = h ? curl_slist_append(h, "Expect:") : NULL;
+	h = curl.slist_append(NULL, ctype);
+	hdrs = h ? curl.slist_append(h, "Expect:") : NULL;
 	if (!hdrs)
-		curl_slist_free_all(h);
+		curl.slist_free_all(h);
 	if (e && hdrs) {
-		curl_easy_setopt(e, CURLOPT_URL, r->url);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(e, CURLOPT_USERAGENT, "rsample/" RS_VERSION);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
-		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(e, CURLOPT_XFERINFODATA, abort);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
-		c = curl_easy_perform(e);
+		curl.easy_setopt(e, CURLOPT_URL, r->url);
+		curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl.easy_setopt(e, CURLOPT_POST, 1L);
+		curl.easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+		curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+		curl.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+		curl.easy_setopt(e, CURLOPT_USERAGENT, "rsample/" RS_VERSION);
+		curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
+		curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
+		curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+		curl.easy_setopt(e, CURLOPT_WRITEDATA, &resp);
+		curl.easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+		curl.easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl.easy_setopt(e, CURLOPT_XFERINFODATA, abort);
+		curl.easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
+		c = curl.easy_perform(e);
 	}
 	if (c == CURLE_OK) {
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+		curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
 		ret = 0;
 	} else {
-		snprintf(err, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(c));
+		snprintf(err, errlen, "%s", cerr[0] ? cerr : curl.easy_strerror(c));
 		ret = errno_of(c);
 	}
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(e);
+	curl.slist_free_all(hdrs);
+	curl.easy_cleanup(e);
 	return ret;
 }
 

@@ -33,9 +33,9 @@ static bool jw_inline(const struct jw *w)
 
 static void jw_indent(struct jw *w)
 {
-	fputc('\n', w->f);
+	putc_unlocked('\n', w->f);
 	for (int i = 0; i < w->depth; i++)
-		fputs("  ", w->f);
+		fputs_unlocked("  ", w->f);
 }
 
 /* Before a value: comma, newline and indent (or a space), then "key": when in an object. */
@@ -43,10 +43,10 @@ static void jw_sep(struct jw *w, const char *key)
 {
 	if (jw_inline(w)) {
 		if (!w->first)
-			fputs(", ", w->f);
+			fputs_unlocked(", ", w->f);
 	} else if (w->depth) {
 		if (!w->first)
-			fputc(',', w->f);
+			putc_unlocked(',', w->f);
 		jw_indent(w);
 	}
 	w->first = false;
@@ -58,7 +58,7 @@ static void jw_sep(struct jw *w, const char *key)
 static void jw_open(struct jw *w, const char *key, char c, bool one_line)
 {
 	jw_sep(w, key);
-	fputc(c, w->f);
+	putc_unlocked(c, w->f);
 	w->depth++;
 	if (one_line && !w->inline_depth)
 		w->inline_depth = w->depth;
@@ -75,7 +75,7 @@ static void jw_close(struct jw *w, char c)
 	}
 	if (w->inline_depth > w->depth)
 		w->inline_depth = 0;
-	fputc(c, w->f);
+	putc_unlocked(c, w->f);
 	w->first = false;
 }
 
@@ -85,7 +85,7 @@ static void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
 	if (s && *s)
 		rs_fput_json(w->f, s, n);
 	else
-		fputs("null", w->f);
+		fputs_unlocked("null", w->f);
 }
 
 static void jw_str(struct jw *w, const char *key, const char *s)
@@ -112,7 +112,7 @@ static void jw_u64_or_null(struct jw *w, const char *key, uint64_t v)
 	if (v)
 		fprintf(w->f, "%" PRIu64, v);
 	else
-		fputs("null", w->f);
+		fputs_unlocked("null", w->f);
 }
 
 static void jw_hex(struct jw *w, const char *key, uint64_t v)
@@ -124,13 +124,13 @@ static void jw_hex(struct jw *w, const char *key, uint64_t v)
 static void jw_bool(struct jw *w, const char *key, bool v)
 {
 	jw_sep(w, key);
-	fputs(v ? "true" : "false", w->f);
+	fputs_unlocked(v ? "true" : "false", w->f);
 }
 
 static void jw_null(struct jw *w, const char *key)
 {
 	jw_sep(w, key);
-	fputs("null", w->f);
+	fputs_unlocked("null", w->f);
 }
 
 static void put_meta(struct jw *w, const struct rs_snapshot *s, const struct rs_report_opts *o)
@@ -613,6 +613,7 @@ int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	err = rs_report_group_by(s, o, &groups, &n_groups);
 	if (err)
 		return err;
+	flockfile(f); /* once: the writers below use the _unlocked stdio calls */
 	/* group id of every thread, indexed by base[process] + thread index */
 	base = calloc(s->n_procs + 1, sizeof(*base));
 	procs = calloc(s->n_procs + 1, sizeof(*procs));
@@ -649,13 +650,14 @@ int rs_report_json(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	put_groups(&w, groups, n_groups);
 	if (o->extra_json) {
 		jw_sep(&w, NULL);
-		fputs(o->extra_json, f);
+		fputs_unlocked(o->extra_json, f);
 	}
 	jw_close(&w, '}');
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 	if (ferror(f))
 		err = -EIO;
 cleanup:
+	funlockfile(f);
 	free(group_of);
 	free(procs);
 	free(base);

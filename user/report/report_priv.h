@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between the text report's files (text*.c); not an interface for other modules. */
+/*
+ * Shared between the text report's files (text*.c); not an interface for other modules. They
+ * write with the _unlocked stdio calls: rs_report_text holds f's lock.
+ */
 #ifndef RS_REPORT_PRIV_H
 #define RS_REPORT_PRIV_H
 

@@ -60,9 +60,9 @@ void rs_text_put_str(FILE *f, const char *s)
 
 void rs_text_put_quoted(FILE *f, const char *s, size_t max)
 {
-	fputc('"', f);
+	putc_unlocked('"', f);
 	rs_fput_safe(f, s, max, true);
-	fputc('"', f);
+	putc_unlocked('"', f);
 }
 
 static const char *basename_of(const char *path)
@@ -77,7 +77,7 @@ static void put_duration(FILE *f, uint64_t ns)
 	char buf[32];
 
 	rs_format_duration(ns, buf, sizeof(buf));
-	fputs(buf, f);
+	fputs_unlocked(buf, f);
 }
 
 static void put_header(FILE *f, const struct rs_snapshot *s)
@@ -94,7 +94,7 @@ static void put_header(FILE *f, const struct rs_snapshot *s)
 	uint64_t spread;
 	bool any = false;
 
-	fputs("snapshot of ", f);
+	fputs_unlocked("snapshot of ", f);
 	rs_text_put_str(f, s->target ? s->target : "(unknown target)");
 	if (s->taken_at_unix_ns > 0) {
 		time_t t = (time_t)(s->taken_at_unix_ns / 1000000000);
@@ -104,19 +104,19 @@ static void put_header(FILE *f, const struct rs_snapshot *s)
 		if (gmtime_r(&t, &tm) && strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
 			fprintf(f, ", taken %s", when);
 	}
-	fputs(" in ", f);
+	fputs_unlocked(" in ", f);
 	put_duration(f, s->duration_ns);
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 
 	for (size_t i = 0; i < s->n_procs; i++)
 		n_threads += s->procs[i].n_threads;
 	fprintf(f, "%zu thread%s in %zu process%s", n_threads, n_threads == 1 ? "" : "s",
 		s->n_procs, s->n_procs == 1 ? "" : "es");
 	if (n_threads > 1 && rs_report_capture_spread(s, &spread)) {
-		fputs(", all threads captured within ", f);
+		fputs_unlocked(", all threads captured within ", f);
 		put_duration(f, spread);
 	}
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 
 	for (size_t i = 0; i < sizeof(losses) / sizeof(losses[0]); i++) {
 		if (!s->counters[losses[i].idx])
@@ -126,13 +126,13 @@ static void put_header(FILE *f, const struct rs_snapshot *s)
 		any = true;
 	}
 	if (any)
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	if (s->backend && !strcmp(s->backend, "proc"))
-		fputs("backend: /proc (no BPF): blocked threads' registers are sp and pc only\n",
-		      f);
+		fputs_unlocked(
+		    "backend: /proc (no BPF): blocked threads' registers are sp and pc only\n", f);
 	if (s->partial)
-		fputs("partial: some threads or modules could not be read (details on stderr)\n",
-		      f);
+		fputs_unlocked(
+		    "partial: some threads or modules could not be read (details on stderr)\n", f);
 	rs_text_put_compare(f, s);
 }
 
@@ -168,11 +168,11 @@ static void put_waits(FILE *f, const struct rs_group *g)
 
 		if (!w || !w->text)
 			continue;
-		fputs("  waits on: ", f);
+		fputs_unlocked("  waits on: ", f);
 		if (!same)
 			fprintf(f, "tid %u: ", g->threads[i]->tid);
 		rs_fput_safe(f, w->text, strlen(w->text), false);
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 		if (same)
 			break;
 	}
@@ -186,9 +186,9 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 	fprintf(f, "process %u", p->pid);
 	if (p->ns_pid && p->ns_pid != p->pid)
 		fprintf(f, " (ns %u)", p->ns_pid);
-	fputc(' ', f);
+	putc_unlocked(' ', f);
 	rs_text_put_quoted(f, p->comm, sizeof(p->comm));
-	fputc(' ', f);
+	putc_unlocked(' ', f);
 	rs_text_put_str(f, p->exe ? p->exe : "(exe unknown)");
 	fprintf(f, ": %zu thread%s", p->n_threads, p->n_threads == 1 ? "" : "s");
 
@@ -211,24 +211,24 @@ static void put_process_summary(FILE *f, const struct rs_process *p)
 	for (size_t i = 0; i < n_states; i++)
 		fprintf(f, "%s%zu %c", i ? ", " : " (", counts[i][1], (char)counts[i][0]);
 	if (n_states)
-		fputc(')', f);
+		putc_unlocked(')', f);
 	if (longest) {
-		fputs(", longest block ", f);
+		fputs_unlocked(", longest block ", f);
 		put_duration(f, longest->blocked_ns);
 		fprintf(f, " (tid %u)", longest->tid);
 	}
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 	if (p->cgroup) {
-		fputs("  cgroup: ", f);
+		fputs_unlocked("  cgroup: ", f);
 		rs_text_put_str(f, p->cgroup);
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	}
 	/* one "error:" line per warning (rs_proc's warnings are newline-separated) */
 	for (const char *at = p->error, *nl; at && *at; at = nl ? nl + 1 : NULL) {
 		nl = strchr(at, '\n');
-		fputs("  error: ", f);
+		fputs_unlocked("  error: ", f);
 		rs_fput_safe(f, at, nl ? (size_t)(nl - at) : strlen(at), false);
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	}
 	rs_text_put_deadlocks(f, p);
 }
@@ -254,34 +254,34 @@ static void put_group_timing(FILE *f, const struct rs_group *g, const struct rs_
 		}
 	}
 	if (n_cpu == g->n) {
-		fputs(n_perf == n_cpu ? ", on CPU (captured by perf sample)"
-				      : ", on CPU (not sampled: stack may be stale)",
-		      f);
+		fputs_unlocked(n_perf == n_cpu ? ", on CPU (captured by perf sample)"
+					       : ", on CPU (not sampled: stack may be stale)",
+			       f);
 		return;
 	}
 	if (n_cpu)
 		fprintf(f, ", %zu of %zu on CPU", n_cpu, g->n);
 	if (!n_known) {
-		fputs(state == 'R' ? ", off CPU for an unknown time"
-				   : ", blocked for an unknown time",
-		      f);
+		fputs_unlocked(state == 'R' ? ", off CPU for an unknown time"
+					    : ", blocked for an unknown time",
+			       f);
 		return;
 	}
 	if (state == 'R')
-		fputs(", waiting for a CPU for ", f);
+		fputs_unlocked(", waiting for a CPU for ", f);
 	else if (state == 'T' || state == 't')
-		fputs(", stopped for ", f);
+		fputs_unlocked(", stopped for ", f);
 	else
-		fputs(", blocked for ", f);
+		fputs_unlocked(", blocked for ", f);
 	rs_format_duration(lo, a, sizeof(a));
 	rs_format_duration(hi, b, sizeof(b));
 	if (strcmp(a, b))
 		fprintf(f, "%s to ", a);
-	fputs(b, f);
+	fputs_unlocked(b, f);
 	if (state != 'R' && hi >= o->threshold_ns) {
-		fputs("  [over --threshold ", f);
+		fputs_unlocked("  [over --threshold ", f);
 		put_duration(f, o->threshold_ns);
-		fputc(']', f);
+		putc_unlocked(']', f);
 	}
 }
 
@@ -293,18 +293,18 @@ static void put_syscall(FILE *f, const struct rs_group *g)
 
 	if (!t->in_syscall) {
 		if (t->state == 'S' || t->state == 'D')
-			fputs("  not in a syscall\n", f);
+			fputs_unlocked("  not in a syscall\n", f);
 		return;
 	}
 	for (size_t i = 1; i < g->n; i++)
 		differ |= memcmp(g->threads[i]->syscall_args, t->syscall_args,
 				 sizeof(t->syscall_args)) != 0;
 	rs_syscall_describe(t->syscall_nr, t->syscall_args, text, sizeof(text));
-	fputs("  syscall: ", f);
+	fputs_unlocked("  syscall: ", f);
 	rs_text_put_str(f, text);
 	if (differ)
 		fprintf(f, "  (arguments differ; tid %u's shown)", t->tid);
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 }
 
 static void put_kframes(FILE *f, const struct rs_thread *t)
@@ -312,7 +312,7 @@ static void put_kframes(FILE *f, const struct rs_thread *t)
 	for (size_t i = 0; i < t->n_kframes; i++) {
 		const struct rs_frame *fr = &t->kframes[i];
 
-		fputs("  [k] ", f);
+		fputs_unlocked("  [k] ", f);
 		if (fr->function) {
 			rs_text_put_str(f, fr->function);
 			if (fr->sym_offset)
@@ -321,10 +321,10 @@ static void put_kframes(FILE *f, const struct rs_thread *t)
 			fprintf(f, "%#llx", (unsigned long long)fr->addr);
 		}
 		if (fr->module && strcmp(fr->module, "[kernel]")) {
-			fputc(' ', f);
+			putc_unlocked(' ', f);
 			rs_text_put_str(f, fr->module);
 		}
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	}
 }
 
@@ -347,7 +347,7 @@ static void put_uframes(FILE *f, const struct rs_thread *t)
 	size_t i, j;
 
 	if (!t->n_uframes) {
-		fputs("  (no user frames)\n", f);
+		fputs_unlocked("  (no user frames)\n", f);
 		return;
 	}
 	for (i = 0; i < t->n_uframes; i = j) {
@@ -367,28 +367,28 @@ static void put_uframes(FILE *f, const struct rs_thread *t)
 		} else {
 			fprintf(f, "%#llx", (unsigned long long)fr->addr);
 			if (fr->module) {
-				fputs(" in ", f);
+				fputs_unlocked(" in ", f);
 				rs_text_put_str(f, basename_of(fr->module));
 			}
 		}
 		if (fr->inlined)
-			fputs(" (inlined)", f);
+			fputs_unlocked(" (inlined)", f);
 		if (fr->tailcall)
-			fputs(" (tail call)", f);
+			fputs_unlocked(" (tail call)", f);
 		if (fr->file) {
-			fputs(" at ", f);
+			fputs_unlocked(" at ", f);
 			rs_text_put_str(f, fr->file);
 			if (fr->line)
 				fprintf(f, ":%u", fr->line);
 		}
 		if (fr->function && fr->module) {
-			fputs("  [", f);
+			fputs_unlocked("  [", f);
 			rs_text_put_str(f, basename_of(fr->module));
-			fputc(']', f);
+			putc_unlocked(']', f);
 		}
 		if (j - i > 1)
 			fprintf(f, "  (x%zu)", j - i);
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	}
 }
 
@@ -396,25 +396,26 @@ static void put_unwind(FILE *f, const struct rs_thread *t)
 {
 	const struct rs_unwind_info *u = &t->unwind;
 
-	fputs("  unwind: ", f);
+	fputs_unlocked("  unwind: ", f);
 	rs_text_put_str(f, u->method ? u->method : "none");
 	if (u->complete) {
-		fputs(", complete", f);
+		fputs_unlocked(", complete", f);
 	} else if (u->stop_reason[0]) {
-		fputs(", stopped: ", f);
+		fputs_unlocked(", stopped: ", f);
 		rs_fput_safe(f, u->stop_reason, sizeof(u->stop_reason), false);
 	} else {
-		fputs(", incomplete", f);
+		fputs_unlocked(", incomplete", f);
 	}
 	if (u->sp_pc_only)
-		fputs("; from sp and pc only (/proc backend)", f);
+		fputs_unlocked("; from sp and pc only (/proc backend)", f);
 	if (u->guessed)
 		fprintf(f, "; #%u and after found with rbp recovered from the stack",
 			u->guessed_frame);
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 	if (u->moved)
-		fputs("  stack may be inconsistent: the thread kept running while it was copied\n",
-		      f);
+		fputs_unlocked(
+		    "  stack may be inconsistent: the thread kept running while it was copied\n",
+		    f);
 }
 
 static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct rs_report_opts *o)
@@ -427,11 +428,11 @@ static int put_group(FILE *f, size_t id, const struct rs_group *g, const struct 
 	fprintf(f, ", %zu thread%s, %c (%s)", g->n, g->n == 1 ? "" : "s", t->state,
 		state_meaning(t->state));
 	put_group_timing(f, g, o);
-	fputs("  [rank: ", f);
+	fputs_unlocked("  [rank: ", f);
 	rs_text_put_str(f, rs_rank_text(g->reason));
-	fputc(']', f);
+	putc_unlocked(']', f);
 	rs_text_put_verdict(f, g);
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 	err = rs_text_put_threads(f, g);
 	if (err)
 		return err;
@@ -467,6 +468,7 @@ int rs_report_text(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	err = rs_report_group_by(s, o, &groups, &n_groups);
 	if (err)
 		return err;
+	flockfile(f); /* once: the writers below use the _unlocked stdio calls */
 	if (s->n_procs) {
 		procs = malloc(s->n_procs * sizeof(*procs));
 		if (!procs) {
@@ -481,7 +483,7 @@ int rs_report_text(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 
 	put_header(f, s);
 	if (s->n_procs)
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	for (size_t i = 0; i < s->n_procs; i++)
 		put_process_summary(f, procs[i]);
 	for (size_t i = 0; i < n_groups; i++) {
@@ -492,6 +494,7 @@ int rs_report_text(FILE *f, const struct rs_snapshot *s, const struct rs_report_
 	if (ferror(f))
 		err = -EIO;
 cleanup:
+	funlockfile(f);
 	free(procs);
 	rs_report_groups_free(groups, n_groups);
 	return err;

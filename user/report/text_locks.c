@@ -26,9 +26,9 @@ static void put_lock_name(FILE *f, const struct rs_thread *t)
 	if (t->lock_name.region == RS_DATA_UNKNOWN)
 		return;
 	rs_data_name_format(&t->lock_name, name, sizeof(name));
-	fputs(" (", f);
+	fputs_unlocked(" (", f);
 	rs_text_put_str(f, name);
-	fputc(')', f);
+	putc_unlocked(')', f);
 }
 
 /* "DEADLOCK: tid 12 "a" waits for mutex 0x… (m) held by tid 13 "b", which waits for … tid 12" */
@@ -42,7 +42,7 @@ void rs_text_put_deadlocks(FILE *f, const struct rs_process *p)
 				start = &p->threads[i];
 		if (!start)
 			continue;
-		fputs("  DEADLOCK: ", f);
+		fputs_unlocked("  DEADLOCK: ", f);
 		t = start;
 		do {
 			fprintf(f, "tid %u ", t->tid);
@@ -50,7 +50,7 @@ void rs_text_put_deadlocks(FILE *f, const struct rs_process *p)
 			fprintf(f, "%s waits for mutex 0x%" PRIx64, t == start ? "" : ", which",
 				t->mutex_addr);
 			put_lock_name(f, t);
-			fputs(" held by ", f);
+			fputs_unlocked(" held by ", f);
 			t = thread_by_tid(p, t->mutex_owner_tid);
 		} while (t && t != start);
 		fprintf(f, "tid %u\n", start->tid);
@@ -62,7 +62,7 @@ static void put_lock_word(FILE *f, const struct rs_thread *t)
 {
 	rs_text_put_str(f, rs_lock_kind_text(t->lock_kind));
 	if (!t->mutex_addr) {
-		fputs(" (address not in the wait)", f);
+		fputs_unlocked(" (address not in the wait)", f);
 		return;
 	}
 	fprintf(f, " 0x%" PRIx64, t->mutex_addr);
@@ -90,7 +90,7 @@ void rs_text_put_locks(FILE *f, const struct rs_group *g)
 		put_lock_name(f, t);
 		fprintf(f, " held by tid %u ", o->tid);
 		rs_text_put_quoted(f, o->name, sizeof(o->name));
-		fputs(t->deadlock ? "  [deadlock]\n" : "\n", f);
+		fputs_unlocked(t->deadlock ? "  [deadlock]\n" : "\n", f);
 	}
 	if (!unowned)
 		return;
@@ -102,10 +102,10 @@ void rs_text_put_locks(FILE *f, const struct rs_group *g)
 		fprintf(f, "  lock: %zu thread%s wait%s for ", g->n, g->n == 1 ? "" : "s",
 			g->n == 1 ? "s" : "");
 		put_lock_word(f, t);
-		fputs(t->lock_kind == RS_LOCK_GLIBC_MUTEX
-			  ? ", contended; its owner is not captured\n"
-			  : ", contended; owner not recorded\n",
-		      f);
+		fputs_unlocked(t->lock_kind == RS_LOCK_GLIBC_MUTEX
+				   ? ", contended; its owner is not captured\n"
+				   : ", contended; owner not recorded\n",
+			       f);
 		return;
 	}
 }
@@ -121,7 +121,7 @@ void rs_text_put_may_hold(FILE *f, const struct rs_group *g)
 
 	if (g->reason != RS_RANK_MAY_HOLD)
 		return;
-	fputs("  may hold:", f);
+	fputs_unlocked("  may hold:", f);
 	for (size_t i = 0; i < p->n_threads; i++) {
 		const struct rs_thread *t = &p->threads[i];
 		size_t waiters = 0;
@@ -139,11 +139,11 @@ void rs_text_put_may_hold(FILE *f, const struct rs_group *g)
 		}
 		if (seen)
 			continue;
-		fputs(said++ ? "; " : " ", f);
+		fputs_unlocked(said++ ? "; " : " ", f);
 		put_lock_word(f, t);
 		fprintf(f, ", %zu waiting", waiters);
 	}
-	fputs(" (these locks record no owner)\n", f);
+	fputs_unlocked(" (these locks record no owner)\n", f);
 }
 
 void rs_text_put_holds(FILE *f, const struct rs_group *g)
@@ -163,7 +163,7 @@ void rs_text_put_holds(FILE *f, const struct rs_group *g)
 			put_lock_name(f, u);
 			fprintf(f, ", which tid %u ", u->tid);
 			rs_text_put_quoted(f, u->name, sizeof(u->name));
-			fputs(" waits for\n", f);
+			fputs_unlocked(" waits for\n", f);
 		}
 	}
 }

@@ -16,9 +16,9 @@
 
 static void put_name(FILE *f, const char *name, size_t max)
 {
-	fputc('"', f);
+	putc_unlocked('"', f);
 	rs_fput_safe(f, name, max, true);
-	fputc('"', f);
+	putc_unlocked('"', f);
 }
 
 /* "4300-4349, 4351" from n ids; consecutive ids become ranges. */
@@ -87,18 +87,18 @@ static int put_names(FILE *f, const struct rs_group *g)
 			memcpy(runs[j], runs[j - 1], sizeof(runs[j]));
 		memcpy(runs[j], r, sizeof(r));
 	}
-	fputs("  names ", f);
+	fputs_unlocked("  names ", f);
 	for (size_t i = 0; i < n_runs && i < NAMES_MAX; i++) {
 		const struct rs_thread *t = v[runs[i][0]];
 
 		if (i)
-			fputs(", ", f);
+			fputs_unlocked(", ", f);
 		put_name(f, t->name, sizeof(t->name));
 		fprintf(f, " x%zu", runs[i][1]);
 	}
 	if (n_runs > NAMES_MAX)
 		fprintf(f, ", ... (+%zu more)", n_runs - NAMES_MAX);
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 	free(v);
 	free(runs);
 	return 0;
@@ -117,19 +117,19 @@ int rs_text_put_threads(FILE *f, const struct rs_group *g)
 			fprintf(f, "  tid %u", t->tid);
 			if (ns_differ)
 				fprintf(f, " (ns %u)", t->ns_tid);
-			fputc(' ', f);
+			putc_unlocked(' ', f);
 			put_name(f, t->name, sizeof(t->name));
-			fputc('\n', f);
+			putc_unlocked('\n', f);
 		}
 		return 0;
 	}
-	fputs("  tids ", f);
+	fputs_unlocked("  tids ", f);
 	put_ranges(f, g, false);
 	if (ns_differ) {
-		fputs(" (ns ", f);
+		fputs_unlocked(" (ns ", f);
 		put_ranges(f, g, true);
-		fputc(')', f);
+		putc_unlocked(')', f);
 	}
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 	return put_names(f, g);
 }

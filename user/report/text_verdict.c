@@ -33,14 +33,14 @@ void rs_text_put_compare(FILE *f, const struct rs_snapshot *s)
 	fprintf(f, ", %zu exited\n", c->n_exited);
 	if (!c->n_exited)
 		return;
-	fputs("exited between the snapshots:", f);
+	fputs_unlocked("exited between the snapshots:", f);
 	for (size_t i = 0; i < c->n_exited && i < EXITED_SHOWN; i++) {
 		fprintf(f, "%s pid %u tid %u ", i ? "," : "", c->exited[i].pid, c->exited[i].tid);
 		rs_text_put_quoted(f, c->exited[i].name, sizeof(c->exited[i].name));
 	}
 	if (c->n_exited > EXITED_SHOWN)
 		fprintf(f, " and %zu more", c->n_exited - EXITED_SHOWN);
-	fputc('\n', f);
+	putc_unlocked('\n', f);
 }
 
 /* ns as a percent of a thread's interval (0 when unknown). */
@@ -80,7 +80,7 @@ void rs_text_put_verdict(FILE *f, const struct rs_group *g)
 	case RS_VERDICT_SPINNING:
 	case RS_VERDICT_PROGRESSING:
 		if (!cpu_known)
-			fputs(", CPU time unknown", f);
+			fputs_unlocked(", CPU time unknown", f);
 		else if (lo == hi)
 			fprintf(f, " %u%% CPU", hi);
 		else
@@ -95,5 +95,5 @@ void rs_text_put_verdict(FILE *f, const struct rs_group *g)
 	default:
 		break;
 	}
-	fputc(']', f);
+	putc_unlocked(']', f);
 }

@@ -355,11 +355,22 @@ void rs_wait_free(struct rs_wait *w);
 /*
  * Parsers of what /proc hands over, for the analysis and its tests. Each
  * takes the file's text (NUL-terminated).
- * rs_net_find: the line of table text (tcp, tcp6, udp, udp6: proto says which
- * and how addresses read; "UNIX" for net/unix) whose inode is ino, into *out.
- * Returns 0, or -ENOENT when no line has it, -EINVAL when the text is not
- * such a table.
+ * A net table (tcp, tcp6, udp, udp6: proto says which and how addresses
+ * read; "UNIX" for net/unix) indexed by inode, so that looking up every
+ * socket a snapshot's threads wait on does not walk the table each time.
+ * rs_net_table_new: the index of text (which the caller keeps, unchanged, as
+ * long as the index). 0 or -ENOMEM; *out untouched on failure.
  */
+struct rs_net_table;
+int rs_net_table_new(const char *text, const char *proto, struct rs_net_table **out);
+/* Accepts NULL. The text stays the caller's. */
+void rs_net_table_free(struct rs_net_table *t);
+/*
+ * The first line of t whose inode is ino, into *out. Returns 0, or -ENOENT
+ * when no line has it, -EINVAL when the text is not such a table.
+ */
+int rs_net_table_find(const struct rs_net_table *t, uint64_t ino, struct rs_sock_info *out);
+/* rs_net_table_find() on a table indexed for this one lookup. -ENOMEM too. */
 int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out);
 /*
  * The other end of connected socket s in table text (s's own table, in the

@@ -23,9 +23,11 @@ struct rs_wait_ctx {
 		uint64_t ino;
 	} * want;
 	size_t n_want, cap_want;
-	/* the net tables of net_pid's network namespace, read once each (NULL: not yet) */
+	/* the net tables of net_pid's network namespace, read and indexed once each (NULL: not yet)
+	 */
 	uint32_t net_pid;
 	char *net[RS_NET_TABLES];
+	struct rs_net_table *net_tab[RS_NET_TABLES];
 	bool net_tried[RS_NET_TABLES];
 	struct rs_capture_session *sess; /* its iterator finds holders, if it can (NULL: /proc) */
 	bool by_iterator;		 /* it did */

@@ -107,7 +107,9 @@ static int find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d
 
 	if (c->net_pid != pid) {
 		for (int i = 0; i < RS_NET_TABLES; i++) {
+			rs_net_table_free(c->net_tab[i]);
 			free(c->net[i]);
+			c->net_tab[i] = NULL;
 			c->net[i] = NULL;
 			c->net_tried[i] = false;
 		}
@@ -120,8 +122,10 @@ static int find_socket(struct rs_wait_ctx *c, uint32_t pid, struct rs_fd_desc *d
 				 net_names[i]);
 			if (rs_read_file(path, &c->net[i], &len))
 				c->net[i] = NULL;
+			if (c->net[i] && rs_net_table_new(c->net[i], net_protos[i], &c->net_tab[i]))
+				return -ENOMEM;
 		}
-		if (!c->net[i] || rs_net_find(c->net[i], net_protos[i], d->inode, &d->sock))
+		if (!c->net_tab[i] || rs_net_table_find(c->net_tab[i], d->inode, &d->sock))
 			continue;
 		d->sock_found = true;
 		if (rs_net_find_peer(c->net[i], &d->sock, &peer) || peer.inode == d->inode)
@@ -466,8 +470,10 @@ void rs_fd_desc_clear(struct rs_fd_desc *d)
 
 void rs_wait_ctx_clear(struct rs_wait_ctx *c)
 {
-	for (int i = 0; i < RS_NET_TABLES; i++)
+	for (int i = 0; i < RS_NET_TABLES; i++) {
+		rs_net_table_free(c->net_tab[i]);
 		free(c->net[i]);
+	}
 	free(c->want);
 	free(c->first);
 	memset(c, 0, sizeof(*c));

@@ -202,9 +202,112 @@ static int net_walk(const char *text, const char *proto, uint64_t ino,
 	return header ? -EINVAL : -ENOENT;
 }
 
+/* A line of a table, by inode; order: the line's place in the text (the first match wins). */
+struct net_line {
+	uint64_t inode;
+	size_t order;
+	const char *line;
+};
+
+struct rs_net_table {
+	const char *proto;
+	struct net_line *v; /* by inode, then order */
+	size_t n, cap;
+	int bad; /* -EINVAL: not such a table */
+};
+
+static int cmp_net_line(const void *pa, const void *pb)
+{
+	const struct net_line *a = pa, *b = pb;
+
+	if (a->inode != b->inode)
+		return a->inode < b->inode ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+int rs_net_table_new(const char *text, const char *proto, struct rs_net_table **out)
+{
+	struct rs_net_table *t = calloc(1, sizeof(*t));
+	const char *line, *next;
+	size_t field;
+
+	if (!t)
+		return -ENOMEM;
+	t->proto = !strcmp(proto, "UNIX")   ? "UNIX"
+		   : !strcmp(proto, "TCP")  ? "TCP"
+		   : !strcmp(proto, "TCP6") ? "TCP6"
+		   : !strcmp(proto, "UDP")  ? "UDP"
+		   : !strcmp(proto, "UDP6") ? "UDP6"
+					    : NULL;
+	field = t->proto && !strcmp(t->proto, "UNIX") ? 6 : 9; /* the inode's column */
+	if (!t->proto || !*text)
+		t->bad = -EINVAL;
+	/* the first line is the column names */
+	for (line = strchr(text, '\n'); !t->bad && line && line[1]; line = next) {
+		char buf[512], *tok[TOKENS_MAX];
+		uint64_t inode;
+
+		line++;
+		next = strchr(line, '\n');
+		if (tokens(line, buf, sizeof(buf), tok, TOKENS_MAX) <= field ||
+		    dec_u64(tok[field], &inode))
+			continue; /* no inode: never a match */
+		if (rs_grow(&t->v, &t->cap, t->n, sizeof(*t->v), 64)) {
+			rs_net_table_free(t);
+			return -ENOMEM;
+		}
+		t->v[t->n] = (struct net_line){ .inode = inode, .order = t->n, .line = line };
+		t->n++;
+	}
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_net_line);
+	*out = t;
+	return 0;
+}
+
+void rs_net_table_free(struct rs_net_table *t)
+{
+	if (t) {
+		free(t->v);
+		free(t);
+	}
+}
+
+int rs_net_table_find(const struct rs_net_table *t, uint64_t ino, struct rs_sock_info *out)
+{
+	size_t lo = 0, hi = t->n;
+
+	if (t->bad)
+		return t->bad;
+	while (lo < hi) { /* the first line with inode >= ino */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].inode < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* in text order; one that does not parse whole is not a match (as a walk skips it) */
+	for (; lo < t->n && t->v[lo].inode == ino; lo++) {
+		const char *line = t->v[lo].line;
+		int r = !strcmp(t->proto, "UNIX") ? unix_line(line, ino, out)
+						  : inet_line(line, t->proto, ino, NULL, out);
+
+		if (r == 1)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 int rs_net_find(const char *text, const char *proto, uint64_t ino, struct rs_sock_info *out)
 {
-	return net_walk(text, proto, ino, NULL, out);
+	struct rs_net_table *t = NULL;
+	int e = rs_net_table_new(text, proto, &t);
+
+	if (!e)
+		e = rs_net_table_find(t, ino, out);
+	rs_net_table_free(t);
+	return e;
 }
 
 int rs_net_find_peer(const char *text, const struct rs_sock_info *s, struct rs_sock_info *out)

@@ -88,6 +88,51 @@ static void test_net_peer_of_loopback_connection(void **state)
 	assert_int_equal(rs_net_find_peer(unixt, &s, &peer), -ENOENT);
 }
 
+/*
+ * An indexed table answers as a walk of it would: many lookups of one table,
+ * inodes in any order in the text, the first line of an inode that parses
+ * whole (a bad one before it is skipped), an inode on no line.
+ */
+static void test_net_table_many_lookups(void **state)
+{
+	static const char text[] =
+	    "Num       RefCount Protocol Flags    Type St Inode Path\n"
+	    "0000000000000000: 00000002 00000000 00000000 0001 03  3003\n"
+	    "0000000000000000: 00000002 00000000 00010000 0001 01  1001 /run/a.sock\n"
+	    "0000000000000000: 00000002 00000000 0000000G 0001 03  2002\n" /* bad flags */
+	    "0000000000000000: 00000002 00000000 00000000 0002 01  2002 @second\n"
+	    "0000000000000000: 00000002 00000000 00000000 0001 03  2002 @third\n";
+	static const struct {
+		uint64_t ino;
+		const char *local, *st, *proto;
+	} want[] = {
+		{ 2002, "@second", "", "UNIX-DGRAM" },
+		{ 1001, "/run/a.sock", "LISTEN", "UNIX" },
+		{ 3003, "", "CONNECTED", "UNIX" },
+	};
+	struct rs_net_table *t = NULL;
+	struct rs_sock_info s;
+
+	(void)state;
+	assert_int_equal(rs_net_table_new(text, "UNIX", &t), 0);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			assert_int_equal(rs_net_table_find(t, want[i].ino, &s), 0);
+			assert_int_equal(s.inode, want[i].ino);
+			assert_string_equal(s.local, want[i].local);
+			assert_string_equal(s.state, want[i].st);
+			assert_string_equal(s.proto, want[i].proto);
+		}
+		assert_int_equal(rs_net_table_find(t, 1002, &s), -ENOENT);
+		assert_int_equal(rs_net_table_find(t, 0, &s), -ENOENT);
+	}
+	rs_net_table_free(t);
+	assert_int_equal(rs_net_table_new("", "UNIX", &t), 0);
+	assert_int_equal(rs_net_table_find(t, 1, &s), -EINVAL);
+	rs_net_table_free(t);
+	rs_net_table_free(NULL);
+}
+
 static void test_net_rejects_junk(void **state)
 {
 	struct rs_sock_info s;
@@ -158,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_net_lines_by_inode),
 		cmocka_unit_test(test_net_peer_of_loopback_connection),
+		cmocka_unit_test(test_net_table_many_lookups),
 		cmocka_unit_test(test_net_rejects_junk),
 		cmocka_unit_test(test_fdinfo_flags_and_epoll_members),
 		cmocka_unit_test(test_fdinfo_without_flags_is_invalid),

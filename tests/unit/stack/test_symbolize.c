@@ -721,6 +721,49 @@ static void test_symbolize_cxx_literal_suffixes(void **state)
 	}
 }
 
+/*
+ * The function index of a CU is walked only as far as the PCs asked need
+ * (cuindex.c): the same names whether a PC lies before the walk's end (found
+ * among what was walked) or after it (the walk goes on), in either order.
+ */
+static void test_symbolize_function_index_any_order(void **state)
+{
+	const uint64_t pcs[] = {
+		(uint64_t)(uintptr_t)&test_symbolize_inline_chain,
+		(uint64_t)(uintptr_t)&test_symbolize_own_function,
+		(uint64_t)(uintptr_t)&test_symbolize_cxx_literal_suffixes,
+		(uint64_t)(uintptr_t)&test_symbolize_function_index_any_order,
+	};
+	const char *const want[] = {
+		"test_symbolize_inline_chain",
+		"test_symbolize_own_function",
+		"test_symbolize_cxx_literal_suffixes",
+		"test_symbolize_function_index_any_order",
+	};
+	const size_t n_pcs = sizeof(pcs) / sizeof(pcs[0]);
+
+	(void)state;
+	for (int reverse = 0; reverse < 2; reverse++) {
+		struct rs_proc *p = NULL;
+
+		/* a process of its own each time: its modules' indexes start empty */
+		assert_int_equal(rs_proc_open("/proc", (uint32_t)getpid(), NULL, &p), 0);
+		for (size_t k = 0; k < 2 * n_pcs; k++) {
+			size_t i = reverse ? n_pcs - 1 - k % n_pcs : k % n_pcs;
+			struct rs_frame *f = NULL;
+			size_t n = 0;
+
+			assert_int_equal(rs_symbolize(p, pcs[i], true, &f, &n), 0);
+			assert_int_equal(n, 1);
+			if (!f[0].function || strcmp(f[0].function, want[i]))
+				fail_msg("pc %zu (%s order): \"%s\", want \"%s\"", i,
+					 reverse ? "reverse" : "source", f[0].function, want[i]);
+			frames_clear(f, n);
+		}
+		rs_proc_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_symbolize_cxx_names_as_gdb),
 		cmocka_unit_test(test_symbolize_gdb_cxx_parser),
 		cmocka_unit_test(test_symbolize_cxx_literal_suffixes),
+		cmocka_unit_test(test_symbolize_function_index_any_order),
 	};
 
 	unsetenv("DEBUGINFOD_URLS"); /* no network in unit tests */
