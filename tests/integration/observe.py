@@ -145,8 +145,9 @@ class Run:
             " ".join(self.args), self.rc, self.wall or 0, self.stderr.strip()[-2000:])
 
 
-def run_rsample(args, pid=None, timeout=RUN_TIMEOUT_S, want_json=None, cpus=None):
-    """Runs rsample ARGS (on CPUS only, if given) while a StopMonitor watches PID."""
+def run_rsample(args, pid=None, timeout=RUN_TIMEOUT_S, want_json=None, cpus=None, env=None):
+    """Runs rsample ARGS (on CPUS only, if given; ENV added to the environment) while a
+    StopMonitor watches PID."""
     args = with_backend(args)
     r = Run(args)
     mon = StopMonitor(pid, cpus) if pid else None
@@ -159,7 +160,8 @@ def run_rsample(args, pid=None, timeout=RUN_TIMEOUT_S, want_json=None, cpus=None
     r.t0 = time.monotonic_ns()
     try:
         p = subprocess.run([RSAMPLE] + args, capture_output=True, encoding="utf-8",
-                           errors="replace", timeout=timeout)
+                           errors="replace", timeout=timeout,
+                           env=dict(os.environ, **env) if env else None)
         r.rc, r.stdout, r.stderr = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         r.rc = "timeout"
