@@ -22,7 +22,9 @@
  * a return address), so the loader needs only the names of the frames it has,
  * not all of /proc/kallsyms. It is an iterator over BPF maps that prints
  * only when it meets this object's .bss (iter/bpf_map_elem, one line per
- * element, is refused on some 6.18 builds: EPERM before verification).
+ * element, is refused on some 6.18 builds: EPERM before verification). Its
+ * loop is verified once per iteration: RS_KNAMES_PASS is kept small (256
+ * took 28 ms more CPU per load than none, 32 a few).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

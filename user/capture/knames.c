@@ -107,6 +107,8 @@ static int run_passes(struct snapshot_bpf *skel, struct bpf_link *link, const ui
 		}
 		if (e)
 			return e;
+		if (skel->bss->knames_fit != m)
+			return -EIO; /* a line the kernel could not print: kallsyms names them */
 		at += m;
 	}
 	return 0;
@@ -130,14 +132,15 @@ static int parse(char *text, size_t want, struct rs_ksyms **out)
 		if (*next)
 			*next++ = '\0';
 		if (rs_parse_kstack_line(line, &lines[n]) || !lines[n].addr)
-			continue; /* cannot happen with a matching BPF object; left unnamed */
+			continue; /* cannot happen with a matching BPF object */
 		v[n].addr = lines[n].addr;
 		v[n].name = lines[n].name;
 		v[n].module = lines[n].module;
 		v[n].off = lines[n].off;
 		n++;
 	}
-	e = rs_ksyms_from_names(v, n, out);
+	/* an address not printed (a name too long to print?) must not end up unnamed */
+	e = n == want ? rs_ksyms_from_names(v, n, out) : -EIO;
 cleanup:
 	free(lines);
 	free(v);
