@@ -183,9 +183,7 @@ int rs_knames_name(struct snapshot_bpf *skel, struct rs_knames **kn, struct rs_c
 	text[len] = '\0';
 	e = parse(text, n, &cap->ksyms);
 cleanup:
-	rs_timings_add(&tm,
-		       "capture: kernel frames named by the kernel (%zu addresses, %zu passes)", n,
-		       passes);
+	rs_timings_add(&tm, "capture: kernel frames named (%zu PCs, %zu passes)", n, passes);
 	free(text);
 	free(pcs);
 	return e;

@@ -322,9 +322,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 			rs_ksyms_explain("/proc/kallsyms", e, why, sizeof(why));
 			rs_msg("%s", why);
 		}
-		rs_timings_add(
-		    &t,
-		    "kallsyms: /proc/kallsyms read (a capture's kernel frames were not named by the kernel)");
+		rs_timings_add(&t, "kallsyms: read (frames not named by the kernel)");
 	}
 	/* No BPF nor perf event from here on: only reading the targets. */
 	if (drop_privs(o, err, sizeof(err))) {
