@@ -16,6 +16,15 @@
  * "who holds this pipe's other end": one rs_holder_rec per open file whose
  * inode the loader wants (want_inodes), instead of reading every
  * /proc/PID/fd link of the node.
+ *
+ * name_kaddrs: prints each of kname_addrs, kernel PCs of a capture, as
+ * /proc/PID/stack does ("[<ADDR>] %pB": the name, offset, size and module of
+ * a return address), so the loader needs only the names of the frames it has,
+ * not all of /proc/kallsyms. It is an iterator over BPF maps that prints
+ * only when it meets this object's .bss (iter/bpf_map_elem, one line per
+ * element, is refused on some 6.18 builds: EPERM before verification). Its
+ * loop is verified once per iteration: RS_KNAMES_PASS is kept small (256
+ * took 28 ms more CPU per load than none, 32 a few).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -97,6 +106,15 @@ __u64 holder_tables = 0;
 __u64 holder_files = 0;
 /* The task whose files find_holders saw last, to count each table once. */
 __u64 holder_last_task = 0;
+/*
+ * name_kaddrs's pass: kname_addrs[0, knames_n), filled by the loader, printed
+ * when the map iterator meets the map of id knames_map_id (this .bss);
+ * knames_fit: how many were printed before the iterator's buffer was full.
+ */
+__u64 kname_addrs[RS_KNAMES_PASS];
+__u32 knames_n = 0;
+__u32 knames_map_id = 0;
+__u32 knames_fit = 0;
 
 /* The id of a struct pid in the namespace it was allocated in (the task's own view). */
 static __always_inline __u32 ns_nr(struct pid *pid, __u32 *ns_ino)
@@ -425,5 +443,24 @@ int find_holders(struct bpf_iter__task_file *ctx)
 	rec.ino = ino;
 	rec.f_flags = BPF_CORE_READ(file, f_flags);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
+SEC("iter/bpf_map")
+int name_kaddrs(struct bpf_iter__bpf_map *ctx)
+{
+	struct bpf_map *map = ctx->map;
+
+	if (!map || BPF_CORE_READ(map, id) != knames_map_id)
+		return 0;
+	knames_fit = 0;
+	for (__u32 i = 0; i < RS_KNAMES_PASS && i < knames_n; i++) {
+		__u64 pc = kname_addrs[i];
+
+		/* %pB: the lookup at pc - 1, as for a return address, the offset printed from pc */
+		if (BPF_SEQ_PRINTF(ctx->meta->seq, "[<%lx>] %pB\n", pc, pc))
+			break;
+		knames_fit = i + 1;
+	}
 	return 0;
 }

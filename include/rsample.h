@@ -152,6 +152,7 @@ struct rs_holder_rec {
 };
 
 #define RS_HOLDER_WANT_MAX 1024 /* inodes find_holders looks for at once */
+#define RS_KNAMES_PASS	   32	/* kernel PCs name_kaddrs names in one pass at most */
 #define RS_PIPEFS_MAGIC	   0x50495045u
 #define RS_SOCKFS_MAGIC	   0x534F434Bu
 

@@ -89,6 +89,11 @@ class VictimRun:
         self.runs["pid"] = self._snap(v, ["--pid", str(v.host_pid), "--json"])
         self.runs["tid"] = self._snap(v, ["--tid", str(self.tid_target), "--json"])
         self.runs["text"] = self._snap(v, ["--cgroup", self.cgroup_rel])
+        # Kernel frames named by the kernel (the capture's own names) and, forced, by
+        # /proc/kallsyms: --timings says which way each run went.
+        self.runs["knames"] = self._snap(v, ["--pid", str(v.host_pid), "--json", "--timings"])
+        self.runs["kallsyms"] = self._snap(v, ["--pid", str(v.host_pid), "--json", "--timings"],
+                                           env={"RSAMPLE_KSYMS": "kallsyms"})
         # The on-CPU path, deterministically: the spinning thread alone on the last
         # CPU, rsample on the others, so it is on a CPU when captured. Another
         # process may still preempt it on a busy machine: up to 15 tries.

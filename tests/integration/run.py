@@ -157,6 +157,60 @@ class VictimTests:
             errs.append("only %d blocked threads had a stable /proc stack to compare" % checked)
         fail_if(self, errs)
 
+    def test_kernel_names_equal_kallsyms(self):
+        """Kernel frames named by the kernel (%pB of exactly the captured PCs) are the
+        ones /proc/kallsyms names: same function, offset and module for every frame of
+        every thread, and /proc/PID/task/TID/stack's names where the thread did not move."""
+        runs = self.fx.runs
+        errs = []
+        for name in ("knames", "kallsyms"):
+            if runs[name].rc != 0 or runs[name].doc is None:
+                errs.append("%s run: exit %s, %s" % (name, runs[name].rc,
+                                                     runs[name].json_error or runs[name].stderr[-300:]))
+        fail_if(self, errs)
+        read = "timings: kallsyms: read (frames not named by the kernel)"
+        named = "timings: capture: kernel frames named ("
+        if BACKEND != "proc":
+            if read in runs["knames"].stderr or named not in runs["knames"].stderr:
+                errs.append("the normal run did not name its kernel frames by the kernel:\n%s"
+                            % runs["knames"].stderr)
+            if read not in runs["kallsyms"].stderr or named in runs["kallsyms"].stderr:
+                errs.append("RSAMPLE_KSYMS=kallsyms did not read /proc/kallsyms:\n%s"
+                            % runs["kallsyms"].stderr)
+        elif read in runs["knames"].stderr:
+            errs.append("the /proc backend's capture had kallsyms read twice")
+
+        def kframes(run):
+            return {t["tid"]: (t.get("state"), [(k.get("addr"), k.get("function"), k.get("offset"),
+                                                 k.get("module")) for k in t.get("kernel_stack") or []])
+                    for p in run.doc.get("processes") or [] for t in p.get("threads") or []}
+        a, b = kframes(runs["knames"]), kframes(runs["kallsyms"])
+        frames = same = checked = 0
+        for tid, (state, ka) in a.items():
+            before, after = self.fx.proc_before.get(tid), self.fx.proc_after.get(tid)
+            if tid not in b or state != "S" or b[tid][0] != "S":
+                continue
+            kb = b[tid][1]
+            if [f[0] for f in ka] != [f[0] for f in kb]:
+                continue  # the thread moved between the two runs: other PCs
+            same += 1
+            frames += len(ka)
+            for fa, fb in zip(ka, kb):
+                if fa != fb:
+                    errs.append("tid %d: frame %s named %r by the kernel, %r by kallsyms"
+                                % (tid, fa[0], fa[1:], fb[1:]))
+                if not fa[1]:
+                    errs.append("tid %d: frame %s has no name" % (tid, fa[0]))
+            if before and after and before["kstack"] == after["kstack"]:
+                checked += 1
+                if [f[1] for f in ka] != before["kstack"]:
+                    errs.append("tid %d: kernel stack %s, /proc says %s"
+                                % (tid, [f[1] for f in ka], before["kstack"]))
+        if same < 7 or checked < 7 or frames < 7 * 4:
+            errs.append("only %d threads (%d frames) with the same PCs in both runs, %d with a "
+                        "stable /proc stack" % (same, frames, checked))
+        fail_if(self, errs)
+
     def test_not_stopped_nor_disturbed(self):
         """No t/T state and TracerPid 0 throughout every run; no EINTR; heartbeat gaps recorded."""
         if self.fx.taken_lag_ns:
@@ -232,7 +286,7 @@ class Timings(unittest.TestCase):
     """snapshot --timings on the Rust victim: one line per phase, the report as without it."""
 
     PHASES = ("target resolution", "bpf: open, load, verify (maps created)",
-              "capture: task iterator pass", "kallsyms (its own thread)",
+              "capture: task iterator pass", "capture: kernel frames named",
               "/proc reads: maps, modules reported", "unwinding (DWARF opens included)",
               "symbolization (DWARF opens included)", "report", "total")
     LINE = re.compile(r"^rsample: timings: \s*(\S.*?)\s+wall\s+([0-9.]+) ms\s+cpu\s+([0-9.]+) ms"
@@ -267,11 +321,15 @@ class Timings(unittest.TestCase):
                 other.append(line)
         errs += ["malformed line: " + x for x in other]
         want = self.PHASES if BACKEND != "proc" else tuple(
-            n for n in self.PHASES if not n.startswith(("bpf:", "capture: task iterator"))) + (
+            n for n in self.PHASES
+            if not n.startswith(("bpf:", "capture: task iterator", "capture: kernel frames"))) + (
             "capture: /proc reads of each thread", "capture: perf samples of running threads")
         for name in want:
-            if name not in phases:
+            # the naming pass says how many PCs it named: "capture: kernel frames named (N PCs, P passes)"
+            if name not in phases and not any(p.startswith(name + " (") for p in phases):
                 errs.append("no phase %r" % name)
+        if "kallsyms: read (frames not named by the kernel)" in phases:
+            errs.append("/proc/kallsyms read although the kernel named the frames")
         if "total" in phases:
             total = phases["total"][0]
             if not 0 < total <= timed.wall * 1000 + 1:

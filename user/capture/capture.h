@@ -25,6 +25,8 @@
 
 /* ---- snapshot (snapshot.c) ---- */
 
+struct rs_ksyms;
+
 struct rs_capture_cfg {
 	const struct rs_resolved *target; /* tgids, tids or cgroup subtree; not owned */
 	uint32_t stack_bytes;		  /* user stack bytes copied per thread */
@@ -54,6 +56,13 @@ struct rs_capture {
 	size_t exited;		  /* threads that exited before they were read: left out */
 	char notes[1024];	  /* the /proc backend's non-fatal problems, one per line, or "" */
 	bool partial;		  /* something the notes say was left out of the records */
+	/*
+	 * Names of this capture's kernel frames, when the backend had them
+	 * (BPF: the kernel's own names of exactly these PCs; /proc: the
+	 * kallsyms table it read), or NULL: the caller reads /proc/kallsyms.
+	 * Owned: freed by rs_capture_free().
+	 */
+	struct rs_ksyms *ksyms;
 };
 
 /*
@@ -104,6 +113,12 @@ int rs_capture_session_run(struct rs_capture_session *s, const struct rs_capture
 			   struct rs_capture **out, char *err, size_t errlen);
 /* Detaches and frees everything. Accepts NULL. */
 void rs_capture_session_free(struct rs_capture_session *s);
+/*
+ * Whether the session's captures name their own kernel frames (capture's
+ * ksyms): false when the kernel refused the naming iterator, it was turned
+ * off (RSAMPLE_KSYMS=kallsyms) or kernel stacks are not captured.
+ */
+bool rs_capture_session_names_kernel(const struct rs_capture_session *s);
 
 /* An inode whose holders are looked for, on the filesystem of magic (RS_PIPEFS_MAGIC...). */
 struct rs_holder_want {

@@ -81,6 +81,12 @@ int rs_bpf_loaded(struct rs_bpf *b, int load_err, const struct rs_resolved *t, c
 		  size_t errlen);
 /* Runs an iterator link to its end (its records go where its program sends them). 0 or -errno. */
 int rs_bpf_iter_read(struct bpf_link *iter);
+/*
+ * Runs an iterator link to its end and appends what it printed to *buf
+ * (malloc'd, grown; *len bytes so far, not NUL-terminated). 0 or -errno
+ * (what was read stays in *buf, the caller's to free).
+ */
+int rs_bpf_iter_collect(struct bpf_link *iter, char **buf, size_t *len, size_t *cap);
 /* Sums the per-CPU "counters" map into out[0..n). */
 void rs_bpf_counters(const struct rs_bpf *b, uint64_t *out, size_t n);
 /* A ring buffer on the object's "records" map calling cb(ctx, ...). 0 or -errno (message in err).
@@ -178,5 +184,23 @@ struct rs_sampler {
 
 /* Runs the sweep iterator to its end (init: the start pass); its records go to the ring buffer. */
 int rs_sampler_sweep(struct rs_sampler *s, bool init);
+
+/* ---- kernel frames named by the kernel (knames.c) ---- */
+
+struct snapshot_bpf;
+struct rs_knames;
+/*
+ * Names the distinct kernel PCs of cap's records with the snapshot
+ * object's name_kaddrs iterator (attached at the first call, kept in
+ * *kn, which rs_knames_free() releases) and puts the table in
+ * cap->ksyms. Nothing is said on failure: cap->ksyms stays NULL and the
+ * caller reads /proc/kallsyms. 0 or -errno.
+ */
+int rs_knames_name(struct snapshot_bpf *skel, struct rs_knames **kn, struct rs_capture *cap);
+/* Whether the object can name kernel frames (name_kaddrs loaded, not refused at attach). */
+bool rs_knames_usable(const struct snapshot_bpf *skel, const struct rs_knames *kn);
+void rs_knames_free(struct rs_knames *kn);
+/* RSAMPLE_KSYMS=kallsyms: the kernel frames are named from /proc/kallsyms (tests compare). */
+bool rs_knames_disabled(void);
 
 #endif

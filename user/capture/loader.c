@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "capture/capture_priv.h"
+#include "lib/lib.h"
 
 /*
  * The verifier's log reaches us through a buffer the kernel wrote, which
@@ -316,6 +317,30 @@ int rs_bpf_iter_read(struct bpf_link *iter)
 	r = r < 0 ? -errno : 0;
 	close(fd);
 	return (int)r;
+}
+
+int rs_bpf_iter_collect(struct bpf_link *iter, char **buf, size_t *len, size_t *cap)
+{
+	int fd = bpf_iter_create(bpf_link__fd(iter)), e = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		e = rs_grow(buf, cap, *len + 4096, 1, 8192);
+		if (e)
+			break;
+		r = read(fd, *buf + *len, 4096);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			e = r < 0 ? -errno : 0;
+			break;
+		}
+		*len += (size_t)r;
+	}
+	close(fd);
+	return e;
 }
 
 void rs_bpf_counters(const struct rs_bpf *b, uint64_t *out, size_t n)

@@ -367,6 +367,9 @@ int rs_capture_procfs_run(const struct rs_capture_cfg *cfg, struct rs_capture **
 		goto cleanup;
 	ps.cap->wall_ns = rs_mono_ns() - t0;
 	say_losses(&ps);
+	/* the names it read serve the report too: kallsyms is not read twice */
+	ps.cap->ksyms = ps.ksyms;
+	ps.ksyms = NULL;
 	*out = ps.cap;
 	ps.cap = NULL;
 cleanup:

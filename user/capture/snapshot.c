@@ -18,6 +18,7 @@
 #include "capture/capture_priv.h"
 #include "capture/proc_priv.h"
 #include "lib/lib.h"
+#include "stack/stack.h"
 #include "snapshot.skel.h"
 
 _Static_assert(sizeof(struct rs_holder_rec) == 24, "rs_holder_rec layout");
@@ -166,6 +167,7 @@ static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snaps
 {
 	struct snapshot_bpf *skel = NULL;
 	bool sleepable = true, holders = cfg->find_holders, first = true;
+	bool knames = cfg->kernel_stacks && !rs_knames_disabled(), no_sleep;
 	int e;
 
 	for (;;) {
@@ -176,15 +178,24 @@ static int load(const struct rs_capture_cfg *cfg, struct rs_bpf *b, struct snaps
 		bpf_program__set_autoload(skel->progs.dump_task, sleepable);
 		bpf_program__set_autoload(skel->progs.dump_task_nosleep, !sleepable);
 		bpf_program__set_autoload(skel->progs.find_holders, holders);
+		bpf_program__set_autoload(skel->progs.name_kaddrs, knames);
 		e = snapshot_bpf__load(skel);
-		/* Without the holders' iterator the /proc scan finds them: not worth failing for.
-		 */
-		if (!e || (!holders && (!sleepable || rs_bpf_features(b)->iter_task_sleepable)))
+		if (!e)
+			break;
+		no_sleep = sleepable && !rs_bpf_features(b)->iter_task_sleepable;
+		if (!no_sleep && !knames && !holders)
 			break;
 		snapshot_bpf__destroy(skel);
 		skel = NULL;
-		if (holders) {
-			holders = false;
+		/*
+		 * Without the holders' iterator the /proc scan finds them, without
+		 * name_kaddrs /proc/kallsyms names the kernel frames: not worth failing for.
+		 */
+		if (!no_sleep) {
+			if (knames)
+				knames = false;
+			else
+				holders = false;
 			continue;
 		}
 		if (cfg->need_blocked_stacks) {
@@ -391,6 +402,7 @@ struct rs_capture_session {
 	size_t n_keys;
 	bool
 	    holders_failed; /* find_holders cannot run here: rs_capture_session_holders() says so */
+	struct rs_knames *knames; /* name_kaddrs, attached at its first use */
 };
 
 int rs_capture_session_new(const struct rs_capture_cfg *cfg, struct rs_capture_session **out,
@@ -509,6 +521,9 @@ int rs_capture_session_run(struct rs_capture_session *s, const struct rs_capture
 		goto cleanup;
 	}
 	dedup(cap);
+	/* Before the caller drops its privileges: only the kernel can name its frames. */
+	if (s->cfg.kernel_stacks)
+		rs_knames_name(s->skel, &s->knames, cap);
 
 	/* This run's share of the session's counters. */
 	rs_bpf_counters(&s->b, now_cnt, RS_CNT_MAX);
@@ -552,8 +567,7 @@ int rs_capture_session_holders(struct rs_capture_session *s, const struct rs_hol
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
-	int fd = -1, e;
-	ssize_t r;
+	int e;
 
 	memset(out, 0, sizeof(*out));
 	if (s->holders_failed || !bpf_program__autoload(s->skel->progs.find_holders) ||
@@ -580,33 +594,21 @@ int rs_capture_session_holders(struct rs_capture_session *s, const struct rs_hol
 	s->skel->bss->holder_tables = 0;
 	s->skel->bss->holder_files = 0;
 	s->skel->bss->holder_last_task = 0;
-	fd = bpf_iter_create(bpf_link__fd(s->holders_link));
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		e = rs_grow(&buf, &cap, len + 4095, 1, 8192);
-		if (e)
-			goto cleanup;
-		r = read(fd, buf + len, 4096);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = -errno;
-			goto cleanup;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
+	e = rs_bpf_iter_collect(s->holders_link, &buf, &len, &cap);
+	if (e) {
+		free(buf);
+		return e;
 	}
 	out->recs = (struct rs_holder_rec *)buf;
 	out->n = len / sizeof(struct rs_holder_rec);
 	out->tables = s->skel->bss->holder_tables;
 	out->files = s->skel->bss->holder_files;
-	buf = NULL;
-cleanup:
-	free(buf);
-	close(fd);
-	return e;
+	return 0;
+}
+
+bool rs_capture_session_names_kernel(const struct rs_capture_session *s)
+{
+	return s->cfg.kernel_stacks && rs_knames_usable(s->skel, s->knames);
 }
 
 void rs_capture_session_free(struct rs_capture_session *s)
@@ -614,6 +616,7 @@ void rs_capture_session_free(struct rs_capture_session *s)
 	if (!s)
 		return;
 	bpf_link__destroy(s->holders_link);
+	rs_knames_free(s->knames);
 	free(s->want_keys);
 	bpf_link__destroy(s->iter_link);
 	ring_buffer__free(s->c.rb);
@@ -658,5 +661,6 @@ void rs_capture_free(struct rs_capture *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->recs[i]);
 	free(c->recs);
+	rs_ksyms_free(c->ksyms);
 	free(c);
 }

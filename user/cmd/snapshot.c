@@ -156,11 +156,16 @@ static int drop_privs(const struct rs_opts *o, char *err, size_t errlen)
 static int assemble_one(const struct rs_capture *cap, const struct rs_assemble_cfg *acfg,
 			enum rs_backend used, struct rs_snapshot *s)
 {
+	struct rs_assemble_cfg c = *acfg;
+
+	/* the capture's own names of its kernel frames, else the caller's kallsyms */
+	if (cap->ksyms)
+		c.ksyms = cap->ksyms;
 	s->taken_at_unix_ns = cap->taken_at_unix_ns;
 	s->duration_ns = cap->wall_ns;
 	s->backend = used == RS_BACKEND_PROC ? "proc" : "bpf";
 	memcpy(s->counters, cap->counters, sizeof(s->counters));
-	return rs_assemble(cap, acfg, s);
+	return rs_assemble(cap, &c, s);
 }
 
 /*
@@ -231,7 +236,7 @@ int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enu
 	}
 	if (all_denied(s, s->target))
 		return RS_EXIT_FATAL;
-	if (report_losses(cap, s) || cap->partial || (!o->no_kernel && !ksyms))
+	if (report_losses(cap, s) || cap->partial || (!o->no_kernel && !ksyms && !cap->ksyms))
 		s->partial = true;
 	report_process_errors(s);
 	report_incomplete(s);
@@ -250,7 +255,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	size_t n_caps = o->compare_ns ? o->captures : 1;
 	struct rs_capture **caps = NULL, *cap = NULL;
 	struct rs_ksyms *ksyms = NULL;
-	struct rs_ksyms_job *kjob = NULL;
+	bool named = true;
 	struct rs_symcache *cache = NULL;
 	enum rs_backend used = RS_BACKEND_BPF;
 	char err[2048] = "", notice[1200] = "";
@@ -282,9 +287,6 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		rs_msg("cannot take the snapshot: %s", strerror(ENOMEM));
 		goto cleanup;
 	}
-	/* kallsyms does not depend on the capture: read it while the BPF object loads */
-	if (!o->no_kernel && rs_ksyms_start("/proc/kallsyms", &kjob))
-		kjob = NULL;
 	rs_tmark_start(&t);
 	e = rs_capture_select_series(o->backend, &cfg, n_caps, o->compare_ns, caps, &used, notice,
 				     sizeof(notice), err, sizeof(err));
@@ -308,18 +310,20 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	if (!cap->n)
 		rs_msg("%s has no processes right now", tgt.desc);
 
-	rs_tmark_start(&t);
-	if (!o->no_kernel) {
-		e = kjob ? rs_ksyms_join(kjob, &ksyms) : rs_ksyms_load("/proc/kallsyms", &ksyms);
-		kjob = NULL;
+	/* Each capture names its own kernel frames; kallsyms only when one could not. */
+	for (size_t i = 0; i < n_caps; i++)
+		named = named && caps[i]->ksyms;
+	if (!o->no_kernel && !named) {
+		rs_tmark_start(&t);
+		e = rs_ksyms_load("/proc/kallsyms", &ksyms);
 		if (e && used != RS_BACKEND_PROC) { /* the /proc capture said so in its notes */
 			char why[256];
 
 			rs_ksyms_explain("/proc/kallsyms", e, why, sizeof(why));
 			rs_msg("%s", why);
 		}
+		rs_timings_add(&t, "kallsyms: read (frames not named by the kernel)");
 	}
-	rs_timings_add(&t, "kallsyms (what the capture did not overlap)");
 	/* No BPF nor perf event from here on: only reading the targets. */
 	if (drop_privs(o, err, sizeof(err))) {
 		rs_msg("%s", err);
@@ -346,8 +350,6 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	}
 	ret = snap.partial ? RS_EXIT_PARTIAL : RS_EXIT_OK;
 cleanup:
-	if (kjob) /* the capture failed */
-		rs_ksyms_join(kjob, &ksyms);
 	rs_tmark_start(&t);
 	rs_snapshot_clear(&snap);
 	for (size_t i = 0; caps && i < n_caps; i++)

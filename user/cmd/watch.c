@@ -30,7 +30,8 @@ struct wrun {
 	const struct rs_opts *o;
 	struct rs_resolved tgt;
 	struct rs_capture_session *sess;
-	struct rs_ksyms *ksyms;
+	struct rs_ksyms *ksyms; /* the fallback when a capture has no names of its kernel frames */
+	bool ksyms_tried;
 	struct rs_symcache *cache;
 	struct rs_watch *w;
 	int64_t unix_minus_mono;
@@ -38,6 +39,23 @@ struct wrun {
 	uint64_t ticks; /* ticks that saw the target */
 	bool write_failed;
 };
+
+/* Reads /proc/kallsyms once, the first time a capture could not name its kernel frames. */
+static void load_kallsyms(struct wrun *r)
+{
+	char err[512];
+	int e;
+
+	if (r->o->no_kernel || r->ksyms_tried)
+		return;
+	r->ksyms_tried = true;
+	e = rs_ksyms_load("/proc/kallsyms", &r->ksyms);
+	if (e) {
+		rs_ksyms_explain("/proc/kallsyms", e, err, sizeof(err));
+		rs_msg("%s", err);
+		r->ksyms = NULL;
+	}
+}
 
 /* The incident's header line of the text report. */
 static void text_header(FILE *f, const struct rs_watch_incident *inc, uint64_t th)
@@ -199,6 +217,8 @@ static int snapshot_and_report(struct wrun *r, const uint32_t *tgids, size_t n)
 		e = -ENOMEM; /* said by tick() */
 		goto cleanup;
 	}
+	if (!cap->ksyms)
+		load_kallsyms(r);
 	/* Not built (it said why): its candidates are looked at again at the next tick. */
 	if (rs_snapshot_build(o, cap, RS_BACKEND_BPF, r->ksyms, r->cache, NULL, 0, r->sess,
 			      &snap)) {
@@ -362,11 +382,9 @@ static int start(struct wrun *r)
 		rs_msg("%s", err);
 		return e;
 	}
-	if (!o->no_kernel && (e = rs_ksyms_load("/proc/kallsyms", &r->ksyms))) {
-		rs_ksyms_explain("/proc/kallsyms", e, err, sizeof(err));
-		rs_msg("%s", err);
-		r->ksyms = NULL;
-	}
+	/* the captures name their own kernel frames; else kallsyms now, before the first report */
+	if (!rs_capture_session_names_kernel(r->sess))
+		load_kallsyms(r);
 	if (rs_symcache_new(&r->cache))
 		r->cache = NULL;
 	if (rs_watch_new(&wcfg, &r->w)) {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Kernel text symbols from /proc/kallsyms: read once into one buffer, names
- * pointing into it, sorted by address and looked up by binary search.
+ * pointing into it, sorted by address and looked up by binary search. Or a
+ * sparse table of exact addresses, each with the name and offset the kernel
+ * printed for it (rs_ksyms_from_names()).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct rs_ksyms {
 	size_t n;
 	struct ksym *names; /* rs_ksyms_load_names(): every text symbol, by name */
 	size_t n_names;
+	uint64_t *exact_off; /* rs_ksyms_from_names(): syms[i].addr's offset, exact lookups only */
 };
 
 static int type_rank(char t)
@@ -219,61 +221,12 @@ int rs_ksyms_load_names(const char *path, struct rs_ksyms **out)
 	return load(path, true, out);
 }
 
-struct rs_ksyms_job {
-	pthread_t thread;
-	char *path;
-	struct rs_ksyms *ks;
-	int err;
-};
-
-static void *ksyms_thread(void *arg)
-{
-	struct rs_ksyms_job *j = arg;
-	struct rs_tmark t;
-
-	rs_tmark_start(&t);
-	j->err = rs_ksyms_load(j->path, &j->ks);
-	rs_timings_add(&t, "kallsyms (its own thread)");
-	return NULL;
-}
-
-int rs_ksyms_start(const char *path, struct rs_ksyms_job **out)
-{
-	struct rs_ksyms_job *j = calloc(1, sizeof(*j));
-	int e;
-
-	if (!j || !(j->path = strdup(path))) {
-		free(j);
-		return -ENOMEM;
-	}
-	e = -pthread_create(&j->thread, NULL, ksyms_thread, j);
-	if (e) {
-		free(j->path);
-		free(j);
-		return e;
-	}
-	*out = j;
-	return 0;
-}
-
-int rs_ksyms_join(struct rs_ksyms_job *j, struct rs_ksyms **ks)
-{
-	int e;
-
-	pthread_join(j->thread, NULL);
-	e = j->err;
-	if (!e)
-		*ks = j->ks;
-	free(j->path);
-	free(j);
-	return e;
-}
-
 void rs_ksyms_free(struct rs_ksyms *k)
 {
 	if (!k)
 		return;
 	free(k->names);
+	free(k->exact_off);
 	free(k->syms);
 	free(k->text);
 	free(k);
@@ -286,6 +239,112 @@ static bool same_module(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
+static int cmp_kname(const void *a, const void *b)
+{
+	const struct rs_kname *x = a, *y = b;
+	int c;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* duplicates: the same one kept whatever the order given */
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	c = strcmp(x->module ? x->module : "", y->module ? y->module : "");
+	if (c)
+		return c;
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* The length of module "[mod]" or "[mod build-id]" without the build-id, 0 for none. */
+static size_t module_len(const char *m)
+{
+	size_t n;
+
+	if (!m || m[0] != '[')
+		return 0;
+	n = strcspn(m, " ]");
+	return m[n] ? n + 1 : 0;
+}
+
+int rs_ksyms_from_names(const struct rs_kname *v, size_t n, struct rs_ksyms **out)
+{
+	struct rs_kname *sorted = NULL;
+	struct rs_ksyms *k = calloc(1, sizeof(*k));
+	size_t bytes = 1, w = 0;
+	char *p;
+	int err = -ENOMEM;
+
+	if (!k)
+		return -ENOMEM;
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	if (!sorted)
+		goto err_free;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].name && v[i].name[0])
+			sorted[w++] = v[i]; /* unnamed: lookups answer NULL, as kallsyms would */
+	n = w;
+	qsort(sorted, n, sizeof(*sorted), cmp_kname);
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(sorted[i].name) + 1 + module_len(sorted[i].module) + 1;
+	k->text = malloc(bytes);
+	k->syms = calloc(n ? n : 1, sizeof(*k->syms));
+	k->exact_off = calloc(n ? n : 1, sizeof(*k->exact_off));
+	if (!k->text || !k->syms || !k->exact_off)
+		goto err_free;
+	p = k->text;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(sorted[i].name), mlen = module_len(sorted[i].module);
+		struct ksym *s;
+
+		if (k->n && k->syms[k->n - 1].addr == sorted[i].addr)
+			continue;
+		s = &k->syms[k->n];
+		memcpy(p, sorted[i].name, len + 1);
+		s->name = p;
+		p += len + 1;
+		if (mlen) {
+			memcpy(p, sorted[i].module, mlen - 1);
+			p[mlen - 1] = ']';
+			p[mlen] = '\0';
+			s->module = p;
+			p += mlen + 1;
+		}
+		s->addr = sorted[i].addr;
+		k->exact_off[k->n++] = sorted[i].off;
+	}
+	free(sorted);
+	*out = k;
+	return 0;
+err_free:
+	free(sorted);
+	rs_ksyms_free(k);
+	return err;
+}
+
+/* A sparse table's answer: the exact address or nothing. */
+static const char *exact_lookup(const struct rs_ksyms *k, uint64_t addr, uint64_t *off,
+				const char **module)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->syms[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == k->n || k->syms[lo].addr != addr)
+		return NULL;
+	if (off)
+		*off = k->exact_off[lo];
+	if (module)
+		*module = k->syms[lo].module;
+	return k->syms[lo].name;
+}
+
 const char *rs_ksyms_lookup(const struct rs_ksyms *k, uint64_t addr, uint64_t *off,
 			    const char **module)
 {
@@ -294,6 +353,8 @@ const char *rs_ksyms_lookup(const struct rs_ksyms *k, uint64_t addr, uint64_t *o
 
 	if (!k || !k->n || addr < k->syms[0].addr)
 		return NULL;
+	if (k->exact_off)
+		return exact_lookup(k, addr, off, module);
 	/* last symbol starting at or below addr */
 	hi = k->n;
 	while (hi - lo > 1) {

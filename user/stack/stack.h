@@ -21,8 +21,9 @@
  * elfopen.c (ELF and debug files), fileopen.c (opening a target's files,
  * sizing their compressed sections), dwopen.c (libdw's own open() calls), unwind.c, unwind_sppc.c,
  * symbolize.c, tailcall.c and callsite.c (tail-call frames), symcache.c, frame.c (frames, kernel
- * frames), dataname.c (data addresses: symbols and regions), ksyms.c (/proc/kallsyms), demangle.c;
- * gdb/ holds what exists to print names and lines as gdb does.
+ * frames), dataname.c (data addresses: symbols and regions), ksyms.c (/proc/kallsyms, or the
+ * kernel's names of given addresses), demangle.c; gdb/ holds what exists to print names and lines
+ * as gdb does.
  */
 #ifndef RS_STACK_H
 #define RS_STACK_H
@@ -325,17 +326,20 @@ int rs_ksyms_load(const char *path, struct rs_ksyms **out);
 int rs_ksyms_load_names(const char *path, struct rs_ksyms **out);
 /* Accepts NULL. */
 void rs_ksyms_free(struct rs_ksyms *k);
+/* One kernel address as the kernel named it ("%pB": a return address's name and offset). */
+struct rs_kname {
+	uint64_t addr;
+	const char *name;   /* NULL or "": unnamed, left out of the table */
+	const char *module; /* "[mod]" (a build-id after the name is dropped), or NULL or "" */
+	uint64_t off;	    /* the printed offset: addr - the symbol's start */
+};
 /*
- * rs_ksyms_load() on a thread of its own, so reading /proc/kallsyms (most of
- * it the kernel formatting every line) overlaps with other work (the BPF
- * load). rs_ksyms_start() copies path; 0 and *out, or -errno (*out
- * untouched; the caller loads it itself). rs_ksyms_join() waits for it,
- * frees the job and returns what rs_ksyms_load() would have, *ks only on
- * success.
+ * A sparse table of exact addresses from v[0..n) (strings copied; of
+ * duplicate addresses one is kept): rs_ksyms_lookup() answers only these
+ * addresses, with the name, offset and module given; rs_ksyms_addr() is
+ * -EOPNOTSUPP. 0 and *out, or -ENOMEM (*out untouched).
  */
-struct rs_ksyms_job;
-int rs_ksyms_start(const char *path, struct rs_ksyms_job **out);
-int rs_ksyms_join(struct rs_ksyms_job *job, struct rs_ksyms **ks);
+int rs_ksyms_from_names(const struct rs_kname *v, size_t n, struct rs_ksyms **out);
 /*
  * The address name+off, as /proc/PID/stack prints it ("name+off/size
  * [module]"): module "[mod]", or NULL or "" for the kernel proper; size the
@@ -352,7 +356,8 @@ int rs_ksyms_addr(const struct rs_ksyms *k, const char *name, const char *module
 void rs_ksyms_explain(const char *path, int err, char *buf, size_t len);
 /*
  * Name of the symbol containing addr, or NULL (before the first symbol, or
- * more than 64 KiB past the last symbol of the kernel or of a module). The
+ * more than 64 KiB past the last symbol of the kernel or of a module; for a
+ * table of rs_ksyms_from_names(), any address it was not given). The
  * name is owned by k. *off = addr - start; *module = "[mod]" or NULL for the
  * kernel proper. off and module may be NULL.
  */

@@ -158,6 +158,16 @@ static void test_kstack_line_forms(void **state)
 	assert_int_equal(rs_parse_kstack_line("[<ffffffff810a1b2c>] schedule+0x35/0x80", &kl), 0);
 	assert_int_equal(kl.addr, 0xffffffff810a1b2cull);
 	assert_string_equal(kl.name, "schedule");
+	/* the snapshot's naming iterator prints the address it was given, as /proc once did */
+	assert_int_equal(
+	    rs_parse_kstack_line("[<ffffffffc0a00150>] ext4_readdir+0x50/0x100 [ext4]\n", &kl), 0);
+	assert_int_equal(kl.addr, 0xffffffffc0a00150ull);
+	assert_string_equal(kl.name, "ext4_readdir");
+	assert_int_equal(kl.off, 0x50);
+	assert_string_equal(kl.module, "[ext4]");
+	assert_int_equal(rs_parse_kstack_line("[<ffffffffc0a00010>] 0xffffffffc0a00010\n", &kl), 0);
+	assert_string_equal(kl.name, "");
+	assert_int_equal(kl.addr, 0xffffffffc0a00010ull);
 	/* a name without offset, a bare address */
 	assert_int_equal(rs_parse_kstack_line("[<0>] schedule", &kl), 0);
 	assert_string_equal(kl.name, "schedule");

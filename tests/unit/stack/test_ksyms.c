@@ -89,6 +89,91 @@ static void test_ksyms_lookup_modules(void **state)
 	rs_ksyms_free(k);
 }
 
+/* The kernel's names of given addresses: exact lookups with the printed name, offset and module. */
+static void test_ksyms_from_names_lookup(void **state)
+{
+	char name[] = "futex_wait"; /* copied: the table must not point into the caller's strings */
+	const struct rs_kname v[] = {
+		{ 0xffffffff81002010, "schedule", NULL, 0x10 },
+		{ 0xffffffffc0a00150, "ext4_readdir", "[ext4]", 0x50 },
+		/* a build-id after the module's name (CONFIG_STACKTRACE_BUILD_ID) is dropped */
+		{ 0xffffffffc0b00090, "nft_do_chain", "[nf_tables 0123456789abcdef]", 0x10 },
+		{ 0xffffffff81001000, name, "", 0x9a },
+		/* unnamed ("0x..." printed): left out, answered as kallsyms would, with nothing */
+		{ 0xffffffffc0c00000, "", NULL, 0 },
+		{ 0xffffffffc0c00010, NULL, NULL, 0 },
+		/* given twice */
+		{ 0xffffffff81002010, "schedule", NULL, 0x10 },
+	};
+	struct rs_ksyms *k = NULL;
+	uint64_t addr;
+
+	(void)state;
+	assert_int_equal(rs_ksyms_from_names(v, sizeof(v) / sizeof(v[0]), &k), 0);
+	strcpy(name, "overwrite");
+	expect_sym(k, 0xffffffff81002010, "schedule", 0x10, NULL);
+	expect_sym(k, 0xffffffffc0a00150, "ext4_readdir", 0x50, "[ext4]");
+	expect_sym(k, 0xffffffffc0b00090, "nft_do_chain", 0x10, "[nf_tables]");
+	expect_sym(k, 0xffffffff81001000, "futex_wait", 0x9a, NULL);
+	expect_sym(k, 0xffffffffc0c00000, NULL, 0, NULL);
+	expect_sym(k, 0xffffffffc0c00010, NULL, 0, NULL);
+	/* exact addresses only: a neighbour is not guessed at */
+	expect_sym(k, 0xffffffff81002011, NULL, 0, NULL);
+	expect_sym(k, 0xffffffff8100200f, NULL, 0, NULL);
+	expect_sym(k, 0, NULL, 0, NULL);
+	expect_sym(k, UINT64_MAX, NULL, 0, NULL);
+	assert_int_equal(rs_ksyms_addr(k, "schedule", NULL, 0x10, 0, &addr), -EOPNOTSUPP);
+	rs_ksyms_free(k);
+
+	/* no kernel frames at all: an empty table, every lookup answered with nothing */
+	k = NULL;
+	assert_int_equal(rs_ksyms_from_names(NULL, 0, &k), 0);
+	assert_non_null(k);
+	expect_sym(k, 0xffffffff81002010, NULL, 0, NULL);
+	rs_ksyms_free(k);
+}
+
+/*
+ * The same frames as a kallsyms table names them: for return addresses inside
+ * a symbol (not at its start, which %pB would give to the symbol before), the
+ * sparse table built from the kallsyms answers gives the same answers.
+ */
+static void test_ksyms_from_names_agrees_with_kallsyms(void **state)
+{
+	static const uint64_t pcs[] = {
+		0xffffffff81002010, 0xffffffff81002404, 0xffffffff81003108,
+		0xffffffffc0a00150, 0xffffffffc0b00090, 0xffffffff81000050
+	};
+	struct rs_kname v[sizeof(pcs) / sizeof(pcs[0])];
+	struct rs_ksyms *full = NULL, *sparse = NULL;
+
+	(void)state;
+	assert_int_equal(rs_ksyms_load(FIX "kallsyms", &full), 0);
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		v[i].addr = pcs[i];
+		v[i].name = rs_ksyms_lookup(full, pcs[i], &v[i].off, &v[i].module);
+		assert_non_null(v[i].name);
+		assert_true(v[i].off > 0);
+	}
+	/* given in reverse: the order does not matter */
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]) / 2; i++) {
+		struct rs_kname t = v[i];
+
+		v[i] = v[sizeof(pcs) / sizeof(pcs[0]) - 1 - i];
+		v[sizeof(pcs) / sizeof(pcs[0]) - 1 - i] = t;
+	}
+	assert_int_equal(rs_ksyms_from_names(v, sizeof(pcs) / sizeof(pcs[0]), &sparse), 0);
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		uint64_t off;
+		const char *mod;
+		const char *name = rs_ksyms_lookup(full, pcs[i], &off, &mod);
+
+		expect_sym(sparse, pcs[i], name, off, mod);
+	}
+	rs_ksyms_free(sparse);
+	rs_ksyms_free(full);
+}
+
 static void test_ksyms_load_errors(void **state)
 {
 	struct rs_ksyms *k = (struct rs_ksyms *)0x1;
@@ -275,6 +360,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ksyms_lookup_kernel),
 		cmocka_unit_test(test_ksyms_lookup_modules),
+		cmocka_unit_test(test_ksyms_from_names_lookup),
+		cmocka_unit_test(test_ksyms_from_names_agrees_with_kallsyms),
 		cmocka_unit_test(test_ksyms_load_errors),
 		cmocka_unit_test(test_ksyms_large_file),
 		cmocka_unit_test(test_ksyms_proc_kallsyms),
