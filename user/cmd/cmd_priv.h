@@ -53,6 +53,29 @@ int rs_caps_get(uint64_t *eff, uint64_t *prm);
 /* "CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE" for a set, "none" for 0; always terminated. */
 void rs_caps_names(uint64_t set, char *buf, size_t len);
 
+/* ---- the heap a snapshot needs (lib.h's rs_heap_prepare) ---- */
+
+/*
+ * Peak heap of a snapshot, measured (mallinfo2() with trimming off, orderd):
+ * 18 MiB without kernel stacks (libbpf's two copies of vmlinux BTF, 11 MB;
+ * libdw's inflated libc6-dbg sections; the records), 28 MiB with them (the
+ * kallsyms table), 39 MiB at 1000 threads (10 KiB a thread). Bounded so a
+ * huge cgroup does not populate what it may never use.
+ */
+#define RS_HEAP_FIXED	   (20u << 20)
+#define RS_HEAP_KSYMS	   (10u << 20)
+#define RS_HEAP_PER_THREAD (10u << 10)
+#define RS_HEAP_MAX	   (64u << 20)
+
+static inline size_t rs_snapshot_heap_bytes(bool kernel, size_t threads)
+{
+	size_t b = RS_HEAP_FIXED + (kernel ? RS_HEAP_KSYMS : 0);
+
+	if (threads > (RS_HEAP_MAX - b) / RS_HEAP_PER_THREAD)
+		return RS_HEAP_MAX;
+	return b + threads * RS_HEAP_PER_THREAD;
+}
+
 /* ---- SIGINT and SIGTERM (signals.c) ---- */
 
 /* The signal that asked to stop, 0 until one came. */

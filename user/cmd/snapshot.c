@@ -270,6 +270,10 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		rs_msg("%s", err);
 		goto cleanup;
 	}
+	/* before the threads and the BPF load: their allocations land on populated pages */
+	rs_tmark_start(&t);
+	rs_heap_prepare(rs_snapshot_heap_bytes(!o->no_kernel, tgt.expect_threads));
+	rs_timings_add(&t, "heap populated");
 
 	cfg.target = &tgt;
 	cfg.stack_bytes = o->stack_bytes;
