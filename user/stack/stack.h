@@ -144,10 +144,10 @@ int rs_proc_refresh(struct rs_proc *p);
 uint32_t rs_proc_pid(const struct rs_proc *p);
 /*
  * Opens p's DWARF as its first lookups would (its ELF and debug files, the
- * inflated sections, libdwfl's CU ranges, the symbol table): the main
- * executable (the lowest mapped module), libc, then every other module in
- * address order, until *stop is true (checked before each module; an open
- * under way is finished). For a thread of its own while the capture runs:
+ * inflated sections, libdwfl's CU ranges, the symbol table) of the modules
+ * nearly every stack passes through: the main executable (the lowest mapped
+ * module) and libc; until *stop is true (checked before each module; an
+ * open under way is finished). For a thread of its own while the capture runs:
  * p must not be used elsewhere meanwhile. Returns the modules opened.
  */
 size_t rs_proc_prewarm(struct rs_proc *p, const atomic_bool *stop);
