@@ -42,8 +42,9 @@ struct rs_privs_cfg {
  * inheritable and ambient ones to nothing) and sets no_new_privs. Call it
  * after the last BPF load, attach and perf_event_open(), and after
  * /proc/kallsyms is read. For the calling thread only: call it while it is
- * the only one. *kept: the capabilities kept. 0, or -errno with a message
- * in err (nothing dropped then, or only the effective set).
+ * the only one (the prewarm thread calls it for itself, prewarm.c). *kept:
+ * the capabilities kept. 0, or -errno with a message in err (nothing
+ * dropped then, or only the effective set).
  */
 int rs_privs_drop(const struct rs_privs_cfg *cfg, uint64_t *kept, char *err, size_t errlen);
 
@@ -65,7 +66,8 @@ struct rs_prewarm;
 int rs_prewarm_start(const uint32_t *pids, size_t n, struct rs_symcache *cache,
 		     uint64_t max_debug_size, struct rs_prewarm **out);
 /*
- * Tells the thread to stop after the module it is opening and waits for it.
+ * Tells the thread to stop after the module it is opening (the processes
+ * are all opened, their DWARF maybe not) and waits for it.
  * Returns its *n slots, one per pid, each an opened process or NULL, for
  * rs_assemble_cfg's warm (which takes what it uses); still w's. NULL for w NULL.
  */

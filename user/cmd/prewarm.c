@@ -39,7 +39,8 @@ static void *run(void *arg)
 	rs_tmark_start(&t);
 	if (rs_privs_drop(&pcfg, &kept, err, sizeof(err)))
 		return NULL; /* the assembly opens them, after the main thread's drop */
-	for (size_t i = 0; i < w->n && !atomic_load(&w->stop); i++) {
+	/* opened even once told to stop: the assembly would do it (maps, modules), and no more */
+	for (size_t i = 0; i < w->n; i++) {
 		if (rs_proc_open("/proc", w->pids[i], w->cache, &w->procs[i]))
 			continue; /* said by the assembly, which tries again */
 		if (w->max_debug_size)

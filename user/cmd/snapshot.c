@@ -283,8 +283,12 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		cache = NULL;
 	else
 		rs_symcache_set_bytes(cache, (size_t)o->symbol_cache_bytes);
-	/* the modules' DWARF does not depend on the capture: opened while the BPF object loads */
-	if (tgt.n_tgids &&
+	/*
+	 * The modules' DWARF does not depend on the capture: opened while the BPF
+	 * object loads. Not for --backend proc: it loads nothing, and its perf
+	 * samples of running threads need the CPUs the opens would take.
+	 */
+	if (tgt.n_tgids && o->backend != RS_BACKEND_PROC &&
 	    rs_prewarm_start(tgt.tgids, tgt.n_tgids, cache, o->max_debug_size, &warm))
 		warm = NULL;
 

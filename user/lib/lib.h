@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every stage uses and none owns: reading whole files, UTF-8, durations, byte counts,
- * JSON strings, the one hash function and the one hash table, and the
- * "rsample: " prefix of messages. Depends on nothing else in user/.
+ * JSON strings, the one hash function and the one hash table, the heap
+ * populated ahead, and the "rsample: " prefix of messages. Depends on nothing else in user/.
  */
 #ifndef RS_LIB_H
 #define RS_LIB_H
