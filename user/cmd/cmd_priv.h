@@ -42,8 +42,9 @@ struct rs_privs_cfg {
  * inheritable and ambient ones to nothing) and sets no_new_privs. Call it
  * after the last BPF load, attach and perf_event_open(), and after
  * /proc/kallsyms is read. For the calling thread only: call it while it is
- * the only one. *kept: the capabilities kept. 0, or -errno with a message
- * in err (nothing dropped then, or only the effective set).
+ * the only one (the prewarm thread calls it for itself, prewarm.c). *kept:
+ * the capabilities kept. 0, or -errno with a message in err (nothing
+ * dropped then, or only the effective set).
  */
 int rs_privs_drop(const struct rs_privs_cfg *cfg, uint64_t *kept, char *err, size_t errlen);
 
@@ -52,6 +53,50 @@ int rs_caps_get(uint64_t *eff, uint64_t *prm);
 
 /* "CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE" for a set, "none" for 0; always terminated. */
 void rs_caps_names(uint64_t set, char *buf, size_t len);
+
+/* ---- DWARF opened while the BPF object loads (prewarm.c) ---- */
+
+struct rs_prewarm;
+/*
+ * Starts a thread that drops its own capabilities (rs_privs_drop), then
+ * opens processes pids (rs_proc_open with cache, borrowed until
+ * rs_prewarm_free) and their DWARF (rs_proc_prewarm). 0 and *out, or -errno
+ * (*out untouched: nothing runs).
+ */
+int rs_prewarm_start(const uint32_t *pids, size_t n, struct rs_symcache *cache,
+		     uint64_t max_debug_size, struct rs_prewarm **out);
+/*
+ * Tells the thread to stop after the module it is opening (the processes
+ * are all opened, their DWARF maybe not) and waits for it.
+ * Returns its *n slots, one per pid, each an opened process or NULL, for
+ * rs_assemble_cfg's warm (which takes what it uses); still w's. NULL for w NULL.
+ */
+struct rs_proc **rs_prewarm_join(struct rs_prewarm *w, size_t *n);
+/* Joins, then frees the processes left in the slots, and w. Accepts NULL. */
+void rs_prewarm_free(struct rs_prewarm *w);
+
+/* ---- the heap a snapshot needs (lib.h's rs_heap_prepare) ---- */
+
+/*
+ * Peak heap of a snapshot, measured (mallinfo2() with trimming off, orderd):
+ * 18 MiB without kernel stacks (libbpf's two copies of vmlinux BTF, 11 MB;
+ * libdw's inflated libc6-dbg sections; the records), 28 MiB with them (the
+ * kallsyms table), 39 MiB at 1000 threads (10 KiB a thread). Bounded so a
+ * huge cgroup does not populate what it may never use.
+ */
+#define RS_HEAP_FIXED	   (20u << 20)
+#define RS_HEAP_KSYMS	   (10u << 20)
+#define RS_HEAP_PER_THREAD (10u << 10)
+#define RS_HEAP_MAX	   (64u << 20)
+
+static inline size_t rs_snapshot_heap_bytes(bool kernel, size_t threads)
+{
+	size_t b = RS_HEAP_FIXED + (kernel ? RS_HEAP_KSYMS : 0);
+
+	if (threads > (RS_HEAP_MAX - b) / RS_HEAP_PER_THREAD)
+		return RS_HEAP_MAX;
+	return b + threads * RS_HEAP_PER_THREAD;
+}
 
 /* ---- SIGINT and SIGTERM (signals.c) ---- */
 
@@ -72,14 +117,15 @@ void rs_cmd_signals_restore(const struct rs_cmd_signals *saved);
  * (assembled, unwound, symbolized with ksyms and cache, what each thread
  * waits on), s->partial set and the capture's losses, refused processes,
  * threads without stacks and churn said on stderr. s->target is the
- * caller's. earlier[0..n_earlier): the captures before cap of a --compare
- * series (verdicts set on s's threads). sess: the BPF session cap came
- * from, if it is still loaded (its iterator finds pipe holders), else NULL.
- * Returns 0, or RS_EXIT_FATAL after saying why on stderr.
+ * caller's. warm[0..n_warm): processes opened ahead with cache
+ * (rs_prewarm_join; rs_assemble_cfg's warm), or NULL. earlier[0..n_earlier): the captures before
+ * cap of a --compare series (verdicts set on s's threads). sess: the BPF session cap came from, if
+ * it is still loaded (its iterator finds pipe holders), else NULL. Returns 0, or RS_EXIT_FATAL
+ * after saying why on stderr.
  */
 int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
 		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
-		      struct rs_capture *const *earlier, size_t n_earlier,
-		      struct rs_capture_session *sess, struct rs_snapshot *s);
+		      struct rs_proc **warm, size_t n_warm, struct rs_capture *const *earlier,
+		      size_t n_earlier, struct rs_capture_session *sess, struct rs_snapshot *s);
 
 #endif

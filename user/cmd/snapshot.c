@@ -199,8 +199,8 @@ static int compare_earlier(struct rs_capture *const *caps, size_t n_earlier,
 /* The snapshot command's middle, shared with watch (cmd_priv.h). */
 int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enum rs_backend used,
 		      const struct rs_ksyms *ksyms, struct rs_symcache *cache,
-		      struct rs_capture *const *earlier, size_t n_earlier,
-		      struct rs_capture_session *sess, struct rs_snapshot *s)
+		      struct rs_proc **warm, size_t n_warm, struct rs_capture *const *earlier,
+		      size_t n_earlier, struct rs_capture_session *sess, struct rs_snapshot *s)
 {
 	struct rs_assemble_cfg acfg = { .proc_root = "/proc", .kernel = !o->no_kernel };
 	struct rs_waits_stats wst = { 0 };
@@ -209,6 +209,8 @@ int rs_snapshot_build(const struct rs_opts *o, const struct rs_capture *cap, enu
 
 	acfg.ksyms = ksyms;
 	acfg.cache = cache;
+	acfg.warm = warm;
+	acfg.n_warm = n_warm;
 	acfg.max_debug_size = o->max_debug_size;
 	acfg.deadline_ns = rs_mono_ns() + o->symbolize_budget_ns;
 	rs_tmark_start(&t);
@@ -257,6 +259,9 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	struct rs_ksyms *ksyms = NULL;
 	bool named = true;
 	struct rs_symcache *cache = NULL;
+	struct rs_prewarm *warm = NULL;
+	struct rs_proc **acfg_warm = NULL;
+	size_t n_warm = 0;
 	enum rs_backend used = RS_BACKEND_BPF;
 	char err[2048] = "", notice[1200] = "";
 	struct rs_host_env host = { 0 };
@@ -275,6 +280,22 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		rs_msg("%s", err);
 		goto cleanup;
 	}
+	/* before the threads and the BPF load: their allocations land on populated pages */
+	rs_tmark_start(&t);
+	rs_heap_prepare(rs_snapshot_heap_bytes(!o->no_kernel, tgt.expect_threads));
+	rs_timings_add(&t, "heap populated");
+	if (rs_symcache_new(&cache))
+		cache = NULL;
+	else
+		rs_symcache_set_bytes(cache, (size_t)o->symbol_cache_bytes);
+	/*
+	 * The modules' DWARF does not depend on the capture: opened while the BPF
+	 * object loads. Not for --backend proc: it loads nothing, and its perf
+	 * samples of running threads need the CPUs the opens would take.
+	 */
+	if (tgt.n_tgids && o->backend != RS_BACKEND_PROC &&
+	    rs_prewarm_start(tgt.tgids, tgt.n_tgids, cache, o->max_debug_size, &warm))
+		warm = NULL;
 
 	cfg.target = &tgt;
 	cfg.stack_bytes = o->stack_bytes;
@@ -291,6 +312,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	e = rs_capture_select_series(o->backend, &cfg, n_caps, o->compare_ns, caps, &used, notice,
 				     sizeof(notice), err, sizeof(err));
 	rs_timings_add(&t, "capture, in all (the lines above, and cleanup)");
+	acfg_warm = rs_prewarm_join(warm, &n_warm);
 	if (e) {
 		free(caps);
 		caps = NULL;
@@ -329,14 +351,10 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 		rs_msg("%s", err);
 		goto cleanup;
 	}
-	if (rs_symcache_new(&cache))
-		cache = NULL;
-	else
-		rs_symcache_set_bytes(cache, (size_t)o->symbol_cache_bytes);
-
 	snap.target = tgt.desc;
 	tgt.desc = NULL;
-	if (rs_snapshot_build(o, cap, used, ksyms, cache, caps, n_caps - 1, NULL, &snap))
+	if (rs_snapshot_build(o, cap, used, ksyms, cache, acfg_warm, n_warm, caps, n_caps - 1, NULL,
+			      &snap))
 		goto cleanup;
 
 	rs_tmark_start(&t);
@@ -355,6 +373,7 @@ cleanup:
 	for (size_t i = 0; caps && i < n_caps; i++)
 		rs_capture_free(caps[i]);
 	free(caps);
+	rs_prewarm_free(warm);
 	rs_symcache_free(cache);
 	rs_ksyms_free(ksyms);
 	rs_resolved_clear(&tgt);

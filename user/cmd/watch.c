@@ -220,7 +220,7 @@ static int snapshot_and_report(struct wrun *r, const uint32_t *tgids, size_t n)
 	if (!cap->ksyms)
 		load_kallsyms(r);
 	/* Not built (it said why): its candidates are looked at again at the next tick. */
-	if (rs_snapshot_build(o, cap, RS_BACKEND_BPF, r->ksyms, r->cache, NULL, 0, r->sess,
+	if (rs_snapshot_build(o, cap, RS_BACKEND_BPF, r->ksyms, r->cache, NULL, 0, NULL, 0, r->sess,
 			      &snap)) {
 		for (size_t k = 0; k < n; k++)
 			rs_watch_classify_rest(r->w, tgids[k]);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every stage uses and none owns: reading whole files, UTF-8, durations, byte counts,
- * JSON strings, the one hash function and the one hash table, and the
- * "rsample: " prefix of messages. Depends on nothing else in user/.
+ * JSON strings, the one hash function and the one hash table, the heap
+ * populated ahead, and the "rsample: " prefix of messages. Depends on nothing else in user/.
  */
 #ifndef RS_LIB_H
 #define RS_LIB_H
@@ -135,6 +135,19 @@ void rs_timings_add(const struct rs_tmark *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* One "rsample: timings: PHASE wall W ms cpu C ms" line per phase on stderr, then the total. */
 void rs_timings_print(const struct rs_tmark *since_start);
+
+/* ---- the heap (mem.c) ---- */
+
+/*
+ * Prepares malloc for a short command that allocates about bytes in all:
+ * one arena for every thread, freed memory kept (not given back to the
+ * kernel), and the heap grown by bytes (at most 512 MiB) with its pages
+ * populated at once (MADV_POPULATE_WRITE) instead of faulted in one by one.
+ * Call it once, before the threads and the heavy phases. 0, or -errno of
+ * madvise() (-EINVAL before Linux 5.14: then the pages are faulted in as
+ * they are used, as without it); malloc stays usable either way.
+ */
+int rs_heap_prepare(size_t bytes);
 
 /* ---- growing arrays (grow.c) ---- */
 

@@ -309,6 +309,26 @@ bool rs_thread_incomplete(const struct rs_thread *t)
 	return !t->n_uframes && t->state != 'Z' && strcmp(t->unwind.stop_reason, "kernel thread");
 }
 
+/* pid's rs_proc: the one opened ahead when its modules are still the mapped ones, else a new one.
+ */
+static int open_proc(const struct rs_assemble_cfg *cfg, uint32_t pid, struct rs_proc **out)
+{
+	for (size_t i = 0; i < cfg->n_warm; i++) {
+		struct rs_proc *w = cfg->warm[i];
+
+		if (!w || rs_proc_pid(w) != pid)
+			continue;
+		cfg->warm[i] = NULL;
+		if (!rs_proc_refresh(w)) {
+			*out = w;
+			return 0;
+		}
+		rs_proc_free(w); /* exec'd, dlopen'd, or gone: as if never opened */
+		break;
+	}
+	return rs_proc_open(cfg->proc_root, pid, cfg->cache, out);
+}
+
 /*
  * One process: recs[0..n) all share one tgid. Threads that were exiting are
  * counted in *exited, not kept; p->exited when the process itself is gone.
@@ -342,7 +362,7 @@ static int build_process(struct rs_process *p, struct rs_task_rec **recs, size_t
 	if (!p->threads)
 		return -ENOMEM;
 	rs_tmark_start(&tm);
-	e = rs_proc_open(cfg->proc_root, p->pid, cfg->cache, &proc);
+	e = open_proc(cfg, p->pid, &proc);
 	rs_timings_add(&tm, "/proc reads: maps, modules reported");
 	if (e == -ENOMEM)
 		return e;

@@ -164,6 +164,14 @@ struct rs_assemble_cfg {
 	struct rs_symcache *cache;    /* may be NULL */
 	uint64_t max_debug_size;      /* --max-debug-size; 0: RS_MAX_DEBUG_SIZE_DEFAULT */
 	uint64_t deadline_ns;	      /* rs_mono_ns() of the end of --symbolize-budget; 0: none */
+	/*
+	 * Processes opened ahead (rs_proc_prewarm), with cache: a process's is
+	 * taken (its slot set to NULL, then freed by the assembly) when its
+	 * modules are still those mapped (rs_proc_refresh), else it is opened
+	 * anew. The rest stay the caller's.
+	 */
+	struct rs_proc **warm;
+	size_t n_warm;
 };
 
 /*

@@ -75,8 +75,7 @@ static struct rs_cutab *cutab_build(Dwfl_Module *mod)
 	return t;
 }
 
-/* A module's name in --timings phases: its file name. */
-static const char *mod_label(const struct rs_mod *m)
+const char *rs_mod_label(const struct rs_mod *m)
 {
 	const char *slash = m && m->path ? strrchr(m->path, '/') : NULL;
 
@@ -94,14 +93,14 @@ Dwarf_Die *rs_addrdie(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
 	cu = dwfl_module_addrdie(mod, addr, bias);
 	if (m && !m->dwarf_asked) {
 		m->dwarf_asked = true;
-		rs_timings_add(&t, "  dwarf open: %s", mod_label(m));
+		rs_timings_add(&t, "  dwarf open: %s", rs_mod_label(m));
 	}
 	if (cu || !m)
 		return cu;
 	if (!m->cus) {
 		rs_tmark_start(&t);
 		m->cus = cutab_build(mod);
-		rs_timings_add(&t, "  dwarf CU table: %s", mod_label(m));
+		rs_timings_add(&t, "  dwarf CU table: %s", rs_mod_label(m));
 		if (!m->cus)
 			return NULL;
 	}
@@ -325,7 +324,7 @@ static struct fidx *fidx_of(struct rs_mod *m, struct rs_cufuncs **tp, bool neste
 	rs_timings_add(&tm,
 		       nested ? "  dwarf nested-function index per CU: %s"
 			      : "  dwarf function index per CU: %s",
-		       mod_label(m));
+		       rs_mod_label(m));
 	return x->bad ? NULL : x;
 }
 

@@ -264,6 +264,60 @@ cleanup:
 	return err;
 }
 
+/* Whether two modules are the same file instance at the same place. */
+static bool same_module(const struct rs_mod *a, const struct rs_mod *b)
+{
+	return same_file(a->map, b->map) && a->low == b->low && a->high == b->high;
+}
+
+int rs_proc_refresh(struct rs_proc *p)
+{
+	struct rs_proc q = { .pid = p->pid };
+	const struct rs_map *vdso = NULL;
+	size_t n = p->n_mods;
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/maps", p->proc_root, p->pid);
+	err = rs_maps_read(path, &q.maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	err = group_modules(&q);
+	if (err)
+		goto cleanup;
+	if (n && p->mods[n - 1].vdso) {
+		for (size_t i = 0; i < q.maps.n && !vdso; i++)
+			if (q.maps.v[i].start == p->mods[n - 1].low &&
+			    q.maps.v[i].end == p->mods[n - 1].high && q.maps.v[i].path &&
+			    !strcmp(q.maps.v[i].path, "[vdso]"))
+				vdso = &q.maps.v[i];
+		n--;
+	}
+	err = -ESTALE;
+	if (q.n_mods != n || (n < p->n_mods && !vdso))
+		goto cleanup;
+	for (size_t i = 0; i < n; i++)
+		if (!same_module(&p->mods[i], &q.mods[i]))
+			goto cleanup;
+	/* the same modules: p keeps its Dwfl and what it loaded, over the new maps */
+	for (size_t i = 0; i < n; i++) {
+		p->mods[i].map = q.mods[i].map;
+		p->mods[i].path = q.mods[i].path;
+	}
+	if (vdso) {
+		p->mods[n].map = vdso;
+		p->mods[n].path = vdso->path;
+	}
+	rs_maps_clear(&p->maps);
+	p->maps = q.maps;
+	q.maps = (struct rs_maps){ 0 };
+	err = 0;
+cleanup:
+	free(q.mods);
+	rs_maps_clear(&q.maps);
+	return err;
+}
+
 void rs_proc_free(struct rs_proc *p)
 {
 	if (!p)
@@ -288,6 +342,11 @@ void rs_proc_free(struct rs_proc *p)
 	free(p->warnings);
 	free(p->proc_root);
 	free(p);
+}
+
+uint32_t rs_proc_pid(const struct rs_proc *p)
+{
+	return p->pid;
 }
 
 const struct rs_maps *rs_proc_maps(const struct rs_proc *p)

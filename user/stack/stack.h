@@ -28,6 +28,7 @@
 #ifndef RS_STACK_H
 #define RS_STACK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -132,7 +133,26 @@ int rs_proc_open(const char *proc_root, uint32_t pid, struct rs_symcache *cache,
 		 struct rs_proc **out);
 /* Frees the process, its Dwfl and everything libdw loaded for it. Accepts NULL. */
 void rs_proc_free(struct rs_proc *p);
-/* The target's mappings as read at rs_proc_open(); owned by p. */
+/*
+ * Reads p's maps again, for a p opened a while ago (rs_proc_prewarm): when
+ * they map the same modules (file, device, inode, addresses) p keeps its
+ * Dwfl and what it loaded over the new maps and 0 is returned; -ESTALE when
+ * the modules changed (an exec, a dlopen: open it anew), -ESRCH when the
+ * process is gone, else -errno of reading; p is unchanged on failure.
+ */
+int rs_proc_refresh(struct rs_proc *p);
+/* The process p was opened for. */
+uint32_t rs_proc_pid(const struct rs_proc *p);
+/*
+ * Opens p's DWARF as its first lookups would (its ELF and debug files, the
+ * inflated sections, libdwfl's CU ranges, the symbol table) of the modules
+ * nearly every stack passes through: the main executable (the lowest mapped
+ * module) and libc; until *stop is true (checked before each module; an
+ * open under way is finished). For a thread of its own while the capture runs:
+ * p must not be used elsewhere meanwhile. Returns the modules opened.
+ */
+size_t rs_proc_prewarm(struct rs_proc *p, const atomic_bool *stop);
+/* The target's mappings as read at rs_proc_open() (or rs_proc_refresh()); owned by p. */
 const struct rs_maps *rs_proc_maps(const struct rs_proc *p);
 /*
  * Newline-separated non-fatal problems found so far (unreadable module,

@@ -194,6 +194,8 @@ int rs_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dw
  */
 bool rs_is_sigtramp(struct rs_proc *p, uint64_t pc);
 
+/* A module's name in --timings phases: its file name (cuindex.c). */
+const char *rs_mod_label(const struct rs_mod *m);
 /*
  * The CU holding addr, as dwfl_module_addrdie(); when that finds none (no
  * .debug_aranges, as Go and clang leave out, or a CU they miss), the CUs' own

@@ -184,6 +184,50 @@ static void test_assemble_recorded_records(void **state)
 }
 
 /*
+ * Processes opened ahead (cfg.warm): the captured one's is taken (its slot
+ * emptied) and gives the same frames; one the capture does not hold stays
+ * the caller's.
+ */
+static void test_assemble_takes_warm_process(void **state)
+{
+	static const char *const main_stack[] = { "level_three", "level_two", "level_one", "main" };
+	struct rs_assemble_cfg cfg = { .proc_root = "/proc", .kernel = false };
+	struct rs_proc *warm[2] = { NULL, NULL };
+	struct rs_capture cap = { 0 };
+	struct rs_snapshot snap = { 0 };
+	struct victim v = { 0 };
+	struct victim_sample s;
+	atomic_bool stop;
+	uint32_t pid;
+
+	(void)state;
+	atomic_init(&stop, false);
+	victim_start(&v, "victim_nofp", "main", NULL);
+	victim_sample(&v, &s);
+	pid = (uint32_t)v.pid;
+	assert_int_equal(rs_proc_open("/proc", (uint32_t)getpid(), NULL, &warm[0]), 0);
+	assert_int_equal(rs_proc_open("/proc", pid, NULL, &warm[1]), 0);
+	assert_true(rs_proc_prewarm(warm[1], &stop) > 0);
+	cfg.warm = warm;
+	cfg.n_warm = 2;
+	capture_add(&cap, record(pid, pid, "victim_nofp", &s));
+
+	assert_int_equal(rs_assemble(&cap, &cfg, &snap), 0);
+	assert_null(warm[1]);
+	assert_non_null(warm[0]);
+	assert_int_equal(snap.n_procs, 1);
+	assert_user_names(thread_of(&snap.procs[0], pid), main_stack,
+			  sizeof(main_stack) / sizeof(main_stack[0]));
+
+	rs_snapshot_clear(&snap);
+	rs_proc_free(warm[0]);
+	free(cap.recs[0]);
+	free(cap.recs);
+	free(s.stack);
+	victim_stop(&v);
+}
+
+/*
  * Records of the /proc backend: sp and pc only, every other register junk.
  * The model says so (sp_pc_only, moved), and with frame pointers says from
  * which user frame on rbp was recovered from the stack.
@@ -350,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_assemble_recorded_records),
+		cmocka_unit_test(test_assemble_takes_warm_process),
 		cmocka_unit_test(test_assemble_proc_records),
 		cmocka_unit_test(test_assemble_no_kernel_and_gone_process),
 		cmocka_unit_test(test_assemble_churn_is_not_partial),
