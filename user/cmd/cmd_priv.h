@@ -79,19 +79,21 @@ void rs_prewarm_free(struct rs_prewarm *w);
 
 /*
  * Peak heap of a snapshot, measured (mallinfo2() with trimming off, orderd):
- * 18 MiB without kernel stacks (libbpf's two copies of vmlinux BTF, 11 MB;
- * libdw's inflated libc6-dbg sections; the records), 28 MiB with them (the
- * kallsyms table), 39 MiB at 1000 threads (10 KiB a thread). Bounded so a
- * huge cgroup does not populate what it may never use.
+ * 13-14 MiB at 16 threads, most of it libbpf's two copies of the vmlinux
+ * BTF (11 MB), and 19 MiB at 1000 threads (~6 KiB a thread: the records).
+ * The kernel names the kernel frames (no kallsyms table) and libc6-dbg's
+ * sections come decompressed from the debug-file cache; a first run that
+ * inflates them (+5 MiB) or reads kallsyms as a fallback (+10 MiB) faults
+ * the rest in as before. Bounded so a huge cgroup does not populate what
+ * it may never use.
  */
-#define RS_HEAP_FIXED	   (20u << 20)
-#define RS_HEAP_KSYMS	   (10u << 20)
-#define RS_HEAP_PER_THREAD (10u << 10)
+#define RS_HEAP_FIXED	   (14u << 20)
+#define RS_HEAP_PER_THREAD (6u << 10)
 #define RS_HEAP_MAX	   (64u << 20)
 
-static inline size_t rs_snapshot_heap_bytes(bool kernel, size_t threads)
+static inline size_t rs_snapshot_heap_bytes(size_t threads)
 {
-	size_t b = RS_HEAP_FIXED + (kernel ? RS_HEAP_KSYMS : 0);
+	size_t b = RS_HEAP_FIXED;
 
 	if (threads > (RS_HEAP_MAX - b) / RS_HEAP_PER_THREAD)
 		return RS_HEAP_MAX;

@@ -282,7 +282,7 @@ int rs_cmd_snapshot(const struct rs_opts *o)
 	}
 	/* before the threads and the BPF load: their allocations land on populated pages */
 	rs_tmark_start(&t);
-	rs_heap_prepare(rs_snapshot_heap_bytes(!o->no_kernel, tgt.expect_threads));
+	rs_heap_prepare(rs_snapshot_heap_bytes(tgt.expect_threads));
 	rs_timings_add(&t, "heap populated");
 	if (rs_symcache_new(&cache))
 		cache = NULL;
